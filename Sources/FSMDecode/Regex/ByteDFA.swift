@@ -1,0 +1,49 @@
+/// A deterministic automaton over bytes, the product of regex compilation and the lexer's unit.
+///
+/// States are `0 ..< stateCount`; there is no explicit dead state: a missing transition is
+/// `ByteDFA.dead` (-1). Bytes are grouped into equivalence classes (`byteClass`), so the table
+/// is `stateCount × classCount` instead of `stateCount × 256`.
+/// Invariants: every state is reachable from `start` and can reach an accepting state (a
+/// trimmed DFA), so "the transition is not dead" means "this prefix can still match".
+public struct ByteDFA: Sendable, Equatable {
+    public static let dead: Int32 = -1
+
+    public let stateCount: Int
+    public let start: Int32
+    /// `byteClass[b]` is the class of byte b.
+    public let byteClass: [UInt8]
+    public let classCount: Int
+    /// `table[state * classCount + class]` is the next state, or `dead`.
+    public let table: [Int32]
+    public let accepting: [Bool]
+
+    public init(stateCount: Int, start: Int32, byteClass: [UInt8], classCount: Int, table: [Int32], accepting: [Bool]) {
+        precondition(byteClass.count == 256 && table.count == stateCount * classCount && accepting.count == stateCount)
+        self.stateCount = stateCount
+        self.start = start
+        self.byteClass = byteClass
+        self.classCount = classCount
+        self.table = table
+        self.accepting = accepting
+    }
+
+    @inlinable public func next(_ state: Int32, _ byte: UInt8) -> Int32 {
+        table[Int(state) * classCount + Int(byteClass[Int(byte)])]
+    }
+
+    /// Runs `bytes` from `state`; `dead` as soon as no match is possible.
+    @inlinable public func run<S: Sequence>(_ bytes: S, from state: Int32? = nil) -> Int32 where S.Element == UInt8 {
+        var s = state ?? start
+        for b in bytes {
+            s = next(s, b)
+            if s == ByteDFA.dead { return s }
+        }
+        return s
+    }
+
+    /// True when the whole of `bytes` is in the language.
+    public func matches<S: Sequence>(_ bytes: S) -> Bool where S.Element == UInt8 {
+        let s = run(bytes)
+        return s != ByteDFA.dead && accepting[Int(s)]
+    }
+}

@@ -1,0 +1,156 @@
+import CJSONC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A parsed JSON document (json-c). Immutable after parsing; values borrow from it.
+/// Nesting is bounded by `maxDepth`, so hostile input cannot exhaust the stack.
+public final class JSONDocument: @unchecked Sendable {
+    let root: OpaquePointer?
+
+    /// Parses `bytes`; `source` names the input in error messages.
+    public init(bytes: [UInt8], source: String, maxDepth: Int32 = 512) throws {
+        guard let tok = json_tokener_new_ex(maxDepth) else {
+            throw FSMDecodeError(.json, "\(source): cannot allocate a JSON parser")
+        }
+        defer { json_tokener_free(tok) }
+        var parsed: OpaquePointer? = nil
+        var failure: json_tokener_error = json_tokener_success
+        bytes.withUnsafeBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buf.count, 1)) { p in
+                parsed = json_tokener_parse_ex(tok, p, Int32(buf.count))
+                failure = json_tokener_get_error(tok)
+                if parsed == nil && failure == json_tokener_continue {
+                    // End of input inside a value: flush with an empty chunk so json-c reports it.
+                    parsed = json_tokener_parse_ex(tok, "", -1)
+                    failure = json_tokener_get_error(tok)
+                }
+            }
+        }
+        if bytes.isEmpty { failure = json_tokener_continue }
+        guard let root = parsed, failure == json_tokener_success else {
+            let offset = Int(json_tokener_get_parse_end(tok))
+            let (line, column) = Self.lineColumn(bytes, offset)
+            let reason = failure == json_tokener_continue
+                ? "unexpected end of input" : String(cString: json_tokener_error_desc(failure))
+            if let parsed { json_object_put(parsed) }
+            throw FSMDecodeError(.json, "\(source):\(line):\(column): invalid JSON: \(reason)")
+        }
+        // Trailing non-whitespace after the value is an error too.
+        var end = Int(json_tokener_get_parse_end(tok))
+        while end < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[end]) { end += 1 }
+        if end < bytes.count {
+            json_object_put(root)
+            let (line, column) = Self.lineColumn(bytes, end)
+            throw FSMDecodeError(.json, "\(source):\(line):\(column): invalid JSON: unexpected data after the value")
+        }
+        self.root = root
+    }
+
+    public convenience init(contentsOfFile path: String, maxDepth: Int32 = 512) throws {
+        try self.init(bytes: try readFile(path), source: path, maxDepth: maxDepth)
+    }
+
+    deinit { if let root { json_object_put(root) } }
+
+    public var value: JSONValue { JSONValue(document: self, object: root) }
+
+    static func lineColumn(_ bytes: [UInt8], _ offset: Int) -> (Int, Int) {
+        var line = 1, column = 1
+        for b in bytes.prefix(min(offset, bytes.count)) {
+            if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+        }
+        return (line, column)
+    }
+}
+
+/// A borrowed view of one JSON value inside a `JSONDocument`.
+public struct JSONValue: @unchecked Sendable {
+    public let document: JSONDocument
+    let object: OpaquePointer?
+
+    public enum Kind: Sendable { case null, bool, int, double, string, array, object }
+
+    public var kind: Kind {
+        switch json_object_get_type(object) {
+        case json_type_null: return .null
+        case json_type_boolean: return .bool
+        case json_type_int: return .int
+        case json_type_double: return .double
+        case json_type_string: return .string
+        case json_type_array: return .array
+        default: return .object
+        }
+    }
+
+    public var isNull: Bool { object == nil || kind == .null }
+    public var bool: Bool? { kind == .bool ? json_object_get_boolean(object) != 0 : nil }
+    public var int: Int? { kind == .int ? Int(json_object_get_int64(object)) : nil }
+    public var double: Double? {
+        kind == .double || kind == .int ? json_object_get_double(object) : nil
+    }
+    /// The string's exact UTF-8 bytes (may contain NUL).
+    public var stringBytes: [UInt8]? {
+        guard kind == .string, let p = json_object_get_string(object) else { return nil }
+        let n = Int(json_object_get_string_len(object))
+        return p.withMemoryRebound(to: UInt8.self, capacity: n) { Array(UnsafeBufferPointer(start: $0, count: n)) }
+    }
+    public var string: String? { stringBytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// Calls `body` with the string's bytes without copying.
+    public func withStringBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        guard kind == .string, let p = json_object_get_string(object) else { return nil }
+        let n = Int(json_object_get_string_len(object))
+        return try p.withMemoryRebound(to: UInt8.self, capacity: n) { try body(UnsafeBufferPointer(start: $0, count: n)) }
+    }
+
+    public var count: Int {
+        switch kind {
+        case .array: return Int(json_object_array_length(object))
+        case .object: return Int(json_object_object_length(object))
+        default: return 0
+        }
+    }
+
+    public subscript(index: Int) -> JSONValue {
+        JSONValue(document: document, object: json_object_array_get_idx(object, index))
+    }
+    public var array: [JSONValue]? {
+        guard kind == .array else { return nil }
+        return (0..<count).map { self[$0] }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        guard kind == .object else { return nil }
+        var out: OpaquePointer? = nil
+        guard json_object_object_get_ex(object, key, &out) != 0 else { return nil }
+        return JSONValue(document: document, object: out)
+    }
+
+    /// Visits object members in document order.
+    public func forEachMember(_ body: (UnsafeBufferPointer<UInt8>, JSONValue) throws -> Void) rethrows {
+        guard kind == .object else { return }
+        var it = json_object_iter_begin(object)
+        let end = json_object_iter_end(object)
+        var endIt = end
+        while json_object_iter_equal(&it, &endIt) == 0 {
+            let name = json_object_iter_peek_name(&it)!
+            let n = strlen(name)
+            try name.withMemoryRebound(to: UInt8.self, capacity: n) {
+                try body(UnsafeBufferPointer(start: $0, count: n), JSONValue(document: document, object: json_object_iter_peek_value(&it)))
+            }
+            json_object_iter_next(&it)
+        }
+    }
+
+    public var members: [(String, JSONValue)] {
+        var out: [(String, JSONValue)] = []
+        forEachMember { k, v in out.append((String(decoding: k, as: UTF8.self), v)) }
+        return out
+    }
+
+    /// Compact serialisation (json-c's plain form without spaces).
+    public var serialized: String {
+        String(cString: json_object_to_json_string_ext(object, Int32(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)))
+    }
+}

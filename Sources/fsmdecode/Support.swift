@@ -1,0 +1,76 @@
+import ArgumentParser
+import FSMDecode
+import Foundation
+
+/// Flags shared by every subcommand that needs a vocabulary.
+struct VocabularyFlags: ParsableArguments {
+    @Option(name: .long, help: "tokenizer.json or GGUF file.")
+    var vocab: String
+
+    @Option(name: .customLong("mask-width"), help: "Logits width of the model (default: highest id + 1).")
+    var maskWidth: Int?
+
+    @Option(name: .long, help: "BOS token (id or token string), overriding tokenizer_config.json.")
+    var bos: String?
+
+    @Option(name: .long, parsing: .singleValue, help: "EOS token(s) (id or token string); repeatable; replaces the file's.")
+    var eos: [String] = []
+
+    func load() throws -> Vocabulary {
+        try Vocabulary.load(path: vocab, options: VocabularyOptions(maskWidth: maskWidth, bos: bos, eos: eos))
+    }
+}
+
+/// Minimal JSON writer for `--json` output (one object per command).
+enum JSONOut {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+}
+
+/// Human-readable display of token bytes: printable ASCII as is, the rest escaped.
+func displayBytes(_ bytes: [UInt8]) -> String {
+    var out = ""
+    var i = 0
+    while i < bytes.count {
+        let b = bytes[i]
+        if b >= 0x20 && b < 0x7F { out.append(Character(UnicodeScalar(b))); i += 1; continue }
+        if b == 0x0A { out += "\\n"; i += 1; continue }
+        if b == 0x09 { out += "\\t"; i += 1; continue }
+        // A complete multi-byte UTF-8 character prints as itself.
+        let len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
+        if len > 0, i + len <= bytes.count, let s = String(validating: bytes[i..<i + len], as: UTF8.self) {
+            out += s; i += len; continue
+        }
+        out += String(format: "\\x%02X", b); i += 1
+    }
+    return out
+}
+
+/// 1234567 → "1.2M"; 2048 → "2.0 KiB" with `bytes: true`.
+func humanCount(_ n: Int, bytes: Bool = false) -> String {
+    let units = bytes ? ["B", "KiB", "MiB", "GiB", "TiB"] : ["", "k", "M", "G", "T"]
+    let base = bytes ? 1024.0 : 1000.0
+    var v = Double(n), u = 0
+    while v >= base && u < units.count - 1 { v /= base; u += 1 }
+    if u == 0 { return bytes ? "\(n) B" : "\(n)" }
+    return String(format: bytes ? "%.1f %@" : "%.1f%@", v, units[u])
+}
