@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# `make demo`: the main job on an embedded default. Uses ../shared's Llama-3 vocabulary when
-# present (or $FSMDECODE_VOCAB), else the small vocabulary shipped in Grammars/.
+# `make demo`: the main job on an embedded default. Uses the vocabulary in $FSMDECODE_VOCAB when
+# set, else the small byte-level BPE vocabulary shipped in Grammars/demo/ (trained by this
+# project: `fsmdecode train-vocab --corpus Grammars/demo/corpus.txt --size 1024 --out Grammars/demo`).
 set -euo pipefail
 bin="$1"
 cd "$(dirname "$0")/.."
-vocab="${FSMDECODE_VOCAB:-}"
-if [ -z "$vocab" ] && [ -f ../shared/vocab/llama3/tokenizer.json ]; then vocab=../shared/vocab/llama3/tokenizer.json; fi
-if [ -z "$vocab" ]; then
-  echo "no vocabulary: set FSMDECODE_VOCAB=path/to/tokenizer.json"; exit 1
-fi
+vocab="${FSMDECODE_VOCAB:-Grammars/demo/tokenizer.json}"
 echo "== fsmdecode vocab $vocab"
 "$bin" vocab "$vocab"

@@ -21,29 +21,13 @@ struct VocabularyFlags: ParsableArguments {
     }
 }
 
-/// Minimal JSON writer for `--json` output (one object per command).
-enum JSONOut {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+/// `--json` output helpers (the library's JSON text writer).
+typealias JSONOut = JSONTextCLI
 
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
-    }
-
-    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+enum JSONTextCLI {
+    static func string(_ s: String) -> String { JSONText.quote(s) }
+    static func object(_ fields: [(String, String)]) -> String { JSONText.object(fields) }
+    static func array(_ items: [String]) -> String { JSONText.array(items) }
 }
 
 /// Human-readable display of token bytes: printable ASCII as is, the rest escaped.
