@@ -23,6 +23,9 @@ extension Vocabulary {
     /// Loads a Hugging Face `tokenizer.json` (with `tokenizer_config.json` beside it when present)
     /// or a GGUF file's vocabulary metadata; the format is detected from the content.
     public static func load(path: String, options: VocabularyOptions = VocabularyOptions()) throws -> Vocabulary {
+        if try fileStartsWithGGUFMagic(path) {
+            return try GGUFVocabularyLoader.load(path: path).applying(options)
+        }
         let data = try readFile(path)
         var vocab: Vocabulary
         if data.starts(with: Array("GGUF".utf8)) {
@@ -35,6 +38,17 @@ extension Vocabulary {
             throw FSMDecodeError(.vocabulary, "\(path): neither a tokenizer.json (JSON object) nor a GGUF file (magic 'GGUF')")
         }
         return try vocab.applying(options)
+    }
+
+    /// True when the file's first four bytes are `GGUF` (false for a shorter or unreadable file;
+    /// `readFile` then reports the problem).
+    private static func fileStartsWithGGUFMagic(_ path: String) throws -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        let n = magic.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 4) }
+        return n == 4 && magic == Array("GGUF".utf8)
     }
 
     func applying(_ options: VocabularyOptions) throws -> Vocabulary {
