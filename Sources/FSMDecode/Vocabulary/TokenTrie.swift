@@ -16,27 +16,11 @@ public struct TokenTrie: Sendable {
 
     public var nodeCount: Int { byte.count }
 
+    /// Builds the trie of every grammar token (see `TokenFlags.neverAllowed`) with non-empty bytes.
+    /// Cost: one sort of the grammar tokens by bytes (O(n log n) comparisons, almost all of them a
+    /// single 64-bit compare of the first 8 bytes), then one linear pass.
     init(tokenBytes: [UInt8], offsets: [UInt32], flags: [TokenFlags]) {
-        // Sort grammar tokens by bytes, then emit nodes in one pass over the sorted list.
-        var ids: [Int32] = []
-        for id in 0..<flags.count where flags[id].isDisjoint(with: .neverAllowed) && offsets[id + 1] > offsets[id] {
-            ids.append(Int32(id))
-        }
-        tokenBytes.withUnsafeBufferPointer { tb in
-            offsets.withUnsafeBufferPointer { off in
-                ids.sort { a, b in
-                    let sa = Int(off[Int(a)]), ea = Int(off[Int(a) + 1])
-                    let sb = Int(off[Int(b)]), eb = Int(off[Int(b) + 1])
-                    var i = sa, j = sb
-                    while i < ea && j < eb {
-                        if tb[i] != tb[j] { return tb[i] < tb[j] }
-                        i += 1; j += 1
-                    }
-                    if (ea - sa) != (eb - sb) { return (ea - sa) < (eb - sb) }
-                    return a < b
-                }
-            }
-        }
+        let ids = Self.sortedGrammarTokens(tokenBytes: tokenBytes, offsets: offsets, flags: flags)
         var byte: [UInt8] = [0]
         var depth: [UInt16] = [0]
         var tokenStart: [UInt32] = [0]
@@ -87,5 +71,42 @@ public struct TokenTrie: Sendable {
         self.tokenStart = tokenStart
         self.tokenIDs = tokenIDs
         self.maxDepth = maxDepth
+    }
+
+    /// A grammar token with the first 8 bytes of its bytes as a big-endian integer (zero-padded),
+    /// so that comparing keys compares those bytes lexicographically.
+    private struct SortKey {
+        var prefix: UInt64
+        var id: Int32
+    }
+
+    /// Grammar token ids ordered by bytes (a proper prefix first), ties by id.
+    private static func sortedGrammarTokens(tokenBytes: [UInt8], offsets: [UInt32], flags: [TokenFlags]) -> [Int32] {
+        var keys: [SortKey] = []
+        keys.reserveCapacity(flags.count)
+        tokenBytes.withUnsafeBufferPointer { tb in
+            for id in 0..<flags.count where flags[id].isDisjoint(with: .neverAllowed) && offsets[id + 1] > offsets[id] {
+                let s = Int(offsets[id]), e = Int(offsets[id + 1])
+                var prefix: UInt64 = 0
+                for k in 0..<8 { prefix = prefix << 8 | UInt64(s + k < e ? tb[s + k] : 0) }
+                keys.append(SortKey(prefix: prefix, id: Int32(id)))
+            }
+            offsets.withUnsafeBufferPointer { off in
+                keys.sort { x, y in
+                    if x.prefix != y.prefix { return x.prefix < y.prefix }
+                    // Equal padded prefixes: compare the whole byte strings (rare; exact).
+                    let sa = Int(off[Int(x.id)]), ea = Int(off[Int(x.id) + 1])
+                    let sb = Int(off[Int(y.id)]), eb = Int(off[Int(y.id) + 1])
+                    var i = sa, j = sb
+                    while i < ea && j < eb {
+                        if tb[i] != tb[j] { return tb[i] < tb[j] }
+                        i += 1; j += 1
+                    }
+                    if (ea - sa) != (eb - sb) { return (ea - sa) < (eb - sb) }
+                    return x.id < y.id
+                }
+            }
+        }
+        return keys.map(\.id)
     }
 }

@@ -59,30 +59,35 @@ public struct Vocabulary: Sendable {
     public init(kind: Kind, source: String, tokens: [(bytes: [UInt8], piece: String, flags: TokenFlags)?],
                 bosID: Int32?, eosIDs: [Int32], unknownID: Int32? = nil,
                 maskWidth: Int? = nil, tokenizerSpec: TokenizerSpec? = nil) throws {
-        let size = tokens.count
+        var table = TokenTable(capacity: tokens.count)
+        for t in tokens {
+            if let t { t.bytes.withUnsafeBufferPointer { table.append(bytes: $0, piece: t.piece, flags: t.flags) } }
+            else { table.appendAbsent() }
+        }
+        try self.init(kind: kind, source: source, table: table, bosID: bosID, eosIDs: eosIDs, unknownID: unknownID,
+                      maskWidth: maskWidth, tokenizerSpec: tokenizerSpec)
+    }
+
+    /// Builds a vocabulary from flat per-id storage (`table.count` ids), padding it with absent ids
+    /// up to the mask width. `trie` may be passed when it is known to be the same (the grammar
+    /// tokens and their bytes are unchanged); otherwise it is built, O(n log n) in the token count.
+    init(kind: Kind, source: String, table: TokenTable, bosID: Int32?, eosIDs: [Int32], unknownID: Int32?,
+         maskWidth: Int?, tokenizerSpec: TokenizerSpec?, trie: TokenTrie? = nil) throws {
+        let size = table.count
         let width = maskWidth ?? size
         guard width >= size else {
             throw FSMDecodeError(.vocabulary, "\(source): mask width \(width) is smaller than the vocabulary (\(size) ids)")
         }
-        var bytes: [UInt8] = []
-        var offsets: [UInt32] = [0]
-        var flags: [TokenFlags] = []
-        var pieces: [String] = []
-        offsets.reserveCapacity(width + 1); flags.reserveCapacity(width); pieces.reserveCapacity(width)
-        for id in 0..<width {
-            if id < size, let t = tokens[id] {
-                bytes.append(contentsOf: t.bytes)
-                flags.append(t.bytes.isEmpty && !t.flags.contains(.special) ? t.flags.union(.absent) : t.flags)
-                pieces.append(t.piece)
-            } else {
-                flags.append(.absent)
-                pieces.append("")
-            }
-            offsets.append(UInt32(bytes.count))
-        }
-        for id in eosIDs + (bosID.map { [$0] } ?? []) where id < 0 || Int(id) >= size || tokens[Int(id)] == nil {
+        for id in eosIDs + (bosID.map { [$0] } ?? []) where id < 0 || Int(id) >= size || table.isAbsentEntry(Int(id)) {
             throw FSMDecodeError(.vocabulary, "\(source): bos/eos id \(id) is not a token of this vocabulary (\(size) ids)")
         }
+        // The trie stores depths as UInt16.
+        for id in 0..<size where table.offsets[id + 1] - table.offsets[id] > UInt32(UInt16.max) {
+            throw FSMDecodeError(.vocabulary, "\(source): token \(id) is \(table.offsets[id + 1] - table.offsets[id]) bytes long (at most \(UInt16.max) supported)")
+        }
+        var table = table
+        table.reserve(width)
+        while table.count < width { table.appendAbsent() }
         self.kind = kind
         self.source = source
         self.size = size
@@ -90,34 +95,33 @@ public struct Vocabulary: Sendable {
         self.bosID = bosID
         self.eosIDs = eosIDs
         self.unknownID = unknownID
-        self.tokenBytes = bytes
-        self.tokenOffsets = offsets
-        self.flags = flags
-        self.pieces = pieces
+        self.tokenBytes = table.bytes
+        self.tokenOffsets = table.offsets
+        self.flags = table.flags
+        self.pieces = table.pieces
         self.tokenizerSpec = tokenizerSpec
-        self.trie = TokenTrie(tokenBytes: bytes, offsets: offsets, flags: flags)
+        self.trie = trie ?? TokenTrie(tokenBytes: table.bytes, offsets: table.offsets, flags: table.flags)
+    }
+
+    /// The first `size` ids as flat storage (what the initialisers take).
+    private var sizedTable: TokenTable {
+        TokenTable(bytes: Array(tokenBytes[..<Int(tokenOffsets[size])]), offsets: Array(tokenOffsets[...size]),
+                   flags: Array(flags[..<size]), pieces: Array(pieces[..<size]))
     }
 
     /// The same vocabulary with a wider logits row (models often pad it; the extra ids are absent).
+    /// The trie is shared: ids beyond `size` are never in it.
     public func withMaskWidth(_ width: Int) throws -> Vocabulary {
         guard width != maskWidth else { return self }
-        guard width >= size else {
-            throw FSMDecodeError(.vocabulary, "\(source): mask width \(width) is smaller than the vocabulary (\(size) ids)")
-        }
-        let tokens = (0..<size).map { id -> (bytes: [UInt8], piece: String, flags: TokenFlags)? in
-            flags[id].contains(.absent) && pieces[id].isEmpty ? nil : (self.bytes(of: id), pieces[id], flags[id])
-        }
-        return try Vocabulary(kind: kind, source: source, tokens: tokens, bosID: bosID, eosIDs: eosIDs,
-                              unknownID: unknownID, maskWidth: width, tokenizerSpec: tokenizerSpec)
+        return try Vocabulary(kind: kind, source: source, table: sizedTable, bosID: bosID, eosIDs: eosIDs,
+                              unknownID: unknownID, maskWidth: width, tokenizerSpec: tokenizerSpec, trie: trie)
     }
 
-    /// The same vocabulary with other bos/eos ids (command-line overrides).
+    /// The same vocabulary with other bos/eos ids (command-line overrides). Flags, bytes and the
+    /// trie are unchanged.
     public func withSpecialIDs(bos: Int32?, eos: [Int32]) throws -> Vocabulary {
-        let tokens = (0..<size).map { id -> (bytes: [UInt8], piece: String, flags: TokenFlags)? in
-            flags[id].contains(.absent) && pieces[id].isEmpty ? nil : (self.bytes(of: id), pieces[id], flags[id])
-        }
-        return try Vocabulary(kind: kind, source: source, tokens: tokens, bosID: bos, eosIDs: eos,
-                              unknownID: unknownID, maskWidth: maskWidth, tokenizerSpec: tokenizerSpec)
+        try Vocabulary(kind: kind, source: source, table: sizedTable, bosID: bos, eosIDs: eos,
+                       unknownID: unknownID, maskWidth: maskWidth, tokenizerSpec: tokenizerSpec, trie: trie)
     }
 
     @inlinable public func bytes(of id: Int) -> [UInt8] {
@@ -165,10 +169,17 @@ public struct TokenizerSpec: Sendable {
     public var byteFallback: Bool
     /// Added tokens that are matched literally in input text, with their ids.
     public var addedTokens: [(content: String, id: Int32)]
+    /// The tokenizer asks for BOS at the start of an encoded text (`add_bos_token`).
+    public var addBOS: Bool
+    /// When set, this vocabulary's token bytes are exact but its encoding rules are not known
+    /// (e.g. a GGUF `tokenizer.ggml.pre` this library does not map); an encoder must fail with
+    /// this message instead of guessing.
+    public var encodingUnsupported: String?
 
     public init(model: Model, splitPatterns: [String] = [], normalizeNFC: Bool = false, prependSpace: Bool = false,
                 merges: [(Int32, Int32)] = [], ignoreMerges: Bool = false, byteFallback: Bool = false,
-                addedTokens: [(content: String, id: Int32)] = []) {
+                addedTokens: [(content: String, id: Int32)] = [], addBOS: Bool = false,
+                encodingUnsupported: String? = nil) {
         self.model = model
         self.splitPatterns = splitPatterns
         self.normalizeNFC = normalizeNFC
@@ -177,5 +188,49 @@ public struct TokenizerSpec: Sendable {
         self.ignoreMerges = ignoreMerges
         self.byteFallback = byteFallback
         self.addedTokens = addedTokens
+        self.addBOS = addBOS
+        self.encodingUnsupported = encodingUnsupported
     }
+}
+
+/// Flat per-id token storage that loaders fill in id order: token i has bytes
+/// `bytes[offsets[i] ..< offsets[i+1]]`, `flags[i]` and `pieces[i]`. An absent id has no bytes,
+/// `.absent` and an empty piece. Appending is amortised O(bytes); no per-token arrays.
+struct TokenTable {
+    var bytes: [UInt8] = []
+    var offsets: [UInt32] = [0]
+    var flags: [TokenFlags] = []
+    var pieces: [String] = []
+
+    var count: Int { flags.count }
+
+    init(capacity: Int) {
+        reserve(capacity)
+        bytes.reserveCapacity(capacity * 8)
+    }
+
+    init(bytes: [UInt8], offsets: [UInt32], flags: [TokenFlags], pieces: [String]) {
+        self.bytes = bytes; self.offsets = offsets; self.flags = flags; self.pieces = pieces
+    }
+
+    mutating func reserve(_ n: Int) {
+        offsets.reserveCapacity(n + 1); flags.reserveCapacity(n); pieces.reserveCapacity(n)
+    }
+
+    /// Appends a token. One with no bytes that is not special can never be produced: it is `.absent`.
+    mutating func append(bytes b: UnsafeBufferPointer<UInt8>, piece: String, flags f: TokenFlags) {
+        bytes.append(contentsOf: b)
+        offsets.append(UInt32(bytes.count))
+        flags.append(b.isEmpty && !f.contains(.special) ? f.union(.absent) : f)
+        pieces.append(piece)
+    }
+
+    mutating func appendAbsent() {
+        offsets.append(UInt32(bytes.count))
+        flags.append(.absent)
+        pieces.append("")
+    }
+
+    /// True for an id no token has (as opposed to a token that merely has no bytes).
+    func isAbsentEntry(_ id: Int) -> Bool { flags[id].contains(.absent) && pieces[id].isEmpty }
 }

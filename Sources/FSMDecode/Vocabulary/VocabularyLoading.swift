@@ -1,3 +1,8 @@
+import CJSONC
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How to load a vocabulary; every field overrides what the file says.
 public struct VocabularyOptions: Sendable {
     /// Logits width of the model (>= tokenizer size). nil: highest id + 1.
@@ -18,6 +23,9 @@ extension Vocabulary {
     /// Loads a Hugging Face `tokenizer.json` (with `tokenizer_config.json` beside it when present)
     /// or a GGUF file's vocabulary metadata; the format is detected from the content.
     public static func load(path: String, options: VocabularyOptions = VocabularyOptions()) throws -> Vocabulary {
+        if try fileStartsWithGGUFMagic(path) {
+            return try GGUFVocabularyLoader.load(path: path).applying(options)
+        }
         let data = try readFile(path)
         var vocab: Vocabulary
         if data.starts(with: Array("GGUF".utf8)) {
@@ -30,6 +38,17 @@ extension Vocabulary {
             throw FSMDecodeError(.vocabulary, "\(path): neither a tokenizer.json (JSON object) nor a GGUF file (magic 'GGUF')")
         }
         return try vocab.applying(options)
+    }
+
+    /// True when the file's first four bytes are `GGUF` (false for a shorter or unreadable file;
+    /// `readFile` then reports the problem).
+    private static func fileStartsWithGGUFMagic(_ path: String) throws -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        let n = magic.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 4) }
+        return n == 4 && magic == Array("GGUF".utf8)
     }
 
     func applying(_ options: VocabularyOptions) throws -> Vocabulary {
@@ -75,18 +94,26 @@ enum ByteLevelAlphabet {
     static func decode(_ piece: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(piece.count)
-        var i = 0
-        while i < piece.count {
-            let b0 = piece[i]
-            var scalar: Int
-            if b0 < 0x80 { scalar = Int(b0); i += 1 }
-            else if b0 & 0xE0 == 0xC0, i + 1 < piece.count {
-                scalar = (Int(b0 & 0x1F) << 6) | Int(piece[i + 1] & 0x3F); i += 2
-            } else { return nil }
-            guard scalar < byteOf.count, byteOf[scalar] >= 0 else { return nil }
-            out.append(UInt8(byteOf[scalar]))
+        return decode(piece, into: &out) ? out : nil
+    }
+
+    /// Appends the raw bytes of a byte-level token string to `out`; false (with `out` partly
+    /// written) when the string uses characters outside the alphabet.
+    static func decode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        byteOf.withUnsafeBufferPointer { table in
+            var i = 0
+            while i < piece.count {
+                let b0 = piece[i]
+                var scalar: Int
+                if b0 < 0x80 { scalar = Int(b0); i += 1 }
+                else if b0 & 0xE0 == 0xC0, i + 1 < piece.count, piece[i + 1] & 0xC0 == 0x80 {
+                    scalar = (Int(b0 & 0x1F) << 6) | Int(piece[i + 1] & 0x3F); i += 2
+                } else { return false }
+                guard scalar < table.count, table[scalar] >= 0 else { return false }
+                out.append(UInt8(table[scalar]))
+            }
+            return true
         }
-        return out
     }
 }
 
@@ -123,19 +150,15 @@ enum TokenizerJSONLoader {
             throw FSMDecodeError(.vocabulary, "\(path): unsupported BPE tokenizer: neither byte-level (ByteLevel pre-tokenizer/decoder) nor SentencePiece-style (▁ for space)")
         }
 
-        // Model vocabulary: piece -> id.
-        var entries: [(String, Int32)] = []
-        entries.reserveCapacity(vocabObj.count)
+        // Model vocabulary: piece -> id. Keys are read as bytes straight from json-c; no String per piece.
         var maxID: Int32 = -1
-        var badID: String? = nil
-        vocabObj.forEachMember { key, value in
-            guard let id = value.int, id >= 0, id < 1 << 24 else {
-                badID = badID ?? String(decoding: key, as: UTF8.self); return
-            }
-            entries.append((String(decoding: key, as: UTF8.self), Int32(id)))
-            maxID = max(maxID, Int32(id))
+        var vocabEntries: [VocabEntry] = []
+        var keyBuffer: [UInt8] = []
+        vocabEntries.reserveCapacity(vocabObj.count)
+        keyBuffer.reserveCapacity(vocabObj.count * 8)
+        if let badKey = collectVocab(vocabObj, into: &vocabEntries, keys: &keyBuffer, maxID: &maxID) {
+            throw FSMDecodeError(.vocabulary, "\(path): model.vocab entry \"\(badKey)\" has no valid id (an integer in 0..<2^24)")
         }
-        if let badID { throw FSMDecodeError(.vocabulary, "\(path): model.vocab entry \"\(badID)\" has no valid id") }
 
         var addedEntries: [(String, Int32, Bool)] = []
         for t in root["added_tokens"]?.array ?? [] {
@@ -147,61 +170,55 @@ enum TokenizerJSONLoader {
         }
 
         let size = Int(maxID) + 1
-        var tokens = [(bytes: [UInt8], piece: String, flags: TokenFlags)?](repeating: nil, count: size)
-        var pieceToID: [String: Int32] = [:]
-        pieceToID.reserveCapacity(entries.count)
+        var tokens = SparseTokenTable(size: size, expectedBytes: keyBuffer.count)
+        var pieceToID = PieceIndex(capacity: vocabEntries.count)
         let unkPiece = model["unk_token"]?.string
-        for (piece, id) in entries {
-            var flags: TokenFlags = []
-            let raw: [UInt8]
-            if byteLevel {
-                guard let b = Array(piece.utf8).withUnsafeBufferPointer({ ByteLevelAlphabet.decode($0) }) else {
-                    // Not in the byte alphabet: the piece is literal text.
-                    tokens[Int(id)] = (Array(piece.utf8), piece, flags)
-                    pieceToID[piece] = id
-                    continue
+        var unkBytes = Array((unkPiece ?? "").utf8)
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(64)
+        keyBuffer.withUnsafeBufferPointer { kb in
+            unkBytes.withUnsafeMutableBufferPointer { unk in
+                for entry in vocabEntries {
+                    let piece = UnsafeBufferPointer(rebasing: kb[entry.keyStart..<entry.keyEnd])
+                    var flags: TokenFlags = []
+                    scratch.removeAll(keepingCapacity: true)
+                    if byteLevel {
+                        // A piece outside the byte alphabet is literal text.
+                        if !ByteLevelAlphabet.decode(piece, into: &scratch) {
+                            scratch.removeAll(keepingCapacity: true)
+                            scratch.append(contentsOf: piece)
+                        }
+                    } else if let b = sentencePieceByte(piece) {
+                        scratch.append(b); flags.insert(.byteFallback)
+                    } else {
+                        metaspaceToSpace(piece, into: &scratch)
+                    }
+                    if unkPiece != nil && piece.elementsEqual(UnsafeBufferPointer(unk)) { flags.insert(.unknown) }
+                    scratch.withUnsafeBufferPointer { tokens.set(id: Int(entry.id), piece: piece, bytes: $0, flags: flags) }
+                    pieceToID.insert(piece, id: entry.id)
                 }
-                raw = b
-            } else if let b = sentencePieceByte(piece) {
-                raw = [b]; flags.insert(.byteFallback)
-            } else {
-                raw = metaspaceToSpace(piece)
             }
-            if piece == unkPiece { flags.insert(.unknown) }
-            tokens[Int(id)] = (raw, piece, flags)
-            pieceToID[piece] = id
         }
         var added: [(content: String, id: Int32)] = []
         for (content, id, special) in addedEntries {
             var flags: TokenFlags = special ? [.special] : []
             if content == unkPiece { flags.insert(.unknown) }
             if isPaddingFiller(content) { flags.insert(.padding) }
-            if let existing = tokens[Int(id)], !special {
-                tokens[Int(id)] = (existing.bytes, existing.piece, existing.flags.union(flags))
+            if tokens.contains(Int(id)), !special {
+                tokens.addFlags(id: Int(id), flags)
             } else {
-                tokens[Int(id)] = (Array(content.utf8), content, flags)
+                var c = content
+                c.withUTF8 { tokens.set(id: Int(id), piece: $0, bytes: $0, flags: flags) }
             }
             added.append((content, id))
         }
 
         // Merges: "a b" strings or [a, b] pairs, in rank order.
         var merges: [(Int32, Int32)] = []
-        if let m = model["merges"]?.array {
-            merges.reserveCapacity(m.count)
-            for (rank, item) in m.enumerated() {
-                let left: String, right: String
-                if let s = item.string, let sp = s.firstIndex(of: " ") {
-                    left = String(s[..<sp]); right = String(s[s.index(after: sp)...])
-                } else if item.kind == .array, item.count == 2, let a = item[0].string, let b = item[1].string {
-                    left = a; right = b
-                } else {
-                    throw FSMDecodeError(.vocabulary, "\(path): model.merges[\(rank)] is neither \"a b\" nor [a, b]")
-                }
-                guard let l = pieceToID[left], let r = pieceToID[right] else {
-                    throw FSMDecodeError(.vocabulary, "\(path): model.merges[\(rank)] names a piece that is not in model.vocab (\(left) \(right))")
-                }
-                merges.append((l, r))
-            }
+        if let m = model["merges"], m.kind == .array {
+            merges = try readMerges(m, pieceToID: pieceToID, path: path)
+        } else if let m = model["merges"], !m.isNull {
+            throw FSMDecodeError(.vocabulary, "\(path): model.merges is not an array")
         }
 
         var spec = TokenizerSpec(model: byteLevel ? .byteLevelBPE : .sentencePieceBPE)
@@ -225,25 +242,115 @@ enum TokenizerJSONLoader {
             func lookup(_ key: String) throws -> Int32? {
                 guard let v = config[key], !v.isNull else { return nil }
                 guard let content = v.string ?? v["content"]?.string else { return nil }
-                guard let id = pieceToID[content] ?? added.first(where: { $0.content == content })?.id else {
+                guard let id = pieceToID.lookup(content) ?? added.first(where: { $0.content == content })?.id else {
                     throw FSMDecodeError(.vocabulary, "\(configPath): \(key) \"\(content)\" is not a token of \(path)")
                 }
                 return id
             }
             bosID = try lookup("bos_token")
             if let e = try lookup("eos_token") { eosIDs = [e] }
+            spec.addBOS = config["add_bos_token"]?.bool ?? false
         }
-        let unknownID = unkPiece.flatMap { pieceToID[$0] ?? added.first(where: { $0.content == unkPiece })?.id }
-        return try Vocabulary(kind: byteLevel ? .byteLevelBPE : .sentencePieceBPE, source: path, tokens: tokens,
-                              bosID: bosID, eosIDs: eosIDs, unknownID: unknownID, tokenizerSpec: spec)
+        let unknownID = unkPiece.flatMap { pieceToID.lookup($0) ?? added.first(where: { $0.content == unkPiece })?.id }
+        return try Vocabulary(kind: byteLevel ? .byteLevelBPE : .sentencePieceBPE, source: path, table: tokens.assemble(),
+                              bosID: bosID, eosIDs: eosIDs, unknownID: unknownID, maskWidth: nil, tokenizerSpec: spec)
+    }
+
+    /// A `model.vocab` member: its key is `keys[keyStart ..< keyEnd]`.
+    struct VocabEntry {
+        var keyStart: Int
+        var keyEnd: Int
+        var id: Int32
+    }
+
+    /// Appends every `model.vocab` member's key bytes to `keys` and its id to `entries`; returns
+    /// the first key whose value is not an id in 0..<2^24, or nil. Walks json-c's object directly.
+    private static func collectVocab(_ vocab: JSONValue, into entries: inout [VocabEntry],
+                                     keys: inout [UInt8], maxID: inout Int32) -> String? {
+        var it = json_object_iter_begin(vocab.object)
+        var end = json_object_iter_end(vocab.object)
+        while json_object_iter_equal(&it, &end) == 0 {
+            let name = json_object_iter_peek_name(&it)!
+            let n = strlen(name)
+            let key = name.withMemoryRebound(to: UInt8.self, capacity: n) { UnsafeBufferPointer(start: $0, count: n) }
+            let value = json_object_iter_peek_value(&it)
+            guard json_object_get_type(value) == json_type_int else { return String(decoding: key, as: UTF8.self) }
+            let id = json_object_get_int64(value)
+            guard id >= 0, id < 1 << 24 else { return String(decoding: key, as: UTF8.self) }
+            let start = keys.count
+            keys.append(contentsOf: key)
+            entries.append(VocabEntry(keyStart: start, keyEnd: keys.count, id: Int32(id)))
+            maxID = max(maxID, Int32(id))
+            json_object_iter_next(&it)
+        }
+        return nil
+    }
+
+    /// `model.merges` as id pairs, in rank order. Each item is `"a b"` (split at the first space;
+    /// no piece contains one) or `["a", "b"]`; both pieces must be in `model.vocab`.
+    private static func readMerges(_ list: JSONValue, pieceToID: PieceIndex, path: String) throws -> [(Int32, Int32)] {
+        let count = list.count
+        var merges: [(Int32, Int32)] = []
+        merges.reserveCapacity(count)
+        for rank in 0..<count {
+            let item = json_object_array_get_idx(list.object, rank)
+            var left: Int32? = nil, right: Int32? = nil
+            var ok = false
+            if json_object_get_type(item) == json_type_string {
+                let n = Int(json_object_get_string_len(item))
+                json_object_get_string(item)!.withMemoryRebound(to: UInt8.self, capacity: n) { p in
+                    let s = UnsafeBufferPointer(start: p, count: n)
+                    guard let sp = s.firstIndex(of: 0x20) else { return }
+                    ok = true
+                    left = pieceToID.lookup(UnsafeBufferPointer(rebasing: s[..<sp]))
+                    right = pieceToID.lookup(UnsafeBufferPointer(rebasing: s[(sp + 1)...]))
+                }
+            } else if json_object_get_type(item) == json_type_array, json_object_array_length(item) == 2,
+                      let a = stringBytes(json_object_array_get_idx(item, 0)),
+                      let b = stringBytes(json_object_array_get_idx(item, 1)) {
+                ok = true
+                left = pieceToID.lookup(a)
+                right = pieceToID.lookup(b)
+            }
+            guard ok else {
+                throw FSMDecodeError(.vocabulary, "\(path): model.merges[\(rank)] is neither \"a b\" nor [a, b]")
+            }
+            guard let l = left, let r = right else {
+                let text = JSONValue(document: list.document, object: item).serialized
+                throw FSMDecodeError(.vocabulary, "\(path): model.merges[\(rank)] \(text) names a piece that is not in model.vocab")
+            }
+            merges.append((l, r))
+        }
+        return merges
+    }
+
+    /// A json-c string's bytes (valid while the document lives), or nil for another type.
+    private static func stringBytes(_ object: OpaquePointer?) -> UnsafeBufferPointer<UInt8>? {
+        guard json_object_get_type(object) == json_type_string, let p = json_object_get_string(object) else { return nil }
+        let n = Int(json_object_get_string_len(object))
+        return p.withMemoryRebound(to: UInt8.self, capacity: n) { UnsafeBufferPointer(start: $0, count: n) }
     }
 
     /// `<0xXX>` → XX.
     static func sentencePieceByte(_ piece: String) -> UInt8? {
-        let u = Array(piece.utf8)
+        var piece = piece
+        return piece.withUTF8 { sentencePieceByte($0) }
+    }
+
+    /// `<0xXX>` (two hex digits, either case) → XX.
+    static func sentencePieceByte(_ u: UnsafeBufferPointer<UInt8>) -> UInt8? {
         guard u.count == 6, u[0] == UInt8(ascii: "<"), u[1] == UInt8(ascii: "0"), u[2] == UInt8(ascii: "x"),
-              u[5] == UInt8(ascii: ">") else { return nil }
-        return UInt8(String(decoding: u[3...4], as: UTF8.self), radix: 16)
+              u[5] == UInt8(ascii: ">"), let hi = hexDigit(u[3]), let lo = hexDigit(u[4]) else { return nil }
+        return hi << 4 | lo
+    }
+
+    private static func hexDigit(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     static func isPaddingFiller(_ content: String) -> Bool {
@@ -306,11 +413,16 @@ enum TokenizerJSONLoader {
 /// SentencePiece pieces write a space as `▁` (U+2581, bytes E2 96 81).
 func metaspaceToSpace(_ piece: String) -> [UInt8] {
     var out: [UInt8] = []
-    let u = Array(piece.utf8)
+    var piece = piece
+    piece.withUTF8 { metaspaceToSpace($0, into: &out) }
+    return out
+}
+
+/// Appends `u` to `out` with every `▁` replaced by a space.
+func metaspaceToSpace(_ u: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
     var i = 0
     while i < u.count {
         if i + 2 < u.count, u[i] == 0xE2, u[i + 1] == 0x96, u[i + 2] == 0x81 { out.append(0x20); i += 3 }
         else { out.append(u[i]); i += 1 }
     }
-    return out
 }
