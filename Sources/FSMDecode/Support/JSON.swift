@@ -16,11 +16,13 @@ public final class JSONDocument: @unchecked Sendable {
         defer { json_tokener_free(tok) }
         var parsed: OpaquePointer? = nil
         var failure: json_tokener_error = json_tokener_success
+        var truncated = false
         bytes.withUnsafeBufferPointer { buf in
             buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buf.count, 1)) { p in
                 parsed = json_tokener_parse_ex(tok, p, Int32(buf.count))
                 failure = json_tokener_get_error(tok)
                 if parsed == nil && failure == json_tokener_continue {
+                    truncated = true
                     // End of input inside a value: flush with an empty chunk so json-c reports it.
                     parsed = json_tokener_parse_ex(tok, "", -1)
                     failure = json_tokener_get_error(tok)
@@ -29,9 +31,10 @@ public final class JSONDocument: @unchecked Sendable {
         }
         if bytes.isEmpty { failure = json_tokener_continue }
         guard let root = parsed, failure == json_tokener_success else {
-            let offset = Int(json_tokener_get_parse_end(tok))
+            // After a flush json-c reports offsets in the empty chunk: a truncation is at the end.
+            let offset = truncated || bytes.isEmpty ? bytes.count : Int(json_tokener_get_parse_end(tok))
             let (line, column) = Self.lineColumn(bytes, offset)
-            let reason = failure == json_tokener_continue
+            let reason = truncated || failure == json_tokener_continue
                 ? "unexpected end of input" : String(cString: json_tokener_error_desc(failure))
             if let parsed { json_object_put(parsed) }
             throw FSMDecodeError(.json, "\(source):\(line):\(column): invalid JSON: \(reason)")
