@@ -1,0 +1,424 @@
+/// The front-ends' shared intermediate form: an EBNF expression tree for one rule body.
+/// Its depth is bounded by the parsers (`GrammarLimits.maxNestingDepth`).
+indirect enum GrammarExpr: Sendable {
+    case empty
+    /// An anonymous terminal written inline; `text` is its source spelling (the terminal's name).
+    case pattern(TerminalPattern, text: String, SourceLocation)
+    /// A reference to a rule, or in Lark to a named terminal.
+    case named(String, SourceLocation)
+    case sequence([GrammarExpr])
+    case alternation([GrammarExpr])
+    case repetition(GrammarExpr, min: Int, max: Int?, SourceLocation)
+}
+
+struct RuleDefinition: Sendable {
+    var name: String
+    var location: SourceLocation
+    var body: GrammarExpr
+    var isInlined = false
+    var keepsAllTokens = false
+    var priority = 0
+}
+
+/// Lowers rule definitions to a `Grammar`: desugars groups and EBNF operators into helper
+/// rules, interns terminals, then validates (undefined, unproductive, unreachable rules,
+/// empty language) and analyses (nullable, regular rules). Iterative wherever the input
+/// size (not the bounded nesting depth) drives the work.
+struct GrammarBuilder {
+    let source: String
+    let format: Grammar.Format
+    let lexing: Grammar.Lexing
+    let limits: GrammarLimits
+
+    private var terminals: [GrammarTerminal] = []
+    private var terminalIndex: [TerminalPattern: Int] = [:]
+    private var namedTerminals: [String: Int] = [:]
+    private var ruleIndex: [String: Int] = [:]
+    private var ruleInfo: [(name: String, location: SourceLocation, origin: GrammarRule.Origin, def: RuleDefinition?)] = []
+    /// Per rule, its productions (filled when the rule is lowered).
+    private var bodies: [[[GrammarSymbol]]] = []
+    private var symbolCount = 0
+    private var helperMemo: [String: Int] = [:]
+    private var warnings: [String] = []
+
+    init(source: String, format: Grammar.Format, lexing: Grammar.Lexing, limits: GrammarLimits) {
+        self.source = source
+        self.format = format
+        self.lexing = lexing
+        self.limits = limits
+    }
+
+    mutating func warn(_ message: String) { warnings.append(message) }
+
+    /// Declares a named terminal (Lark); its index is stable.
+    mutating func addNamedTerminal(_ t: GrammarTerminal) {
+        namedTerminals[t.name] = terminals.count
+        if terminalIndex[t.pattern] == nil { terminalIndex[t.pattern] = terminals.count }
+        terminals.append(t)
+    }
+
+    /// Builds the grammar. `start` names the start rule; `startLocation` is where it was asked
+    /// for (for the error when it does not exist).
+    mutating func build(rules defs: [RuleDefinition], start: String, ignored: Set<String> = []) throws -> Grammar {
+        for d in defs {
+            ruleIndex[d.name] = ruleInfo.count
+            ruleInfo.append((d.name, d.location, .user, d))
+            bodies.append([])
+        }
+        guard let startRule = ruleIndex[start] else {
+            let what = format == .gbnf ? "GBNF grammars need a rule named 'root'" : "Lark grammars need a rule named 'start'"
+            let hint = start == (format == .gbnf ? "root" : "start") ? what : "the requested start rule does not exist"
+            throw FSMDecodeError(.grammar, "\(source):1:1: no rule named '\(start)' (\(hint))")
+        }
+        for r in 0..<defs.count {
+            let def = defs[r]
+            var productions: [[GrammarSymbol]] = []
+            for alt in alternatives(of: def.body) {
+                productions.append(try lowerSequence(alt, owner: def.name))
+            }
+            bodies[r] = productions
+        }
+        return try finish(start: startRule, ignored: ignored)
+    }
+
+    // MARK: lowering
+
+    private func alternatives(of e: GrammarExpr) -> [GrammarExpr] {
+        if case .alternation(let parts) = e { return parts.flatMap { alternatives(of: $0) } }
+        return [e]
+    }
+
+    private mutating func count(_ n: Int, at loc: SourceLocation) throws {
+        symbolCount += n
+        if symbolCount > limits.maxSymbols {
+            throw FSMDecodeError(.budget, "\(loc): the grammar grows past \(limits.maxSymbols) symbols after expanding repetitions (GrammarLimits.maxSymbols)")
+        }
+    }
+
+    private mutating func lowerSequence(_ e: GrammarExpr, owner: String) throws -> [GrammarSymbol] {
+        switch e {
+        case .empty: return []
+        case .sequence(let parts):
+            var out: [GrammarSymbol] = []
+            for p in parts { out += try lowerSequence(p, owner: owner) }
+            return out
+        case .pattern(let pattern, let text, let loc):
+            if case .literal(let b) = pattern, b.isEmpty { return [] }
+            try count(1, at: loc)
+            return [internTerminal(pattern, name: text, at: loc)]
+        case .named(let name, let loc):
+            try count(1, at: loc)
+            if let r = ruleIndex[name] { return [.rule(r)] }
+            if let t = namedTerminals[name] { return [.terminal(t)] }
+            let kind = format == .lark && isLarkTerminalName(name) ? "terminal" : "rule"
+            throw FSMDecodeError(.grammar, "\(loc): undefined \(kind) '\(name)'")
+        case .alternation(let parts):
+            let alts = parts.flatMap { alternatives(of: $0) }
+            if alts.count == 1 { return try lowerSequence(alts[0], owner: owner) }
+            var productions: [[GrammarSymbol]] = []
+            for a in alts { productions.append(try lowerSequence(a, owner: owner)) }
+            try count(1, at: location(of: e))
+            return [.rule(addHelper(owner: owner, at: location(of: e), origin: .group, productions: productions))]
+        case .repetition(let inner, let min, let max, let loc):
+            if let max, max < min {
+                throw FSMDecodeError(.grammar, "\(loc): repetition {\(min),\(max)} has its maximum below its minimum")
+            }
+            if min > limits.maxRepetitionBound || (max ?? 0) > limits.maxRepetitionBound {
+                throw FSMDecodeError(.budget, "\(loc): repetition bound \(Swift.max(min, max ?? 0)) exceeds \(limits.maxRepetitionBound) (GrammarLimits.maxRepetitionBound)")
+            }
+            let body = try lowerSequence(inner, owner: owner)
+            if max == 0 || body.isEmpty { return [] }
+            let element: GrammarSymbol
+            if body.count == 1 {
+                element = body[0]
+            } else {
+                try count(1, at: loc)
+                element = .rule(addHelper(owner: owner, at: loc, origin: .group, productions: [body]))
+            }
+            var out: [GrammarSymbol] = []
+            switch max {
+            case nil:
+                let copies = Swift.max(min - 1, 0)
+                try count(copies + 1, at: loc)
+                out += repeatElement(element, count: copies)
+                out.append(.rule(try repetitionHelper(element, min: min == 0 ? 0 : 1, max: nil, owner: owner, at: loc)))
+            case let max?:
+                try count(min + (max > min ? 1 : 0), at: loc)
+                out += repeatElement(element, count: min)
+                if max > min { out.append(.rule(try repetitionHelper(element, min: 0, max: max - min, owner: owner, at: loc))) }
+            }
+            return out
+        }
+    }
+
+    private func location(of e: GrammarExpr) -> SourceLocation {
+        switch e {
+        case .pattern(_, _, let l), .named(_, let l), .repetition(_, _, _, let l): return l
+        case .sequence(let parts), .alternation(let parts):
+            for p in parts { if case .empty = p { continue }; return location(of: p) }
+            return SourceLocation(file: source, line: 1, column: 1)
+        case .empty: return SourceLocation(file: source, line: 1, column: 1)
+        }
+    }
+
+    private mutating func internTerminal(_ pattern: TerminalPattern, name: String, at loc: SourceLocation) -> GrammarSymbol {
+        if let t = terminalIndex[pattern] { return .terminal(t) }
+        terminalIndex[pattern] = terminals.count
+        terminals.append(GrammarTerminal(name: name, location: loc, pattern: pattern))
+        return .terminal(terminals.count - 1)
+    }
+
+    private mutating func addHelper(owner: String, at loc: SourceLocation, origin: GrammarRule.Origin, productions: [[GrammarSymbol]]) -> Int {
+        let r = ruleInfo.count
+        ruleInfo.append(("\(owner)#\(r)", loc, origin, nil))
+        bodies.append(productions)
+        return r
+    }
+
+    /// `element{min,max}` with min ∈ {0, 1}; memoized so `x*` used twice is one rule.
+    private mutating func repetitionHelper(_ element: GrammarSymbol, min: Int, max: Int?, owner: String, at loc: SourceLocation) throws -> Int {
+        let key = "\(element.raw)/\(min)/\(max.map(String.init) ?? "")"
+        if let r = helperMemo[key] { return r }
+        let r: Int
+        switch max {
+        case nil:
+            r = addHelper(owner: owner, at: loc, origin: .repetition(element: element, min: min, max: nil), productions: [])
+            bodies[r] = min == 0 ? [[], [.rule(r), element]] : [[element], [.rule(r), element]]
+            try count(3, at: loc)
+        case let k?:
+            // Build H_1 ... H_k bottom-up (iteratively: k may be large), reusing memoized ones.
+            var below: Int? = nil
+            var built = 0
+            for j in 1...k {
+                let jKey = "\(element.raw)/0/\(j)"
+                if let existing = helperMemo[jKey] { below = existing; continue }
+                let h = addHelper(owner: owner, at: loc, origin: .repetition(element: element, min: 0, max: j),
+                                  productions: [[], below.map { [element, .rule($0)] } ?? [element]])
+                helperMemo[jKey] = h
+                below = h
+                built += 2
+            }
+            try count(built, at: loc)
+            r = below!
+        }
+        helperMemo[key] = r
+        return r
+    }
+
+    // MARK: validation and analysis
+
+    private mutating func finish(start: Int, ignored: Set<String>) throws -> Grammar {
+        let ruleCount = ruleInfo.count
+        var productionRule: [Int32] = [], productionStart: [Int32] = [0], symbols: [GrammarSymbol] = []
+        var rules: [GrammarRule] = []
+        productionRule.reserveCapacity(ruleCount * 2)
+        symbols.reserveCapacity(symbolCount)
+        for r in 0..<ruleCount {
+            let first = productionRule.count
+            for p in bodies[r] {
+                productionRule.append(Int32(r))
+                symbols += p
+                productionStart.append(Int32(symbols.count))
+            }
+            let info = ruleInfo[r]
+            rules.append(GrammarRule(name: info.name, location: info.location, origin: info.origin,
+                                     productionRange: first..<productionRule.count,
+                                     isInlined: info.def?.isInlined ?? false,
+                                     keepsAllTokens: info.def?.keepsAllTokens ?? false,
+                                     priority: info.def?.priority ?? 0))
+        }
+        func rhs(_ p: Int) -> ArraySlice<GrammarSymbol> { symbols[Int(productionStart[p])..<Int(productionStart[p + 1])] }
+        let productionCount = productionRule.count
+
+        // Reachability from the start rule (and from ignored terminals, which are always usable).
+        var reachable = [Bool](repeating: false, count: ruleCount)
+        var terminalUsed = [Bool](repeating: false, count: terminals.count)
+        var stack = [start]
+        reachable[start] = true
+        while let r = stack.popLast() {
+            for p in rules[r].productionRange {
+                for s in rhs(p) {
+                    if s.isTerminal { terminalUsed[s.index] = true }
+                    else if !reachable[s.index] { reachable[s.index] = true; stack.append(s.index) }
+                }
+            }
+        }
+        for r in 0..<ruleCount where !reachable[r] && rules[r].origin == .user {
+            warnings.append("\(rules[r].location): rule '\(rules[r].name)' is never used (unreachable from '\(rules[start].name)')")
+        }
+        for (t, term) in terminals.enumerated() where !terminalUsed[t] && !term.isIgnored && !ignored.contains(term.name) {
+            warnings.append("\(term.location): terminal '\(term.name)' is never used")
+        }
+
+        // Productive and nullable rules: counter-based fixpoints, linear in grammar size.
+        var users = [[Int32]](repeating: [], count: ruleCount) // rule -> productions mentioning it
+        for p in 0..<productionCount {
+            for s in rhs(p) where !s.isTerminal { users[s.index].append(Int32(p)) }
+        }
+        func fixpoint(_ terminalOK: (Int) -> Bool) -> [Bool] {
+            var done = [Bool](repeating: false, count: ruleCount)
+            var missing = [Int](repeating: 0, count: productionCount)
+            var work: [Int] = []
+            for p in 0..<productionCount {
+                var n = 0
+                for s in rhs(p) {
+                    if s.isTerminal { if !terminalOK(s.index) { n = Int.max / 2; break } } else { n += 1 }
+                }
+                missing[p] = n
+                if n == 0 { let r = Int(productionRule[p]); if !done[r] { done[r] = true; work.append(r) } }
+            }
+            while let r = work.popLast() {
+                for p in users[r] {
+                    // Each occurrence counts once.
+                    missing[Int(p)] -= 1
+                    if missing[Int(p)] == 0 {
+                        let q = Int(productionRule[Int(p)])
+                        if !done[q] { done[q] = true; work.append(q) }
+                    }
+                }
+            }
+            return done
+        }
+        let productive = fixpoint { _ in true }
+        let nullable = fixpoint { [terminals] t in terminals[t].pattern.matchesEmptyStructurally == true }
+        if !productive[start] {
+            throw FSMDecodeError(.grammar, "\(rules[start].location): the grammar's language is empty: rule '\(rules[start].name)' derives no finite string (every alternative needs itself or another unproductive rule)")
+        }
+        for r in 0..<ruleCount where !productive[r] && reachable[r] {
+            let user = ownerRule(r, rules)
+            throw FSMDecodeError(.grammar, "\(rules[r].location): rule '\(user)' is unproductive: it derives no finite string (infinite recursion with no way out)")
+        }
+        for r in 0..<ruleCount where !productive[r] && rules[r].origin == .user {
+            throw FSMDecodeError(.grammar, "\(rules[r].location): rule '\(rules[r].name)' is unproductive: it derives no finite string")
+        }
+
+        let (isRegular, order) = regularity(rules: rules, rhs: rhs)
+        var patterns = [TerminalPattern?](repeating: nil, count: ruleCount)
+        if lexing == .characterLevel {
+            var shape = [(nodes: Int, depth: Int)](repeating: (0, 0), count: ruleCount)
+            let terminalShape = terminals.map { t in (nodes: t.pattern.nodeCount, depth: 1, tokens: t.pattern.involvesTokens) }
+            for r in order where isRegular[r] {
+                // Size and depth are computed from the parts' (already known) sizes, so no walk
+                // over a deep pattern ever happens.
+                var nodes = 1, depth = 1, ok = true
+                func add(_ s: GrammarSymbol) {
+                    if s.isTerminal {
+                        let t = terminalShape[s.index]
+                        if t.tokens { ok = false }
+                        nodes += t.nodes; depth = max(depth, 2 + t.depth)
+                    } else if patterns[s.index] == nil {
+                        ok = false
+                    } else {
+                        nodes += shape[s.index].nodes; depth = max(depth, 2 + shape[s.index].depth)
+                    }
+                }
+                if case .repetition(let element, _, _) = rules[r].origin { add(element) }
+                else { for p in rules[r].productionRange { nodes += 1; for s in rhs(p) { add(s) } } }
+                guard ok, nodes <= limits.maxPatternNodes, depth <= limits.maxNestingDepth else { continue }
+                shape[r] = (nodes, depth)
+                patterns[r] = compositePattern(r, rules: rules, rhs: rhs, patterns: patterns)
+            }
+        }
+        return Grammar(source: source, format: format, lexing: lexing, terminals: terminals, rules: rules, start: start,
+                       productionRule: productionRule, productionStart: productionStart, productionSymbols: symbols,
+                       warnings: warnings, nullable: nullable, isRegular: isRegular, regularPatterns: patterns)
+    }
+
+    /// The user rule a helper was generated for (helper names are `owner#n`).
+    private func ownerRule(_ r: Int, _ rules: [GrammarRule]) -> String {
+        let name = rules[r].name
+        if let hash = name.firstIndex(of: "#") { return String(name[..<hash]) }
+        return name
+    }
+
+    /// Regular rules and a bottom-up order (every rule after the rules it references, for the
+    /// DAG part). Iterative Tarjan SCC over the reference graph, where a repetition helper
+    /// points only at its element.
+    private func regularity(rules: [GrammarRule], rhs: (Int) -> ArraySlice<GrammarSymbol>) -> ([Bool], [Int]) {
+        let n = rules.count
+        var succ = [[Int]](repeating: [], count: n)
+        for r in 0..<n {
+            if case .repetition(let element, _, _) = rules[r].origin {
+                if !element.isTerminal { succ[r] = [element.index] }
+                continue
+            }
+            var seen = Set<Int>()
+            for p in rules[r].productionRange { for s in rhs(p) where !s.isTerminal && seen.insert(s.index).inserted { succ[r].append(s.index) } }
+        }
+        var index = [Int](repeating: -1, count: n), low = [Int](repeating: 0, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var sccStack: [Int] = [], order: [Int] = []
+        var cyclic = [Bool](repeating: false, count: n)
+        var next = 0
+        for root in 0..<n where index[root] < 0 {
+            var frames: [(v: Int, edge: Int)] = [(root, 0)]
+            index[root] = next; low[root] = next; next += 1
+            sccStack.append(root); onStack[root] = true
+            while !frames.isEmpty {
+                let (v, e) = frames[frames.count - 1]
+                if e < succ[v].count {
+                    frames[frames.count - 1].edge += 1
+                    let w = succ[v][e]
+                    if index[w] < 0 {
+                        index[w] = next; low[w] = next; next += 1
+                        sccStack.append(w); onStack[w] = true
+                        frames.append((w, 0))
+                    } else if onStack[w] {
+                        low[v] = min(low[v], index[w])
+                    }
+                    continue
+                }
+                frames.removeLast()
+                if let parent = frames.last { low[parent.v] = min(low[parent.v], low[v]) }
+                if low[v] == index[v] {
+                    var members: [Int] = []
+                    while true {
+                        let w = sccStack.removeLast(); onStack[w] = false
+                        members.append(w)
+                        if w == v { break }
+                    }
+                    let selfLoop = succ[v].contains(v)
+                    let isCycle = members.count > 1 || selfLoop
+                    for m in members {
+                        order.append(m)
+                        // Regular iff not on a cycle and every successor is regular (successors'
+                        // SCCs are complete already: Tarjan emits sinks first).
+                        cyclic[m] = isCycle || succ[m].contains { $0 != m && cyclic[$0] }
+                    }
+                    if isCycle { for m in members { cyclic[m] = true } }
+                }
+            }
+        }
+        return (cyclic.map { !$0 }, order)
+    }
+
+    private func compositePattern(_ r: Int, rules: [GrammarRule], rhs: (Int) -> ArraySlice<GrammarSymbol>, patterns: [TerminalPattern?]) -> TerminalPattern? {
+        func symbolPattern(_ s: GrammarSymbol) -> TerminalPattern? {
+            s.isTerminal ? terminals[s.index].pattern : patterns[s.index]
+        }
+        let result: TerminalPattern
+        if case .repetition(let element, let min, let max) = rules[r].origin {
+            guard let p = symbolPattern(element) else { return nil }
+            result = .repetition(p, min: min, max: max)
+        } else {
+            var alts: [TerminalPattern] = []
+            for p in rules[r].productionRange {
+                var parts: [TerminalPattern] = []
+                for s in rhs(p) {
+                    guard let sp = symbolPattern(s) else { return nil }
+                    parts.append(sp)
+                }
+                alts.append(parts.count == 1 ? parts[0] : .sequence(parts))
+            }
+            result = alts.count == 1 ? alts[0] : .alternation(alts)
+        }
+        return result
+    }
+}
+
+/// Lark's convention: a name is a terminal when it is all uppercase (after leading `_`).
+func isLarkTerminalName(_ name: String) -> Bool {
+    let core = name.drop { $0 == "_" }
+    guard let first = core.first else { return false }
+    return first.isUppercase && !core.contains { $0.isLowercase }
+}

@@ -1,0 +1,216 @@
+/// The language of one terminal, as the lexer will compile it to a byte DFA.
+///
+/// Deliberately independent of the regex compiler's internal AST: front-ends produce it, the
+/// lexer (and the test-only reference recognizer) consume it. Every case denotes a set of
+/// byte strings; the text-based cases (`caseInsensitiveLiteral`, `codePointClass`, `regex`)
+/// only ever match valid UTF-8.
+///
+/// Cost: values are trees; `nodeCount` is their size. Front-ends bound the size of every
+/// pattern they build (`GrammarLimits.maxPatternNodes`) and its nesting depth
+/// (`GrammarLimits.maxNestingDepth`), so recursive walks over a pattern are safe.
+public indirect enum TerminalPattern: Hashable, Sendable {
+    /// Exactly these bytes (UTF-8 of the source text). `.literal([])` is the empty string.
+    case literal([UInt8])
+    /// The scalars of `text`, each compared under Unicode simple case mapping (a scalar `c`
+    /// matches `c`, its lowercase and its uppercase mapping when those are single scalars),
+    /// as Lark's `"text"i`. `caseInsensitiveAlternatives(of:)` gives the per-scalar sets.
+    case caseInsensitiveLiteral(String)
+    /// A regular expression in Lark's (Python `re`) syntax, matched against the whole lexeme.
+    /// Flags other than `ignoreCase`, `dotAll` and `multiline` are resolved by the front-end
+    /// (e.g. `x` is expanded into an equivalent pattern without comments and spaces).
+    case regex(source: String, flags: RegexFlags)
+    /// One Unicode scalar value from the set. Ranges are sorted, disjoint, non-adjacent and
+    /// exclude the surrogates U+D800–U+DFFF; negated source classes (`[^...]`) are already
+    /// complemented against all scalars U+0000–U+10FFFF. An empty list matches nothing.
+    case codePointClass([ClosedRange<UInt32>])
+    /// The concatenation of the parts (`[]` is the empty string).
+    case sequence([TerminalPattern])
+    /// The union of the parts (`[]` matches nothing).
+    case alternation([TerminalPattern])
+    /// `min` to `max` (nil: unbounded) concatenated copies of the pattern. `min <= max`.
+    case repetition(TerminalPattern, min: Int, max: Int?)
+    /// A single vocabulary token, not a byte string: GBNF `<[id]>` (`negated == false`) or
+    /// `!<[id]>` (any one token except `id`). The runtime matches it against token ids.
+    case token(id: UInt32, negated: Bool)
+    /// GBNF `<text>` / `!<text>`: a token named by its text; the runtime must resolve it
+    /// against the vocabulary (it is an error there unless `text` is exactly one token).
+    case tokenText(String, negated: Bool)
+
+    /// Flags of a `regex` pattern.
+    public struct RegexFlags: OptionSet, Hashable, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Case-insensitive (Lark `i`).
+        public static let ignoreCase = RegexFlags(rawValue: 1)
+        /// `.` also matches `\n` (Lark `s`).
+        public static let dotAll = RegexFlags(rawValue: 2)
+        /// `^`/`$` match at line breaks (Lark `m`).
+        public static let multiline = RegexFlags(rawValue: 4)
+    }
+
+    /// Every Unicode scalar value: the set `.` stands for in GBNF.
+    public static let anyScalar: [ClosedRange<UInt32>] = [0...0xD7FF, 0xE000...0x10FFFF]
+
+    /// Number of nodes in the tree (a bound on the work of any walk over it).
+    public var nodeCount: Int {
+        switch self {
+        case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .token, .tokenText: return 1
+        case .sequence(let parts), .alternation(let parts): return parts.reduce(1) { $0 + $1.nodeCount }
+        case .repetition(let p, _, _): return 1 + p.nodeCount
+        }
+    }
+
+    /// True when the pattern names vocabulary tokens rather than bytes (it cannot be part of
+    /// a byte-level lexeme).
+    public var involvesTokens: Bool {
+        switch self {
+        case .token, .tokenText: return true
+        case .literal, .caseInsensitiveLiteral, .regex, .codePointClass: return false
+        case .sequence(let parts), .alternation(let parts): return parts.contains { $0.involvesTokens }
+        case .repetition(let p, _, _): return p.involvesTokens
+        }
+    }
+
+    /// Whether the empty string is in the language, when that is decidable without a regex
+    /// engine; nil for a `regex` part whose nullability the structure does not settle.
+    public var matchesEmptyStructurally: Bool? {
+        switch self {
+        case .literal(let b): return b.isEmpty
+        case .caseInsensitiveLiteral(let s): return s.isEmpty
+        case .regex: return nil
+        case .codePointClass, .token, .tokenText: return false
+        case .sequence(let parts):
+            var unknown = false
+            for p in parts {
+                switch p.matchesEmptyStructurally {
+                case false?: return false
+                case nil: unknown = true
+                case true?: break
+                }
+            }
+            return unknown ? nil : true
+        case .alternation(let parts):
+            var unknown = false
+            for p in parts {
+                switch p.matchesEmptyStructurally {
+                case true?: return true
+                case nil: unknown = true
+                case false?: break
+                }
+            }
+            return unknown ? nil : false
+        case .repetition(let p, let min, _): return min == 0 ? true : p.matchesEmptyStructurally
+        }
+    }
+
+    /// The scalars a case-insensitive literal's scalar `c` matches: `c` and its simple
+    /// lower/upper/title-case mappings that are single scalars, as a normalized class.
+    public static func caseInsensitiveAlternatives(of c: Unicode.Scalar) -> [ClosedRange<UInt32>] {
+        var set: [UInt32] = [c.value]
+        let props = c.properties
+        for mapped in [props.lowercaseMapping, props.uppercaseMapping, props.titlecaseMapping] {
+            let scalars = Array(mapped.unicodeScalars)
+            if scalars.count == 1 { set.append(scalars[0].value) }
+        }
+        return normalizeClass(set.map { $0...$0 })
+    }
+
+    /// Sorts and merges ranges, drops surrogates; the canonical `codePointClass` payload.
+    public static func normalizeClass(_ ranges: [ClosedRange<UInt32>], negated: Bool = false) -> [ClosedRange<UInt32>] {
+        var sorted = ranges.filter { $0.lowerBound <= 0x10FFFF }
+            .map { $0.lowerBound...min($0.upperBound, 0x10FFFF) }
+            .sorted { $0.lowerBound < $1.lowerBound }
+        var merged: [ClosedRange<UInt32>] = []
+        for r in sorted {
+            if let last = merged.last, r.lowerBound <= last.upperBound &+ 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
+            } else {
+                merged.append(r)
+            }
+        }
+        if negated {
+            var complement: [ClosedRange<UInt32>] = []
+            var next: UInt32 = 0
+            for r in merged {
+                if r.lowerBound > next { complement.append(next...(r.lowerBound - 1)) }
+                next = r.upperBound &+ 1
+            }
+            if next <= 0x10FFFF {
+                complement.append(next...0x10FFFF)
+            }
+            merged = complement
+        }
+        // Remove the surrogate block.
+        sorted = []
+        for r in merged {
+            if r.upperBound < 0xD800 || r.lowerBound > 0xDFFF { sorted.append(r); continue }
+            if r.lowerBound < 0xD800 { sorted.append(r.lowerBound...0xD7FF) }
+            if r.upperBound > 0xDFFF { sorted.append(0xE000...r.upperBound) }
+        }
+        return sorted
+    }
+}
+
+extension TerminalPattern: CustomStringConvertible {
+    /// A readable, Lark-like rendering (for messages and `dot` output; not re-parsable).
+    public var description: String {
+        switch self {
+        case .literal(let b): return quoted(String(decoding: b, as: UTF8.self))
+        case .caseInsensitiveLiteral(let s): return quoted(s) + "i"
+        case .regex(let source, let flags):
+            var f = ""
+            if flags.contains(.ignoreCase) { f += "i" }
+            if flags.contains(.multiline) { f += "m" }
+            if flags.contains(.dotAll) { f += "s" }
+            return "/\(source)/\(f)"
+        case .codePointClass(let ranges):
+            if ranges == TerminalPattern.anyScalar { return "." }
+            return "[" + ranges.map { r in
+                r.lowerBound == r.upperBound ? classChar(r.lowerBound) : classChar(r.lowerBound) + "-" + classChar(r.upperBound)
+            }.joined() + "]"
+        case .sequence(let parts):
+            return parts.isEmpty ? "\"\"" : "(" + parts.map(\.description).joined(separator: " ") + ")"
+        case .alternation(let parts):
+            return parts.isEmpty ? "(∅)" : "(" + parts.map(\.description).joined(separator: " | ") + ")"
+        case .repetition(let p, let min, let max):
+            switch (min, max) {
+            case (0, nil): return p.description + "*"
+            case (1, nil): return p.description + "+"
+            case (0, 1?): return p.description + "?"
+            case (_, nil): return p.description + "{\(min),}"
+            case (_, let m?): return m == min ? p.description + "{\(min)}" : p.description + "{\(min),\(m)}"
+            }
+        case .token(let id, let negated): return (negated ? "!" : "") + "<[\(id)]>"
+        case .tokenText(let text, let negated): return (negated ? "!" : "") + "<\(text)>"
+        }
+    }
+}
+
+private func quoted(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 || u.value == 0x7F { out += "\\x" + grammarHex(u.value, 2) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}
+
+private func classChar(_ v: UInt32) -> String {
+    if v >= 0x21 && v < 0x7F {
+        let c = Character(Unicode.Scalar(v)!)
+        return "^-]\\[".contains(c) ? "\\" + String(c) : String(c)
+    }
+    return v <= 0xFF ? "\\x" + grammarHex(v, 2) : v <= 0xFFFF ? "\\u" + grammarHex(v, 4) : "\\U" + grammarHex(v, 8)
+}
+
+func grammarHex(_ v: UInt32, _ width: Int) -> String {
+    let s = String(v, radix: 16, uppercase: true)
+    return String(repeating: "0", count: max(0, width - s.count)) + s
+}
