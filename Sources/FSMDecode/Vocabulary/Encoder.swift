@@ -52,33 +52,24 @@ public struct TokenEncoder: Sendable {
         added = AddedTokenMatcher(spec.addedTokens)
 
         // Model vocabulary: every present id that is not an added token.
-        var isAdded = [Bool](repeating: false, count: vocabulary.size)
-        for t in spec.addedTokens where t.id >= 0 && Int(t.id) < vocabulary.size { isAdded[Int(t.id)] = true }
-        var modelPieces: [String] = [], modelIDs: [Int32] = []
-        modelPieces.reserveCapacity(vocabulary.size); modelIDs.reserveCapacity(vocabulary.size)
-        for id in 0..<vocabulary.size where !isAdded[id] && !vocabulary.pieces[id].isEmpty {
-            modelPieces.append(vocabulary.pieces[id]); modelIDs.append(Int32(id))
-        }
-        let table = PieceTable(pieces: modelPieces, ids: modelIDs)
+        var include = vocabulary.pieces.prefix(vocabulary.size).map { !$0.isEmpty }
+        for t in spec.addedTokens where t.id >= 0 && Int(t.id) < vocabulary.size { include[Int(t.id)] = false }
+        let table = PieceTable(pieces: Array(vocabulary.pieces.prefix(vocabulary.size)), include: include)
         pieces = table
 
         // Merges: the result of (l, r) is the model token whose piece is piece(l) + piece(r).
         var triples: [(Int32, Int32, Int32)] = []
         triples.reserveCapacity(spec.merges.count)
-        var utf8Cache: [[UInt8]] = vocabulary.pieces.map { Array($0.utf8) }
         for (rank, (l, r)) in spec.merges.enumerated() {
             guard l >= 0, r >= 0, Int(l) < vocabulary.size, Int(r) < vocabulary.size else {
                 throw FSMDecodeError(.encoding, "\(vocabulary.source): merge #\(rank) names an id outside the vocabulary (\(l), \(r))")
             }
-            let merged = utf8Cache[Int(l)].withUnsafeBufferPointer { a in
-                utf8Cache[Int(r)].withUnsafeBufferPointer { b in table.lookup(a, b) }
-            }
+            let merged = table.lookupConcatenation(l, r)
             guard merged >= 0 else {
                 throw FSMDecodeError(.encoding, "\(vocabulary.source): merge #\(rank) (\(vocabulary.pieces[Int(l)]) \(vocabulary.pieces[Int(r)])) produces \"\(vocabulary.pieces[Int(l)] + vocabulary.pieces[Int(r)])\", which is not in the vocabulary")
             }
             triples.append((l, r, merged))
         }
-        utf8Cache = []
         merges = MergeTable(triples)
 
         var byteIDs = [Int32](repeating: -1, count: 256)

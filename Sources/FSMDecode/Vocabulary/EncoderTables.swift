@@ -7,14 +7,14 @@
 /// concatenated. A lookup may name the key as two halves (`left + right`) so that BPE merge
 /// results are found without building the concatenated string.
 struct PieceTable: Sendable {
-    private let bytes: [UInt8]
-    private let offsets: [Int32]       // per entry: start in `bytes`; entry k is bytes[offsets[k]..<offsets[k+1]]
-    private let entryIDs: [Int32]      // per entry: token id
-    private let slots: [Int32]         // entry index or -1
+    /// Piece bytes of every id, concatenated: id i is `bytes[offsets[i] ..< offsets[i+1]]`.
+    let bytes: [UInt8]
+    let offsets: [Int32]
+    private let slots: [Int32]         // id or -1
     private let mask: Int
 
-    /// `pieces[k]` has id `ids[k]`. A piece given twice keeps its first id.
-    init(pieces: [String], ids: [Int32]) {
+    /// Indexes `pieces[id]` for the ids where `include[id]`; a piece given twice keeps its lowest id.
+    init(pieces: [String], include: [Bool]) {
         var bytes: [UInt8] = []
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(pieces.count + 1)
@@ -27,15 +27,14 @@ struct PieceTable: Sendable {
         var slots = [Int32](repeating: -1, count: capacity)
         let mask = capacity - 1
         bytes.withUnsafeBufferPointer { b in
-            for k in 0..<pieces.count {
+            for k in 0..<pieces.count where include[k] {
                 let s = Int(offsets[k]), e = Int(offsets[k + 1])
                 let piece = UnsafeBufferPointer(rebasing: b[s..<e])
                 var slot = Int(truncatingIfNeeded: PieceTable.hash(piece, UnsafeBufferPointer(start: nil, count: 0))) & mask
                 var duplicate = false
                 while slots[slot] >= 0 {
                     let o = Int(slots[slot])
-                    if Int(offsets[o + 1] - offsets[o]) == piece.count
-                        && memEqual(UnsafeBufferPointer(rebasing: b[Int(offsets[o])..<Int(offsets[o + 1])]), piece) {
+                    if memEqual(UnsafeBufferPointer(rebasing: b[Int(offsets[o])..<Int(offsets[o + 1])]), piece) {
                         duplicate = true; break
                     }
                     slot = (slot + 1) & mask
@@ -45,7 +44,6 @@ struct PieceTable: Sendable {
         }
         self.bytes = bytes
         self.offsets = offsets
-        self.entryIDs = ids
         self.slots = slots
         self.mask = mask
     }
@@ -70,7 +68,7 @@ struct PieceTable: Sendable {
                 if e - s == n
                     && memEqual(UnsafeBufferPointer(rebasing: b[s..<s + left.count]), left)
                     && memEqual(UnsafeBufferPointer(rebasing: b[s + left.count..<e]), right) {
-                    return entryIDs[k]
+                    return Int32(k)
                 }
                 slot = (slot + 1) & mask
             }
@@ -79,6 +77,14 @@ struct PieceTable: Sendable {
 
     func lookup(_ piece: [UInt8]) -> Int32 {
         piece.withUnsafeBufferPointer { lookup($0) }
+    }
+
+    /// Id of the piece `piece(l) + piece(r)`, or -1 (BPE merge results).
+    func lookupConcatenation(_ l: Int32, _ r: Int32) -> Int32 {
+        bytes.withUnsafeBufferPointer { b in
+            lookup(UnsafeBufferPointer(rebasing: b[Int(offsets[Int(l)])..<Int(offsets[Int(l) + 1])]),
+                   UnsafeBufferPointer(rebasing: b[Int(offsets[Int(r)])..<Int(offsets[Int(r) + 1])]))
+        }
     }
 }
 
