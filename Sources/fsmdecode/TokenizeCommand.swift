@@ -47,19 +47,26 @@ struct TokenizeCommand: ParsableCommand {
             let ids = encoder.encode(text, addSpecial: addSpecial)
             var timing: [(String, String)] = []
             if time {
+                // CPU time of this thread (the machine may be shared) and wall time, over >= 0.5 s.
+                func cpuSeconds() -> Double {
+                    var ts = timespec()
+                    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+                    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+                }
                 var runs = 0
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
                 var elapsed: UInt64 = 0
                 repeat {
                     precondition(encoder.encode(text, addSpecial: addSpecial).count == ids.count)
                     runs += 1
                     elapsed = DispatchTime.now().uptimeNanoseconds - start
                 } while elapsed < 500_000_000
-                let seconds = Double(elapsed) / 1e9
+                let seconds = Double(elapsed) / 1e9, cpu = cpuSeconds() - cpuStart
                 timing = [("load_ms", String(format: "%.1f", Double(t1 - t0) / 1e6)),
                           ("encoder_ms", String(format: "%.1f", Double(t2 - t1) / 1e6)),
                           ("encode_mb_per_s", String(format: "%.2f", Double(text.utf8.count * runs) / seconds / 1e6)),
-                          ("encode_tokens_per_s", String(format: "%.0f", Double(ids.count * runs) / seconds))]
+                          ("encode_mb_per_cpu_s", String(format: "%.2f", Double(text.utf8.count * runs) / cpu / 1e6)),
+                          ("encode_tokens_per_cpu_s", String(format: "%.0f", Double(ids.count * runs) / cpu))]
             }
             let shown = ids.map { displayBytes(v.bytes(of: Int($0))) }
             if json {

@@ -47,8 +47,11 @@ private enum Encoders {
         #expect(inputs.count == 46)
     }
 
-    /// Added tokens written literally in text, and edge cases, checked against Hugging Face
+    /// Added tokens written literally in text, long words and whitespace runs, checked against Hugging Face
     /// `tokenizers` 0.23.3 (`Tokenizer.from_file(...).encode(s, add_special_tokens=False).ids`).
+    static let longWord = "Pneumonoultramicroscopicsilicovolcanoconiosis_and_supercalifragilisticexpialidocious"
+    static let mixed = "  x  yy   zzz\t\n\n  中文字符測試日本語のテキスト한국어😀😀 e\u{301}"
+
     @Test func addedTokensAreMatchedLikeHuggingFace() throws {
         let cases: [(String, String, [Int32])] = [
             ("llama3", "<|begin_of_text|>Hello<|eot_id|> world", [128000, 9906, 128009, 1917]),
@@ -62,6 +65,26 @@ private enum Encoders {
             ("llama2", "a<s>b", [263, 1, 289]),
             ("llama2", " <s> ", [259, 1, 259]),
             ("llama2", "\u{1}\u{1F600} \u{4E2D}", [29871, 4, 243, 162, 155, 131, 29871, 30275]),
+            // Words longer than the scan kernel's limit take the heap kernel.
+            ("llama3", Self.longWord, [47, 126261, 263, 11206, 99040, 2823, 2445, 454, 1233, 321, 292, 115766, 69377, 444,
+                                       91260, 8543, 24655, 3035, 278, 333, 4193, 321, 4633, 4683, 532, 307, 78287]),
+            ("qwen2", Self.longWord, [47, 811, 372, 263, 10965, 97940, 2754, 2388, 453, 1211, 321, 292, 859, 337, 68277,
+                                      443, 90160, 8378, 23723, 2962, 278, 333, 4101, 321, 4532, 4580, 530, 307, 77187]),
+            ("gpt2", Self.longWord, [47, 25668, 261, 25955, 859, 2500, 1416, 404, 873, 41896, 709, 349, 5171, 36221, 42960,
+                                     62, 392, 62, 16668, 9948, 361, 22562, 346, 396, 501, 42372, 498, 312, 32346]),
+            ("llama2", Self.longWord, [349, 29765, 265, 5059, 509, 314, 2357, 21785, 1199, 309, 293, 586, 324, 26004, 535,
+                                       2363, 275, 29918, 392, 29918, 9136, 1052, 361, 1431, 309, 391, 625, 26330, 616, 1941, 8802]),
+            ("llama3", Self.mixed, [220, 865, 220, 13499, 256, 1167, 10616, 16176, 220, 73958, 17161, 49491, 108867, 106081,
+                                    102433, 102158, 16144, 57933, 62903, 71634, 112699, 32179, 76460, 222, 76460, 222, 384, 54939]),
+            ("qwen2", Self.mixed, [220, 856, 220, 13197, 256, 1147, 10400, 15799, 220, 72858, 16744, 48391, 107636, 102854,
+                                   101059, 102819, 15767, 56833, 61803, 70534, 23573, 124785, 31079, 141334, 141334, 3958]),
+            ("gpt2", Self.mixed, [220, 2124, 220, 331, 88, 220, 220, 1976, 3019, 197, 628, 220, 220, 40792, 23877, 229, 27764,
+                                  245, 163, 105, 99, 162, 116, 105, 164, 102, 99, 33768, 98, 17312, 105, 45739, 252, 5641,
+                                  24336, 25084, 43302, 47991, 250, 166, 113, 255, 168, 244, 112, 47249, 222, 47249, 222, 304, 136, 223]),
+            // Space runs keep "▁▁" merges while the stretch is merged in chunks.
+            ("llama2", Self.mixed, [259, 921, 29871, 343, 29891, 259, 503, 5617, 12, 13, 13, 259, 30275, 30333, 30578, 31277,
+                                    233, 187, 175, 235, 172, 169, 30325, 30346, 30968, 30199, 30572, 30454, 30255, 30279, 30877,
+                                    31293, 31129, 243, 162, 155, 131, 243, 162, 155, 131, 321, 30103]),
         ]
         for (name, text, expected) in cases {
             guard let encoder = try Encoders.get(name) else { continue }

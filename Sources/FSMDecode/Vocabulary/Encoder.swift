@@ -30,9 +30,12 @@ public struct TokenEncoder: Sendable {
     private let byteIDs: [Int32]
     /// SentencePiece: ids of single ASCII characters (space → `▁`), or -1.
     private let asciiIDs: [Int32]
-    /// Byte-level: each byte's character in GPT-2's byte alphabet, as UTF-8 (for whole-piece lookups).
-    private let alphabetUTF8: [[UInt8]]
+    /// Byte-level: each byte's character in GPT-2's byte alphabet, as UTF-8 (for whole-piece
+    /// lookups): one or two bytes, the second (when present) in the high byte.
+    private let alphabetUTF8: [UInt16]
     private let unknownID: Int32?
+    /// SentencePiece: no piece has `▁` right after another character (see `sentencePiece`).
+    private let splitsBeforeSpace: Bool
 
     public init(vocabulary: Vocabulary) throws {
         guard let spec = vocabulary.tokenizerSpec else {
@@ -96,9 +99,11 @@ public struct TokenEncoder: Sendable {
                 asciiIDs[c] = c == 0x20 ? table.lookup(Array("▁".utf8)) : table.lookup([UInt8(c)])
             }
         }
+        self.splitsBeforeSpace = spec.model == .sentencePieceBPE && asciiIDs[0x20] >= 0
+            && !vocabulary.pieces.contains { TokenEncoder.hasSpaceAfterOtherCharacter($0) }
         self.byteIDs = byteIDs
         self.asciiIDs = asciiIDs
-        self.alphabetUTF8 = alphabet
+        self.alphabetUTF8 = alphabet.map { $0.count == 2 ? UInt16($0[0]) | UInt16($0[1]) << 8 : $0.isEmpty ? 0 : UInt16($0[0]) }
     }
 
     /// Token ids of `text`, without BOS/EOS unless `addSpecial` (then BOS first, when the
@@ -191,19 +196,22 @@ public struct TokenEncoder: Sendable {
         }
     }
 
-    /// Applies the split patterns one after another (Hugging Face `Split`, behaviour Isolated).
+    /// Applies the split patterns one after another (Hugging Face `Split`, behaviour Isolated),
+    /// then encodes each resulting piece.
     private func preTokenize(_ text: [UInt8], scratch: inout BPEScratch, into out: inout [Int32]) {
-        var words: [ArraySlice<UInt8>] = [text[...]]
-        for splitter in splitters {
-            var nextWords: [ArraySlice<UInt8>] = []
-            for w in words {
-                let piece = Array(w)
-                for r in splitter.isolatedSplit(piece) { nextWords.append(piece[r]) }
+        var ranges: [Range<Int>] = [0..<text.count]
+        for (k, splitter) in splitters.enumerated() {
+            if k == 0 { ranges = splitter.isolatedSplit(text); continue }
+            var refined: [Range<Int>] = []
+            for r in ranges {
+                for sub in splitter.isolatedSplit(Array(text[r])) {
+                    refined.append(r.lowerBound + sub.lowerBound ..< r.lowerBound + sub.upperBound)
+                }
             }
-            words = nextWords
+            ranges = refined
         }
-        for w in words {
-            w.withUnsafeBufferPointer { byteLevelWord($0, scratch: &scratch, into: &out) }
+        text.withUnsafeBufferPointer { buf in
+            for r in ranges { byteLevelWord(UnsafeBufferPointer(rebasing: buf[r]), scratch: &scratch, into: &out) }
         }
     }
 
@@ -213,7 +221,11 @@ public struct TokenEncoder: Sendable {
         if word.isEmpty { return }
         if ignoreMerges && word.count > 1 {
             scratch.piece.removeAll(keepingCapacity: true)
-            for b in word { scratch.piece.append(contentsOf: alphabetUTF8[Int(b)]) }
+            for b in word {
+                let c = alphabetUTF8[Int(b)]
+                scratch.piece.append(UInt8(truncatingIfNeeded: c))
+                if c > 0xFF { scratch.piece.append(UInt8(truncatingIfNeeded: c >> 8)) }
+            }
             let id = scratch.piece.withUnsafeBufferPointer { pieces.lookup($0) }
             if id >= 0 { out.append(id); return }
         }
@@ -224,38 +236,67 @@ public struct TokenEncoder: Sendable {
 
     /// One SentencePiece stretch (the whole stretch is one word): characters → symbols, byte
     /// fallback for characters that are not tokens, fused unknowns, then merges.
+    ///
+    /// When no piece has `▁` right after another character (`splitsBeforeSpace`), no merge can
+    /// join a symbol to a following space run, so the stretch is merged in independent chunks
+    /// that start at each such space; the result is the same as merging the whole stretch.
     private func sentencePiece(_ text: [UInt8], dummyPrefix: Bool, scratch: inout BPEScratch, into out: inout [Int32]) {
-        scratch.ids.removeAll(keepingCapacity: true)
+        scratch.symbols.removeAll(keepingCapacity: true)
+        var chunkStarts: [Int] = []
         if dummyPrefix { pushSymbol(asciiIDs[0x20], &scratch) }
+        var previousWasSpace = dummyPrefix
         text.withUnsafeBufferPointer { buf in
             var i = 0
             while i < buf.count {
                 let b = buf[i]
-                if b < 0x80, asciiIDs[Int(b)] >= 0 { scratch.ids.append(asciiIDs[Int(b)]); i += 1; continue }
+                if b == 0x20 {
+                    if splitsBeforeSpace && !previousWasSpace && !scratch.symbols.isEmpty { chunkStarts.append(scratch.symbols.count) }
+                    previousWasSpace = true
+                } else {
+                    previousWasSpace = false
+                }
+                if b < 0x80, asciiIDs[Int(b)] >= 0 { scratch.symbols.append(asciiIDs[Int(b)]); i += 1; continue }
                 let n = validUTF8Length(buf, at: i)
                 if n == 0 { pushSymbol(byteIDs[Int(b)], &scratch); i += 1; continue }
                 let char = UnsafeBufferPointer(rebasing: buf[i..<i + n])
-                let id = b == 0x20 ? asciiIDs[0x20] : pieces.lookup(char)
+                let id = pieces.lookup(char)
                 if id >= 0 {
-                    scratch.ids.append(id)
+                    scratch.symbols.append(id)
                 } else if char.allSatisfy({ byteIDs[Int($0)] >= 0 }) {
-                    for c in char { scratch.ids.append(byteIDs[Int(c)]) }
+                    for c in char { scratch.symbols.append(byteIDs[Int(c)]) }
                 } else {
                     pushSymbol(-1, &scratch)
                 }
                 i += n
             }
         }
-        scratch.mergeAndEmit(merges, into: &out)
+        chunkStarts.append(scratch.symbols.count)
+        var start = 0
+        for end in chunkStarts where end > start {
+            scratch.ids.removeAll(keepingCapacity: true)
+            scratch.ids.append(contentsOf: scratch.symbols[start..<end])
+            scratch.mergeAndEmit(merges, into: &out)
+            start = end
+        }
     }
 
     /// Appends a symbol that may be unknown (-1): unknowns become the unknown token, and
     /// consecutive unknowns fuse into one (SentencePiece `fuse_unk`); with no unknown token
     /// they are dropped, as Hugging Face does.
     private func pushSymbol(_ id: Int32, _ scratch: inout BPEScratch) {
-        if id >= 0 { scratch.ids.append(id); return }
+        if id >= 0 { scratch.symbols.append(id); return }
         guard let unk = unknownID else { return }
-        if scratch.ids.last != unk { scratch.ids.append(unk) }
+        if scratch.symbols.last != unk { scratch.symbols.append(unk) }
+    }
+
+    /// True when `piece` has `▁` (E2 96 81) right after a character other than `▁`.
+    static func hasSpaceAfterOtherCharacter(_ piece: String) -> Bool {
+        var previous: Unicode.Scalar? = nil
+        for u in piece.unicodeScalars {
+            if u == "\u{2581}", let p = previous, p != "\u{2581}" { return true }
+            previous = u
+        }
+        return false
     }
 
     /// Unicode NFC of the valid UTF-8 runs; invalid bytes are kept as they are. ASCII is NFC.

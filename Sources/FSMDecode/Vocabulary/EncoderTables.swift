@@ -226,6 +226,7 @@ struct BPEScratch {
     var prev: [Int32] = []
     var heap: [UInt64] = []
     var piece: [UInt8] = []
+    var symbols: [Int32] = []
 
     /// Merges the symbols in `ids` by rank (lowest rank first, leftmost first among equal ranks,
     /// exactly Hugging Face's order) and appends the resulting ids to `out`.
@@ -235,6 +236,7 @@ struct BPEScratch {
         let n = ids.count
         if n == 1 { out.append(ids[0]); return }
         if n == 0 { return }
+        if n <= BPEScratch.shortWord { mergeShortAndEmit(merges, into: &out); return }
         next.removeAll(keepingCapacity: true)
         prev.removeAll(keepingCapacity: true)
         heap.removeAll(keepingCapacity: true)
@@ -270,6 +272,29 @@ struct BPEScratch {
             }
         }
         for id in ids where id >= 0 { out.append(id) }
+    }
+
+    /// Words up to this many symbols use the scan kernel (O(n²), faster than a heap when short).
+    static let shortWord = 24
+
+    /// Same order as the heap kernel: repeatedly merge the lowest-rank adjacent pair, leftmost
+    /// among equal ranks (a pair's rank is unique, so equal values mean the same merge).
+    private mutating func mergeShortAndEmit(_ merges: MergeTable, into out: inout [Int32]) {
+        var m = ids.count
+        heap.removeAll(keepingCapacity: true)      // heap[i]: merge value of pair (i, i+1)
+        for i in 0..<(m - 1) { heap.append(merges.lookup(ids[i], ids[i + 1])) }
+        while m > 1 {
+            var best = MergeTable.none, at = -1
+            for i in 0..<(m - 1) where heap[i] < best { best = heap[i]; at = i }
+            if at < 0 { break }
+            ids[at] = Int32(truncatingIfNeeded: best & 0xFFFF_FFFF)
+            ids.remove(at: at + 1)
+            heap.remove(at: at)
+            m -= 1
+            if at + 1 < m { heap[at] = merges.lookup(ids[at], ids[at + 1]) }
+            if at > 0 { heap[at - 1] = merges.lookup(ids[at - 1], ids[at]) }
+        }
+        out.append(contentsOf: ids)
     }
 
     private mutating func heapPush(_ x: UInt64) {
