@@ -164,6 +164,21 @@ private enum Encoders {
         }
     }
 
+    /// One encoder shared by many threads gives the same ids as sequential calls.
+    @Test func concurrentEncodingMatchesSequential() async throws {
+        guard let encoder = try Encoders.get("llama3") else { return }
+        var rng = SplitMix64(seed: 99)
+        let texts = (0..<64).map { _ in randomText(&rng, maxLength: 60) }
+        let expected = texts.map { encoder.encode($0) }
+        let results = await withTaskGroup(of: (Int, [Int32]).self) { group in
+            for (k, t) in texts.enumerated() { group.addTask { (k, encoder.encode(t)) } }
+            var r = [[Int32]](repeating: [], count: texts.count)
+            for await (k, ids) in group { r[k] = ids }
+            return r
+        }
+        #expect(results == expected)
+    }
+
     @Test func plainVocabularyCannotEncode() throws {
         let v = try Vocabulary(kind: .plain, source: "test list", tokens: [(Array("a".utf8), "a", [])], bosID: nil, eosIDs: [])
         #expect(throws: FSMDecodeError.self) { try TokenEncoder(vocabulary: v) }
