@@ -8,3 +8,6 @@ cd "$(dirname "$0")/.."
 vocab="${FSMDECODE_VOCAB:-Grammars/demo/tokenizer.json}"
 echo "== fsmdecode vocab $vocab"
 "$bin" vocab "$vocab"
+echo
+echo "== fsmdecode tokenize --vocab $vocab '{\"name\": \"Ada\", \"age\": 42}'"
+"$bin" tokenize --vocab "$vocab" '{"name": "Ada", "age": 42}'
