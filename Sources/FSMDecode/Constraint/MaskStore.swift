@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -92,9 +93,7 @@ public final class MaskStore: @unchecked Sendable {
     /// Builds the store; in eager mode computes every state now.
     public convenience init(dfa: ByteDFA, vocabulary: Vocabulary, mode: MaskStoreMode) {
         self.init(dfa: dfa, vocabulary: vocabulary, mode: mode, preset: nil)
-        if mode == .eager {
-            for s in 0..<dfa.stateCount { _ = entryIndex(Int32(s)) }
-        }
+        if mode == .eager { computeAllStates() }
     }
 
     /// Masks read back from an artifact: `slots[q]` indexes `masks` or is -1 (computed on first
@@ -223,6 +222,46 @@ public final class MaskStore: @unchecked Sendable {
     // MARK: - Computing one state
 
     private func computeAndPublish(_ state: Int32) -> Int32 {
+        publish(state, compute(state))
+    }
+
+    /// One state's mask, encoded, not yet published; `payload` is owned by whoever holds it.
+    private struct EncodedMask {
+        var encoding: MaskEncoding
+        var payload: UnsafeMutablePointer<UInt32>
+        var count: Int
+        var allowed: Int
+        var hash: UInt64
+    }
+
+    /// Eager mode: every state, computed in parallel chunks and published in state order (so
+    /// mask indices, and artifacts, do not depend on thread timing).
+    private func computeAllStates() {
+        let n = dfa.stateCount
+        let chunk = min(n, 128)
+        guard chunk > 0 else { return }
+        let results = UnsafeMutablePointer<EncodedMask>.allocate(capacity: chunk)
+        defer { results.deallocate() }
+        var first = 0
+        while first < n {
+            let m = min(chunk, n - first)
+            let base = first
+            if m == 1 {
+                results.initialize(to: compute(Int32(base)))
+            } else {
+                // Each iteration writes only its own slot of `results`.
+                let out = UncheckedSendablePointer(pointer: results)
+                DispatchQueue.concurrentPerform(iterations: m) { k in
+                    (out.pointer + k).initialize(to: compute(Int32(base + k)))
+                }
+            }
+            for k in 0..<m { _ = publish(Int32(base + k), results[k]) }
+            results.deinitialize(count: m)
+            first += m
+        }
+    }
+
+    private func compute(_ state: Int32) -> EncodedMask {
         let words = wordCount
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         defer { bits.deallocate() }
@@ -270,7 +309,14 @@ public final class MaskStore: @unchecked Sendable {
             precondition(k == count)
         }
         let view = UnsafeBufferPointer(start: UnsafePointer(payload), count: count)
-        let h = MaskStore.hash(encoding, view)
+        return EncodedMask(encoding: encoding, payload: payload, count: count, allowed: allowed,
+                           hash: MaskStore.hash(encoding, view))
+    }
+
+    /// Stores `mask` as the mask of `state` (reusing an equal stored mask), unless another
+    /// thread got there first; returns the state's entry index. Takes ownership of the payload.
+    private func publish(_ state: Int32, _ mask: EncodedMask) -> Int32 {
+        let (encoding, payload, count, allowed, h) = (mask.encoding, mask.payload, mask.count, mask.allowed, mask.hash)
         return builder.withLock { b -> Int32 in
             let existing = slots[Int(state)].load(ordering: .acquiring)
             if existing >= 0 { payload.deallocate(); return existing }
@@ -331,6 +377,11 @@ public final class MaskStore: @unchecked Sendable {
             }
         }
     }
+}
+
+/// A pointer handed to parallel workers that write disjoint elements.
+private struct UncheckedSendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
 }
 
 /// The trie × DFA walk: one audited kernel over borrowed buffers (valid only inside the
