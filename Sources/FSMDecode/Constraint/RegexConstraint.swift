@@ -23,6 +23,7 @@ public final class RegexConstraint: Sendable {
     }
 
     init(store: MaskStore, fingerprint: UInt64) {
+        precondition(store.dfa.stateCount > 0, "ByteDFA invariant: at least the start state (RegexCompiler refuses empty languages)")
         self.store = store
         self.vocabularyFingerprint = fingerprint
         let dfa = store.dfa
