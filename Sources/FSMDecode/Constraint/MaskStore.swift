@@ -183,19 +183,30 @@ public final class MaskStore: @unchecked Sendable {
             dst.update(from: e.payload, count: wordCount)
         case .acceptList:
             dst.update(repeating: 0, count: wordCount)
-            for k in 0..<Int(e.count) {
-                let id = e.payload[k]
-                dst[Int(id >> 5)] |= 1 << (id & 31)
-            }
+            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: false)
         case .rejectList:
             dst.update(from: grammarBits, count: wordCount)
-            for k in 0..<Int(e.count) {
-                let id = e.payload[k]
-                dst[Int(id >> 5)] &= ~(1 << (id & 31))
-            }
+            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: true)
         }
         if dfa.accepting[Int(state)] {
             for id in vocabulary.eosIDs { dst[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
+        }
+    }
+
+    /// Sets (or clears) the bits of `count` sorted ids; ids sharing a word are gathered in a
+    /// register first, so the cost is one read-modify-write per touched word plus one OR per id.
+    @inline(__always)
+    private static func scatter(_ ids: UnsafePointer<UInt32>, _ count: Int, into dst: UnsafeMutablePointer<UInt32>, clearing: Bool) {
+        var k = 0
+        while k < count {
+            let word = Int(ids[k] >> 5)
+            var bits: UInt32 = 1 << (ids[k] & 31)
+            k &+= 1
+            while k < count && Int(ids[k] >> 5) == word {
+                bits |= 1 << (ids[k] & 31)
+                k &+= 1
+            }
+            if clearing { dst[word] &= ~bits } else { dst[word] |= bits }
         }
     }
 
