@@ -1,0 +1,442 @@
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// When a mask store computes the mask of a DFA state.
+public enum MaskStoreMode: String, Sendable {
+    /// Every state at construction: compile cost up front, no first-visit cost at run time.
+    case eager
+    /// A state on its first visit, then cached (thread-safe); compile is O(1).
+    case lazy
+}
+
+/// How one distinct mask is kept; the smallest in bytes wins (ties: bitset, accept, reject).
+public enum MaskEncoding: UInt8, Sendable {
+    /// `ceil(maskWidth / 32)` words in the caller layout. Fill: one copy.
+    case bitset = 0
+    /// Sorted allowed ids. Fill: zero the words, set each id.
+    case acceptList = 1
+    /// Sorted ids of grammar tokens that are *not* allowed. Fill: copy the all-grammar-tokens
+    /// bitset, clear each id.
+    case rejectList = 2
+}
+
+/// Sizes of a mask store, for reports.
+public struct MaskStoreStatistics: Sendable, Equatable {
+    public var states: Int
+    /// States whose mask has been computed (all of them in eager mode).
+    public var computedStates: Int
+    public var distinctMasks: Int
+    public var bitsets: Int
+    public var acceptLists: Int
+    public var rejectLists: Int
+    /// Bytes held: mask payloads, entry table, per-state slots and the all-grammar-tokens bitset.
+    public var bytes: Int
+}
+
+/// One distinct mask. `payload` holds `count` words (bitset) or sorted ids (lists); it is owned
+/// by the store, never written after publication and freed only in `deinit`.
+struct MaskEntry {
+    var encoding: MaskEncoding
+    var count: Int32
+    /// Number of grammar tokens the mask allows (EOS not included).
+    var allowed: Int32
+    var hash: UInt64
+    var payload: UnsafePointer<UInt32>
+}
+
+/// The masks of every state of a `ByteDFA` against a `Vocabulary`.
+///
+/// The mask of state q is the set of grammar tokens t (in the trie, not an EOS id) with
+/// `dfa.run(bytes(t), from: q) != dead`, plus the EOS ids exactly when q is accepting.
+/// Special, padding, unknown and absent ids are never allowed (they are not in the trie).
+/// Distinct masks (EOS excluded) are stored once, each in its smallest `MaskEncoding`.
+///
+/// Thread safety: immutable after construction except for lazily published masks. A state's
+/// slot holds -1 until its mask is published; publishing writes the entry under `builder`'s
+/// lock and then stores the slot with release ordering, readers load it with acquire ordering,
+/// so a reader that sees an index sees a fully written entry. Entries and payloads are never
+/// moved or freed before `deinit`. Two threads may compute the same state at once; the second
+/// to take the lock finds the slot set and drops its result.
+///
+/// Cost: computing one state walks the token trie once, skipping every subtree whose first byte
+/// is dead (O(live trie nodes)); filling a caller mask costs about one copy of the mask.
+public final class MaskStore: @unchecked Sendable {
+    public let dfa: ByteDFA
+    public let vocabulary: Vocabulary
+    public let mode: MaskStoreMode
+    /// `TokenMask.wordCount(vocabulary.maskWidth)`.
+    public let wordCount: Int
+    /// Number of grammar tokens (in the trie, not EOS).
+    public let grammarTokenCount: Int
+
+    /// Every grammar token, as a bitset of `wordCount` words.
+    let grammarBits: UnsafeMutablePointer<UInt32>
+    /// Per state: index into `entries`, or -1 while not computed.
+    private let slots: UnsafeMutablePointer<Atomic<Int32>>
+    /// Capacity `max(dfa.stateCount, 1)`: there are never more distinct masks than states.
+    private let entries: UnsafeMutablePointer<MaskEntry>
+    private let builder: Mutex<Builder>
+
+    private struct Builder {
+        var entryCount = 0
+        var byHash: [UInt64: [Int32]] = [:]
+        var payloadBytes = 0
+        var computedStates = 0
+        var counts: [MaskEncoding: Int] = [:]
+    }
+
+    /// Builds the store; in eager mode computes every state now.
+    public convenience init(dfa: ByteDFA, vocabulary: Vocabulary, mode: MaskStoreMode) {
+        self.init(dfa: dfa, vocabulary: vocabulary, mode: mode, preset: nil)
+        if mode == .eager { computeAllStates() }
+    }
+
+    /// Masks read back from an artifact: `slots[q]` indexes `masks` or is -1 (computed on first
+    /// visit). The caller has validated encodings, ids and indices.
+    init(dfa: ByteDFA, vocabulary: Vocabulary, mode: MaskStoreMode,
+         preset: (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])])?) {
+        self.dfa = dfa
+        self.vocabulary = vocabulary
+        self.mode = mode
+        let words = TokenMask.wordCount(vocabulary.maskWidth)
+        self.wordCount = words
+        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
+        bits.initialize(repeating: 0, count: max(words, 1))
+        for id in vocabulary.trie.tokenIDs { bits[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
+        for id in vocabulary.eosIDs { bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31)) }
+        var n = 0
+        for w in 0..<words { n += bits[w].nonzeroBitCount }
+        self.grammarTokenCount = n
+        self.grammarBits = bits
+        let stateCapacity = max(dfa.stateCount, 1)
+        slots = .allocate(capacity: stateCapacity)
+        for s in 0..<stateCapacity { (slots + s).initialize(to: Atomic<Int32>(-1)) }
+        entries = .allocate(capacity: stateCapacity)
+        builder = Mutex(Builder())
+        if let preset {
+            builder.withLock { b in
+                for m in preset.masks {
+                    let p = UnsafeMutablePointer<UInt32>.allocate(capacity: max(m.payload.count, 1))
+                    m.payload.withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: m.payload.count) }
+                    let h = MaskStore.hash(m.encoding, UnsafeBufferPointer(start: p, count: m.payload.count))
+                    (entries + b.entryCount).initialize(to: MaskEntry(
+                        encoding: m.encoding, count: Int32(m.payload.count), allowed: m.allowed, hash: h, payload: UnsafePointer(p)))
+                    b.byHash[h, default: []].append(Int32(b.entryCount))
+                    b.entryCount += 1
+                    b.payloadBytes += m.payload.count * 4
+                    b.counts[m.encoding, default: 0] += 1
+                }
+                for (s, e) in preset.slots.enumerated() where e >= 0 {
+                    slots[s].store(e, ordering: .releasing)
+                    b.computedStates += 1
+                }
+            }
+        }
+    }
+
+    deinit {
+        builder.withLock { b in
+            for i in 0..<b.entryCount { UnsafeMutablePointer(mutating: entries[i].payload).deallocate() }
+            entries.deinitialize(count: b.entryCount)
+        }
+        entries.deallocate()
+        slots.deinitialize(count: max(dfa.stateCount, 1))
+        slots.deallocate()
+        grammarBits.deallocate()
+    }
+
+    public var statistics: MaskStoreStatistics {
+        builder.withLock { b in
+            MaskStoreStatistics(
+                states: dfa.stateCount, computedStates: b.computedStates, distinctMasks: b.entryCount,
+                bitsets: b.counts[.bitset] ?? 0, acceptLists: b.counts[.acceptList] ?? 0,
+                rejectLists: b.counts[.rejectList] ?? 0,
+                bytes: b.payloadBytes + b.entryCount * MemoryLayout<MaskEntry>.stride
+                    + dfa.stateCount * 4 + wordCount * 4)
+        }
+    }
+
+    /// Number of grammar tokens allowed in `state` (EOS not counted).
+    public func allowedCount(_ state: Int32) -> Int {
+        Int(entries[Int(entryIndex(state))].allowed)
+    }
+
+    /// How the mask of `state` is stored (computing it on first use).
+    public func encoding(of state: Int32) -> MaskEncoding {
+        entries[Int(entryIndex(state))].encoding
+    }
+
+    /// Writes the mask of `state` into `out[0 ..< wordCount]` (other words untouched).
+    /// Cost: one copy of the mask (bitset, reject list) or one zeroing (accept list), plus one
+    /// bit per listed id; the first visit of a lazy state also walks the trie.
+    public func fill(state: Int32, into out: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(out.count >= wordCount, "mask buffer has \(out.count) words, needs \(wordCount)")
+        let e = entries[Int(entryIndex(state))]
+        let dst = out.baseAddress!
+        switch e.encoding {
+        case .bitset:
+            dst.update(from: e.payload, count: wordCount)
+        case .acceptList:
+            dst.update(repeating: 0, count: wordCount)
+            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: false)
+        case .rejectList:
+            dst.update(from: grammarBits, count: wordCount)
+            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: true)
+        }
+        if dfa.accepting[Int(state)] {
+            for id in vocabulary.eosIDs { dst[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
+        }
+    }
+
+    /// Sets (or clears) the bits of `count` sorted ids; ids sharing a word are gathered in a
+    /// register first, so the cost is one read-modify-write per touched word plus one OR per id.
+    @inline(__always)
+    private static func scatter(_ ids: UnsafePointer<UInt32>, _ count: Int, into dst: UnsafeMutablePointer<UInt32>, clearing: Bool) {
+        var k = 0
+        while k < count {
+            let word = Int(ids[k] >> 5)
+            var bits: UInt32 = 1 << (ids[k] & 31)
+            k &+= 1
+            while k < count && Int(ids[k] >> 5) == word {
+                bits |= 1 << (ids[k] & 31)
+                k &+= 1
+            }
+            if clearing { dst[word] &= ~bits } else { dst[word] |= bits }
+        }
+    }
+
+    /// The entry index of `state`, computing and publishing it on first use.
+    func entryIndex(_ state: Int32) -> Int32 {
+        precondition(state >= 0 && Int(state) < dfa.stateCount, "DFA state \(state) out of range 0..<\(dfa.stateCount)")
+        let idx = slots[Int(state)].load(ordering: .acquiring)
+        if idx >= 0 { return idx }
+        return computeAndPublish(state)
+    }
+
+    /// Snapshot for serialization: per-state entry index (-1: not computed) and the entries.
+    func snapshot() -> (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])]) {
+        builder.withLock { b in
+            let s = (0..<dfa.stateCount).map { slots[$0].load(ordering: .acquiring) }
+            let m = (0..<b.entryCount).map { i -> (encoding: MaskEncoding, allowed: Int32, payload: [UInt32]) in
+                let e = entries[i]
+                return (e.encoding, e.allowed, Array(UnsafeBufferPointer(start: e.payload, count: Int(e.count))))
+            }
+            return (s, m)
+        }
+    }
+
+    // MARK: - Computing one state
+
+    private func computeAndPublish(_ state: Int32) -> Int32 {
+        publish(state, compute(state))
+    }
+
+    /// One state's mask, encoded, not yet published; `payload` is owned by whoever holds it.
+    private struct EncodedMask {
+        var encoding: MaskEncoding
+        var payload: UnsafeMutablePointer<UInt32>
+        var count: Int
+        var allowed: Int
+        var hash: UInt64
+    }
+
+    /// Eager mode: every state, computed in parallel chunks and published in state order (so
+    /// mask indices, and artifacts, do not depend on thread timing).
+    private func computeAllStates() {
+        let n = dfa.stateCount
+        let chunk = min(n, 128)
+        guard chunk > 0 else { return }
+        let results = UnsafeMutablePointer<EncodedMask>.allocate(capacity: chunk)
+        defer { results.deallocate() }
+        var first = 0
+        while first < n {
+            let m = min(chunk, n - first)
+            let base = first
+            if m == 1 {
+                results.initialize(to: compute(Int32(base)))
+            } else {
+                // Each iteration writes only its own slot of `results`.
+                let out = UncheckedSendablePointer(pointer: results)
+                DispatchQueue.concurrentPerform(iterations: m) { k in
+                    (out.pointer + k).initialize(to: compute(Int32(base + k)))
+                }
+            }
+            for k in 0..<m { _ = publish(Int32(base + k), results[k]) }
+            results.deinitialize(count: m)
+            first += m
+        }
+    }
+
+    private func compute(_ state: Int32) -> EncodedMask {
+        let words = wordCount
+        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
+        defer { bits.deallocate() }
+        bits.initialize(repeating: 0, count: max(words, 1))
+        var allowed = collectAllowed(from: state, into: bits)
+        for id in vocabulary.eosIDs where bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
+            bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31))
+            allowed -= 1
+        }
+        // Encode in the smallest form; equal sets always get equal encodings, so deduplication
+        // can compare payloads directly.
+        let rejected = grammarTokenCount - allowed
+        let encoding: MaskEncoding
+        let count: Int
+        if words <= allowed && words <= rejected {
+            encoding = .bitset; count = words
+        } else if allowed <= rejected {
+            encoding = .acceptList; count = allowed
+        } else {
+            encoding = .rejectList; count = rejected
+        }
+        let payload = UnsafeMutablePointer<UInt32>.allocate(capacity: max(count, 1))
+        switch encoding {
+        case .bitset:
+            payload.initialize(from: bits, count: words)
+        case .acceptList:
+            var k = 0
+            for w in 0..<words {
+                var word = bits[w]
+                while word != 0 {
+                    (payload + k).initialize(to: UInt32(w << 5 + word.trailingZeroBitCount)); k += 1
+                    word &= word - 1
+                }
+            }
+            precondition(k == count)
+        case .rejectList:
+            var k = 0
+            for w in 0..<words {
+                var word = grammarBits[w] & ~bits[w]
+                while word != 0 {
+                    (payload + k).initialize(to: UInt32(w << 5 + word.trailingZeroBitCount)); k += 1
+                    word &= word - 1
+                }
+            }
+            precondition(k == count)
+        }
+        let view = UnsafeBufferPointer(start: UnsafePointer(payload), count: count)
+        return EncodedMask(encoding: encoding, payload: payload, count: count, allowed: allowed,
+                           hash: MaskStore.hash(encoding, view))
+    }
+
+    /// Stores `mask` as the mask of `state` (reusing an equal stored mask), unless another
+    /// thread got there first; returns the state's entry index. Takes ownership of the payload.
+    private func publish(_ state: Int32, _ mask: EncodedMask) -> Int32 {
+        let (encoding, payload, count, allowed, h) = (mask.encoding, mask.payload, mask.count, mask.allowed, mask.hash)
+        return builder.withLock { b -> Int32 in
+            let existing = slots[Int(state)].load(ordering: .acquiring)
+            if existing >= 0 { payload.deallocate(); return existing }
+            var index: Int32 = -1
+            for candidate in b.byHash[h] ?? [] {
+                let e = entries[Int(candidate)]
+                if e.encoding == encoding && Int(e.count) == count
+                    && (count == 0 || memcmp(e.payload, payload, count * 4) == 0) {
+                    index = candidate
+                    break
+                }
+            }
+            if index >= 0 {
+                payload.deallocate()
+            } else {
+                index = Int32(b.entryCount)
+                (entries + b.entryCount).initialize(to: MaskEntry(
+                    encoding: encoding, count: Int32(count), allowed: Int32(allowed), hash: h, payload: UnsafePointer(payload)))
+                b.entryCount += 1
+                b.byHash[h, default: []].append(index)
+                b.payloadBytes += count * 4
+                b.counts[encoding, default: 0] += 1
+            }
+            b.computedStates += 1
+            slots[Int(state)].store(index, ordering: .releasing)
+            return index
+        }
+    }
+
+    static func hash(_ encoding: MaskEncoding, _ payload: UnsafeBufferPointer<UInt32>) -> UInt64 {
+        var h = StableHasher()
+        h.combine(UInt64(encoding.rawValue))
+        h.combine(UInt64(payload.count))
+        h.combine(bytes: UnsafeRawBufferPointer(payload))
+        return h.finalize()
+    }
+
+    /// Sets the bit of every trie token whose bytes keep the DFA alive from `state`; returns how
+    /// many bits it set. `bits` must hold `wordCount` zeroed words.
+    private func collectAllowed(from state: Int32, into bits: UnsafeMutablePointer<UInt32>) -> Int {
+        let trie = vocabulary.trie
+        return trie.byte.withUnsafeBufferPointer { byte in
+            trie.depth.withUnsafeBufferPointer { depth in
+                trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
+                    trie.tokenStart.withUnsafeBufferPointer { tokenStart in
+                        trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
+                            dfa.table.withUnsafeBufferPointer { table in
+                                dfa.byteClass.withUnsafeBufferPointer { byteClass in
+                                    TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
+                                             tokenIDs: tokenIDs, table: table, byteClass: byteClass,
+                                             classCount: dfa.classCount)
+                                        .collect(from: state, maxDepth: trie.maxDepth, into: bits)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A pointer handed to parallel workers that write disjoint elements.
+private struct UncheckedSendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+}
+
+/// The trie × DFA walk: one audited kernel over borrowed buffers (valid only inside the
+/// `withUnsafeBufferPointer` scopes that made it).
+///
+/// Node i at depth d steps the DFA from `stack[d - 1]` by `byte[i]`; a dead step skips the whole
+/// subtree (`i = subtreeEnd[i]`), a live one records `stack[d]` and sets the bits of the tokens
+/// ending at i. Children follow their parent, so `stack[d - 1]` always belongs to i's parent.
+/// Cost: O(live nodes + dead subtree roots); memory: `maxDepth + 1` states.
+struct TrieWalk {
+    let byte: UnsafeBufferPointer<UInt8>
+    let depth: UnsafeBufferPointer<UInt16>
+    let subtreeEnd: UnsafeBufferPointer<UInt32>
+    let tokenStart: UnsafeBufferPointer<UInt32>
+    let tokenIDs: UnsafeBufferPointer<Int32>
+    let table: UnsafeBufferPointer<Int32>
+    let byteClass: UnsafeBufferPointer<UInt8>
+    let classCount: Int
+
+    func collect(from state: Int32, maxDepth: Int, into bits: UnsafeMutablePointer<UInt32>) -> Int {
+        let stack = UnsafeMutablePointer<Int32>.allocate(capacity: maxDepth + 1)
+        defer { stack.deallocate() }
+        stack[0] = state
+        var count = 0
+        var i = 1
+        let n = byte.count
+        while i < n {
+            let d = Int(depth[i])
+            let next = table[Int(stack[d &- 1]) &* classCount &+ Int(byteClass[Int(byte[i])])]
+            if next < 0 {
+                i = Int(subtreeEnd[i])
+                continue
+            }
+            stack[d] = next
+            var k = Int(tokenStart[i])
+            let end = Int(tokenStart[i &+ 1])
+            while k < end {
+                let id = UInt32(bitPattern: tokenIDs[k])
+                bits[Int(id >> 5)] |= 1 << (id & 31)
+                k &+= 1
+            }
+            count &+= end &- Int(tokenStart[i])
+            i &+= 1
+        }
+        return count
+    }
+}
