@@ -3,17 +3,17 @@
 indirect enum GrammarExpr: Sendable {
     case empty
     /// An anonymous terminal written inline; `text` is its source spelling (the terminal's name).
-    case pattern(TerminalPattern, text: String, SourceLocation)
+    case pattern(TerminalPattern, text: String, SourcePosition)
     /// A reference to a rule, or in Lark to a named terminal.
-    case named(String, SourceLocation)
+    case named(String, SourcePosition)
     case sequence([GrammarExpr])
     case alternation([GrammarExpr])
-    case repetition(GrammarExpr, min: Int, max: Int?, SourceLocation)
+    case repetition(GrammarExpr, min: Int, max: Int?, SourcePosition)
 }
 
 struct RuleDefinition: Sendable {
     var name: String
-    var location: SourceLocation
+    var location: SourcePosition
     var body: GrammarExpr
     var isInlined = false
     var keepsAllTokens = false
@@ -34,7 +34,7 @@ struct GrammarBuilder {
     private var terminalIndex: [TerminalPattern: Int] = [:]
     private var namedTerminals: [String: Int] = [:]
     private var ruleIndex: [String: Int] = [:]
-    private var ruleInfo: [(name: String, location: SourceLocation, origin: GrammarRule.Origin, def: RuleDefinition?)] = []
+    private var ruleInfo: [(name: String, location: SourcePosition, origin: GrammarRule.Origin, def: RuleDefinition?)] = []
     /// Per rule, its productions (filled when the rule is lowered).
     private var bodies: [[[GrammarSymbol]]] = []
     private var symbolCount = 0
@@ -88,7 +88,7 @@ struct GrammarBuilder {
         return [e]
     }
 
-    private mutating func count(_ n: Int, at loc: SourceLocation) throws {
+    private mutating func count(_ n: Int, at loc: SourcePosition) throws {
         symbolCount += n
         if symbolCount > limits.maxSymbols {
             throw FSMDecodeError(.budget, "\(loc): the grammar grows past \(limits.maxSymbols) symbols after expanding repetitions (GrammarLimits.maxSymbols)")
@@ -151,24 +151,24 @@ struct GrammarBuilder {
         }
     }
 
-    private func location(of e: GrammarExpr) -> SourceLocation {
+    private func location(of e: GrammarExpr) -> SourcePosition {
         switch e {
         case .pattern(_, _, let l), .named(_, let l), .repetition(_, _, _, let l): return l
         case .sequence(let parts), .alternation(let parts):
             for p in parts { if case .empty = p { continue }; return location(of: p) }
-            return SourceLocation(file: source, line: 1, column: 1)
-        case .empty: return SourceLocation(file: source, line: 1, column: 1)
+            return SourcePosition(file: source, line: 1, column: 1)
+        case .empty: return SourcePosition(file: source, line: 1, column: 1)
         }
     }
 
-    private mutating func internTerminal(_ pattern: TerminalPattern, name: String, at loc: SourceLocation) -> GrammarSymbol {
+    private mutating func internTerminal(_ pattern: TerminalPattern, name: String, at loc: SourcePosition) -> GrammarSymbol {
         if let t = terminalIndex[pattern] { return .terminal(t) }
         terminalIndex[pattern] = terminals.count
         terminals.append(GrammarTerminal(name: name, location: loc, pattern: pattern))
         return .terminal(terminals.count - 1)
     }
 
-    private mutating func addHelper(owner: String, at loc: SourceLocation, origin: GrammarRule.Origin, productions: [[GrammarSymbol]]) -> Int {
+    private mutating func addHelper(owner: String, at loc: SourcePosition, origin: GrammarRule.Origin, productions: [[GrammarSymbol]]) -> Int {
         let r = ruleInfo.count
         ruleInfo.append(("\(owner)#\(r)", loc, origin, nil))
         bodies.append(productions)
@@ -176,7 +176,7 @@ struct GrammarBuilder {
     }
 
     /// `element{min,max}` with min ∈ {0, 1}; memoized so `x*` used twice is one rule.
-    private mutating func repetitionHelper(_ element: GrammarSymbol, min: Int, max: Int?, owner: String, at loc: SourceLocation) throws -> Int {
+    private mutating func repetitionHelper(_ element: GrammarSymbol, min: Int, max: Int?, owner: String, at loc: SourcePosition) throws -> Int {
         let key = "\(element.raw)/\(min)/\(max.map(String.init) ?? "")"
         if let r = helperMemo[key] { return r }
         let r: Int

@@ -1,6 +1,6 @@
 /// A position in a grammar's source text; `description` is `FILE:LINE:COLUMN` (1-based,
 /// columns count Unicode scalars).
-public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
     public let file: String
     public let line: Int
     public let column: Int
@@ -33,14 +33,14 @@ public struct GrammarTerminal: Hashable, Sendable {
     /// Lark's name (`NUMBER`), or the source text of an anonymous one (`"+"`, `[0-9]`).
     public let name: String
     /// Where it is defined (for anonymous terminals: its first use).
-    public let location: SourceLocation
+    public let location: SourcePosition
     public let pattern: TerminalPattern
     /// Lark `%ignore`: may occur between any two lexemes and is not seen by the parser.
     public let isIgnored: Bool
     /// Lark `TERM.n` (default 0); breaks ties between equally long matches (higher wins).
     public let priority: Int
 
-    public init(name: String, location: SourceLocation, pattern: TerminalPattern, isIgnored: Bool = false, priority: Int = 0) {
+    public init(name: String, location: SourcePosition, pattern: TerminalPattern, isIgnored: Bool = false, priority: Int = 0) {
         self.name = name
         self.location = location
         self.pattern = pattern
@@ -66,7 +66,7 @@ public struct GrammarRule: Hashable, Sendable {
     }
 
     public let name: String
-    public let location: SourceLocation
+    public let location: SourcePosition
     public let origin: Origin
     /// Productions `productionRange` of the grammar belong to this rule (contiguous).
     public let productionRange: Range<Int>

@@ -63,7 +63,7 @@ public enum LarkCommonLibrary {
 struct LarkModule: Sendable {
     struct TermDef: Sendable {
         var name: String
-        var location: SourceLocation
+        var location: SourcePosition
         var priority: Int
         var body: LarkExpr
     }
@@ -75,8 +75,8 @@ struct LarkModule: Sendable {
     var terms: [String: TermDef] = [:]
     var termOrder: [String] = []
     /// Terminals imported from another module: local name -> (module, name there, location).
-    var imports: [String: (module: LarkModule, name: String, location: SourceLocation)] = [:]
-    var ignores: [(expr: LarkExpr, location: SourceLocation)] = []
+    var imports: [String: (module: LarkModule, name: String, location: SourcePosition)] = [:]
+    var ignores: [(expr: LarkExpr, location: SourcePosition)] = []
 
     static let common: LarkModule = {
         let src = try! SourceText(bytes: Array(LarkCommonLibrary.source.utf8), file: "<lark common>", limits: GrammarLimits())
@@ -95,7 +95,7 @@ struct LarkModule: Sendable {
     // MARK: terminals
 
     /// The pattern of named terminal `name` (inlining the terminals it references).
-    func terminalPattern(_ name: String, at loc: SourceLocation, resolving: inout [String], depth: Int) throws -> (TerminalPattern, priority: Int, location: SourceLocation) {
+    func terminalPattern(_ name: String, at loc: SourcePosition, resolving: inout [String], depth: Int) throws -> (TerminalPattern, priority: Int, location: SourcePosition) {
         if let imp = imports[name], terms[name] == nil {
             var inner: [String] = []
             let (p, prio, _) = try imp.module.terminalPattern(imp.name, at: imp.location, resolving: &inner, depth: depth)
@@ -147,7 +147,7 @@ struct LarkModule: Sendable {
     mutating func buildGrammar(start: String) throws -> Grammar {
         var builder = GrammarBuilder(source: file, format: .lark, lexing: .longestMatch, limits: limits)
         var ignoredNames = Set<String>()
-        var ignoredPatterns: [(TerminalPattern, SourceLocation)] = []
+        var ignoredPatterns: [(TerminalPattern, SourcePosition)] = []
         for ig in ignores {
             if case .named(let n, let loc) = ig.expr {
                 guard isLarkTerminalName(n) else { throw FSMDecodeError(.grammar, "\(loc): %ignore needs a terminal, '\(n)' is a rule") }
@@ -442,7 +442,7 @@ struct LarkSyntaxParser {
 
     private var peek: LarkToken.Kind? { i < tokens.count ? tokens[i].kind : nil }
     private var here: Int { i < tokens.count ? tokens[i].pos : src.scalars.count }
-    private func loc(_ p: Int) -> SourceLocation { src.location(of: p) }
+    private func loc(_ p: Int) -> SourcePosition { src.location(of: p) }
 
     private func describe(_ k: LarkToken.Kind?) -> String {
         switch k {

@@ -32,13 +32,13 @@ struct SourceText {
         self.lineStarts = starts
     }
 
-    func location(of index: Int) -> SourceLocation {
+    func location(of index: Int) -> SourcePosition {
         var lo = 0, hi = lineStarts.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if lineStarts[mid] <= index { lo = mid } else { hi = mid - 1 }
         }
-        return SourceLocation(file: file, line: lo + 1, column: index - lineStarts[lo] + 1)
+        return SourcePosition(file: file, line: lo + 1, column: index - lineStarts[lo] + 1)
     }
 
     func error(_ index: Int, _ message: String) -> FSMDecodeError {
