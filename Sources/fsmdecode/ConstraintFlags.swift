@@ -16,4 +16,10 @@ struct ConstraintFlags: ParsableArguments {
         if given == 0 { throw ValidationError("give a constraint: --regex R") }
         if given > 1 { throw ValidationError("give exactly one constraint") }
     }
+
+    /// Compiles the constraint against `vocabulary` (masks filled lazily, on first visit).
+    func compile(vocabulary: Vocabulary) throws -> RegexConstraint {
+        let dfa = try RegexCompiler.compile(regex!, options: RegexOptions(dotAll: dotAll))
+        return RegexConstraint(dfa: dfa, vocabulary: vocabulary, mode: .lazy)
+    }
 }
