@@ -71,9 +71,9 @@ import Testing
         }
     }
 
-    @Test func encodingIsTheSmallestAndFillsAreExact() throws {
-        // 2000 ids: 63 words (252 bytes). Masks: digits only (10 ids → accept list), everything but "-"
-        // (reject list of 1), and about half (bitset).
+    @Test func encodingFollowsTheListLimitAndFillsAreExact() throws {
+        // 2000 ids: 63 words, list limit 15 ids. Masks: digits only (10 ids → accept list), everything
+        // but "-" (reject list of 1), and about half (bitset).
         var words: [String?] = (0..<10).map { String($0) } + ["-"]
         for i in 0..<1989 { words.append(i % 2 == 0 ? "x\(i)" : "y\(i)") }
         let v = try plainVocabulary(words)
@@ -94,14 +94,11 @@ import Testing
         for st in 0..<Int32(dfa.stateCount) {
             #expect(fill(store, st) == oracleMask(dfa, v, state: st), "state \(st)")
             let n = store.allowedCount(st)
-            let bytes = [TokenMask.wordCount(v.maskWidth), n, store.grammarTokenCount - n].map { $0 * 4 }
-            let chosen: Int
-            switch store.encoding(of: st) {
-            case .bitset: chosen = bytes[0]
-            case .acceptList: chosen = bytes[1]
-            case .rejectList: chosen = bytes[2]
-            }
-            #expect(chosen == bytes.min()!, "state \(st): \(store.encoding(of: st)) is not the smallest of \(bytes)")
+            // A list only when it has at most a quarter of the bitset's words; the shorter list wins.
+            let limit = TokenMask.wordCount(v.maskWidth) / 4
+            let rejected = store.grammarTokenCount - n
+            let expected: MaskEncoding = min(n, rejected) > limit ? .bitset : n <= rejected ? .acceptList : .rejectList
+            #expect(store.encoding(of: st) == expected, "state \(st): \(store.encoding(of: st)) with \(n) allowed, \(rejected) rejected")
         }
         let stats = store.statistics
         #expect(stats.states == dfa.stateCount && stats.computedStates == dfa.stateCount)

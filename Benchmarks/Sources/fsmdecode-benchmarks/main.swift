@@ -1,18 +1,22 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 // fsmdecode-benchmarks [SUITE...] [--repetitions N] [--shared DIR]
-// Suites: vocab (default: all). Later suites (regex compile, masks) add a file and a case here.
-let suites = ["vocab"]
+// Suites: vocab, regex (default: all). A new suite adds a file and a case here.
+// regex: --every N keeps every N-th corpus pattern (the sample peers/outlines_patterns.py --every N uses).
+let suites = ["vocab", "regex"]
 var selected: [String] = []
 var repetitions = 10
 var shared = "../../shared"
+var every = 1
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
     case "--repetitions": repetitions = args.popFirst().flatMap { Int($0) } ?? repetitions
     case "--shared": shared = args.popFirst() ?? shared
+    case "--every": every = args.popFirst().flatMap { Int($0) } ?? every
     case "-h", "--help":
         print("usage: fsmdecode-benchmarks [\(suites.joined(separator: "|"))...] [--repetitions N] [--shared DIR]")
         exit(0)
@@ -30,6 +34,15 @@ var status: Int32 = 0
 for suite in selected {
     switch suite {
     case "vocab": status |= VocabularyBenchmark.run(shared: shared, resultsDir: resultsDir, repetitions: repetitions)
+    case "regex":
+        do {
+            let report = try MaskBenchmarks.run(vocabPath: shared + "/vocab/llama3/tokenizer.json",
+                                                patternsPath: shared + "/corpora/regex/patterns.txt", every: every)
+            print(report)
+            try? report.write(toFile: resultsDir + "/regex-masks.txt", atomically: true, encoding: .utf8)
+        } catch {
+            print("regex: \(error)"); status |= 1
+        }
     default: break
     }
 }

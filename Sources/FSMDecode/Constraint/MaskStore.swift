@@ -14,7 +14,8 @@ public enum MaskStoreMode: String, Sendable {
     case lazy
 }
 
-/// How one distinct mask is kept; the smallest in bytes wins (ties: bitset, accept, reject).
+/// How one distinct mask is kept: a sorted list (accept or reject, the shorter) when it has at
+/// most `words / 4` ids, so that a fill costs no more than copying a bitset; otherwise a bitset.
 public enum MaskEncoding: UInt8, Sendable {
     /// `ceil(maskWidth / 32)` words in the caller layout. Fill: one copy.
     case bitset = 0
@@ -66,6 +67,9 @@ struct MaskEntry {
 /// Cost: computing one state walks the token trie once, skipping every subtree whose first byte
 /// is dead (O(live trie nodes)); filling a caller mask costs about one copy of the mask.
 public final class MaskStore: @unchecked Sendable {
+    /// Longest id list kept instead of a bitset of `words` words (see `MaskEncoding`).
+    @inlinable static func listLimit(words: Int) -> Int { max(words / 4, 1) }
+
     public let dfa: ByteDFA
     public let vocabulary: Vocabulary
     public let mode: MaskStoreMode
@@ -282,12 +286,14 @@ public final class MaskStore: @unchecked Sendable {
             bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31))
             allowed -= 1
         }
-        // Encode in the smallest form; equal sets always get equal encodings, so deduplication
-        // can compare payloads directly.
+        // A list only when it is at most a quarter of the bitset's size, so applying it costs
+        // no more than copying the mask; otherwise the bitset. Equal sets always get equal
+        // encodings, so deduplication can compare payloads directly.
         let rejected = grammarTokenCount - allowed
         let encoding: MaskEncoding
         let count: Int
-        if words <= allowed && words <= rejected {
+        let listLimit = MaskStore.listLimit(words: words)
+        if min(allowed, rejected) > listLimit {
             encoding = .bitset; count = words
         } else if allowed <= rejected {
             encoding = .acceptList; count = allowed

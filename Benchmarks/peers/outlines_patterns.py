@@ -1,7 +1,7 @@
 """outlines-core on the regex-pattern corpus: Index(regex, Vocabulary) compile time per pattern.
 
 The peer side of MaskBenchmarks.swift (issue 3): same patterns, same tokenizer.
-    python3 Benchmarks/outlines_patterns.py [--vocab ../shared/vocab/llama3/tokenizer.json]
+    python3 Benchmarks/peers/outlines_patterns.py [--vocab ../shared/vocab/llama3/tokenizer.json]
         [--patterns ../shared/corpora/regex/patterns.txt] [--timeout 60] [--every N]
 Each pattern compiles in a forked child (killed after --timeout s, counted as a timeout).
 Needs outlines-core (../shared/tools/peers/setup_peers.sh installs the pinned version).
@@ -13,7 +13,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.abspath(os.path.join(HERE, "..", "..", "shared"))
+SHARED = os.path.abspath(os.path.join(HERE, "..", "..", "..", "shared"))
 sys.path.insert(0, os.path.join(SHARED, "tools", "peers"))
 
 

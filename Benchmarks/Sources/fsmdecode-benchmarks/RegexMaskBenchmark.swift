@@ -1,9 +1,8 @@
 // Issue 3 performance: eager compile of the regex-pattern corpus against a vocabulary (regex →
 // DFA → mask store), and the cost of filling a caller mask from the store.
 //
-// Wiring (for the Benchmarks package): this file only needs `import FSMDecode`; call
-// `try MaskBenchmarks.run(vocabPath:patternsPath:)` from the benchmark executable and print the
-// returned report. outlines-core on the same patterns: `python3 Benchmarks/outlines_patterns.py`.
+// Run: `swift run -c release fsmdecode-benchmarks regex [--every N]` (from Benchmarks/).
+// outlines-core on the same patterns: `python3 Benchmarks/peers/outlines_patterns.py`.
 // Release build only; not a timed test.
 import Dispatch
 import FSMDecode
