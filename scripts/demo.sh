@@ -2,12 +2,21 @@
 # `make demo`: the main job on an embedded default. Uses the vocabulary in $FSMDECODE_VOCAB when
 # set, else the small byte-level BPE vocabulary shipped in Grammars/demo/ (trained by this
 # project: `fsmdecode train-vocab --corpus Grammars/demo/corpus.txt --size 1024 --out Grammars/demo`).
+# The model is the built-in n-gram backend trained on Grammars/demo/corpus.txt: left alone it
+# writes JSON-ish text with syntax errors; constrained, every output is valid.
 set -euo pipefail
 bin="$1"
 cd "$(dirname "$0")/.."
 vocab="${FSMDECODE_VOCAB:-Grammars/demo/tokenizer.json}"
-echo "== fsmdecode vocab $vocab"
+corpus=Grammars/demo/corpus.txt
+
+echo "== the vocabulary: fsmdecode vocab $vocab"
 "$bin" vocab "$vocab"
 echo
-echo "== fsmdecode tokenize --vocab $vocab '{\"name\": \"Ada\", \"age\": 42}'"
+echo "== a tokenization"
 "$bin" tokenize --vocab "$vocab" '{"name": "Ada", "age": 42}'
+echo
+regex='\{"name": "[A-Z][a-z]+ [A-Z][a-z]+", "city": "[A-Z][a-z]+", "age": (1[89]|[2-9][0-9])\}'
+echo "== generate 5 samples with the n-gram model, unconstrained and constrained by the regex"
+echo "   $regex"
+"$bin" generate --vocab "$vocab" --backend ngram --corpus "$corpus" --regex "$regex" -n 5 --compare --seed 7 --max-tokens 80
