@@ -31,6 +31,7 @@ struct CompileCommand: ParsableCommand {
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
             let v = try vocabulary.load()
+            if try compileGrammar(v) { return }
             let t0 = DispatchTime.now().uptimeNanoseconds
             let dfa = try RegexCompiler.compile(constraint.regex!, options: RegexOptions(dotAll: constraint.dotAll))
             let t1 = DispatchTime.now().uptimeNanoseconds
@@ -70,5 +71,34 @@ struct CompileCommand: ParsableCommand {
             print("compile      \(String(format: "%.1f", regexMs + storeMs)) ms against \(v.maskWidth)-wide masks")
             if let out, let n = artifactBytes { print("artifact     \(out) (\(humanCount(n, bytes: true)))") }
         }
+    }
+
+    /// --grammar/--lark: compiles the grammar (to a regex constraint when it is regular) and
+    /// reports its size and cost; false when the constraint is a --regex.
+    private func compileGrammar(_ v: Vocabulary) throws -> Bool {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        guard let g = try constraint.loadGrammar() else { return false }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        let c = try Constraint.compile(grammar: g, vocabulary: v, mode: mode == .eager ? .eager : .lazy)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        if out != nil { throw FSMDecodeError(.usage, "--out: artifacts are written for regular constraints only; \(g.source) is context-free") }
+        let parseMs = Double(t1 - t0) / 1e6, compileMs = Double(t2 - t1) / 1e6
+        let kind: String, lexers: Int
+        switch c {
+        case .regular(let r): kind = "regular"; lexers = r.dfa.stateCount
+        case .grammar(let gc): kind = "context-free"; lexers = gc.lexerCount
+        }
+        if json {
+            print(JSONOut.object([
+                ("kind", JSONOut.string(kind)), ("rules", "\(g.rules.count)"), ("terminals", "\(g.terminals.count)"),
+                ("productions", "\(g.productionCount)"), (kind == "regular" ? "states" : "lexers", "\(lexers)"),
+                ("parse_ms", String(format: "%.3f", parseMs)), ("compile_ms", String(format: "%.3f", parseMs + compileMs)),
+            ]))
+            return true
+        }
+        print("grammar      \(g.source): \(g.rules.count) rules, \(g.terminals.count) terminals, \(g.productionCount) productions (\(String(format: "%.1f", parseMs)) ms)")
+        print("runtime      \(kind): \(kind == "regular" ? "\(lexers) DFA states" : "\(lexers) lexer(s) built so far, more on first use") (\(String(format: "%.1f", compileMs)) ms)")
+        for w in g.warnings { print("warning      \(w)") }
+        return true
     }
 }

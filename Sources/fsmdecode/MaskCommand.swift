@@ -1,7 +1,7 @@
 import ArgumentParser
 import FSMDecode
 
-/// `fsmdecode mask --vocab V --regex R --prefix P [--json]`: the tokens allowed after the bytes
+/// `fsmdecode mask --vocab V <constraint> --prefix P [--json]`: the tokens allowed after the bytes
 /// of P. `--json` prints `{"allowed": [ids…], "eos_allowed": bool}` (`allowed` is the whole mask,
 /// EOS ids included when allowed). A prefix that cannot continue to a match exits 1 naming the
 /// byte offset where it stopped.
@@ -24,8 +24,7 @@ struct MaskCommand: ParsableCommand {
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
             let v = try vocabulary.load()
-            let dfa = try RegexCompiler.compile(constraint.regex!, options: RegexOptions(dotAll: constraint.dotAll))
-            var matcher = RegexConstraint(dfa: dfa, vocabulary: v, mode: .lazy).makeMatcher()
+            var matcher = try constraint.compile(vocabulary: v).makeMatcher()
             let bytes = Array(prefix.utf8)
             let viable = matcher.viablePrefixLength(bytes)
             guard viable == bytes.count, matcher.accept(bytes: bytes) else {

@@ -2,7 +2,7 @@ import ArgumentParser
 import FSMDecode
 import Foundation
 
-/// `fsmdecode validate --regex R (--text T | --file F) [--json]`: exit 0 when the whole text
+/// `fsmdecode validate <constraint> (--text T | --file F) [--json]`: exit 0 when the whole text
 /// matches, 1 with the byte offset (and line:column) where it stopped matching otherwise.
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,20 +26,33 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var matched = false
         try FSMDecodeCommand.runReportingErrors {
-            let dfa = try RegexCompiler.compile(constraint.regex!, options: RegexOptions(dotAll: constraint.dotAll))
             let bytes: [UInt8] = try text.map { Array($0.utf8) } ?? readFile(file!)
-            let failure = dfa.validationFailure(bytes)
+            let failure: ValidationFailure?
+            var expected: [String] = []
+            if let g = try constraint.loadGrammar() {
+                let c = try Constraint.compile(grammar: g, vocabulary: try ConstraintFlags.byteVocabulary())
+                var m = c.makeMatcher()
+                let k = m.viablePrefixLength(bytes)
+                _ = m.accept(bytes: Array(bytes[..<k]))
+                failure = k == bytes.count && m.isAccepting ? nil : ValidationFailure.at(k, in: bytes, incomplete: k == bytes.count)
+                if failure != nil { expected = m.expectedHere() }
+            } else {
+                let dfa = try RegexCompiler.compile(constraint.regex!, options: RegexOptions(dotAll: constraint.dotAll))
+                failure = dfa.validationFailure(bytes)
+            }
             matched = failure == nil
             if json {
                 var fields: [(String, String)] = [("match", "\(matched)"), ("bytes", "\(bytes.count)")]
                 if let f = failure {
                     fields += [("offset", "\(f.offset)"), ("line", "\(f.line)"), ("column", "\(f.column)"),
-                               ("incomplete", "\(f.incomplete)"), ("message", JSONOut.string(f.message))]
+                               ("incomplete", "\(f.incomplete)"), ("message", JSONOut.string(f.message)),
+                               ("expected", JSONOut.array(expected.map(JSONOut.string)))]
                 }
                 print(JSONOut.object(fields))
             } else if let f = failure {
                 let source = file ?? "text"
-                printError("fsmdecode: no match: \(source): \(f.message)")
+                let hint = expected.isEmpty ? "" : "; expected " + expected.prefix(12).joined(separator: " | ")
+                printError("fsmdecode: no match: \(source): \(f.message)\(hint)")
             } else {
                 print("match (\(bytes.count) bytes)")
             }

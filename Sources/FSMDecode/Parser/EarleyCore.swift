@@ -1,0 +1,462 @@
+/// An Earley item: production, dot position, and the chart set where it started.
+struct EarleyItem: Hashable, Sendable {
+    var production: Int32
+    var dot: Int32
+    var origin: Int32
+}
+
+/// A lexeme in progress: the lexer of the set where it started, its DFA state, that set, and
+/// the byte position where the lexeme began.
+struct LexThread: Hashable, Sendable {
+    var lexer: Int32
+    var state: Int32
+    var set: Int32
+    var start: Int32
+}
+
+/// The incremental Earley-over-lexemes parser, driven byte by byte.
+///
+/// State: an append-only chart (sets of items at lexeme boundaries, in `items`/`setStart`),
+/// the byte position of each set, and an append-only log of lexer threads; `checkpoints[i]`
+/// records the array lengths and the current thread range after i pushed bytes, so undoing
+/// bytes is a truncation (`pop(to:)`). No recursion: closure is a worklist over the set.
+///
+/// A core may sit on top of a read-only *base* chart (another core's sets, shared without
+/// copying): set indices below `baseSets` read the base. Mask walks use such overlays so a
+/// matcher's chart is never copied.
+///
+/// Semantics per `ParseTables.lexing`:
+/// - `.characterLevel`: every thread whose DFA reaches an accepting state completes its
+///   terminals into a new set at that position (any split); threads keep running while their
+///   DFA can continue. Terminals matching the empty string are stepped over at prediction.
+/// - `.longestMatch`: one thread; a lexeme ends only when the next byte cannot continue its
+///   DFA state (greedy), and then completes the highest-priority terminals accepting there
+///   (ignored ones leave the set unchanged).
+/// Cost per byte: O(threads) DFA steps, plus an Earley closure per completed lexeme.
+struct EarleyCore {
+    struct Checkpoint {
+        var sets: Int32
+        var items: Int32
+        var threadLo: Int32
+        var threadHi: Int32
+        var position: Int32
+    }
+
+    let tables: ParseTables
+    let longest: Bool
+    // Read-only base chart (empty for a matcher's own core).
+    let baseItems: [EarleyItem]
+    let baseSetStart: [Int32]
+    let baseSetPos: [Int32]
+    let baseSets: Int32
+    // Own chart: set baseSets + j has items[setStart[j] ..< setStart[j+1] or items.count].
+    var items: [EarleyItem] = []
+    var setStart: [Int32] = []
+    var setPos: [Int32] = []
+    var threadLog: [LexThread] = []
+    var checkpoints: [Checkpoint] = []
+    /// A budget error met while building a lexer (the push that met it failed).
+    var error: FSMDecodeError?
+
+    private var seen = Set<EarleyItem>()
+    private var scratchTerminals: [Int32] = []
+
+    /// A fresh parser at position 0 with the start rule predicted.
+    init(tables: ParseTables) {
+        self.tables = tables
+        self.longest = tables.lexing == .longestMatch
+        self.baseItems = []
+        self.baseSetStart = []
+        self.baseSetPos = []
+        self.baseSets = 0
+        beginSet(position: 0)
+        for p in tables.ruleProductionStart[Int(tables.start)]..<tables.ruleProductionStart[Int(tables.start) + 1] {
+            add(EarleyItem(production: p, dot: 0, origin: 0))
+        }
+        close(from: 0)
+        let th = threadFor(set: 0, position: 0)
+        if let th { threadLog.append(th) }
+        checkpoints = [Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: 0,
+                                  threadHi: Int32(threadLog.count), position: 0)]
+    }
+
+    /// An overlay over `base`'s chart (as of now), with no own sets and no threads yet.
+    init(overlaying base: EarleyCore) {
+        precondition(base.baseSets == 0, "overlays sit on a root core")
+        self.tables = base.tables
+        self.longest = base.longest
+        self.baseItems = base.items
+        self.baseSetStart = base.setStart
+        self.baseSetPos = base.setPos
+        self.baseSets = Int32(base.setStart.count)
+    }
+
+    // MARK: - Reading
+
+    var position: Int32 { checkpoints[checkpoints.count - 1].position }
+    var setCount: Int32 { baseSets + Int32(setStart.count) }
+    var currentThreads: ArraySlice<LexThread> {
+        let c = checkpoints[checkpoints.count - 1]
+        return threadLog[Int(c.threadLo)..<Int(c.threadHi)]
+    }
+
+    @inline(__always) func positionOf(set k: Int32) -> Int32 {
+        k < baseSets ? baseSetPos[Int(k)] : setPos[Int(k - baseSets)]
+    }
+
+    /// Calls `body` with each item of set k (base or own).
+    @inline(__always) func forEachItem(inSet k: Int32, _ body: (EarleyItem) -> Void) {
+        if k < baseSets {
+            let lo = Int(baseSetStart[Int(k)])
+            let hi = Int(k) + 1 < baseSetStart.count ? Int(baseSetStart[Int(k) + 1]) : baseItems.count
+            for i in lo..<hi { body(baseItems[i]) }
+        } else {
+            let j = Int(k - baseSets)
+            let lo = Int(setStart[j])
+            let hi = j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count
+            for i in lo..<hi { body(items[i]) }
+        }
+    }
+
+    /// The symbol after the dot (packed as `GrammarSymbol.raw`), or nil when complete.
+    @inline(__always) func nextSymbol(_ it: EarleyItem) -> Int32? {
+        let e = Int(tables.symbolStart[Int(it.production)] + it.dot)
+        return e < Int(tables.symbolStart[Int(it.production) + 1]) ? tables.symbols[e] : nil
+    }
+
+    /// Set k holds a completed start production begun at set 0.
+    func isComplete(set k: Int32) -> Bool {
+        var found = false
+        forEachItem(inSet: k) { it in
+            if !found && it.origin == 0 && tables.productionRule[Int(it.production)] == tables.start && nextSymbol(it) == nil {
+                found = true
+            }
+        }
+        return found
+    }
+
+    /// The set whose position is the current position, if the last lexeme ended here.
+    var setAtPosition: Int32? {
+        let k = setCount - 1
+        return k >= 0 && positionOf(set: k) == position ? k : nil
+    }
+
+    /// The output so far is a complete sentence.
+    func isAccepting() -> Bool {
+        if !longest {
+            guard let k = setAtPosition else { return false }
+            return isComplete(set: k)
+        }
+        guard let th = currentThreads.first else { return false }
+        if th.start == position { return isComplete(set: th.set) }
+        let l = tables.lexer(id: th.lexer)
+        let labels = l.labels[Int(th.state)]
+        if labels.isEmpty { return l.acceptsIgnored[Int(th.state)] && isComplete(set: th.set) }
+        var o = overlay()
+        let k = o.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored[Int(th.state)], position: position)
+        return o.isComplete(set: k)
+    }
+
+    /// A core over this one's chart (copies nothing), at the current position and threads.
+    func overlay() -> EarleyCore {
+        if baseSets != 0 {
+            // Overlays of overlays: copy this one (small: walks only) and overlay that.
+            var root = EarleyCore(overlaying: self.flattenedRoot())
+            root.restartAt(position: position, threads: Array(currentThreads))
+            return root
+        }
+        var o = EarleyCore(overlaying: self)
+        o.restartAt(position: position, threads: Array(currentThreads))
+        return o
+    }
+
+    /// A root core holding base + own sets (used only for overlays of overlays).
+    private func flattenedRoot() -> EarleyCore {
+        var r = self
+        var allItems = baseItems, allStart = baseSetStart, allPos = baseSetPos
+        let shift = Int32(baseItems.count)
+        allItems += items
+        allStart += setStart.map { $0 + shift }
+        allPos += setPos
+        r = EarleyCore(tables: tables, items: allItems, setStart: allStart, setPos: allPos)
+        return r
+    }
+
+    private init(tables: ParseTables, items: [EarleyItem], setStart: [Int32], setPos: [Int32]) {
+        self.tables = tables
+        self.longest = tables.lexing == .longestMatch
+        self.baseItems = []
+        self.baseSetStart = []
+        self.baseSetPos = []
+        self.baseSets = 0
+        self.items = items
+        self.setStart = setStart
+        self.setPos = setPos
+    }
+
+    // MARK: - Overlay setup
+
+    /// Resets an overlay to `threads` at `position`, with no own sets.
+    mutating func restartAt(position: Int32, threads: [LexThread]) {
+        items.removeAll(keepingCapacity: true)
+        setStart.removeAll(keepingCapacity: true)
+        setPos.removeAll(keepingCapacity: true)
+        threadLog.removeAll(keepingCapacity: true)
+        threadLog.append(contentsOf: threads)
+        checkpoints.removeAll(keepingCapacity: true)
+        checkpoints.append(Checkpoint(sets: 0, items: 0, threadLo: 0, threadHi: Int32(threadLog.count), position: position))
+        error = nil
+    }
+
+    /// Resets an overlay to the state right after a lexeme ending at `position` completed
+    /// `labels` (and/or an ignored terminal) begun at set `from`: its only thread is the next
+    /// lexeme's. Returns false when nothing can follow (no thread and no completed set).
+    mutating func restartAfterCommit(from: Int32, labels: [Int32], ignored: Bool, position: Int32) {
+        restartAt(position: position, threads: [])
+        let k = commit(from: from, labels: labels, ignored: ignored, position: position)
+        if let th = threadFor(set: k, position: position) { threadLog.append(th) }
+        checkpoints[0] = Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: 0,
+                                    threadHi: Int32(threadLog.count), position: position)
+    }
+
+    // MARK: - Pushing and popping bytes
+
+    /// Undoes pushes until `count` remain (`checkpoints.count == count + 1`).
+    @inline(__always) mutating func pop(to count: Int) {
+        guard checkpoints.count > count + 1 else { return }
+        checkpoints.removeSubrange((count + 1)...)
+        let c = checkpoints[count]
+        items.removeSubrange(Int(c.items)...)
+        setStart.removeSubrange(Int(c.sets)...)
+        setPos.removeSubrange(Int(c.sets)...)
+        threadLog.removeSubrange(Int(c.threadHi)...)
+    }
+
+    var pushedCount: Int { checkpoints.count - 1 }
+
+    /// Advances by one byte; false (and nothing changed) when the output would stop being viable.
+    mutating func push(_ b: UInt8) -> Bool {
+        let c = checkpoints[checkpoints.count - 1]
+        let newLo = Int32(threadLog.count)
+        let ok = longest ? pushLongest(b, c) : pushCharacterLevel(b, c)
+        if !ok {
+            items.removeSubrange(Int(c.items)...)
+            setStart.removeSubrange(Int(c.sets)...)
+            setPos.removeSubrange(Int(c.sets)...)
+            threadLog.removeSubrange(Int(c.threadHi)...)
+            return false
+        }
+        checkpoints.append(Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: newLo,
+                                      threadHi: Int32(threadLog.count), position: c.position + 1))
+        return true
+    }
+
+    private mutating func pushCharacterLevel(_ b: UInt8, _ c: Checkpoint) -> Bool {
+        let pos = c.position + 1
+        var newSet: Int32 = -1
+        var i = Int(c.threadLo)
+        while i < Int(c.threadHi) {
+            let th = threadLog[i]
+            i += 1
+            let l = tables.lexer(id: th.lexer)
+            let q = l.dfa.next(th.state, b)
+            if q < 0 { continue }
+            if l.hasExit[Int(q)] { threadLog.append(LexThread(lexer: th.lexer, state: q, set: th.set, start: th.start)) }
+            let labels = l.labels[Int(q)]
+            if labels.isEmpty { continue }
+            if newSet < 0 { newSet = setCount; beginSet(position: pos) }
+            scan(from: th.set, labels: labels)
+        }
+        if newSet >= 0 {
+            close(from: Int(setStart[Int(newSet - baseSets)]))
+            if let th = threadFor(set: newSet, position: pos) { threadLog.append(th) }
+            if error != nil { return false }
+            return true
+        }
+        return threadLog.count > Int(c.threadHi)
+    }
+
+    private mutating func pushLongest(_ b: UInt8, _ c: Checkpoint) -> Bool {
+        guard c.threadHi > c.threadLo else { return false }
+        let th = threadLog[Int(c.threadLo)]
+        let l = tables.lexer(id: th.lexer)
+        let q = l.dfa.next(th.state, b)
+        if q >= 0 {
+            threadLog.append(LexThread(lexer: th.lexer, state: q, set: th.set, start: th.start))
+            return true
+        }
+        // The lexeme must end before b: it must be non-empty and accepting.
+        guard th.start < c.position else { return false }
+        let labels = l.labels[Int(th.state)]
+        let ignored = l.acceptsIgnored[Int(th.state)]
+        guard !labels.isEmpty || ignored else { return false }
+        let k = commit(from: th.set, labels: labels, ignored: ignored, position: c.position)
+        guard let next = (k == th.set ? LexThread(lexer: th.lexer, state: l.dfa.start, set: k, start: c.position)
+                                      : threadFor(set: k, position: c.position)) else { return false }
+        let nl = tables.lexer(id: next.lexer)
+        let q2 = nl.dfa.next(next.state, b)
+        guard q2 >= 0 else { return false }
+        threadLog.append(LexThread(lexer: next.lexer, state: q2, set: k, start: c.position))
+        return true
+    }
+
+    /// Completes a lexeme: a new set at `position` with the items of set `from` advanced over
+    /// `labels` (plus all of set `from`'s items when an ignored terminal also matched), closed.
+    /// Only an ignored match (no labels) returns `from` itself: the chart does not change.
+    @discardableResult
+    mutating func commit(from: Int32, labels: [Int32], ignored: Bool, position: Int32) -> Int32 {
+        if labels.isEmpty { return from }
+        let k = setCount
+        beginSet(position: position)
+        scan(from: from, labels: labels)
+        if ignored {
+            var copy: [EarleyItem] = []
+            forEachItem(inSet: from) { copy.append($0) }
+            for it in copy { add(it) }
+        }
+        close(from: Int(setStart[Int(k - baseSets)]))
+        return k
+    }
+
+    /// Accepts a whole vocabulary token as a token terminal at the current position (after its
+    /// bytes, if any, were pushed by the caller into `self`): items of `at` expecting a token
+    /// terminal that matches `id` advance into the set at the current position (created, or
+    /// extended and re-closed). Returns whether any item advanced.
+    mutating func scanToken(_ id: Int32, at k0: Int32) -> Bool {
+        var kernel: [EarleyItem] = []
+        forEachItem(inSet: k0) { it in
+            if let s = nextSymbol(it), s < 0, let tok = tables.terminals[Int(~s)].token, (tok.id == id) != tok.negated {
+                var a = it; a.dot += 1; kernel.append(a)
+            }
+        }
+        if kernel.isEmpty { return false }
+        let pos = position
+        let c = checkpoints[checkpoints.count - 1]
+        if let k = setAtPosition, k >= baseSets, k != k0 {
+            // Extend the last set (created by this step's bytes) and re-close it.
+            let j = Int(k - baseSets)
+            seen.removeAll(keepingCapacity: true)
+            for i in Int(setStart[j])..<items.count { seen.insert(items[i]) }
+            let from = items.count
+            for it in kernel { add(it) }
+            close(from: from)
+            // Replace this set's thread with one over its enlarged expectations.
+            var lo = Int(c.threadLo)
+            while lo < threadLog.count {
+                if threadLog[lo].set == k { threadLog.remove(at: lo) } else { lo += 1 }
+            }
+            if let th = threadFor(set: k, position: pos) { threadLog.append(th) }
+        } else {
+            let k = setCount
+            beginSet(position: pos)
+            for it in kernel { add(it) }
+            close(from: Int(setStart[Int(k - baseSets)]))
+            if let th = threadFor(set: k, position: pos) { threadLog.append(th) }
+        }
+        checkpoints[checkpoints.count - 1] = Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: c.threadLo,
+                                                        threadHi: Int32(threadLog.count), position: pos)
+        return true
+    }
+
+    /// Appends an empty checkpoint-less step at `position` (used before `scanToken` when a
+    /// token has no grammar bytes).
+    mutating func advanceWithoutBytes(by n: Int32) {
+        let c = checkpoints[checkpoints.count - 1]
+        checkpoints.append(Checkpoint(sets: c.sets, items: c.items, threadLo: c.threadHi, threadHi: c.threadHi,
+                                      position: c.position + n))
+    }
+
+    // MARK: - Earley machinery
+
+    private mutating func beginSet(position: Int32) {
+        setStart.append(Int32(items.count))
+        setPos.append(position)
+        seen.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds an item to the open (last) set unless present.
+    @inline(__always) private mutating func add(_ it: EarleyItem) {
+        if seen.insert(it).inserted { items.append(it) }
+    }
+
+    /// Kernel of a new set: items of `from` expecting one of `labels`, advanced.
+    private mutating func scan(from: Int32, labels: [Int32]) {
+        var kernel: [EarleyItem] = []
+        forEachItem(inSet: from) { it in
+            if let s = nextSymbol(it), s < 0, labels.contains(~s) {
+                var a = it; a.dot += 1; kernel.append(a)
+            }
+        }
+        for it in kernel { add(it) }
+    }
+
+    /// Predict/complete closure of the open set from item index `i0` (a worklist; no recursion).
+    /// Nullable rules and terminals are stepped over at prediction (Aycock–Horspool).
+    private mutating func close(from i0: Int) {
+        let k = setCount - 1
+        let t = tables
+        var i = i0
+        var parents: [EarleyItem] = []
+        while i < items.count {
+            let it = items[i]
+            i += 1
+            if let s = nextSymbol(it) {
+                if s >= 0 {
+                    for p in t.ruleProductionStart[Int(s)]..<t.ruleProductionStart[Int(s) + 1] {
+                        add(EarleyItem(production: p, dot: 0, origin: k))
+                    }
+                    if t.nullable[Int(s)] { var a = it; a.dot += 1; add(a) }
+                } else if t.terminals[Int(~s)].nullable {
+                    var a = it; a.dot += 1; add(a)
+                }
+            } else {
+                let lhs = t.productionRule[Int(it.production)]
+                parents.removeAll(keepingCapacity: true)
+                forEachItem(inSet: it.origin) { p in
+                    if nextSymbol(p) == lhs { var a = p; a.dot += 1; parents.append(a) }
+                }
+                for a in parents { add(a) }
+            }
+        }
+    }
+
+    /// The thread for the next lexeme at set k: its lexer over the byte terminals the set
+    /// expects (plus the ignored ones for longest-match grammars); nil when it expects none.
+    private mutating func threadFor(set k: Int32, position: Int32) -> LexThread? {
+        scratchTerminals.removeAll(keepingCapacity: true)
+        let t = tables
+        forEachItem(inSet: k) { it in
+            if let s = nextSymbol(it), s < 0, t.terminals[Int(~s)].ast != nil { scratchTerminals.append(~s) }
+        }
+        if longest { scratchTerminals.append(contentsOf: t.ignoredTerminals) }
+        if scratchTerminals.isEmpty { return nil }
+        scratchTerminals.sort()
+        var w = 0
+        for r in 0..<scratchTerminals.count where r == 0 || scratchTerminals[r] != scratchTerminals[w - 1] {
+            scratchTerminals[w] = scratchTerminals[r]; w += 1
+        }
+        scratchTerminals.removeSubrange(w...)
+        do {
+            let l = try t.lexer(for: scratchTerminals)
+            return LexThread(lexer: l.id, state: l.dfa.start, set: k, start: position)
+        } catch let e as FSMDecodeError {
+            error = e
+            return nil
+        } catch {
+            self.error = FSMDecodeError(.grammar, "\(error)")
+            return nil
+        }
+    }
+
+    /// Names of what set k expects next (terminals and token terminals), for messages.
+    func expectedNames(set k: Int32) -> [String] {
+        var names: [String] = []
+        forEachItem(inSet: k) { it in
+            if let s = nextSymbol(it), s < 0 {
+                let n = tables.terminalName(~s)
+                if !names.contains(n) { names.append(n) }
+            }
+        }
+        return names
+    }
+}

@@ -1,0 +1,375 @@
+import Synchronization
+
+/// The grammar as the runtime parses it: flat productions over runtime terminals, each
+/// terminal compiled to a `RegexAST` (byte-level) or a vocabulary token, plus a lazily filled,
+/// thread-safe cache of lexers (one combined byte DFA per set of terminals the parser can
+/// accept next).
+///
+/// For `.characterLevel` grammars every rule whose language is regular (`Grammar.regularPatterns`)
+/// and that is used by a non-regular rule becomes one terminal: the language is unchanged
+/// (any split of the input is allowed), and whole strings, numbers, whitespace runs become
+/// single lexemes, which is what makes context-independent token masks large.
+///
+/// Immutable after construction except for the lexer cache (see `LexerCache`).
+final class ParseTables: Sendable {
+    struct TerminalInfo: Sendable {
+        var name: String
+        /// nil for vocabulary-token terminals.
+        var ast: RegexAST?
+        /// `<[id]>` / `!<[id]>` (resolved `<text>`): matched against whole accepted tokens.
+        var token: (id: Int32, negated: Bool)?
+        /// Character-level only: the terminal matches the empty string (the parser steps over
+        /// it when predicting, like a nullable rule; lexemes themselves are never empty).
+        var nullable: Bool
+        var ignored: Bool
+        var priority: Int
+    }
+
+    let grammar: Grammar
+    let lexing: Grammar.Lexing
+    let terminals: [TerminalInfo]
+    let ruleNames: [String]
+    let start: Int32
+    /// Production p: `rule[p]`, right-hand side `symbols[symbolStart[p] ..< symbolStart[p+1]]`
+    /// packed as `GrammarSymbol.raw` (>= 0 rule, < 0 terminal `~raw`).
+    let productionRule: [Int32]
+    let symbolStart: [Int32]
+    let symbols: [Int32]
+    /// Rule r's productions are `ruleProductionStart[r] ..< ruleProductionStart[r+1]`.
+    let ruleProductionStart: [Int32]
+    let nullable: [Bool]
+    /// Indices of ignored terminals (longest-match grammars).
+    let ignoredTerminals: [Int32]
+    let hasTokenTerminals: Bool
+    let regexOptions: RegexOptions
+    let lexers: LexerCache
+    /// Token masks are computed against this vocabulary (nil: parsing only).
+    let vocabulary: Vocabulary?
+
+    /// Compiles `grammar`'s terminals; token terminals are resolved against `vocabulary`.
+    /// Throws `.grammar` for patterns the byte-level lexer cannot honour (a token inside a
+    /// composite pattern, an unknown `<text>` token, a regex outside the supported syntax) and
+    /// `.budget` when a terminal's DFA exceeds `options.maxStates`.
+    init(grammar g: Grammar, vocabulary: Vocabulary?, options: RegexOptions = RegexOptions()) throws {
+        self.grammar = g
+        self.vocabulary = vocabulary
+        self.lexing = g.lexing
+        self.regexOptions = options
+        // Rules to inline as terminals (character-level): regular rules other than the start.
+        var collapse = [Bool](repeating: false, count: g.rules.count)
+        if g.lexing == .characterLevel {
+            for r in g.rules.indices where g.regularPatterns[r] != nil { collapse[r] = true }
+        }
+        // Keep rules reachable from the start through kept rules (iterative).
+        var keep = [Bool](repeating: false, count: g.rules.count)
+        var ruleMap = [Int32](repeating: -1, count: g.rules.count)
+        var order: [Int] = []
+        var terminalMap: [Int32: Int32] = [:]  // original terminal index or ~(rule) key -> runtime terminal
+        var infos: [TerminalInfo] = []
+        func runtimeTerminal(forRule r: Int) throws -> Int32 {
+            let key = Int32(g.terminals.count + r)
+            if let t = terminalMap[key] { return t }
+            let pattern = g.regularPatterns[r]!
+            let ast = try ParseTables.regexAST(pattern, where: "rule '\(g.rules[r].name)' (\(g.rules[r].location))")
+            let t = Int32(infos.count)
+            infos.append(TerminalInfo(name: g.rules[r].name, ast: ast, token: nil,
+                                      nullable: pattern.matchesEmptyStructurally ?? g.nullable[r],
+                                      ignored: false, priority: 0))
+            terminalMap[key] = t
+            return t
+        }
+        func runtimeTerminal(_ i: Int) throws -> Int32 {
+            if let t = terminalMap[Int32(i)] { return t }
+            let term = g.terminals[i]
+            var info = TerminalInfo(name: term.name, ast: nil, token: nil, nullable: false,
+                                    ignored: term.isIgnored, priority: term.priority)
+            let place = "terminal \(term.name) (\(term.location))"
+            switch term.pattern {
+            case .token(let id, let negated):
+                guard let v = vocabulary, Int(id) < v.maskWidth, !v.flags[Int(id)].contains(.absent) else {
+                    throw FSMDecodeError(.grammar, "\(place): token id \(id) is not in the vocabulary")
+                }
+                info.token = (Int32(id), negated)
+            case .tokenText(let text, let negated):
+                guard let v = vocabulary else { throw FSMDecodeError(.grammar, "\(place): <\(text)> needs a vocabulary") }
+                guard let id = ParseTables.tokenID(named: text, in: v) else {
+                    throw FSMDecodeError(.grammar, "\(place): <\(text)> is not a single token of the vocabulary \(v.source)")
+                }
+                info.token = (id, negated)
+            default:
+                let ast = try ParseTables.regexAST(term.pattern, where: place)
+                info.ast = ast
+                if g.lexing == .characterLevel {
+                    info.nullable = try ParseTables.matchesEmpty(ast, options: options, place: place)
+                }
+            }
+            let t = Int32(infos.count)
+            infos.append(info)
+            terminalMap[Int32(i)] = t
+            return t
+        }
+        var stack = [g.start]
+        keep[g.start] = true
+        while let r = stack.popLast() {
+            order.append(r)
+            for p in g.productions(of: r) {
+                for s in g.symbols(ofProduction: p) where !s.isTerminal && !keep[s.index] && !(collapse[s.index] && s.index != g.start) {
+                    keep[s.index] = true
+                    stack.append(s.index)
+                }
+            }
+        }
+        order.sort()
+        for (k, r) in order.enumerated() { ruleMap[r] = Int32(k) }
+        var productionRule: [Int32] = [], symbolStart: [Int32] = [0], symbols: [Int32] = []
+        var ruleProductionStart: [Int32] = [0]
+        for r in order {
+            if collapse[r] && r == g.start {
+                // The whole grammar is regular: start ::= T.
+                productionRule.append(ruleMap[r])
+                symbols.append(~(try runtimeTerminal(forRule: r)))
+                symbolStart.append(Int32(symbols.count))
+            } else {
+                for p in g.productions(of: r) {
+                    productionRule.append(ruleMap[r])
+                    for s in g.symbols(ofProduction: p) {
+                        if s.isTerminal {
+                            symbols.append(~(try runtimeTerminal(s.index)))
+                        } else if collapse[s.index] {
+                            symbols.append(~(try runtimeTerminal(forRule: s.index)))
+                        } else {
+                            symbols.append(ruleMap[s.index])
+                        }
+                    }
+                    symbolStart.append(Int32(symbols.count))
+                }
+            }
+            ruleProductionStart.append(Int32(productionRule.count))
+        }
+        // Ignored terminals are lexed even though no production names them.
+        var ignored: [Int32] = []
+        if g.lexing == .longestMatch {
+            for i in g.terminals.indices where g.terminals[i].isIgnored { ignored.append(try runtimeTerminal(i)) }
+        }
+        self.terminals = infos
+        self.ruleNames = order.map { g.rules[$0].name }
+        self.start = ruleMap[g.start]
+        self.productionRule = productionRule
+        self.symbolStart = symbolStart
+        self.symbols = symbols
+        self.ruleProductionStart = ruleProductionStart
+        self.nullable = ParseTables.nullableRules(ruleCount: order.count, productionRule: productionRule,
+                                                   symbolStart: symbolStart, symbols: symbols, terminals: infos)
+        self.ignoredTerminals = ignored.sorted()
+        self.hasTokenTerminals = infos.contains { $0.token != nil }
+        self.lexers = LexerCache()
+    }
+
+    var productionCount: Int { productionRule.count }
+
+    /// Rules deriving the empty string, counting nullable (character-level) terminals; a
+    /// fixpoint over the productions, O(rules × symbols) at worst.
+    private static func nullableRules(ruleCount: Int, productionRule: [Int32], symbolStart: [Int32], symbols: [Int32],
+                                      terminals: [TerminalInfo]) -> [Bool] {
+        var nullable = [Bool](repeating: false, count: ruleCount)
+        var changed = true
+        while changed {
+            changed = false
+            for p in productionRule.indices where !nullable[Int(productionRule[p])] {
+                var all = true
+                for k in Int(symbolStart[p])..<Int(symbolStart[p + 1]) {
+                    let s = symbols[k]
+                    if s >= 0 ? !nullable[Int(s)] : !terminals[Int(~s)].nullable { all = false; break }
+                }
+                if all { nullable[Int(productionRule[p])] = true; changed = true }
+            }
+        }
+        return nullable
+    }
+
+    /// A readable name of a terminal for messages (`"{"`, `string`, `NUMBER`).
+    func terminalName(_ t: Int32) -> String { terminals[Int(t)].name }
+
+    // MARK: - Lexers
+
+    /// The lexer for a sorted set of terminals (byte terminals only), building and caching it
+    /// on first use. Throws `.budget` when the combined DFA exceeds the state budget.
+    func lexer(for terminalSet: [Int32]) throws -> Lexer {
+        if let l = lexers.lookup(terminalSet) { return l }
+        let asts = terminalSet.map { terminals[Int($0)].ast! }
+        guard let built = try RegexCompiler.compileLexer(asts, options: regexOptions, description: "grammar \(grammar.source)") else {
+            throw FSMDecodeError(.grammar, "grammar \(grammar.source): terminals \(terminalSet.map { terminalName($0) }) match nothing")
+        }
+        return lexers.insert(terminalSet) { id in
+            Lexer(id: id, terminals: terminalSet, dfa: built.dfa, labels: built.acceptingTerminals, tables: self)
+        }
+    }
+
+    func lexer(id: Int32) -> Lexer { lexers.get(id) }
+
+    // MARK: - Terminal compilation
+
+    /// The regex AST of a byte-level pattern. Recursion is bounded by the front-ends' nesting limit.
+    static func regexAST(_ p: TerminalPattern, where place: String) throws -> RegexAST {
+        switch p {
+        case .literal(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw FSMDecodeError(.grammar, "\(place): literal is not valid UTF-8")
+            }
+            return .literal(text)
+        case .caseInsensitiveLiteral(let s):
+            let items = s.unicodeScalars.map { RegexAST.scalars(CodePointSet(TerminalPattern.caseInsensitiveAlternatives(of: $0))) }
+            return items.isEmpty ? .empty : items.count == 1 ? items[0] : .concat(items)
+        case .regex(let source, let flags):
+            var ast: RegexAST
+            do {
+                ast = try RegexParser.parse(source, dotAll: flags.contains(.dotAll))
+            } catch let e as FSMDecodeError {
+                throw FSMDecodeError(.grammar, "\(place): \(e.message)")
+            }
+            if flags.contains(.ignoreCase) { ast = CaseFolding.fold(ast) }
+            return ast
+        case .codePointClass(let ranges):
+            return .scalars(CodePointSet(ranges))
+        case .sequence(let parts):
+            if parts.isEmpty { return .empty }
+            return .concat(try parts.map { try regexAST($0, where: place) })
+        case .alternation(let parts):
+            if parts.isEmpty { return .scalars(CodePointSet()) }
+            return .alternation(try parts.map { try regexAST($0, where: place) })
+        case .repetition(let q, let min, let max):
+            return .repetition(try regexAST(q, where: place), min: min, max: max)
+        case .token, .tokenText:
+            throw FSMDecodeError(.grammar, "\(place): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
+        }
+    }
+
+    private static func matchesEmpty(_ ast: RegexAST, options: RegexOptions, place: String) throws -> Bool {
+        guard let dfa = try RegexCompiler.compile(ast, options: options, description: place) else {
+            throw FSMDecodeError(.grammar, "\(place) matches no string")
+        }
+        return dfa.accepting[Int(dfa.start)]
+    }
+
+    /// The id of the token whose piece (or, failing that, whose bytes) is exactly `text`.
+    static func tokenID(named text: String, in v: Vocabulary) -> Int32? {
+        if let id = v.id(ofPiece: text) { return id }
+        let bytes = Array(text.utf8)
+        for id in 0..<v.size where v.bytes(of: id) == bytes && !v.flags[id].contains(.absent) { return Int32(id) }
+        return nil
+    }
+}
+
+/// A combined byte DFA over a set of terminals, with per-state accepting labels, and the
+/// vocabulary-independent tables the runtime reads on every byte. Immutable.
+final class Lexer: Sendable {
+    let id: Int32
+    /// Sorted runtime terminal indices.
+    let terminals: [Int32]
+    let dfa: ByteDFA
+    /// Per state: runtime terminals whose match ends there (longest-match grammars: only the
+    /// highest-priority ones).
+    let labels: [[Int32]]
+    /// Per state: some byte leads to a live state.
+    let hasExit: [Bool]
+    /// Per state: the labels contain an ignored terminal.
+    let acceptsIgnored: [Bool]
+    /// Per state: the tokens that stay inside the lexeme (computed on first visit).
+    let store: MaskStore?
+    /// Per state: the trie nodes where a lexeme can end inside a token (computed on first visit).
+    let boundaries: Mutex<[Int32: [BoundaryGroup]]> = Mutex([:])
+
+    init(id: Int32, terminals: [Int32], dfa: ByteDFA, labels raw: [[Int32]], tables: ParseTables) {
+        self.id = id
+        self.terminals = terminals
+        self.dfa = dfa
+        var labels: [[Int32]] = []
+        var ignoredFlags: [Bool] = []
+        for ls in raw {
+            var ts = ls.map { terminals[Int($0)] }
+            if tables.lexing == .longestMatch, let top = ts.map({ tables.terminals[Int($0)].priority }).max() {
+                ts = ts.filter { tables.terminals[Int($0)].priority == top }
+            }
+            ignoredFlags.append(ts.contains { tables.terminals[Int($0)].ignored })
+            labels.append(ts.filter { !tables.terminals[Int($0)].ignored })
+        }
+        self.labels = labels
+        self.acceptsIgnored = ignoredFlags
+        self.store = tables.vocabulary.map { MaskStore(dfa: dfa, vocabulary: $0, mode: .lazy) }
+        self.hasExit = (0..<dfa.stateCount).map { s in
+            (0..<dfa.classCount).contains { dfa.table[s * dfa.classCount + $0] != ByteDFA.dead }
+        }
+    }
+}
+
+/// Append-only, thread-safe registry of lexers: lookups by terminal set take a lock; lookups
+/// by id read a fixed-capacity slot array published with release/acquire ordering, so the
+/// per-byte path never locks. Capacity is a budget (`maxLexers`).
+final class LexerCache: @unchecked Sendable {
+    static let maxLexers = 1 << 16
+    private let slots: UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>
+    private let state = Mutex<(byKey: [[Int32]: Int32], all: [Lexer])>(([:], []))
+
+    init() {
+        slots = .allocate(capacity: LexerCache.maxLexers)
+        for i in 0..<LexerCache.maxLexers { (slots + i).initialize(to: Atomic<UnsafeRawPointer?>(nil)) }
+    }
+
+    deinit {
+        slots.deinitialize(count: LexerCache.maxLexers)
+        slots.deallocate()
+    }
+
+    var count: Int { state.withLock { $0.all.count } }
+    var all: [Lexer] { state.withLock { $0.all } }
+
+    func lookup(_ key: [Int32]) -> Lexer? {
+        state.withLock { s in s.byKey[key].map { s.all[Int($0)] } }
+    }
+
+    func insert(_ key: [Int32], _ make: (Int32) -> Lexer) -> Lexer {
+        state.withLock { s in
+            if let id = s.byKey[key] { return s.all[Int(id)] }
+            let id = Int32(s.all.count)
+            precondition(s.all.count < LexerCache.maxLexers, "lexer budget exceeded")
+            let l = make(id)
+            s.all.append(l)  // keeps the lexer alive for the cache's lifetime
+            s.byKey[key] = id
+            slots[Int(id)].store(UnsafeRawPointer(Unmanaged.passUnretained(l).toOpaque()), ordering: .releasing)
+            return l
+        }
+    }
+
+    @inline(__always) func get(_ id: Int32) -> Lexer {
+        let p = slots[Int(id)].load(ordering: .acquiring)!
+        return Unmanaged<Lexer>.fromOpaque(p).takeUnretainedValue()
+    }
+}
+
+/// Unicode simple case folding of regex ASTs (Lark's `/…/i`): each code-point set is closed
+/// under the case mappings `TerminalPattern.caseInsensitiveAlternatives` uses.
+enum CaseFolding {
+    /// Every scalar with a non-trivial single-scalar case mapping, with its alternatives.
+    private static let cased: [(UInt32, [ClosedRange<UInt32>])] = {
+        var out: [(UInt32, [ClosedRange<UInt32>])] = []
+        for v in UInt32(0)...0x1FFFF {
+            guard let c = Unicode.Scalar(v), c.properties.changesWhenCaseMapped else { continue }
+            let alts = TerminalPattern.caseInsensitiveAlternatives(of: c)
+            if alts != [v...v] { out.append((v, alts)) }
+        }
+        return out
+    }()
+
+    static func fold(_ ast: RegexAST) -> RegexAST {
+        switch ast {
+        case .empty: return .empty
+        case .scalars(let set):
+            var extra: [ClosedRange<UInt32>] = []
+            for (v, alts) in cased where set.contains(v) { extra += alts }
+            return extra.isEmpty ? ast : .scalars(set.union(CodePointSet(extra)))
+        case .concat(let items): return .concat(items.map(fold))
+        case .alternation(let items): return .alternation(items.map(fold))
+        case .repetition(let item, let min, let max): return .repetition(fold(item), min: min, max: max)
+        }
+    }
+}
