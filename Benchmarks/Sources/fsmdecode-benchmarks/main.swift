@@ -4,7 +4,7 @@ import Glibc
 
 // fsmdecode-benchmarks [SUITE...] [--repetitions N] [--shared DIR]
 // Suites: vocab (default: all). Later suites (regex compile, masks) add a file and a case here.
-let suites = ["vocab"]
+let suites = ["vocab", "grammar-masks"]
 var selected: [String] = []
 var repetitions = 10
 var shared = "../../shared"
@@ -30,6 +30,7 @@ var status: Int32 = 0
 for suite in selected {
     switch suite {
     case "vocab": status |= VocabularyBenchmark.run(shared: shared, resultsDir: resultsDir, repetitions: repetitions)
+    case "grammar-masks": status |= GrammarMaskBenchmark.run(shared: shared, resultsDir: resultsDir, repetitions: min(repetitions, 3))
     default: break
     }
 }
