@@ -4,9 +4,9 @@ import Glibc
 #endif
 
 // fsmdecode-benchmarks [SUITE...] [--repetitions N] [--shared DIR]
-// Suites: vocab, regex (default: all). A new suite adds a file and a case here.
+// Suites: vocab, regex, grammar-masks (default: all). A new suite adds a file and a case here.
 // regex: --every N keeps every N-th corpus pattern (the sample peers/outlines_patterns.py --every N uses).
-let suites = ["vocab", "regex"]
+let suites = ["vocab", "regex", "grammar-masks"]
 var selected: [String] = []
 var repetitions = 10
 var shared = "../../shared"
@@ -43,6 +43,7 @@ for suite in selected {
         } catch {
             print("regex: \(error)"); status |= 1
         }
+    case "grammar-masks": status |= GrammarMaskBenchmark.run(shared: shared, resultsDir: resultsDir, repetitions: min(repetitions, 3))
     default: break
     }
 }

@@ -1,0 +1,114 @@
+import FSMDecode
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Per-token mask time under Grammars/json.gbnf on Llama-3 while feeding real JSON documents
+/// (the 1–20 KB files of ../shared/corpora/maskbench-dev, as found and compacted) token by
+/// token, single thread; grammar compile time; lexers built. Writes results/grammar-masks.json
+/// and the token sequences (results/grammar-masks-tokens.json) for the peer script.
+enum GrammarMaskBenchmark {
+    static func run(shared: String, resultsDir: String, repetitions: Int, documents maxDocs: Int = 12) -> Int32 {
+        let vocabPath = "\(shared)/vocab/llama3/tokenizer.json"
+        let corpus = "\(shared)/corpora/maskbench-dev"
+        let grammarPath = access("../Grammars/json.gbnf", R_OK) == 0 ? "../Grammars/json.gbnf" : "Grammars/json.gbnf"
+        guard access(vocabPath, R_OK) == 0, access(corpus, R_OK) == 0 else { print("skipping: \(vocabPath) or \(corpus) not found"); return 0 }
+        do {
+            let v = try Vocabulary.load(path: vocabPath)
+            let encoder = try TokenEncoder(vocabulary: v)
+            var docs: [(String, [UInt8])] = []
+            var names = listDirectory(corpus).filter { $0.hasSuffix(".json") }.sorted()
+            names = names.filter { n in
+                let size = fileSize("\(corpus)/\(n)")
+                return size >= 1024 && size <= 20 * 1024
+            }
+            for n in names.prefix(maxDocs / 2) {
+                let pretty = try readFile("\(corpus)/\(n)")
+                docs.append((n + " (as is)", pretty))
+                docs.append((n + " (compact)", compact(pretty)))
+            }
+            let t0 = monotonicNow()
+            let g = try Grammar.load(path: grammarPath)
+            let c = try GrammarConstraint(grammar: g, vocabulary: v)
+            let compileSeconds = monotonicNow() - t0
+            print("grammar masks: json.gbnf on llama3 (release, single thread), \(docs.count) documents")
+            print("machine: \(machineDescription())")
+            print("compile \(ms(compileSeconds)) ms")
+            var all: [Double] = []
+            var firstPass: [Double] = []
+            var tokenDump: [String] = []
+            var mask = TokenMask(width: v.maskWidth)
+            for (name, bytes) in docs {
+                let tokens = encoder.encode(bytes: bytes)
+                tokenDump.append("{\"name\":\"\(name)\",\"tokens\":[\(tokens.map { "\($0)" }.joined(separator: ","))]}")
+                for rep in 0..<max(1, repetitions) {
+                    var m = c.makeMatcher()
+                    for t in tokens {
+                        let s = monotonicNow()
+                        m.fillNextTokenMask(into: &mask)
+                        let e = monotonicNow() - s
+                        if rep == 0 { firstPass.append(e) } else { all.append(e) }
+                        guard mask.contains(t), m.accept(token: t) else {
+                            print("error: \(name): token \(t) rejected"); return 1
+                        }
+                    }
+                    guard m.isAccepting else { print("error: \(name): not complete"); return 1 }
+                }
+            }
+            if all.isEmpty { all = firstPass }
+            all.sort(); firstPass.sort()
+            func pct(_ xs: [Double], _ q: Double) -> Double { xs[min(xs.count - 1, Int(q * Double(xs.count)))] }
+            let mean = all.reduce(0, +) / Double(all.count)
+            let us = { (x: Double) in String(format: "%.1f", x * 1e6) }
+            print("per-token mask (warm caches): n=\(all.count) mean \(us(mean)) µs  p50 \(us(pct(all, 0.5))) µs  p99 \(us(pct(all, 0.99))) µs  max \(us(all.last!)) µs")
+            print("first pass (cold caches):     n=\(firstPass.count) mean \(us(firstPass.reduce(0, +) / Double(firstPass.count))) µs  p50 \(us(pct(firstPass, 0.5))) µs  p99 \(us(pct(firstPass, 0.99))) µs  max \(us(firstPass.last!)) µs")
+            print("lexers built: \(c.lexerCount); peak RSS \((peakRSSBytes() ?? 0) >> 20) MiB")
+            let json = "{\"benchmark\":\"grammar-masks\",\"grammar\":\"json.gbnf\",\"vocab\":\"llama3\",\"machine\":\"\(machineDescription())\","
+                + "\"compile_ms\":\(ms(compileSeconds)),\"tokens\":\(all.count),\"mean_us\":\(us(mean)),\"p50_us\":\(us(pct(all, 0.5))),"
+                + "\"p99_us\":\(us(pct(all, 0.99))),\"max_us\":\(us(all.last!)),\"cold_p50_us\":\(us(pct(firstPass, 0.5))),"
+                + "\"cold_p99_us\":\(us(pct(firstPass, 0.99))),\"lexers\":\(c.lexerCount)}\n"
+            _ = writeText(json, to: "\(resultsDir)/grammar-masks.json")
+            _ = writeText("[\n" + tokenDump.joined(separator: ",\n") + "\n]\n", to: "\(resultsDir)/grammar-masks-tokens.json")
+            print("wrote \(resultsDir)/grammar-masks.json")
+            return 0
+        } catch {
+            print("error: \(error)")
+            return 1
+        }
+    }
+
+    /// Drops JSON whitespace outside strings.
+    static func compact(_ b: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var inString = false, escaped = false
+        for c in b {
+            if inString {
+                out.append(c)
+                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+            } else if c == 0x22 {
+                inString = true; out.append(c)
+            } else if c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func listDirectory(_ path: String) -> [String] {
+        guard let d = opendir(path) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if !name.hasPrefix(".") { out.append(name) }
+        }
+        return out
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Per-token mask time of XGrammar (builtin JSON grammar) and llguidance (Lark JSON) on the
+token sequences the Swift `grammar-masks` benchmark wrote (results/grammar-masks-tokens.json),
+Llama-3 vocabulary, single thread. Uses ../shared/tools/peers/engines.py (no torch).
+
+Run from Benchmarks/:  python3 peers/grammar_masks_peers.py [--shared ../../shared]
+"""
+import argparse, json, os, sys, time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--shared", default=None)
+ap.add_argument("--tokens", default="results/grammar-masks-tokens.json")
+args = ap.parse_args()
+shared = args.shared or next(p for p in ["../../shared", "../shared", "/work/shared"] if os.path.isdir(p))
+sys.path.insert(0, os.path.join(shared, "tools/peers"))
+import numpy as np  # noqa: E402
+import engines, peers_common as pc  # noqa: E402
+
+LARK_JSON = r"""
+start: value
+?value: object | array | STRING | NUMBER | "true" | "false" | "null"
+object: "{" [pair ("," pair)*] "}"
+pair: STRING ":" value
+array: "[" [value ("," value)*] "]"
+STRING: /"([^"\\\x00-\x1f]|\\["\\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/
+NUMBER: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/
+%ignore /[ \t\n\r]+/
+"""
+
+docs = json.load(open(args.tokens))
+tb = pc.TokenizerBundle(os.path.join(shared, "vocab/llama3/tokenizer.json"))
+words = (tb.vocab_size + 31) // 32
+results = {}
+for name in ["xgrammar", "llguidance"]:
+    eng = engines.make_engine(name)
+    eng.setup(tb)
+    t0 = time.perf_counter()
+    if name == "xgrammar":
+        compiled = eng.compiler.compile_builtin_json_grammar()
+    else:
+        grm = eng.llg.grammar_from("lark", LARK_JSON)
+        compiled = eng.llg.LLMatcher(eng.tok, grm, log_level=0)
+    compile_ms = (time.perf_counter() - t0) * 1e3
+    times = []
+    bm = np.zeros((1, words), dtype=np.int32) if name == "xgrammar" else np.zeros(words, dtype=np.int32)
+    for rep in range(2):
+        for d in docs:
+            m = eng.new_matcher(compiled)
+            for t in d["tokens"]:
+                s = time.perf_counter()
+                eng.fill(m, bm)
+                e = time.perf_counter() - s
+                if rep == 1:
+                    times.append(e)
+                if not eng.accept(m, t):
+                    print(f"{name}: {d['name']}: token {t} rejected"); break
+    times.sort()
+    pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
+    results[name] = dict(compile_ms=round(compile_ms, 1), n=len(times), mean_us=round(sum(times) / len(times) * 1e6, 1),
+                         p50_us=round(pct(0.5), 1), p99_us=round(pct(0.99), 1), max_us=round(times[-1] * 1e6, 1))
+    print(name, results[name])
+json.dump(results, open("results/grammar-masks-peers.json", "w"), indent=1)
