@@ -22,7 +22,9 @@ import Testing
     /// refusal message (when it did not compile).
     static func judge(schema: JSONValue, label: String, tests: [(data: JSONValue, valid: Bool, what: String)]) -> (Counts, [String], String?) {
         var c = Counts(schemas: 1)
+        if ProcessInfo.processInfo.environment["FSMDECODE_TRACE"] != nil { FileHandle.standardError.write(Data("judging \(label)\n".utf8)) }
         let compact: JSONSchemaCompilation, flexible: JSONSchemaCompilation
+        let t0 = Date()
         do {
             compact = try JSONSchemaCompiler.compile(schema, source: label, options: JSONSchemaOptions(whitespace: .compact))
             flexible = try JSONSchemaCompiler.compile(schema, source: label, options: JSONSchemaOptions(whitespace: .flexible(maxRun: 20)))
@@ -32,6 +34,9 @@ import Testing
             return (c, [], "\(error)")
         }
         c.compiled = 1
+        if ProcessInfo.processInfo.environment["FSMDECODE_TRACE"] != nil {
+            FileHandle.standardError.write(Data("  compiled in \(Date().timeIntervalSince(t0)) s: \(compact.grammar.rules.count) rules, \(compact.grammar.terminals.count) terminals\n".utf8))
+        }
         let rc = GrammarReferenceRecognizer(compact.grammar), rf = GrammarReferenceRecognizer(flexible.grammar)
         let root = SchemaValue(schema)
         var wrong: [String] = []
@@ -132,7 +137,8 @@ import Testing
         }
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
         // Deterministic sample: every 8th file by sorted name (all files with FSMDECODE_FULL=1).
-        let sample = TestSupport.fullSuites ? files : files.enumerated().filter { $0.offset % 8 == 0 }.map(\.element)
+        var sample = TestSupport.fullSuites ? files : files.enumerated().filter { $0.offset % 8 == 0 }.map(\.element)
+        if let only = ProcessInfo.processInfo.environment["FSMDECODE_SCHEMA_FILTER"] { sample = files.filter { $0.contains(only) } }
         var total = Counts()
         var wrongLines: [String] = []
         var refused: [String: Int] = [:]
@@ -141,7 +147,9 @@ import Testing
             let tests = (doc.value["tests"]?.array ?? []).map { t in
                 (data: t["data"]!, valid: t["valid"]?.bool ?? false, what: t["description"]?.string ?? "")
             }
+            let t0 = Date()
             let (c, w, refusal) = Self.judge(schema: schema, label: f, tests: tests)
+            if ProcessInfo.processInfo.environment["FSMDECODE_TRACE"] != nil { FileHandle.standardError.write(Data("  \(f): \(Date().timeIntervalSince(t0)) s\n".utf8)) }
             total = total + c
             wrongLines += w
             if let refusal { refused[Self.keyword(of: refusal), default: 0] += 1 }

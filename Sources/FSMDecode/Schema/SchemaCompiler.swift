@@ -17,6 +17,8 @@ struct SchemaCompiler {
     var used = Set<String>()
     var expansionDepth = 0
     var anyMemo: [Int: Int] = [:]
+    var valueNesting = 0
+    var charCache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "example", "$comment", "$id", "id", "$schema", "$defs", "definitions",
@@ -33,11 +35,40 @@ struct SchemaCompiler {
     ]
 
     init(root: SchemaValue, source: String, options: JSONSchemaOptions) {
-        self.root = root
         self.source = source
         self.options = options
         let schemaURI = root["$schema"]?.stringValue ?? ""
-        refIgnoresSiblings = schemaURI.contains("draft-0") || schemaURI.contains("draft/4") || schemaURI.contains("draft-7")
+        let draft = schemaURI.contains("draft-04") || schemaURI.contains("draft-03") ? 4
+            : schemaURI.contains("draft-06") ? 6 : schemaURI.contains("draft-07") ? 7 : schemaURI.contains("2019-09") ? 2019 : 2020
+        refIgnoresSiblings = draft <= 7
+        // Keywords a draft does not define are annotations there.
+        var ignored: Set<String> = []
+        if draft <= 7 { ignored.formUnion(["dependentRequired", "dependentSchemas", "prefixItems", "minContains", "maxContains", "unevaluatedItems", "unevaluatedProperties"]) }
+        if draft <= 6 { ignored.formUnion(["if", "then", "else"]) }
+        if draft <= 4 { ignored.formUnion(["const", "contains", "propertyNames"]) }
+        if draft == 2019 { ignored.insert("prefixItems") }
+        self.root = ignored.isEmpty ? root : Self.strip(root, ignored, depth: 0)
+    }
+
+    static let schemaMaps: Set<String> = ["properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "dependencies"]
+    static let schemaValued: Set<String> = ["additionalProperties", "additionalItems", "items", "contains", "propertyNames", "not", "if", "then",
+                                            "else", "unevaluatedItems", "unevaluatedProperties", "allOf", "anyOf", "oneOf", "prefixItems"]
+
+    /// Removes `keywords` from every schema object reachable through schema-valued keywords
+    /// (data such as `enum`/`const`/`default` is left alone).
+    static func strip(_ s: SchemaValue, _ keywords: Set<String>, depth: Int) -> SchemaValue {
+        guard depth < 400, case .object(let members) = s else { return s }
+        var out: [SchemaMember] = []
+        for m in members where !keywords.contains(m.key) {
+            var v = m.value
+            if schemaMaps.contains(m.key), case .object(let inner) = v {
+                v = .object(inner.map { SchemaMember(key: $0.key, value: strip($0.value, keywords, depth: depth + 1)) })
+            } else if schemaValued.contains(m.key) {
+                if case .array(let list) = v { v = .array(list.map { strip($0, keywords, depth: depth + 1) }) } else { v = strip(v, keywords, depth: depth + 1) }
+            }
+            out.append(SchemaMember(key: m.key, value: v))
+        }
+        return .object(out)
     }
 
     // MARK: driver
@@ -72,7 +103,8 @@ struct SchemaCompiler {
         switch e {
         case .term(let p):
             // Terminal names are for listings only; big patterns get a short placeholder.
-            return .pattern(p, text: p.nodeCount > 12 ? "<json lexeme>" : p.description, loc)
+            if case .literal = p { return .pattern(p, text: p.description, loc) }
+            return .pattern(p, text: "<json lexeme>", loc)
         case .ref(let r): return .named(ruleNames[r], loc)
         case .seq(let parts): return .sequence(parts.map(lower))
         case .alt(let parts): return .alternation(parts.map(lower))
@@ -177,19 +209,21 @@ struct SchemaCompiler {
             noteUnknown(node)
             return anyValue(depth: d)
         }
-        var rule: Int? = nil
-        if !node.synthetic {
-            let key = node.pointer + "@\(d)"
-            if let r = memo[key] { return .ref(r) }
-            rule = newRule("v")
-            memo[key] = rule!
+        // Memoized by pointer, or for merged (synthetic) nodes by content: merged schemas
+        // that refer back to themselves through `$ref` then terminate too.
+        let key = (node.synthetic ? "=" + node.value.compactText : node.pointer) + "@\(d)"
+        if let r = memo[key] { return .ref(r) }
+        let rule = newRule("v")
+        memo[key] = rule
+        valueNesting += 1
+        defer { valueNesting -= 1 }
+        if valueNesting > 150 {
+            throw FSMDecodeError(.budget, "\(source): schema at #\(node.pointer): sub-schemas nest deeper than 150")
         }
         let alts = try expand(node)
         var exprs: [SchemaExpr] = []
         for a in alts { exprs.append(try simple(a, depth: d)) }
-        let body = SchemaExpr.alt(exprs)
-        guard let rule else { return body }
-        rules[rule] = body
+        rules[rule] = .alt(exprs)
         return .ref(rule)
     }
 
@@ -242,8 +276,8 @@ struct SchemaCompiler {
         return .ref(r)
     }
 
-    func stringPattern(_ content: CodePointRegex) -> TerminalPattern {
-        JSONLexemes.seq([.literal([0x22]), content.jsonPattern, .literal([0x22])])
+    mutating func stringPattern(_ content: CodePointRegex) -> TerminalPattern {
+        JSONLexemes.seq([.literal([0x22]), content.jsonPattern(cache: &charCache), .literal([0x22])])
     }
 
     // MARK: expansion of combinators

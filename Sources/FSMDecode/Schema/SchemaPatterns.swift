@@ -30,6 +30,35 @@ enum JSONLexemes {
     /// character where JSON allows it, the short escapes, `\uXXXX` (hex digits in either case)
     /// and surrogate pairs for characters above U+FFFF. Lone surrogates are never produced.
     static func jsonChar(_ ranges: [ClosedRange<UInt32>]) -> P {
+        if ranges.count == 1, ranges[0].lowerBound == ranges[0].upperBound, !(0xD800...0xDFFF).contains(ranges[0].lowerBound) {
+            return jsonScalar(ranges[0].lowerBound)
+        }
+        if ranges == P.anyScalar { return anyJSONChar }
+        return jsonCharUncached(ranges)
+    }
+
+    /// Any character: computed once.
+    static let anyJSONChar = jsonCharUncached(P.anyScalar)
+
+    /// One scalar's encodings without range splitting (the common case: literal text).
+    static func jsonScalar(_ c: UInt32) -> P {
+        func hexDigit(_ v: UInt32) -> P {
+            let v = UInt8(v & 15)
+            return v <= 9 ? .literal([48 + v]) : .codePointClass([65 + UInt32(v) - 10...65 + UInt32(v) - 10, 97 + UInt32(v) - 10...97 + UInt32(v) - 10])
+        }
+        func u(_ x: UInt32) -> P { seq([lit("\\u"), hexDigit(x >> 12), hexDigit(x >> 8), hexDigit(x >> 4), hexDigit(x)]) }
+        var alts: [P] = []
+        let shorts: [UInt32: String] = [0x22: "\"", 0x5C: "\\", 0x2F: "/", 8: "b", 0xC: "f", 0xA: "n", 0xD: "r", 9: "t"]
+        if c >= 0x20 && c != 0x22 && c != 0x5C { alts.append(.literal(Array(String(Unicode.Scalar(c)!).utf8))) }
+        if let e = shorts[c] { alts.append(lit("\\" + e)) }
+        if c <= 0xFFFF { alts.append(u(c)) } else {
+            let a = c - 0x10000
+            alts.append(seq([u(0xD800 + (a >> 10)), u(0xDC00 + (a & 0x3FF))]))
+        }
+        return alt(alts)
+    }
+
+    private static func jsonCharUncached(_ ranges: [ClosedRange<UInt32>]) -> P {
         let cls = P.normalizeClass(ranges)
         if cls.isEmpty { return never }
         var alts: [P] = []
@@ -41,7 +70,7 @@ enum JSONLexemes {
         alts += shortAlts
         let bmp = intersect(cls, [0...0xFFFF])
         var uForms: [P] = []
-        for r in bmp { uForms.append(hex4(r.lowerBound, r.upperBound)) }
+        if !bmp.isEmpty { uForms.append(seq([lit("\\u"), hexDigits(allowed: bmp, position: 0, base: 0)])) }
         var pairs: [P] = []
         for r in intersect(cls, [0x10000...0x10FFFF]) {
             let a = r.lowerBound - 0x10000, b = r.upperBound - 0x10000
@@ -59,6 +88,40 @@ enum JSONLexemes {
         let u = uForms + pairs
         if !u.isEmpty { alts.append(seq([lit("\\u"), alt(u.map(stripU))])) }
         return alt(alts)
+    }
+
+    /// Four hex digits (either case) whose value lies in `allowed` (sorted, disjoint), for the
+    /// values starting with the digits already read (`base`, `position` digits so far).
+    /// Cost: O(range boundaries × 64) — each boundary splits at most one digit per level.
+    private static func hexDigits(allowed: [ClosedRange<UInt32>], position: Int, base: UInt32) -> P {
+        let width = UInt32(1) << (4 * UInt32(4 - position - 1))  // values per next digit
+        var free: [UInt32] = [], alts: [P] = []
+        for d: UInt32 in 0..<16 {
+            let lo = base + d * width, hi = lo + width - 1
+            var covered = false, touched = false
+            for r in allowed where r.lowerBound <= hi && lo <= r.upperBound {
+                touched = true
+                if r.lowerBound <= lo && hi <= r.upperBound { covered = true }
+                break
+            }
+            if !touched { continue }
+            if covered { free.append(d); continue }
+            let sub = allowed.filter { $0.lowerBound <= hi && lo <= $0.upperBound }
+            alts.append(seq([hexDigitClass([d]), hexDigits(allowed: sub, position: position + 1, base: lo)]))
+        }
+        if !free.isEmpty {
+            let rest = 3 - position
+            alts.append(seq([hexDigitClass(free), rest > 0 ? .repetition(hexDigitClass(Array(0..<16)), min: rest, max: rest) : lit("")]))
+        }
+        return alt(alts)
+    }
+
+    private static func hexDigitClass(_ values: [UInt32]) -> P {
+        var r: [ClosedRange<UInt32>] = []
+        for v in values {
+            if v <= 9 { r.append(48 + v...48 + v) } else { r.append(55 + v...55 + v); r.append(87 + v...87 + v) }
+        }
+        return .codePointClass(P.normalizeClass(r))
     }
 
     private static func stripU(_ p: P) -> P {

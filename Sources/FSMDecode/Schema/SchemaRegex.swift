@@ -11,11 +11,29 @@ indirect enum CodePointRegex: Hashable, Sendable {
 
     /// The JSON-string-content pattern: each character becomes all its JSON encodings.
     var jsonPattern: TerminalPattern {
+        var cache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
+        return jsonPattern(cache: &cache)
+    }
+
+    /// As `jsonPattern`, reusing the encodings of classes seen before (key complements
+    /// repeat the same classes many times).
+    func jsonPattern(cache: inout [[ClosedRange<UInt32>]: TerminalPattern]) -> TerminalPattern {
         switch self {
-        case .cls(let r): return JSONLexemes.jsonChar(r)
-        case .seq(let parts): return parts.isEmpty ? .literal([]) : JSONLexemes.seq(parts.map(\.jsonPattern))
-        case .alt(let parts): return JSONLexemes.alt(parts.map(\.jsonPattern))
-        case .rep(let p, let a, let b): return .repetition(p.jsonPattern, min: a, max: b)
+        case .cls(let r):
+            if let p = cache[r] { return p }
+            let p = JSONLexemes.jsonChar(r)
+            cache[r] = p
+            return p
+        case .seq(let parts):
+            if parts.isEmpty { return .literal([]) }
+            var out: [TerminalPattern] = []
+            for p in parts { out.append(p.jsonPattern(cache: &cache)) }
+            return JSONLexemes.seq(out)
+        case .alt(let parts):
+            var out: [TerminalPattern] = []
+            for p in parts { out.append(p.jsonPattern(cache: &cache)) }
+            return JSONLexemes.alt(out)
+        case .rep(let p, let a, let b): return .repetition(p.jsonPattern(cache: &cache), min: a, max: b)
         }
     }
 
@@ -337,17 +355,21 @@ enum SchemaFormats {
         // Seconds 00-59 with any offset; a leap second only where the UTC time is 23:59:60.
         let offset = "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
         let frac = "(?:\\.[0-9]+)?"
-        var leap: [String] = ["23:59:60\(frac)(?:[Zz]|[+-]00:00)"]
-        for sign in [1, -1] {
-            for oh in 0..<24 {
-                for om in 0..<60 where oh != 0 || om != 0 {
-                    let local = ((23 * 60 + 59 + sign * (oh * 60 + om)) % 1440 + 1440) % 1440
-                    let two = { (v: Int) in v < 10 ? "0\(v)" : "\(v)" }
-                    leap.append("\(two(local / 60)):\(two(local % 60)):60\(frac)\\\(sign > 0 ? "+" : "-")\(two(oh)):\(two(om))")
-                }
+        // Leap second: local time HH:MM:60 is valid only with the offsets that make it 23:59 UTC
+        // (a trie by hour, then minute, so matching explores one branch).
+        let two = { (v: Int) in v < 10 ? "0\(v)" : "\(v)" }
+        var hours: [String] = []
+        for h in 0..<24 {
+            var minutes: [String] = []
+            for m in 0..<60 {
+                let p = (h * 60 + m + 1) % 1440, q = 1439 - (h * 60 + m)
+                var offs = ["\\+\(two(p / 60)):\(two(p % 60))", "-\(two(q / 60)):\(two(q % 60))"]
+                if p == 0 { offs.append("[Zz]") }
+                minutes.append("\(two(m)):60\(frac)(?:" + offs.joined(separator: "|") + ")")
             }
+            hours.append("\(two(h)):(?:" + minutes.joined(separator: "|") + ")")
         }
-        let time = "(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\(frac)\(offset)|" + leap.joined(separator: "|") + ")"
+        let time = "(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\(frac)\(offset)|(?:" + hours.joined(separator: "|") + "))"
         let label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
         return [
             "ipv4": "^\(ipv4)$",

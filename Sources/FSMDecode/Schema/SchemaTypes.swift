@@ -431,13 +431,24 @@ extension SchemaCompiler {
         if (names.count + 1) * (cap + 1) * (1 << tracked.count) > 50_000 {
             throw FSMDecodeError(.budget, "\(source): properties at #\(node.pointer): object state space too large")
         }
-        var addKey: SchemaExpr = .never, addValue: SchemaExpr = .never
+        var addKey: SchemaExpr = .never
         if let a = additional {
             let keyLang = keyRegex ?? Self.complement(of: (names + extraKeys).map { $0.unicodeScalars.map(\.value) })
-            addKey = .term(stringPattern(keyLang))
-            addValue = try value(a, depth: depth + 1)
+            let v = try value(a, depth: depth + 1)
+            if !v.isNever {
+                let r = newRule("additional")
+                rules[r] = .seq([.term(stringPattern(keyLang)), l.colon, v])
+                addKey = .ref(r)
+            }
         }
-        let keyExprs = names.map { literal(.string($0), depth: depth) }
+        // Each member (key, colon, value) is one rule: object states share it, so its big
+        // terminals occur once in the grammar.
+        var keyExprs: [SchemaExpr] = []
+        for (i, name) in names.enumerated() {
+            let r = newRule("member")
+            rules[r] = .seq([literal(.string(name), depth: depth), l.colon, valueExprs[i]])
+            keyExprs.append(valueExprs[i].isNever ? .never : .ref(r))
+        }
         var extraValue: SchemaExpr = .never
         if !extraKeys.isEmpty, let a = additional { extraValue = try value(a, depth: depth + 1) }
         let extraKeyExprs = extraKeys.map { literal(.string($0), depth: depth) }
@@ -463,12 +474,12 @@ extension SchemaCompiler {
             if i < n {
                 if canEmit && !valueExprs[i].isNever {
                     let m2 = bit[names[i]].map { m | (1 << $0) } ?? m
-                    alts.append(.seq([sep, keyExprs[i], l.colon, valueExprs[i], ref(i + 1, min(c + 1, cap), m2)]))
+                    alts.append(.seq([sep, keyExprs[i], ref(i + 1, min(c + 1, cap), m2)]))
                 }
                 if !required.contains(names[i]) { alts.append(ref(i + 1, c, m)) }
             } else {
                 if c > 0 && c >= minP && predicate(m) { alts.append(.empty) }
-                if canEmit && !addValue.isNever { alts.append(.seq([sep, addKey, l.colon, addValue, ref(n, min(c + 1, cap), m)])) }
+                if canEmit && !addKey.isNever { alts.append(.seq([sep, addKey, ref(n, min(c + 1, cap), m)])) }
                 for (j, k) in extraKeys.enumerated() where canEmit && !extraValue.isNever {
                     // Untracked extra keys cannot be seen twice either: track every extra key.
                     guard let b = bit[k] else { continue }
