@@ -5,7 +5,7 @@ import Testing
 /// Corpus checks of the JSON Schema compiler against the exact reference recognizer: every
 /// schema that compiles must accept every valid instance (compact, and pretty-printed under
 /// flexible whitespace) and reject every invalid one. Counts only grow (ratchet file).
-@Suite struct JSONSchemaCorpusTests {
+@Suite(.serialized) struct JSONSchemaCorpusTests {
     struct Counts: Codable, Equatable {
         var schemas = 0, compiled = 0, acceptedValid = 0, rejectedInvalid = 0, wrong = 0, skipped = 0
         static func + (a: Counts, b: Counts) -> Counts {
