@@ -41,15 +41,23 @@ import Testing
         let root = SchemaValue(schema)
         var wrong: [String] = []
         for t in tests {
-            let value = JSONSchemaTestSupport.canonical(SchemaValue(t.data), schema: root, root: root)
-            let text = JSONSchemaTestSupport.serialize(value)
+            // The grammar fixes member order (schema order); the harness's reordering follows
+            // `properties` through combinators approximately, so the instance as written is
+            // tried too: a valid instance must be accepted in one of the two orders, an invalid
+            // one rejected in both.
+            let original = SchemaValue(t.data)
+            let canonical = JSONSchemaTestSupport.canonical(original, schema: root, root: root)
+            let variants = canonical == original && JSONSchemaTestSupport.serialize(canonical) == JSONSchemaTestSupport.serialize(original) ? [canonical] : [canonical, original]
+            let text = JSONSchemaTestSupport.serialize(canonical)
             if text.utf8.count > maxInstanceBytes { c.skipped += 1; continue }
-            let pretty = JSONSchemaTestSupport.serialize(value, indent: 2)
-            let a = rc.accepts(text), b = rf.accepts(pretty)
+            var judged: [(Bool, Bool)] = []
+            for v in variants {
+                judged.append((rc.accepts(JSONSchemaTestSupport.serialize(v)), rf.accepts(JSONSchemaTestSupport.serialize(v, indent: 2))))
+            }
             if t.valid {
-                if a && b { c.acceptedValid += 1 } else { c.wrong += 1; wrong.append("\(label): valid instance rejected (\(t.what)): \(text.prefix(300)) compact=\(a) pretty=\(b)") }
+                if judged.contains(where: { $0.0 && $0.1 }) { c.acceptedValid += 1 } else { c.wrong += 1; wrong.append("\(label): valid instance rejected (\(t.what)): \(text.prefix(300)) \(judged)") }
             } else {
-                if !a && !b { c.rejectedInvalid += 1 } else { c.wrong += 1; wrong.append("\(label): invalid instance accepted (\(t.what)): \(text.prefix(300)) compact=\(a) pretty=\(b)") }
+                if judged.allSatisfy({ !$0.0 && !$0.1 }) { c.rejectedInvalid += 1 } else { c.wrong += 1; wrong.append("\(label): invalid instance accepted (\(t.what)): \(text.prefix(300)) \(judged)") }
             }
         }
         return (c, wrong, nil)
@@ -92,7 +100,7 @@ import Testing
         var refused: [String: Int] = [:]
         // Optional tests for behaviour the specification leaves to implementations: formats
         // this compiler treats as annotations, and content* (annotations).
-        let annotationOnly = SchemaCompiler.annotationFormats.map { "optional/format/\($0).json" } + ["optional/content.json", "optional/format/ecmascript-regex.json"]
+        let annotationOnly = ["optional/content.json"]
         for f in files where !annotationOnly.contains(f) {
             let doc = try JSONDocument(contentsOfFile: dir + "/" + f)
             var counts = Counts()

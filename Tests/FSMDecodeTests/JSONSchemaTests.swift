@@ -122,6 +122,7 @@ import Testing
                   accept: [#"{"a":3}"#], reject: [#"{"a":2}"#, "{}"])
         try check(#"{"allOf":[{"properties":{"a":{}},"additionalProperties":false},{"properties":{"b":{}}}]}"#,
                   accept: [#"{"a":1}"#, "{}"], reject: [#"{"a":1,"b":2}"#])
+        try check(#"{"allOf":[{"properties":{"a":{}}},{"additionalProperties":false}]}"#, accept: ["{}"], reject: [#"{"a":1}"#])
         try check(#"{"not":{"enum":[1,"x"]}}"#, accept: ["2", #""y""#, "null"], reject: ["1", "1.0", #""x""#])
         try check(#"{"if":{"properties":{"t":{"const":"n"}},"required":["t"]},"then":{"properties":{"v":{"type":"integer"}}},"else":{"properties":{"v":{"type":"string"}}}}"#,
                   accept: [#"{"t":"n","v":1}"#, #"{"t":"s","v":"a"}"#, #"{"v":"a"}"#], reject: [#"{"t":"n","v":"a"}"#, #"{"v":1}"#])

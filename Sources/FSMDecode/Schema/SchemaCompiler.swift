@@ -435,6 +435,16 @@ struct SchemaCompiler {
                 try refuse("allOf", pointer, "'\(k)' appears in two merged schemas with different values and cannot be merged exactly")
             }
         }
+        // Properties declared only by x are "additional" for y (when y declares none at all;
+        // the case where both declare some is handled above).
+        if y.value["properties"] == nil, let xp = x.value["properties"],
+           let constrained = try constrainByAdditional(xp, declaredIn: yProps, of: y, at: pointer) {
+            set("properties", constrained)
+        }
+        // Declared names of one side may match the other side's patternProperties.
+        if (x.value["patternProperties"] != nil && y.value["properties"] != nil) || (y.value["patternProperties"] != nil && x.value["properties"] != nil) {
+            try refuse("allOf", pointer, "properties merged with another schema's patternProperties are not supported exactly")
+        }
         return SchemaNode(value: .object(out), pointer: x.pointer, synthetic: true)
     }
 

@@ -192,15 +192,17 @@ extension SchemaCompiler {
             used.insert("format")
             if regex != nil { try refuse("format", node.pointer, "format '\(f)' together with a pattern cannot be intersected exactly") }
             else { regex = r }
-        } else if let f = v["format"]?.stringValue, !Self.annotationFormats.contains(f) {
+        } else if let f = v["format"]?.stringValue, Self.unassertedFormats.contains(f) {
+            try refuse("format", node.pointer, "format '\(f)' has no exact grammar here (it would be an annotation)")
+        } else if let f = v["format"]?.stringValue {
             warnings.append("format '\(f)' at #\(node.pointer) is not known: treated as an annotation (any string)")
         }
         return regex
     }
 
-    /// Formats whose exact grammar is not built: annotations (any string), as the
-    /// specification allows for formats an implementation does not assert.
-    static let annotationFormats: Set<String> = ["hostname", "uri", "uri-reference", "regex", "iri", "iri-reference", "uri-template", "json-pointer", "relative-json-pointer", "idn-email", "idn-hostname"]
+    /// Standard formats whose exact grammar is not built: refused (lenient: annotations), since
+    /// validators commonly assert them. Unknown (custom) formats are annotations.
+    static let unassertedFormats: Set<String> = ["hostname", "uri", "uri-reference", "regex", "iri", "iri-reference", "uri-template", "idn-email", "idn-hostname"]
 
     /// The string content language, or nil when no string validates.
     mutating func stringContent(_ node: SchemaNode, excluding excluded: [String]) throws -> CodePointRegex? {
