@@ -1,0 +1,94 @@
+/// Options of the JSON Schema compiler.
+public struct JSONSchemaOptions: Sendable {
+    /// Where whitespace may appear between JSON tokens.
+    public enum Whitespace: Sendable, Hashable {
+        /// No whitespace at all.
+        case compact
+        /// JSON whitespace (space, tab, LF, CR) between any two tokens and around the value,
+        /// at most `maxRun` consecutive bytes (so a model cannot loop on whitespace).
+        case flexible(maxRun: Int)
+        /// Exactly Python's `json.dumps(value, indent: n)` layout (`", "`-free: items end in
+        /// `","` + newline, keys are followed by `": "`, empty containers are `{}` / `[]`).
+        case indent(Int)
+    }
+
+    public var whitespace: Whitespace
+    /// Relax constructs that cannot be honoured exactly (each relaxation is a warning).
+    public var lenient: Bool
+    /// How deep recursive schemas may nest values (indent layout: every container); past it,
+    /// containers are not allowed. Nil: unbounded (compact and flexible layouts only).
+    public var maxNestingDepth: Int?
+    public var limits: GrammarLimits
+
+    public init(whitespace: Whitespace = .flexible(maxRun: 20), lenient: Bool = false, maxNestingDepth: Int? = nil,
+                limits: GrammarLimits = GrammarLimits()) {
+        self.whitespace = whitespace
+        self.lenient = lenient
+        self.maxNestingDepth = maxNestingDepth
+        self.limits = limits
+    }
+}
+
+/// A compiled JSON Schema: the grammar of the JSON texts that validate, plus what was used.
+public struct JSONSchemaCompilation: Sendable {
+    public let grammar: Grammar
+    /// One line per relaxation (lenient mode) or ignored unknown keyword, each naming the
+    /// keyword and its JSON pointer.
+    public let warnings: [String]
+    /// The assertion keywords the grammar enforces, sorted.
+    public let keywordsUsed: [String]
+}
+
+/// Compiles JSON Schema (draft 7 and 2020-12; `$schema` decides, 2020-12 by default) to a
+/// character-level `Grammar` whose language is exactly the JSON texts, in the canonical
+/// representation below and under the whitespace policy, that validate against the schema.
+///
+/// Representation policy (the grammar accepts every valid *value* in at least these forms):
+/// - object members appear in schema order: declared `properties` first (in the schema's
+///   order, each optional unless `required`), then other keys; a key never repeats;
+/// - integers (and numbers with bounds, `enum`/`const` numbers) are written without exponent,
+///   integers optionally with a zero fraction (`1.0`); unconstrained numbers may use exponents;
+/// - strings may use any JSON escape for any character (`\n`, `\u00e9`, surrogate pairs);
+///   lengths and patterns apply to the decoded characters; lone surrogates are not accepted;
+/// - `enum`/`const` objects keep the key order they are written in.
+/// Anything else that cannot be compiled exactly throws
+/// `FSMDecodeError(.schema, "SOURCE: KEYWORD at POINTER: WHY")`, unless `options.lenient`.
+public enum JSONSchemaCompiler {
+    public static func compile(_ schema: JSONValue, source: String, options: JSONSchemaOptions = JSONSchemaOptions()) throws -> JSONSchemaCompilation {
+        var c = SchemaCompiler(root: SchemaValue(schema), source: source, options: options)
+        return try c.run()
+    }
+
+    /// The grammar of any JSON value (the empty schema).
+    public static func anyJSON(source: String = "<any-json>", options: JSONSchemaOptions = JSONSchemaOptions()) throws -> JSONSchemaCompilation {
+        var c = SchemaCompiler(root: .object([]), source: source, options: options)
+        return try c.run()
+    }
+}
+
+/// The compiler's grammar expression: terminals, references to numbered rules, sequences,
+/// alternations and repetitions. `alt([])` is the empty language.
+indirect enum SchemaExpr: Sendable {
+    case term(TerminalPattern)
+    case ref(Int)
+    case seq([SchemaExpr])
+    case alt([SchemaExpr])
+    case rep(SchemaExpr, Int, Int?)
+
+    static let never = SchemaExpr.alt([])
+    static let empty = SchemaExpr.seq([])
+    var isNever: Bool { if case .alt(let a) = self, a.isEmpty { return true }; return false }
+}
+
+/// A schema node with the JSON pointer it came from. `synthetic` nodes were produced by
+/// merging (allOf, if/then/else, negation) and are never memoized by pointer.
+struct SchemaNode: Sendable {
+    var value: SchemaValue
+    var pointer: String
+    var synthetic: Bool
+
+    func child(_ key: String, _ v: SchemaValue) -> SchemaNode {
+        SchemaNode(value: v, pointer: pointer + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1"), synthetic: synthetic)
+    }
+    subscript(key: String) -> SchemaNode? { value[key].map { child(key, $0) } }
+}

@@ -1,0 +1,505 @@
+/// Compilation of simple (combinator-free) schema nodes, by JSON type.
+extension SchemaCompiler {
+    static let stringKeywords: Set<String> = ["minLength", "maxLength", "pattern", "format"]
+    static let numberKeywords: Set<String> = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
+    static let objectKeywords: Set<String> = ["properties", "required", "additionalProperties", "patternProperties", "propertyNames",
+                                              "minProperties", "maxProperties", "dependentRequired", "dependencies", "$notRequired",
+                                              "dependentSchemas", "unevaluatedProperties"]
+    static let arrayKeywords: Set<String> = ["items", "prefixItems", "additionalItems", "minItems", "maxItems", "contains",
+                                             "minContains", "maxContains", "uniqueItems", "unevaluatedItems"]
+
+    mutating func simple(_ node: SchemaNode, depth: Int) throws -> SchemaExpr {
+        noteUnknown(node)
+        let v = node.value
+        for k in ["dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef"] where v[k] != nil {
+            if k == "unevaluatedProperties" || k == "unevaluatedItems", v[k] == .bool(true) { continue }
+            try refuse(k, node.pointer, "not supported exactly")
+        }
+        if case .object(let deps)? = v["dependencies"], deps.contains(where: { $0.value.arrayValue == nil }) {
+            try refuse("dependencies", node.pointer, "the schema form of 'dependencies' is not supported exactly")
+        }
+        var types: Set<String> = ["null", "boolean", "object", "array", "number", "string"]
+        if let t = v["type"] {
+            used.insert("type")
+            let list = typeList(t)
+            types = Set(list.map { $0 == "integer" ? "number" : $0 })
+            if list.contains("integer") && !list.contains("number") { types.insert("integer"); types.remove("number") }
+        }
+        let excluded = v["$notEnum"]?.arrayValue ?? []
+        if let values = v["const"].map({ [$0] }) ?? v["enum"]?.arrayValue {
+            used.insert(v["const"] != nil ? "const" : "enum")
+            var alts: [SchemaExpr] = []
+            var seen: [SchemaValue] = []
+            for value in values where !seen.contains(value) {
+                seen.append(value)
+                let k = value.kindName
+                let typeOK = types.contains(k) || (k == "integer" && types.contains("number")) || (k == "number" && types.contains("number"))
+                guard typeOK, !excluded.contains(value), try literalValidates(value, node) else { continue }
+                alts.append(literal(value, depth: depth))
+            }
+            return .alt(alts)
+        }
+        var alts: [SchemaExpr] = []
+        if types.contains("null") && !excluded.contains(.null) { alts.append(lit("null")) }
+        if types.contains("boolean") {
+            for b in [true, false] where !excluded.contains(.bool(b)) { alts.append(lit(b ? "true" : "false")) }
+        }
+        if types.contains("number") || types.contains("integer") {
+            let p = try numberPattern(node, integerOnly: !types.contains("number"), excluded: excluded.compactMap(\.decimal))
+            if !JSONLexemes.isNever(p) { alts.append(.term(p)) }
+        }
+        if types.contains("string") {
+            let excludedStrings = excluded.compactMap(\.stringValue)
+            if let content = try stringContent(node, excluding: excludedStrings) {
+                // An asserted format alone: its (large) JSON pattern is built once per process.
+                if excludedStrings.isEmpty, v["pattern"] == nil, let f = v["format"]?.stringValue, let cached = SchemaFormats.contentPatterns[f],
+                   content == SchemaFormats.regexes[f] {
+                    alts.append(.term(JSONLexemes.seq([.literal([0x22]), cached, .literal([0x22])])))
+                } else {
+                    alts.append(.term(stringPattern(content)))
+                }
+            }
+        }
+        if types.contains("array") {
+            if excluded.contains(where: { if case .array = $0 { return true }; return false }) {
+                try refuse("not", node.pointer, "excluding array values is not supported exactly")
+            }
+            alts.append(try arrayExpr(node, depth: depth))
+        }
+        if types.contains("object") {
+            if excluded.contains(where: { if case .object = $0 { return true }; return false }) {
+                try refuse("not", node.pointer, "excluding object values is not supported exactly")
+            }
+            alts.append(try objectExpr(node, depth: depth))
+        }
+        return .alt(alts)
+    }
+
+    // MARK: literals (enum / const)
+
+    /// Whether an enum/const value satisfies the node's other keywords (throws when that
+    /// cannot be decided here).
+    mutating func literalValidates(_ value: SchemaValue, _ node: SchemaNode) throws -> Bool {
+        let v = node.value
+        switch value {
+        case .string(let s):
+            let scalars = s.unicodeScalars.map(\.value)
+            if let r = try stringRegex(node) { if !r.matches(scalars) { return false } }
+            if let a = v["minLength"]?.decimal, SchemaDecimal(scalars.count) < a { return false }
+            if let b = v["maxLength"]?.decimal, SchemaDecimal(scalars.count) > b { return false }
+            return true
+        case .number(let d):
+            let (lo, hi) = bounds(node)
+            if let lo, lo.exclusive ? !(lo.value < d) : d < lo.value { return false }
+            if let hi, hi.exclusive ? !(d < hi.value) : hi.value < d { return false }
+            if let m = v["multipleOf"]?.decimal {
+                if m == SchemaDecimal(1) { return d.isInteger }
+                try refuse("multipleOf", node.pointer, "multipleOf with enum/const values is not checked")
+            }
+            return true
+        case .object, .array:
+            let kws = value.members != nil ? Self.objectKeywords : Self.arrayKeywords
+            if v.members!.contains(where: { kws.contains($0.key) }) {
+                try refuse(v["const"] != nil ? "const" : "enum", node.pointer, "container values next to container keywords are not checked")
+            }
+            return true
+        default: return true
+        }
+    }
+
+    /// The exact JSON texts of `value` (numbers in plain notation, integers also with `.0…`,
+    /// strings with every escape form, members in the written order).
+    mutating func literal(_ value: SchemaValue, depth: Int) -> SchemaExpr {
+        switch value {
+        case .null: return lit("null")
+        case .bool(let b): return lit(b ? "true" : "false")
+        case .number(let d):
+            let b = JSONLexemes.Bound(value: d, exclusive: false)
+            return .term(d.isInteger ? JSONLexemes.integerRange(lo: b, hi: b) : JSONLexemes.decimalRange(lo: b, hi: b))
+        case .string(let s):
+            return .term(stringPattern(.seq(s.unicodeScalars.map { .cls([$0.value...$0.value]) })))
+        case .array(let a):
+            if a.isEmpty { return .seq([lit("["), layout(depth).emptyInside, lit("]")]) }
+            let l = layout(depth)
+            var parts: [SchemaExpr] = [lit("["), l.open]
+            for (i, x) in a.enumerated() { if i > 0 { parts.append(l.sep) }; parts.append(literal(x, depth: depth + 1)) }
+            return .seq(parts + [l.close, lit("]")])
+        case .object(let m):
+            if m.isEmpty { return .seq([lit("{"), layout(depth).emptyInside, lit("}")]) }
+            let l = layout(depth)
+            var parts: [SchemaExpr] = [lit("{"), l.open]
+            for (i, x) in m.enumerated() {
+                if i > 0 { parts.append(l.sep) }
+                parts += [literal(.string(x.key), depth: depth), l.colon, literal(x.value, depth: depth + 1)]
+            }
+            return .seq(parts + [l.close, lit("}")])
+        }
+    }
+
+    // MARK: numbers
+
+    func bounds(_ node: SchemaNode) -> (JSONLexemes.Bound?, JSONLexemes.Bound?) {
+        let v = node.value
+        var lo: JSONLexemes.Bound? = nil, hi: JSONLexemes.Bound? = nil
+        func tighterLo(_ b: JSONLexemes.Bound) { if let c = lo, b.value < c.value || (b.value == c.value && !b.exclusive) { return }; lo = b }
+        func tighterHi(_ b: JSONLexemes.Bound) { if let c = hi, c.value < b.value || (b.value == c.value && !b.exclusive) { return }; hi = b }
+        if let m = v["minimum"]?.decimal { tighterLo(.init(value: m, exclusive: v["exclusiveMinimum"] == .bool(true))) }
+        if let m = v["maximum"]?.decimal { tighterHi(.init(value: m, exclusive: v["exclusiveMaximum"] == .bool(true))) }
+        if let m = v["exclusiveMinimum"]?.decimal { tighterLo(.init(value: m, exclusive: true)) }
+        if let m = v["exclusiveMaximum"]?.decimal { tighterHi(.init(value: m, exclusive: true)) }
+        return (lo, hi)
+    }
+
+    mutating func numberPattern(_ node: SchemaNode, integerOnly: Bool, excluded: [SchemaDecimal]) throws -> TerminalPattern {
+        var integerOnly = integerOnly
+        let v = node.value
+        for k in Self.numberKeywords where v[k] != nil { used.insert(k) }
+        if let m = v["multipleOf"]?.decimal {
+            if m == SchemaDecimal(1) || (integerOnly && m.isInteger && m.intDigits == [1]) { integerOnly = true }
+            else { try refuse("multipleOf", node.pointer, "multipleOf \(m.plainText) is not supported exactly (only 1)") }
+        }
+        let (lo, hi) = bounds(node)
+        // Split the range at excluded values (each becomes an exclusive bound).
+        var cuts = excluded.filter { d in
+            (lo == nil || (lo!.exclusive ? lo!.value < d : !(d < lo!.value))) && (hi == nil || (hi!.exclusive ? d < hi!.value : !(hi!.value < d)))
+                && (!integerOnly || d.isInteger)
+        }
+        cuts = Array(Set(cuts)).sorted()
+        if lo == nil && hi == nil && cuts.isEmpty && !integerOnly { return JSONLexemes.anyNumber }
+        var pieces: [TerminalPattern] = []
+        var curLo = lo
+        for c in cuts {
+            let h = JSONLexemes.Bound(value: c, exclusive: true)
+            pieces.append(integerOnly ? JSONLexemes.integerRange(lo: curLo, hi: h) : JSONLexemes.decimalRange(lo: curLo, hi: h))
+            curLo = .init(value: c, exclusive: true)
+        }
+        pieces.append(integerOnly ? JSONLexemes.integerRange(lo: curLo, hi: hi) : JSONLexemes.decimalRange(lo: curLo, hi: hi))
+        return JSONLexemes.alt(pieces.filter { !JSONLexemes.isNever($0) })
+    }
+
+    // MARK: strings
+
+    /// The regex a string's value must match (pattern or asserted format), nil if none.
+    mutating func stringRegex(_ node: SchemaNode) throws -> CodePointRegex? {
+        let v = node.value
+        var regex: CodePointRegex? = nil
+        if let p = v["pattern"]?.stringValue {
+            used.insert("pattern")
+            do { regex = try ECMARegexParser.parseSearch(p) }
+            catch let f as ECMARegexParser.Failure { try refuse("pattern", node.pointer, "/\(p)/: \(f.why)") }
+        }
+        if let f = v["format"]?.stringValue, let r = SchemaFormats.regexes[f] {
+            used.insert("format")
+            if regex != nil { try refuse("format", node.pointer, "format '\(f)' together with a pattern cannot be intersected exactly") }
+            else { regex = r }
+        } else if let f = v["format"]?.stringValue, Self.unassertedFormats.contains(f) {
+            try refuse("format", node.pointer, "format '\(f)' has no exact grammar here (it would be an annotation)")
+        } else if let f = v["format"]?.stringValue {
+            warnings.append("format '\(f)' at #\(node.pointer) is not known: treated as an annotation (any string)")
+        }
+        return regex
+    }
+
+    /// Standard formats whose exact grammar is not built: refused (lenient: annotations), since
+    /// validators commonly assert them. Unknown (custom) formats are annotations.
+    static let unassertedFormats: Set<String> = ["hostname", "uri", "uri-reference", "regex", "iri", "iri-reference", "uri-template", "idn-email", "idn-hostname"]
+
+    /// The string content language, or nil when no string validates.
+    mutating func stringContent(_ node: SchemaNode, excluding excluded: [String]) throws -> CodePointRegex? {
+        let v = node.value
+        var minLen = 0, maxLen: Int? = nil
+        if let a = v["minLength"]?.decimal { used.insert("minLength"); minLen = Int(a.ceiling.plainText) ?? Int.max / 4 }
+        if let b = v["maxLength"]?.decimal { used.insert("maxLength"); maxLen = Int(b.floor.plainText) ?? nil }
+        if let m = maxLen, m < minLen { return nil }
+        if minLen > 100_000 || (maxLen ?? 0) > 100_000 { throw FSMDecodeError(.budget, "\(source): maxLength at #\(node.pointer): length bounds above 100000") }
+        var content: CodePointRegex
+        if let r = try stringRegex(node) {
+            let (lo, hi) = r.lengthRange
+            if minLen <= lo && (maxLen == nil || (hi != nil && hi! <= maxLen!)) { content = r }
+            else if let m = maxLen, lo > m { return nil }
+            else if let h = hi, h < minLen { return nil }
+            else {
+                try refuse(v["pattern"] != nil ? "pattern" : "format", node.pointer, "a pattern/format together with minLength/maxLength that do not follow from it cannot be intersected exactly")
+                content = r
+            }
+        } else {
+            content = .rep(.any, minLen, maxLen)
+        }
+        if !excluded.isEmpty {
+            let constrained = v["pattern"] != nil || v["format"] != nil || minLen > 0 || maxLen != nil
+            if !constrained {
+                content = Self.complement(of: excluded.map { $0.unicodeScalars.map(\.value) })
+            } else {
+                for s in excluded where try literalValidates(.string(s), node) {
+                    try refuse("not", node.pointer, "excluding strings from a constrained string is not supported exactly")
+                    break
+                }
+            }
+        }
+        return content
+    }
+
+    /// Every string except the given ones (a trie, complemented).
+    static func complement(of words: [[UInt32]]) -> CodePointRegex {
+        final class Trie { var end = false; var children: [UInt32: Trie] = [:] }
+        let root = Trie()
+        for w in words { var t = root; for c in w { if t.children[c] == nil { t.children[c] = Trie() }; t = t.children[c]! }; t.end = true }
+        func comp(_ t: Trie) -> CodePointRegex {
+            var alts: [CodePointRegex] = []
+            if !t.end { alts.append(.empty) }
+            let keys = t.children.keys.sorted()
+            let others = JSONLexemes.subtract(TerminalPattern.anyScalar, keys.map { $0...$0 })
+            alts.append(.seq([.cls(others), .rep(.any, 0, nil)]))
+            for k in keys { alts.append(.seq([.cls([k...k]), comp(t.children[k]!)])) }
+            return .alt(alts)
+        }
+        return comp(root)
+    }
+
+    // MARK: arrays
+
+    mutating func arrayExpr(_ node: SchemaNode, depth: Int) throws -> SchemaExpr {
+        let v = node.value
+        if trackDepth && depth >= depthLimit { return .never }
+        for k in Self.arrayKeywords where v[k] != nil { used.insert(k) }
+        var prefix: [SchemaNode] = []
+        var rest: SchemaNode = SchemaNode(value: .bool(true), pointer: node.pointer, synthetic: true)
+        if case .array(let list)? = v["items"] {
+            prefix = list.enumerated().map { node.child("items", v["items"]!).child(String($0.offset), $0.element) }
+            if let a = node["additionalItems"] { rest = a }
+        } else {
+            if case .array(let list)? = v["prefixItems"] {
+                prefix = list.enumerated().map { node.child("prefixItems", v["prefixItems"]!).child(String($0.offset), $0.element) }
+            }
+            if let i = node["items"] { rest = i }
+        }
+        let minItems = v["minItems"]?.decimal.flatMap { Int($0.ceiling.plainText) } ?? 0
+        var maxItems = v["maxItems"]?.decimal.flatMap { Int($0.floor.plainText) }
+        if minItems > 10_000 || (maxItems ?? 0) > 10_000 { throw FSMDecodeError(.budget, "\(source): maxItems at #\(node.pointer): item bounds above 10000") }
+        if v["uniqueItems"] == .bool(true) && (maxItems ?? 2) > 1 {
+            try refuse("uniqueItems", node.pointer, "uniqueItems cannot be expressed by a context-free grammar")
+        }
+        let l = layout(depth)
+        let restExpr = try value(rest, depth: depth + 1)
+        if restExpr.isNever { maxItems = min(maxItems ?? prefix.count, prefix.count) }
+        if let m = maxItems, m < minItems { return .never }
+        if let c = node["contains"] {
+            let minC = v["minContains"]?.decimal.flatMap { Int($0.plainText) } ?? 1
+            guard prefix.isEmpty, minItems == 0, maxItems == nil, v["maxContains"] == nil, minC <= 1 else {
+                try refuse("contains", node.pointer, "contains is supported only without prefixItems, min/maxItems and maxContains")
+                return .never
+            }
+            if minC == 1 {
+                let both = SchemaNode(value: .object([SchemaMember(key: "allOf", value: .array([rest.value, c.value]))]), pointer: c.pointer, synthetic: true)
+                let hit = try value(both, depth: depth + 1)
+                let body = SchemaExpr.seq([.rep(.seq([restExpr, l.sep]), 0, nil), hit, .rep(.seq([l.sep, restExpr]), 0, nil)])
+                return .seq([lit("["), l.open, body, l.close, lit("]")])
+            }
+        }
+        // B(j): what may follow after j items.
+        var prefixExprs: [SchemaExpr] = []
+        for p in prefix { prefixExprs.append(try value(p, depth: depth + 1)) }
+        func tail(_ j: Int) -> SchemaExpr {
+            if j >= prefix.count {
+                let a = max(0, minItems - j), b = maxItems.map { max(0, $0 - j) }
+                if let b, b < a { return .never }
+                return .rep(.seq([l.sep, restExpr]), a, b)
+            }
+            var alts: [SchemaExpr] = []
+            if j >= minItems { alts.append(.empty) }
+            if maxItems == nil || j < maxItems! { alts.append(.seq([l.sep, prefixExprs[j], tail(j + 1)])) }
+            return .alt(alts)
+        }
+        var out: [SchemaExpr] = []
+        if minItems == 0 { out.append(.seq([lit("["), l.emptyInside, lit("]")])) }
+        if maxItems != 0 {
+            let first = prefix.isEmpty ? restExpr : prefixExprs[0]
+            out.append(.seq([lit("["), l.open, first, tail(1), l.close, lit("]")]))
+        }
+        return .alt(out)
+    }
+
+    // MARK: objects
+
+    mutating func objectExpr(_ node: SchemaNode, depth: Int) throws -> SchemaExpr {
+        let v = node.value
+        if trackDepth && depth >= depthLimit { return .never }
+        for k in Self.objectKeywords where v[k] != nil { used.insert(k) }
+        let l = layout(depth)
+        let required = Set((v["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+        var names: [String] = []
+        var schemas: [SchemaNode] = []
+        if let props = node["properties"] {
+            for m in props.value.members ?? [] { names.append(m.key); schemas.append(props.child(m.key, m.value)) }
+        }
+        // Additional members: key language and value schema (nil: none allowed).
+        var additional: SchemaNode? = node["additionalProperties"] ?? SchemaNode(value: .bool(true), pointer: node.pointer, synthetic: true)
+        if additional?.value == .bool(false) { additional = nil }
+        var keyRegex: CodePointRegex? = nil
+        if let pp = v["patternProperties"]?.members, !pp.isEmpty {
+            let trivial = pp.allSatisfy { isTrivial($0.value) }
+            if trivial && additional != nil && isTrivial(additional!.value) {
+                // Patterns do not constrain anything.
+            } else if additional == nil && Set(pp.map(\.value)).count == 1 {
+                var regs: [CodePointRegex] = []
+                for m in pp {
+                    do { regs.append(try ECMARegexParser.parseSearch(m.key)) }
+                    catch let f as ECMARegexParser.Failure { try refuse("patternProperties", node.pointer, "/\(m.key)/: \(f.why)"); return .never }
+                }
+                let r = CodePointRegex.alt(regs)
+                for (i, n) in names.enumerated() where r.matches(n.unicodeScalars.map(\.value)) && !isTrivial(pp[0].value) {
+                    try refuse("patternProperties", schemas[i].pointer, "property '\(n)' also matches a pattern property (merging not supported)")
+                }
+                if names.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }) {
+                    try refuse("patternProperties", node.pointer, "a declared property matches a pattern (key sets overlap)")
+                }
+                keyRegex = r
+                additional = node.child("patternProperties", v["patternProperties"]!).child(pp[0].key, pp[0].value)
+            } else {
+                try refuse("patternProperties", node.pointer, "supported only with additionalProperties: false and one value schema (or trivial schemas)")
+            }
+        }
+        // propertyNames.
+        var nameFilter: SchemaNode? = nil
+        if let pn = node["propertyNames"], !isTrivial(pn.value) {
+            let alts = try expand(pn)
+            guard alts.count == 1, (alts[0].value.members ?? []).allSatisfy({ Self.stringKeywords.contains($0.key) || $0.key == "type" || $0.key == "enum" || $0.key == "const" || Self.annotations.contains($0.key) }) else {
+                try refuse("propertyNames", pn.pointer, "only string keywords (pattern, length, format, enum/const) are supported")
+                return .never
+            }
+            nameFilter = alts[0]
+            if additional != nil {
+                if keyRegex != nil { try refuse("propertyNames", pn.pointer, "propertyNames with patternProperties not supported") }
+                else if let vals = alts[0].value["const"].map({ [$0] }) ?? alts[0].value["enum"]?.arrayValue {
+                    let strs = vals.compactMap(\.stringValue).filter { !names.contains($0) }
+                    keyRegex = .alt(strs.map { s in .seq(s.unicodeScalars.map { .cls([$0.value...$0.value]) }) })
+                } else if let content = try stringContent(alts[0], excluding: []) {
+                    keyRegex = content
+                } else { additional = nil }
+                if let r = keyRegex, names.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }) {
+                    try refuse("propertyNames", pn.pointer, "declared properties match propertyNames while other keys are allowed (overlap)")
+                }
+            }
+        }
+        // Keys that must or may appear without being declared come from `additional`.
+        var dependent: [(String, [String])] = []
+        if case .object(let deps)? = v["dependentRequired"] { for d in deps { dependent.append((d.key, (d.value.arrayValue ?? []).compactMap(\.stringValue))) } }
+        if case .object(let deps)? = v["dependencies"] { for d in deps { if let a = d.value.arrayValue { dependent.append((d.key, a.compactMap(\.stringValue))) } } }
+        let notRequired = (v["$notRequired"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
+        var mentioned = required.sorted()
+        for (k, ds) in dependent { mentioned.append(k); mentioned += ds }
+        for s in notRequired { mentioned += s }
+        // Keys mentioned by required/dependencies but not declared may appear among the
+        // additional members, in any order; they are tracked individually there.
+        var extraKeys: [String] = []
+        for k in mentioned where !names.contains(k) && !extraKeys.contains(k) {
+            if additional != nil, keyRegex == nil || keyRegex!.matches(k.unicodeScalars.map(\.value)) {
+                if keyRegex != nil { try refuse("required", node.pointer, "key '\(k)' matches a pattern property; not supported"); continue }
+                if let f = nameFilter, !(try literalValidates(.string(k), f)) { continue }
+                if let f = nameFilter, let vals = f.value["const"].map({ [$0] }) ?? f.value["enum"]?.arrayValue, !vals.contains(.string(k)) { continue }
+                extraKeys.append(k)
+            }
+        }
+        if required.contains(where: { !names.contains($0) && !extraKeys.contains($0) }) { return .never }
+        // Filter declared names by propertyNames.
+        var allowed = [Bool](repeating: true, count: names.count)
+        if let f = nameFilter {
+            for (i, n) in names.enumerated() {
+                var scalarsOK = try literalValidates(.string(n), f)
+                if let vals = f.value["const"].map({ [$0] }) ?? f.value["enum"]?.arrayValue, !vals.contains(.string(n)) { scalarsOK = false }
+                allowed[i] = scalarsOK
+            }
+        }
+        var valueExprs: [SchemaExpr] = []
+        for (i, s) in schemas.enumerated() { valueExprs.append(allowed[i] ? try value(s, depth: depth + 1) : .never) }
+        for (i, n) in names.enumerated() where required.contains(n) && valueExprs[i].isNever { return .never }
+        let requiredExtra = extraKeys.filter { required.contains($0) }
+        let tracked = Array(Set(dependent.flatMap { [$0.0] + $0.1 } + notRequired.flatMap { $0 } + requiredExtra))
+            .filter { names.contains($0) || extraKeys.contains($0) }.sorted()
+        if tracked.count > 10 { try refuse("dependentRequired", node.pointer, "more than 10 keys involved in dependencies"); return .never }
+        let bit = Dictionary(uniqueKeysWithValues: tracked.enumerated().map { ($0.element, $0.offset) })
+        func predicate(_ mask: Int) -> Bool {
+            func has(_ k: String) -> Bool { bit[k].map { mask & (1 << $0) != 0 } ?? false }
+            for (k, ds) in dependent where has(k) { if ds.contains(where: { !has($0) }) { return false } }
+            for s in notRequired where s.allSatisfy(has) { return false }
+            for k in requiredExtra where !has(k) { return false }
+            return true
+        }
+        let minP = v["minProperties"]?.decimal.flatMap { Int($0.ceiling.plainText) } ?? 0
+        let maxP = v["maxProperties"]?.decimal.flatMap { Int($0.floor.plainText) }
+        if let m = maxP, m < minP { return .never }
+        if minP > 1000 || (maxP ?? 0) > 1000 { throw FSMDecodeError(.budget, "\(source): maxProperties at #\(node.pointer): bounds above 1000") }
+        let cap = max(minP, maxP ?? 0, 1)
+        if (names.count + 1) * (cap + 1) * (1 << tracked.count) > 50_000 {
+            throw FSMDecodeError(.budget, "\(source): properties at #\(node.pointer): object state space too large")
+        }
+        var addKey: SchemaExpr = .never
+        if let a = additional {
+            let keyLang = keyRegex ?? Self.complement(of: (names + extraKeys).map { $0.unicodeScalars.map(\.value) })
+            let v = try value(a, depth: depth + 1)
+            if !v.isNever {
+                let r = newRule("additional")
+                rules[r] = .seq([.term(stringPattern(keyLang)), l.colon, v])
+                addKey = .ref(r)
+            }
+        }
+        // Each member (key, colon, value) is one rule: object states share it, so its big
+        // terminals occur once in the grammar.
+        var keyExprs: [SchemaExpr] = []
+        for (i, name) in names.enumerated() {
+            let r = newRule("member")
+            rules[r] = .seq([literal(.string(name), depth: depth), l.colon, valueExprs[i]])
+            keyExprs.append(valueExprs[i].isNever ? .never : .ref(r))
+        }
+        var extraValue: SchemaExpr = .never
+        if !extraKeys.isEmpty, let a = additional { extraValue = try value(a, depth: depth + 1) }
+        let extraKeyExprs = extraKeys.map { literal(.string($0), depth: depth) }
+        var states: [Int: Int] = [:]
+        let n = names.count
+        // Build S(i, c, m) bottom-up on demand.
+        func stateKey(_ i: Int, _ c: Int, _ m: Int) -> Int { (i * (cap + 1) + c) << 11 | m }
+        var work: [(Int, Int, Int)] = []
+        func ref(_ i: Int, _ c: Int, _ m: Int) -> SchemaExpr {
+            let key = stateKey(i, c, m)
+            if let r = states[key] { return .ref(r) }
+            let r = newRule("obj")
+            states[key] = r
+            work.append((i, c, m))
+            return .ref(r)
+        }
+        let start = ref(0, 0, 0)
+        while let (i, c, m) = work.popLast() {
+            let r = states[stateKey(i, c, m)]!
+            let sep: SchemaExpr = c > 0 ? l.sep : .empty
+            let canEmit = maxP == nil || c < maxP!
+            var alts: [SchemaExpr] = []
+            if i < n {
+                if canEmit && !valueExprs[i].isNever {
+                    let m2 = bit[names[i]].map { m | (1 << $0) } ?? m
+                    alts.append(.seq([sep, keyExprs[i], ref(i + 1, min(c + 1, cap), m2)]))
+                }
+                if !required.contains(names[i]) { alts.append(ref(i + 1, c, m)) }
+            } else {
+                if c > 0 && c >= minP && predicate(m) { alts.append(.empty) }
+                if canEmit && !addKey.isNever { alts.append(.seq([sep, addKey, ref(n, min(c + 1, cap), m)])) }
+                for (j, k) in extraKeys.enumerated() where canEmit && !extraValue.isNever {
+                    // Untracked extra keys cannot be seen twice either: track every extra key.
+                    guard let b = bit[k] else { continue }
+                    if m & (1 << b) != 0 { continue }
+                    alts.append(.seq([sep, extraKeyExprs[j], l.colon, extraValue, ref(n, min(c + 1, cap), m | (1 << b))]))
+                }
+            }
+            rules[r] = .alt(alts)
+        }
+        var out: [SchemaExpr] = []
+        if minP == 0 && required.isEmpty && predicate(0) { out.append(.seq([lit("{"), l.emptyInside, lit("}")])) }
+        out.append(.seq([lit("{"), l.open, start, l.close, lit("}")]))
+        return .alt(out)
+    }
+
+    func isTrivial(_ s: SchemaValue) -> Bool {
+        if s == .bool(true) { return true }
+        guard let m = s.members else { return false }
+        return m.allSatisfy { Self.annotations.contains($0.key) }
+    }
+}
