@@ -20,3 +20,8 @@ regex='\{"name": "[A-Z][a-z]+ [A-Z][a-z]+", "city": "[A-Z][a-z]+", "age": (1[89]
 echo "== generate 5 samples with the n-gram model, unconstrained and constrained by the regex"
 echo "   $regex"
 "$bin" generate --vocab "$vocab" --backend ngram --corpus "$corpus" --regex "$regex" -n 5 --compare --seed 7 --max-tokens 80
+echo
+echo "== the same, constrained by a JSON Schema (Grammars/schemas/person.schema.json, compact whitespace)"
+"$bin" compile --vocab "$vocab" --json-schema Grammars/schemas/person.schema.json --whitespace compact
+"$bin" generate --vocab "$vocab" --backend ngram --corpus "$corpus" --json-schema Grammars/schemas/person.schema.json \
+  --whitespace compact -n 5 --compare --seed 11 --max-tokens 120

@@ -2,8 +2,8 @@ import ArgumentParser
 import FSMDecode
 
 /// The `<constraint>` flags shared by compile, mask, validate, dot, decode and generate.
-/// Exactly one constraint source must be given. Later constraint kinds (--json-schema,
-/// --any-json, --tools) are added here, once, for every subcommand.
+/// Exactly one constraint source must be given. New constraint kinds are added here, once,
+/// for every subcommand.
 struct ConstraintFlags: ParsableArguments {
     @Option(name: .long, help: "A regular expression (ECMA-262 subset, as JSON Schema `pattern`); the whole output must match.")
     var regex: String?
@@ -14,20 +14,67 @@ struct ConstraintFlags: ParsableArguments {
     @Option(name: .long, help: "A Lark grammar file (start rule `start`).")
     var lark: String?
 
+    @Option(name: .customLong("json-schema"), help: "A JSON Schema file (draft 7 or 2020-12; `$schema` decides, 2020-12 by default).")
+    var jsonSchema: String?
+
+    @Flag(name: .customLong("any-json"), help: "Any JSON value (the empty schema).")
+    var anyJSON = false
+
     @Flag(name: .customLong("dot-all"), help: "Regex: `.` also matches line terminators.")
     var dotAll = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "JSON whitespace: compact (none), flexible[=N] (JSON whitespace between tokens, at most N bytes in a row; default 20), indent[=N] (pretty, N spaces; default 2).",
+        valueName: "policy"))
+    var whitespace: String = "flexible"
+
+    @Flag(name: .long, help: "JSON Schema: relax what cannot be honoured exactly, with a warning for each relaxation, instead of failing.")
+    var lenient = false
+
+    @Option(name: .customLong("max-depth"), help: "JSON Schema: deepest nesting of recursive schemas (default: unbounded; indent layout: required).")
+    var maxDepth: Int?
+
     func validate() throws {
-        let given = [regex != nil, grammar != nil, lark != nil].filter { $0 }.count
-        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf or --lark F.lark") }
+        let given = [regex != nil, grammar != nil, lark != nil, jsonSchema != nil, anyJSON].filter { $0 }.count
+        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf, --lark F.lark, --json-schema F or --any-json") }
         if given > 1 { throw ValidationError("give exactly one constraint") }
+        _ = try whitespacePolicy()
     }
 
-    /// The grammar named by --grammar/--lark (nil for --regex).
+    func whitespacePolicy() throws -> JSONSchemaOptions.Whitespace {
+        let parts = whitespace.split(separator: "=", maxSplits: 1).map(String.init)
+        let n = parts.count == 2 ? Int(parts[1]) : nil
+        if parts.count == 2 && (n == nil || n! < 0) { throw ValidationError("--whitespace \(whitespace): the count must be a non-negative integer") }
+        switch parts[0] {
+        case "compact" where parts.count == 1: return .compact
+        case "flexible": return .flexible(maxRun: n ?? 20)
+        case "indent": return .indent(n ?? 2)
+        default: throw ValidationError("--whitespace must be compact, flexible[=N] or indent[=N], not '\(whitespace)'")
+        }
+    }
+
+    /// The JSON Schema compilation for --json-schema/--any-json (nil otherwise). Warnings
+    /// (lenient relaxations, ignored unknown keywords) go to stderr unless `quiet`.
+    func loadSchema(quiet: Bool = false) throws -> JSONSchemaCompilation? {
+        guard jsonSchema != nil || anyJSON else { return nil }
+        let options = JSONSchemaOptions(whitespace: try whitespacePolicy(), lenient: lenient, maxNestingDepth: maxDepth)
+        let compilation: JSONSchemaCompilation
+        if let jsonSchema {
+            let doc = try JSONDocument(contentsOfFile: jsonSchema)
+            compilation = try JSONSchemaCompiler.compile(doc.value, source: jsonSchema, options: options)
+        } else {
+            let doc = try JSONDocument(bytes: Array("{}".utf8), source: "--any-json")
+            compilation = try JSONSchemaCompiler.compile(doc.value, source: "--any-json", options: options)
+        }
+        if !quiet { for w in compilation.warnings { printError("fsmdecode: warning: \(w)") } }
+        return compilation
+    }
+
+    /// The grammar named by --grammar/--lark/--json-schema/--any-json (nil for --regex).
     func loadGrammar() throws -> Grammar? {
         if let grammar { return try Grammar.gbnf(bytes: try readFile(grammar), file: grammar) }
         if let lark { return try Grammar.lark(bytes: try readFile(lark), file: lark) }
-        return nil
+        return try loadSchema()?.grammar
     }
 
     /// Compiles the constraint against `vocabulary` (regular masks filled as `mode` says).
