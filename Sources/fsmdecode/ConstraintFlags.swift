@@ -20,6 +20,9 @@ struct ConstraintFlags: ParsableArguments {
     @Flag(name: .customLong("any-json"), help: "Any JSON value (the empty schema).")
     var anyJSON = false
 
+    @Option(name: .long, help: "A compiled regular constraint written by `compile --out` (checked against --vocab).")
+    var artifact: String?
+
     @Flag(name: .customLong("dot-all"), help: "Regex: `.` also matches line terminators.")
     var dotAll = false
 
@@ -35,8 +38,8 @@ struct ConstraintFlags: ParsableArguments {
     var maxDepth: Int?
 
     func validate() throws {
-        let given = [regex != nil, grammar != nil, lark != nil, jsonSchema != nil, anyJSON].filter { $0 }.count
-        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf, --lark F.lark, --json-schema F or --any-json") }
+        let given = [regex != nil, grammar != nil, lark != nil, jsonSchema != nil, anyJSON, artifact != nil].filter { $0 }.count
+        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf, --lark F.lark, --json-schema F, --any-json or --artifact F") }
         if given > 1 { throw ValidationError("give exactly one constraint") }
         _ = try whitespacePolicy()
     }
@@ -70,6 +73,15 @@ struct ConstraintFlags: ParsableArguments {
         return compilation
     }
 
+    /// The --regex pattern; an error for --artifact, whose source is not kept (validate, dot and
+    /// compile need the constraint itself).
+    func regexSource() throws -> String {
+        guard let regex else {
+            throw FSMDecodeError(.usage, "--artifact \(artifact ?? ""): this subcommand needs the constraint itself (--regex, --grammar, ...), not a compiled artifact")
+        }
+        return regex
+    }
+
     /// The grammar named by --grammar/--lark/--json-schema/--any-json (nil for --regex).
     func loadGrammar() throws -> Grammar? {
         if let grammar { return try Grammar.gbnf(bytes: try readFile(grammar), file: grammar) }
@@ -79,8 +91,9 @@ struct ConstraintFlags: ParsableArguments {
 
     /// Compiles the constraint against `vocabulary` (regular masks filled as `mode` says).
     func compile(vocabulary: Vocabulary, mode: MaskStoreMode = .lazy) throws -> Constraint {
+        if let artifact { return .regular(try RegexConstraint.load(path: artifact, vocabulary: vocabulary)) }
         if let g = try loadGrammar() { return try Constraint.compile(grammar: g, vocabulary: vocabulary, mode: mode) }
-        let dfa = try RegexCompiler.compile(regex!, options: RegexOptions(dotAll: dotAll))
+        let dfa = try RegexCompiler.compile(try regexSource(), options: RegexOptions(dotAll: dotAll))
         return .regular(RegexConstraint(dfa: dfa, vocabulary: vocabulary, mode: mode))
     }
 
