@@ -25,3 +25,9 @@ echo "== the same, constrained by a JSON Schema (Grammars/schemas/person.schema.
 "$bin" compile --vocab "$vocab" --json-schema Grammars/schemas/person.schema.json --whitespace compact
 "$bin" generate --vocab "$vocab" --backend ngram --corpus "$corpus" --json-schema Grammars/schemas/person.schema.json \
   --whitespace compact -n 5 --compare --seed 11 --max-tokens 120
+echo
+echo "== tool calls: Grammars/tools/weather-tools.json (4 functions), OpenAI format, compact JSON"
+echo "   unconstrained, the n-gram model writes JSON-ish text; constrained, only declared functions with valid arguments"
+"$bin" compile --vocab "$vocab" --tools Grammars/tools/weather-tools.json --tool-format openai --whitespace compact
+"$bin" generate --vocab "$vocab" --backend ngram --corpus "$corpus" --tools Grammars/tools/weather-tools.json \
+  --tool-format openai --whitespace compact -n 5 --compare --seed 1 --max-tokens 256 --repetition-penalty 1.3

@@ -78,7 +78,10 @@ struct CompileCommand: ParsableCommand {
     private func compileGrammar(_ v: Vocabulary) throws -> Bool {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let schema = try constraint.loadSchema(quiet: true)
-        guard let g = try schema?.grammar ?? constraint.loadGrammar() else { return false }
+        let tools = try constraint.loadTools(quiet: true)
+        guard let g = try schema?.grammar ?? tools?.grammar ?? constraint.loadGrammar() else { return false }
+        let keywords = schema?.keywordsUsed ?? tools?.keywordsUsed
+        let warnings = schema?.warnings ?? tools?.warnings ?? g.warnings
         let t1 = DispatchTime.now().uptimeNanoseconds
         let c = try Constraint.compile(grammar: g, vocabulary: v, mode: mode == .eager ? .eager : .lazy)
         let t2 = DispatchTime.now().uptimeNanoseconds
@@ -94,15 +97,17 @@ struct CompileCommand: ParsableCommand {
                 ("kind", JSONOut.string(kind)), ("rules", "\(g.rules.count)"), ("terminals", "\(g.terminals.count)"),
                 ("productions", "\(g.productionCount)"), (kind == "regular" ? "states" : "lexers", "\(lexers)"),
                 ("parse_ms", String(format: "%.3f", parseMs)), ("compile_ms", String(format: "%.3f", parseMs + compileMs)),
-                ("keywords_used", schema.map { JSONOut.array($0.keywordsUsed.map(JSONOut.string)) } ?? "null"),
-                ("warnings", JSONOut.array((schema?.warnings ?? g.warnings).map(JSONOut.string))),
+                ("keywords_used", keywords.map { JSONOut.array($0.map(JSONOut.string)) } ?? "null"),
+                ("tools", tools.map { JSONOut.array($0.tools.map { JSONOut.string($0.name) }) } ?? "null"),
+                ("warnings", JSONOut.array(warnings.map(JSONOut.string))),
             ]))
             return true
         }
         print("grammar      \(g.source): \(g.rules.count) rules, \(g.terminals.count) terminals, \(g.productionCount) productions (\(String(format: "%.1f", parseMs)) ms)")
         print("runtime      \(kind): \(kind == "regular" ? "\(lexers) DFA states" : "\(lexers) lexer(s) built so far, more on first use") (\(String(format: "%.1f", compileMs)) ms)")
-        if let schema { print("keywords     \(schema.keywordsUsed.isEmpty ? "none" : schema.keywordsUsed.joined(separator: ", "))") }
-        for w in (schema?.warnings ?? g.warnings) { print("warning      \(w)") }
+        if let tools { print("tools        \(tools.tools.count) function(s): \(tools.tools.map(\.name).joined(separator: ", "))") }
+        if let keywords { print("keywords     \(keywords.isEmpty ? "none" : keywords.joined(separator: ", "))") }
+        for w in warnings { print("warning      \(w)") }
         return true
     }
 }

@@ -23,6 +23,24 @@ struct ConstraintFlags: ParsableArguments {
     @Option(name: .long, help: "A compiled regular constraint written by `compile --out` (checked against --vocab).")
     var artifact: String?
 
+    @Option(name: .long, help: "An OpenAI-style tool list (JSON: an array of tools or {\"tools\": [...]}); the output is a tool call (see --tool-format, --tool-choice).")
+    var tools: String?
+
+    @Option(name: .customLong("tool-format"), help: "Tool-call syntax: openai ({\"name\":…,\"arguments\":{…}}), hermes (<tool_call>\\n{…}\\n</tool_call>) or llama3 ({\"name\":…,\"parameters\":{…}}).")
+    var toolFormat: String = "openai"
+
+    @Option(name: .customLong("tool-choice"), help: "auto (free text or a call), none (free text only), required (a call), or a function name (a call to it).")
+    var toolChoice: String = "required"
+
+    @Flag(name: .customLong("parallel-calls"), help: "Allow several calls (a JSON array; hermes: several blocks).")
+    var parallelCalls = false
+
+    @Option(name: .customLong("tool-trigger"), help: "Free text may precede the call up to this string (hermes default: <tool_call>; 'none' for no trigger).")
+    var toolTrigger: String?
+
+    @Option(name: .customLong("tool-trigger-token"), help: "As --tool-trigger, but a special token of the vocabulary named by its text (e.g. <|python_tag|>).")
+    var toolTriggerToken: String?
+
     @Flag(name: .customLong("dot-all"), help: "Regex: `.` also matches line terminators.")
     var dotAll = false
 
@@ -38,10 +56,11 @@ struct ConstraintFlags: ParsableArguments {
     var maxDepth: Int?
 
     func validate() throws {
-        let given = [regex != nil, grammar != nil, lark != nil, jsonSchema != nil, anyJSON, artifact != nil].filter { $0 }.count
-        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf, --lark F.lark, --json-schema F, --any-json or --artifact F") }
+        let given = [regex != nil, grammar != nil, lark != nil, jsonSchema != nil, anyJSON, tools != nil, artifact != nil].filter { $0 }.count
+        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf, --lark F.lark, --json-schema F, --any-json, --tools F or --artifact F") }
         if given > 1 { throw ValidationError("give exactly one constraint") }
         _ = try whitespacePolicy()
+        if tools != nil { _ = try toolOptions() }
     }
 
     func whitespacePolicy() throws -> JSONSchemaOptions.Whitespace {
@@ -82,10 +101,42 @@ struct ConstraintFlags: ParsableArguments {
         return regex
     }
 
-    /// The grammar named by --grammar/--lark/--json-schema/--any-json (nil for --regex).
+    /// The tool-call options from --tool-format, --tool-choice, --parallel-calls, --tool-trigger(-token), --whitespace, --lenient, --max-depth.
+    func toolOptions() throws -> ToolCallOptions {
+        guard let format = ToolCallOptions.Format(rawValue: toolFormat) else {
+            throw ValidationError("--tool-format must be openai, hermes or llama3, not '\(toolFormat)'")
+        }
+        let choice: ToolCallOptions.Choice
+        switch toolChoice {
+        case "auto": choice = .auto
+        case "none": choice = .none
+        case "required": choice = .required
+        case "": throw ValidationError("--tool-choice must be auto, none, required or a function name")
+        default: choice = .function(toolChoice)
+        }
+        if toolTrigger != nil && toolTriggerToken != nil { throw ValidationError("give --tool-trigger or --tool-trigger-token, not both") }
+        let trigger: ToolCallOptions.Trigger
+        if let toolTriggerToken { trigger = .token(toolTriggerToken) }
+        else if let toolTrigger { trigger = toolTrigger == "none" ? .none : .text(toolTrigger) }
+        else { trigger = .formatDefault }
+        return ToolCallOptions(format: format, parallel: parallelCalls, toolChoice: choice, trigger: trigger,
+                               whitespace: try whitespacePolicy(), lenient: lenient, maxNestingDepth: maxDepth)
+    }
+
+    /// The compiled tool list for --tools (nil otherwise). Warnings go to stderr unless `quiet`.
+    func loadTools(quiet: Bool = false) throws -> ToolCallCompilation? {
+        guard let tools else { return nil }
+        let doc = try JSONDocument(contentsOfFile: tools)
+        let compilation = try ToolCallCompiler.compile(tools: doc.value, source: tools, options: try toolOptions())
+        if !quiet { for w in compilation.warnings { printError("fsmdecode: warning: \(w)") } }
+        return compilation
+    }
+
+    /// The grammar named by --grammar/--lark/--json-schema/--any-json/--tools (nil for --regex).
     func loadGrammar() throws -> Grammar? {
         if let grammar { return try Grammar.gbnf(bytes: try readFile(grammar), file: grammar) }
         if let lark { return try Grammar.lark(bytes: try readFile(lark), file: lark) }
+        if tools != nil { return try loadTools()?.grammar }
         return try loadSchema()?.grammar
     }
 
