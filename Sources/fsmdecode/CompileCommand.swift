@@ -33,7 +33,7 @@ struct CompileCommand: ParsableCommand {
             let v = try vocabulary.load()
             if try compileGrammar(v) { return }
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let dfa = try RegexCompiler.compile(constraint.regex!, options: RegexOptions(dotAll: constraint.dotAll))
+            let dfa = try RegexCompiler.compile(try constraint.regexSource(), options: RegexOptions(dotAll: constraint.dotAll))
             let t1 = DispatchTime.now().uptimeNanoseconds
             let compiled = RegexConstraint(dfa: dfa, vocabulary: v, mode: mode == .eager ? .eager : .lazy)
             let t2 = DispatchTime.now().uptimeNanoseconds

@@ -37,6 +37,8 @@ struct ConstraintFlags: ParsableArguments {
 
     @Option(name: .customLong("tool-trigger-token"), help: "As --tool-trigger, but a special token of the vocabulary named by its text (e.g. <|python_tag|>).")
     var toolTriggerToken: String?
+    @Option(name: .long, help: "A compiled regular constraint written by `compile --out` (checked against --vocab).")
+    var artifact: String?
 
     @Flag(name: .customLong("dot-all"), help: "Regex: `.` also matches line terminators.")
     var dotAll = false
@@ -53,8 +55,8 @@ struct ConstraintFlags: ParsableArguments {
     var maxDepth: Int?
 
     func validate() throws {
-        let given = [regex != nil, grammar != nil, lark != nil, jsonSchema != nil, anyJSON, tools != nil].filter { $0 }.count
-        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf, --lark F.lark, --json-schema F, --any-json or --tools F") }
+        let given = [regex != nil, grammar != nil, lark != nil, jsonSchema != nil, anyJSON, tools != nil, artifact != nil].filter { $0 }.count
+        if given == 0 { throw ValidationError("give a constraint: --regex R, --grammar F.gbnf, --lark F.lark, --json-schema F, --any-json, --tools F or --artifact F") }
         if given > 1 { throw ValidationError("give exactly one constraint") }
         _ = try whitespacePolicy()
         if tools != nil { _ = try toolOptions() }
@@ -120,7 +122,16 @@ struct ConstraintFlags: ParsableArguments {
         return compilation
     }
 
-    /// The grammar named by --grammar/--lark/--json-schema/--any-json/--tools (nil for --regex).
+    /// The --regex pattern; an error for --artifact, whose source is not kept (validate, dot and
+    /// compile need the constraint itself).
+    func regexSource() throws -> String {
+        guard let regex else {
+            throw FSMDecodeError(.usage, "--artifact \(artifact ?? ""): this subcommand needs the constraint itself (--regex, --grammar, ...), not a compiled artifact")
+        }
+        return regex
+    }
+
+    /// The grammar named by --grammar/--lark/--json-schema/--any-json/--tools (nil for --regex and --artifact).
     func loadGrammar() throws -> Grammar? {
         if let grammar { return try Grammar.gbnf(bytes: try readFile(grammar), file: grammar) }
         if let lark { return try Grammar.lark(bytes: try readFile(lark), file: lark) }
@@ -130,8 +141,9 @@ struct ConstraintFlags: ParsableArguments {
 
     /// Compiles the constraint against `vocabulary` (regular masks filled as `mode` says).
     func compile(vocabulary: Vocabulary, mode: MaskStoreMode = .lazy) throws -> Constraint {
+        if let artifact { return .regular(try RegexConstraint.load(path: artifact, vocabulary: vocabulary)) }
         if let g = try loadGrammar() { return try Constraint.compile(grammar: g, vocabulary: vocabulary, mode: mode) }
-        let dfa = try RegexCompiler.compile(regex!, options: RegexOptions(dotAll: dotAll))
+        let dfa = try RegexCompiler.compile(try regexSource(), options: RegexOptions(dotAll: dotAll))
         return .regular(RegexConstraint(dfa: dfa, vocabulary: vocabulary, mode: mode))
     }
 

@@ -100,8 +100,10 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var vocabulary: VocabularyFlags
     @OptionGroup var constraint: ConstraintFlags
-    @Option(name: .long, help: "ngram | process")
+    @Option(name: .long, help: "ngram | process | file")
     var backend: String = "ngram"
+    @Option(name: .long, help: "file backend: a recorded logits file (.npy or .safetensors), replayed for every sample.")
+    var logits: String?
     @Option(name: .long, help: "n-gram backend: training text file or directory.")
     var corpus: String?
     @Option(name: .long, help: "n-gram order.")
@@ -156,8 +158,12 @@ struct GenerateCommand: ParsableCommand {
             case "process":
                 guard let command, !command.isEmpty else { throw FSMDecodeError(.usage, "the process backend needs --command CMD") }
                 try runAll { try ProcessBackend(command: command.split(separator: " ").map(String.init), width: v.maskWidth) }
+            case "file":
+                guard let logits else { throw FSMDecodeError(.usage, "the file backend needs --logits FILE") }
+                let file = try LogitsFile(path: logits)
+                try runAll { try LogitsReplayBackend(file: file, expectedWidth: v.maskWidth) }
             default:
-                throw FSMDecodeError(.usage, "unknown backend '\(backend)' (expected ngram or process)")
+                throw FSMDecodeError(.usage, "unknown backend '\(backend)' (expected ngram, process or file)")
             }
             progress.finish()
             report(constrainedResults, freeResults)

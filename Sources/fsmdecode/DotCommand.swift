@@ -23,7 +23,7 @@ struct DotCommand: ParsableCommand {
                 print(c.lexerDOT(), terminator: "")
                 return
             }
-            let dfa = try RegexCompiler.compile(constraint.regex!, options: RegexOptions(dotAll: constraint.dotAll))
+            let dfa = try RegexCompiler.compile(try constraint.regexSource(), options: RegexOptions(dotAll: constraint.dotAll))
             print(dfa.dot(name: "regex"), terminator: "")
         }
     }

@@ -37,7 +37,7 @@ struct ValidateCommand: ParsableCommand {
                 failure = k == bytes.count && m.isAccepting ? nil : ValidationFailure.at(k, in: bytes, incomplete: k == bytes.count)
                 if failure != nil { expected = m.expectedHere() }
             } else {
-                let dfa = try RegexCompiler.compile(constraint.regex!, options: RegexOptions(dotAll: constraint.dotAll))
+                let dfa = try RegexCompiler.compile(try constraint.regexSource(), options: RegexOptions(dotAll: constraint.dotAll))
                 failure = dfa.validationFailure(bytes)
             }
             matched = failure == nil

@@ -100,3 +100,35 @@ import Testing
         } throws: { ($0 as? FSMDecodeError)?.message.contains("does not match the vocabulary's mask width") == true }
     }
 }
+
+@Suite struct BatchMaskingTests {
+    @Test func batchFillAndApplyEqualPerRowWork() throws {
+        let v = DecoderTests.vocabulary
+        let constraint = RegexConstraint(dfa: TestDFAs.number, vocabulary: v, mode: .lazy)
+        // Matchers at different points of a number.
+        var matchers: [RegexMatcher] = []
+        for prefix in ["", "-", "1", "12", "0.", "0.5", "-3"] {
+            var m = constraint.makeMatcher()
+            let accepted = m.accept(bytes: Array(prefix.utf8))
+            #expect(accepted, "prefix \(prefix)")
+            matchers.append(m)
+        }
+        let words = TokenMask.wordCount(v.maskWidth)
+        var masks = [UInt32](repeating: 0xDEAD_BEEF, count: matchers.count * words)
+        masks.withUnsafeMutableBufferPointer { BatchMasking.fill(matchers, into: $0) }
+        for (i, m) in matchers.enumerated() {
+            #expect(Array(masks[i * words ..< (i + 1) * words]) == m.nextTokenMask().words)
+        }
+        var rng = SeededGenerator(seed: 3)
+        let rows = (0..<matchers.count * v.maskWidth).map { _ in Float(rng.nextUnit()) }
+        var batched = rows
+        masks.withUnsafeBufferPointer { m in
+            batched.withUnsafeMutableBufferPointer { BatchMasking.apply(m, wordsPerMask: words, to: $0, width: v.maskWidth) }
+        }
+        for i in 0..<matchers.count {
+            var row = Array(rows[i * v.maskWidth ..< (i + 1) * v.maskWidth])
+            masks[i * words ..< (i + 1) * words].withUnsafeBufferPointer { m in row.withUnsafeMutableBufferPointer { MaskApplication.apply(m, to: $0) } }
+            #expect(Array(batched[i * v.maskWidth ..< (i + 1) * v.maskWidth]) == row)
+        }
+    }
+}

@@ -17,7 +17,9 @@ enum JSONSchemaTestSupport {
 
     /// Serialises `v` compactly (indent nil) or as json.dumps(indent: n).
     static func serialize(_ v: SchemaValue, indent: Int? = nil, depth: Int = 0) -> String {
-        func pad(_ d: Int) -> String { indent.map { "\n" + String(repeating: " ", count: $0 * d) } ?? "" }
+        // Indentation is capped at 19 spaces so a newline plus indent stays within the
+        // flexible policy's 20-byte whitespace runs (deeper levels share the cap).
+        func pad(_ d: Int) -> String { indent.map { "\n" + String(repeating: " ", count: min($0 * d, 19)) } ?? "" }
         switch v {
         case .array(let a):
             if a.isEmpty { return "[]" }
