@@ -20,9 +20,6 @@ struct ConstraintFlags: ParsableArguments {
     @Flag(name: .customLong("any-json"), help: "Any JSON value (the empty schema).")
     var anyJSON = false
 
-    @Option(name: .long, help: "A compiled regular constraint written by `compile --out` (checked against --vocab).")
-    var artifact: String?
-
     @Option(name: .long, help: "An OpenAI-style tool list (JSON: an array of tools or {\"tools\": [...]}); the output is a tool call (see --tool-format, --tool-choice).")
     var tools: String?
 
@@ -40,6 +37,8 @@ struct ConstraintFlags: ParsableArguments {
 
     @Option(name: .customLong("tool-trigger-token"), help: "As --tool-trigger, but a special token of the vocabulary named by its text (e.g. <|python_tag|>).")
     var toolTriggerToken: String?
+    @Option(name: .long, help: "A compiled regular constraint written by `compile --out` (checked against --vocab).")
+    var artifact: String?
 
     @Flag(name: .customLong("dot-all"), help: "Regex: `.` also matches line terminators.")
     var dotAll = false
@@ -92,15 +91,6 @@ struct ConstraintFlags: ParsableArguments {
         return compilation
     }
 
-    /// The --regex pattern; an error for --artifact, whose source is not kept (validate, dot and
-    /// compile need the constraint itself).
-    func regexSource() throws -> String {
-        guard let regex else {
-            throw FSMDecodeError(.usage, "--artifact \(artifact ?? ""): this subcommand needs the constraint itself (--regex, --grammar, ...), not a compiled artifact")
-        }
-        return regex
-    }
-
     /// The tool-call options from --tool-format, --tool-choice, --parallel-calls, --tool-trigger(-token), --whitespace, --lenient, --max-depth.
     func toolOptions() throws -> ToolCallOptions {
         guard let format = ToolCallOptions.Format(rawValue: toolFormat) else {
@@ -132,7 +122,16 @@ struct ConstraintFlags: ParsableArguments {
         return compilation
     }
 
-    /// The grammar named by --grammar/--lark/--json-schema/--any-json/--tools (nil for --regex).
+    /// The --regex pattern; an error for --artifact, whose source is not kept (validate, dot and
+    /// compile need the constraint itself).
+    func regexSource() throws -> String {
+        guard let regex else {
+            throw FSMDecodeError(.usage, "--artifact \(artifact ?? ""): this subcommand needs the constraint itself (--regex, --grammar, ...), not a compiled artifact")
+        }
+        return regex
+    }
+
+    /// The grammar named by --grammar/--lark/--json-schema/--any-json/--tools (nil for --regex and --artifact).
     func loadGrammar() throws -> Grammar? {
         if let grammar { return try Grammar.gbnf(bytes: try readFile(grammar), file: grammar) }
         if let lark { return try Grammar.lark(bytes: try readFile(lark), file: lark) }

@@ -318,11 +318,15 @@ import Testing
     }
 
     @Test func lenientParametersWarnWithToolPointers() throws {
-        let list = #"[{"name":"a","parameters":{"type":"object","properties":{"xs":{"type":"array","uniqueItems":true}}}}]"#
-        var o = options(.openai)
-        o.lenient = true
-        let c = try ToolCallCompiler.compile(tools: try ToolTest.json(list), source: "t.json", options: o)
-        #expect(c.warnings.contains { $0.contains("/0/parameters/properties/xs") && !$0.contains("/anyOf/") }, "\(c.warnings)")
+        let list = #"[{"name":"z"},{"name":"a","parameters":{"type":"object","properties":{"xs":{"type":"array","uniqueItems":true}}}}]"#
+        for choice in [ToolCallOptions.Choice.required, .function("a")] {
+            for parallel in [false, true] {
+                var o = options(.openai, parallel: parallel, choice: choice)
+                o.lenient = true
+                let c = try ToolCallCompiler.compile(tools: try ToolTest.json(list), source: "t.json", options: o)
+                #expect(c.warnings.contains { $0.contains("#/1/parameters/properties/xs") && !$0.contains("/anyOf/") }, "\(c.warnings)")
+            }
+        }
     }
 
     @Test func shippedWeatherTools() throws {

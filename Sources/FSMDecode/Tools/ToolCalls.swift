@@ -120,12 +120,14 @@ public enum ToolCallCompiler {
 
     public static func compile(tools: JSONValue, source: String, options: ToolCallOptions = ToolCallOptions()) throws -> ToolCallCompilation {
         let defs = try parse(tools, source: source)
-        let trigger = options.effectiveTrigger
-        switch trigger {
-        case .text(let s), .token(let s):
-            if s.isEmpty { throw FSMDecodeError(.usage, "\(source): the tool-call trigger must not be empty") }
-        default: break
+        // The trigger: its text (which free text never contains) and what the output writes.
+        let trigger: (text: String, part: GrammarComposition)?
+        switch options.effectiveTrigger {
+        case .text(let s): trigger = (s, .text(s))
+        case .token(let s): trigger = (s, .pattern(.tokenText(s, negated: false)))
+        case .none, .formatDefault: trigger = nil
         }
+        if let trigger, trigger.text.isEmpty { throw FSMDecodeError(.usage, "\(source): the tool-call trigger must not be empty") }
         var selected = defs
         if case .function(let name) = options.toolChoice {
             guard let d = defs.first(where: { $0.definition.name == name }) else {
@@ -138,11 +140,7 @@ public enum ToolCallCompiler {
             throw FSMDecodeError(.schema, "\(source): the tool list declares no function, so no call can be made (use tool_choice none for free text)")
         }
 
-        let freeTextBeforeTrigger: TerminalPattern?
-        switch trigger {
-        case .text(let s), .token(let s): freeTextBeforeTrigger = try FreeTextPattern.avoiding(s, maxNodes: options.limits.maxPatternNodes)
-        default: freeTextBeforeTrigger = nil
-        }
+        let freeTextBeforeTrigger = try trigger.map { try FreeTextPattern.avoiding($0.text, maxNodes: options.limits.maxPatternNodes) }
         if options.toolChoice == .none {
             let grammar = try GrammarComposition.pattern(freeTextBeforeTrigger ?? FreeTextPattern.anyText).grammar(source: source, limits: options.limits)
             return ToolCallCompilation(grammar: grammar, tools: defs.map(\.definition), warnings: [], keywordsUsed: [])
@@ -150,20 +148,12 @@ public enum ToolCallCompiler {
 
         let json = try callSchema(selected, source: source, options: options)
         let call = GrammarComposition.embed(json.grammar, name: "call")
-        let triggerPart: GrammarComposition?
-        switch trigger {
-        case .text(let s): triggerPart = .text(s)
-        case .token(let s): triggerPart = .pattern(.tokenText(s, negated: false))
-        default: triggerPart = nil
-        }
-        let triggerText: String? = { if case .text(let s) = trigger { return s }; if case .token(let s) = trigger { return s }; return nil }()
-
         // The calls, and the calls after the trigger (which may be the calls' own opening).
         let calls: GrammarComposition, afterTrigger: GrammarComposition?
         switch options.format {
         case .openai, .llama3:
             calls = call
-            afterTrigger = triggerPart.map { .sequence([$0, call]) }
+            afterTrigger = trigger.map { .sequence([$0.part, call]) }
         case .hermes:
             let rest = GrammarComposition.sequence([.text("\n"), call, .text("\n" + hermesClose)])
             func blocks(_ open: GrammarComposition) -> GrammarComposition {
@@ -171,11 +161,7 @@ public enum ToolCallCompiler {
                 return options.parallel ? .sequence([first, .repetition(.sequence([.text("\n"), open, rest]), min: 0, max: nil)]) : first
             }
             calls = blocks(.text(hermesOpen))
-            if let triggerPart {
-                afterTrigger = triggerText == hermesOpen ? blocks(triggerPart) : .sequence([triggerPart, calls])
-            } else {
-                afterTrigger = nil
-            }
+            afterTrigger = trigger.map { $0.text == hermesOpen ? blocks($0.part) : .sequence([$0.part, calls]) }
         }
 
         let composition: GrammarComposition
@@ -192,7 +178,7 @@ public enum ToolCallCompiler {
         }
         let grammar = try composition.grammar(source: source, limits: options.limits)
         return ToolCallCompilation(grammar: grammar, tools: defs.map(\.definition),
-                                   warnings: json.warnings.map { remap($0, defs, options) },
+                                   warnings: json.warnings.map { remap($0, selected, options) },
                                    keywordsUsed: json.keywordsUsed)
     }
 
