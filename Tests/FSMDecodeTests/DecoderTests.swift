@@ -132,3 +132,73 @@ import Testing
         }
     }
 }
+
+/// Decoding under context-free constraints (GBNF, JSON Schema), judged by json-c, not the engine.
+@Suite struct GrammarDecodingTests {
+    static let vocabulary = DecoderTests.vocabulary
+
+    func decodeRandom(_ constraint: Constraint, seed: UInt64, rows: Int = 96, boost: [Int32: Float] = [:],
+                      unconstrained: Bool = false) throws -> DecodeResult {
+        var rng = SeededGenerator(seed: seed)
+        let w = Self.vocabulary.maskWidth
+        let logits = (0..<rows).map { _ -> [Float] in
+            var row = (0..<w).map { _ in Float(rng.nextUnit() * 6) }
+            for (id, v) in boost { row[Int(id)] = v }
+            return row
+        }
+        let path = LogitsWriter.write(LogitsWriter.npy(logits), name: "grammar-decode-\(seed)-\(unconstrained).npy")
+        var d = try Decoder(backend: try LogitsReplayBackend(file: LogitsFile(path: path), expectedWidth: w),
+                            matcher: constraint.makeMatcher(), vocabulary: Self.vocabulary, encoder: DecoderTests.encoder,
+                            options: DecoderOptions(maxTokens: rows, sampler: SamplerConfig(temperature: 0.8, seed: seed),
+                                                    unconstrained: unconstrained))
+        return d.run()
+    }
+
+    static func isJSON(_ bytes: [UInt8]) -> Bool { (try? JSONDocument(bytes: bytes, source: "output")) != nil }
+
+    @Test func gbnfJSONOutputsParseWithJSONC() throws {
+        let grammar = try Grammar.gbnf(bytes: try readFile(TestSupport.repoRoot + "/Grammars/json.gbnf"), file: "json.gbnf")
+        let constraint = try Constraint.compile(grammar: grammar, vocabulary: Self.vocabulary)
+        let eos = Self.vocabulary.eosIDs[0]
+        var completed = 0
+        for seed in 0..<4 as Range<UInt64> {
+            // EOS is favoured from the first step: it must wait until the JSON value is complete.
+            let r = try decodeRandom(constraint, seed: seed, boost: [eos: 7])
+            #expect(r.stopReason != .error)
+            if r.complete { completed += 1; #expect(Self.isJSON(r.bytes), "\(r.text)") }
+            let u = try decodeRandom(constraint, seed: seed, boost: [eos: 7], unconstrained: true)
+            #expect(!u.valid && !Self.isJSON(u.bytes))
+        }
+        #expect(completed >= 2)
+    }
+
+    @Test func jsonSchemaOutputsValidate() throws {
+        let doc = try JSONDocument(contentsOfFile: TestSupport.repoRoot + "/Grammars/schemas/person.schema.json")
+        let schema = try JSONSchemaCompiler.compile(doc.value, source: "person", options: JSONSchemaOptions(whitespace: .compact))
+        let constraint = try Constraint.compile(grammar: schema.grammar, vocabulary: Self.vocabulary)
+        for seed in 0..<3 as Range<UInt64> {
+            let r = try decodeRandom(constraint, seed: seed, rows: 160, boost: [Self.vocabulary.eosIDs[0]: 7])
+            #expect(r.stopReason != .error)
+            guard r.complete else { continue }
+            // Independent checks with json-c: an object with the required keys and an in-range age.
+            let value = try JSONDocument(bytes: r.bytes, source: "output").value
+            #expect(value.kind == .object)
+            #expect(value["name"]?.string != nil && value["city"]?.string != nil)
+            // Integers may be written with a zero fraction (`42.0`), which json-c reads as a double.
+            let age = value["age"]?.double ?? -1
+            #expect(age == age.rounded() && (18...99).contains(age), "\(r.text)")
+            #expect(value.members.allSatisfy { ["name", "age", "email", "city", "active", "tags"].contains($0.0) })
+        }
+    }
+}
+
+@Suite struct JSONDocumentTests {
+    @Test func topLevelScalarsAndBigNumbersParse() throws {
+        for text in ["42", "-0.5e3", "96652412242151003353851234303511", "true", "null", "\"x\"", " 7 "] {
+            #expect((try? JSONDocument(bytes: Array(text.utf8), source: "t")) != nil, "\(text)")
+        }
+        for text in ["42 x", "[1,", "", "01", "{\"a\":}"] {
+            #expect((try? JSONDocument(bytes: Array(text.utf8), source: "t")) == nil, "\(text)")
+        }
+    }
+}

@@ -14,6 +14,8 @@ public final class JSONDocument: @unchecked Sendable {
             throw FSMDecodeError(.json, "\(source): cannot allocate a JSON parser")
         }
         defer { json_tokener_free(tok) }
+        // RFC 8259 exactly: no leading zeros, single quotes or trailing commas; valid UTF-8.
+        json_tokener_set_flags(tok, Int32(JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8))
         var parsed: OpaquePointer? = nil
         var failure: json_tokener_error = json_tokener_success
         var truncated = false
@@ -30,7 +32,8 @@ public final class JSONDocument: @unchecked Sendable {
             }
         }
         if bytes.isEmpty { failure = json_tokener_continue }
-        guard let root = parsed, failure == json_tokener_success else {
+        // A successful parse of `null` yields no object.
+        guard failure == json_tokener_success else {
             // After a flush json-c reports offsets in the empty chunk: a truncation is at the end.
             let offset = truncated || bytes.isEmpty ? bytes.count : Int(json_tokener_get_parse_end(tok))
             let (line, column) = Self.lineColumn(bytes, offset)
@@ -40,14 +43,15 @@ public final class JSONDocument: @unchecked Sendable {
             throw FSMDecodeError(.json, "\(source):\(line):\(column): invalid JSON: \(reason)")
         }
         // Trailing non-whitespace after the value is an error too.
-        var end = Int(json_tokener_get_parse_end(tok))
+        // After a flush (a top-level number at the very end) every byte was consumed.
+        var end = truncated ? bytes.count : Int(json_tokener_get_parse_end(tok))
         while end < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[end]) { end += 1 }
         if end < bytes.count {
-            json_object_put(root)
+            if let parsed { json_object_put(parsed) }
             let (line, column) = Self.lineColumn(bytes, end)
             throw FSMDecodeError(.json, "\(source):\(line):\(column): invalid JSON: unexpected data after the value")
         }
-        self.root = root
+        self.root = parsed
     }
 
     public convenience init(contentsOfFile path: String, maxDepth: Int32 = 512) throws {
