@@ -74,8 +74,18 @@ struct BenchMasksCommand: ParsableCommand {
             signal(SIGPIPE, SIG_IGN)
             let pool = BenchPool(arguments: workerArgs, jobs: jobs, timeout: timeout)
             let progress = Progress(total: units.count, label: "units")
-            let replies = try pool.run(units) { progress.advance() }
+            var replies = try pool.run(units) { progress.advance() }
             progress.finish()
+            // Units lost to a timeout or crash still go into the work set, so peers run them too.
+            let lost = replies.indices.filter { replies[$0].grammar == nil }
+            if dumpWork != nil && !lost.isEmpty {
+                let dumper = BenchPool(arguments: workerArgs + ["--dump-only"], jobs: 1, timeout: timeout)
+                let dumped = try dumper.run(lost.map { units[$0] }) {}
+                for (i, d) in zip(lost, dumped) {
+                    replies[i].grammar = d.grammar
+                    replies[i].manifestCases = d.manifestCases
+                }
+            }
             try report(units, replies)
         }
     }

@@ -37,6 +37,8 @@ struct BenchMeasure {
     let format: String
     let dumpDir: String?
     let eos: Int32
+    /// Dump the work set only (for units whose measuring worker timed out or crashed).
+    var dumpOnly = false
 
     struct Outcome {
         var status = "ok"
@@ -62,7 +64,7 @@ struct BenchMeasure {
         var mask = [UInt32](repeating: 0, count: (vocabulary.maskWidth + 31) / 32)
         var fresh: Matcher?
         let t0 = now()
-        do {
+        if dumpOnly { out.status = "dump_only" } else { do {
             let constraint = try compile(kind: loaded.kind, source: loaded.source, name: unit.name)
             let matcher = constraint.makeMatcher()
             mask.withUnsafeMutableBufferPointer { matcher.fillNextTokenMask(into: $0) }
@@ -71,7 +73,7 @@ struct BenchMeasure {
         } catch {
             out.status = "compile_error"
             out.error = (error as? FSMDecodeError)?.message ?? "\(error)"
-        }
+        } }
         var grammarFile: String?
         if let dumpDir {
             grammarFile = "grammars/\(loaded.id).\(loaded.kind == "json_schema" ? "schema.json" : loaded.kind)"
@@ -230,6 +232,7 @@ struct BenchWorkerCommand: ParsableCommand {
     @Option(name: .long) var whitespace: String = "compact"
     @Option(name: .long) var format: String = "maskbench"
     @Option(name: .customLong("dump-work")) var dumpWork: String?
+    @Flag(name: .customLong("dump-only")) var dumpOnly = false
 
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
@@ -237,7 +240,7 @@ struct BenchWorkerCommand: ParsableCommand {
             guard let eos = v.eosIDs.first else { throw FSMDecodeError(.vocabulary, "\(vocabulary.vocab): no EOS token (give --eos)") }
             let ws = try ConstraintFlags.parse(["--any-json", "--whitespace", whitespace]).whitespacePolicy()
             let m = BenchMeasure(vocabulary: v, encoder: try TokenEncoder(vocabulary: v), whitespace: ws, format: format,
-                                 dumpDir: dumpWork, eos: eos)
+                                 dumpDir: dumpWork, eos: eos, dumpOnly: dumpOnly)
             print("ready"); fflush(nil)
             while let line = readLine() {
                 guard let unit = BenchUnit(line: line) else { continue }
