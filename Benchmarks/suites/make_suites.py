@@ -70,7 +70,7 @@ schemas = {
               "kind": {"enum": ["talk", "workshop", "party"]}}, "required": ["title", "day", "kind"], "additionalProperties": False},
     "point": {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}, "label": {"type": ["string", "null"]}},
               "required": ["x", "y"], "additionalProperties": False},
-    "tags": {"type": "array", "items": {"type": "string", "maxLength": 12}, "minItems": 1, "maxItems": 5, "uniqueItems": True},
+    "tags": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]{1,12}$"}, "minItems": 1, "maxItems": 5},
 }
 
 
@@ -200,8 +200,8 @@ regexes = {
     "semver": ("(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[a-z]+\\.[0-9]+)?", lambda: f"{rng.randint(0, 12)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}" + (f"-{rng.choice(['rc', 'beta'])}.{rng.randint(1, 5)}" if rng.random() < 0.3 else "")),
     "color": ("#[0-9a-f]{6}", lambda: "#" + "".join(rng.choice("0123456789abcdef") for _ in range(6))),
 }
-docs = [f"{n}: " + g() for _ in range(60) for n, (_, g) in regexes.items()]
+docs = [f"{n}:\n" + g() for _ in range(60) for n, (_, g) in regexes.items()]
 rng.shuffle(docs)
 write("regex", {"name": "regex", "check": "regex", "corpus": "corpus.txt", "order": 3, "max_tokens": 40, "samples": 8,
-                "tasks": [{"id": n, "prompt": f"{n}: ", "regex": r} for n, (r, _) in regexes.items()]}, docs)
+                "tasks": [{"id": n, "prompt": f"{n}:\n", "regex": r} for n, (r, _) in regexes.items()]}, docs)
 print("suites written to", here)

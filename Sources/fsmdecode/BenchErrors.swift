@@ -122,7 +122,8 @@ struct BenchErrorsCommand: ParsableCommand {
             Every task of a suite is decoded `samples` times (seed + i) unconstrained and constrained with the \
             same backend and seed. Outputs are judged by the suite's independent check (json-c, a JSON Schema \
             validator written for this, the tool list, PCRE2, cc -fsyntax-only), never by the engine. An output \
-            that hits --max-tokens unfinished is judged as it stands. Reported per suite: error rate both ways, \
+            cut off by --max-tokens is counted apart (`truncated`, both ways) and the error rate is over the \
+            outputs that stopped by themselves (EOS, or the constraint's end). Reported per suite: error rate both ways, \
             tokens/s, mask time per token and the share of forced (jump-forward) tokens.
             """)
 
@@ -140,7 +141,7 @@ struct BenchErrorsCommand: ParsableCommand {
     @Argument(help: "Suite directories (or suite.json files).") var suites: [String]
 
     struct Tally {
-        var samples = 0, errors = 0, tokens = 0, forced = 0, masks = 0
+        var samples = 0, errors = 0, truncated = 0, truncatedInvalid = 0, tokens = 0, forced = 0, masks = 0
         var seconds = 0.0, maskNs = 0.0
         var firstError: String?
     }
@@ -201,7 +202,11 @@ struct BenchErrorsCommand: ParsableCommand {
                     func add(_ t: inout Tally) {
                         t.samples += 1; t.tokens += r.tokens.count; t.forced += r.forcedTokens; t.seconds += secs
                         t.masks += r.maskTimes.count; t.maskNs += r.maskTimes.meanNs * Double(r.maskTimes.count)
-                        if let verdict { t.errors += 1; if t.firstError == nil { t.firstError = "\(task.id) #\(i): \(verdict)" } }
+                        if r.stopReason == .maxTokens {
+                            // Cut off by --max-tokens: not a syntax error of the output's own making; counted apart.
+                            t.truncated += 1
+                            if verdict != nil { t.truncatedInvalid += 1 }
+                        } else if let verdict { t.errors += 1; if t.firstError == nil { t.firstError = "\(task.id) #\(i): \(verdict)" } }
                     }
                     if unconstrained { add(&free) } else { add(&cons) }
                 }
@@ -216,13 +221,14 @@ struct BenchErrorsCommand: ParsableCommand {
     }
 
     func row(_ s: BenchSuite, _ f: Tally, _ c: Tally) -> String {
-        func rate(_ t: Tally) -> Double { t.samples == 0 ? 0 : Double(t.errors) / Double(t.samples) }
+        func rate(_ t: Tally) -> Double { t.samples == t.truncated ? 0 : Double(t.errors) / Double(t.samples - t.truncated) }
         func tps(_ t: Tally) -> Double { t.seconds == 0 ? 0 : Double(t.tokens) / t.seconds }
         let maskUs = c.masks == 0 ? 0 : c.maskNs / Double(c.masks) / 1000
         let forcedShare = c.tokens == 0 ? 0 : Double(c.forced) / Double(c.tokens)
         if !json {
-            print(String(format: "%@: %d tasks × %d samples | errors unconstrained %d/%d (%.1f%%), constrained %d/%d (%.1f%%) | tok/s %.0f free, %.0f constrained | mask %.1f µs/token | forced %.1f%%",
-                         s.name, s.tasks.count, f.samples / max(1, s.tasks.count), f.errors, f.samples, 100 * rate(f), c.errors, c.samples, 100 * rate(c),
+            print(String(format: "%@: %d tasks × %d samples | errors unconstrained %d/%d (%.1f%%), constrained %d/%d (%.1f%%) | cut off at max tokens: %d free, %d constrained | tok/s %.0f free, %.0f constrained | mask %.1f µs/token | forced %.1f%%",
+                         s.name, s.tasks.count, f.samples / max(1, s.tasks.count), f.errors, f.samples - f.truncated, 100 * rate(f),
+                         c.errors, c.samples - c.truncated, 100 * rate(c), f.truncated, c.truncated,
                          tps(f), tps(c), maskUs, 100 * forcedShare))
             if let e = f.firstError { print("  first unconstrained error: \(e.prefix(160))") }
             if let e = c.firstError { print("  first CONSTRAINED error: \(e.prefix(160))") }
@@ -230,10 +236,10 @@ struct BenchErrorsCommand: ParsableCommand {
         return JSONOut.object([
             ("suite", JSONOut.string(s.name)), ("check", JSONOut.string(s.check)), ("tasks", "\(s.tasks.count)"),
             ("samples", "\(c.samples)"),
-            ("unconstrained", JSONOut.object([("errors", "\(f.errors)"), ("error_rate", String(format: "%.4f", rate(f))),
+            ("unconstrained", JSONOut.object([("errors", "\(f.errors)"), ("truncated", "\(f.truncated)"), ("error_rate", String(format: "%.4f", rate(f))),
                                               ("tokens", "\(f.tokens)"), ("tokens_per_s", String(format: "%.1f", tps(f))),
                                               ("first_error", f.firstError.map(JSONOut.string) ?? "null")])),
-            ("constrained", JSONOut.object([("errors", "\(c.errors)"), ("error_rate", String(format: "%.4f", rate(c))),
+            ("constrained", JSONOut.object([("errors", "\(c.errors)"), ("truncated", "\(c.truncated)"), ("truncated_invalid", "\(c.truncatedInvalid)"), ("error_rate", String(format: "%.4f", rate(c))),
                                             ("tokens", "\(c.tokens)"), ("tokens_per_s", String(format: "%.1f", tps(c))),
                                             ("mask_us_per_token", String(format: "%.2f", maskUs)),
                                             ("forced_share", String(format: "%.4f", forcedShare)),
