@@ -251,7 +251,11 @@ final class BenchPool: @unchecked Sendable {
         var buffer: [UInt8] = []
 
         init(arguments: [String]) throws {
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            guard !exe.path.hasSuffix(" (deleted)") else {
+                throw FSMDecodeError(.io, "\(exe.path): the fsmdecode binary was replaced during the run; workers cannot be restarted")
+            }
+            process.executableURL = exe
             process.arguments = arguments
             process.standardInput = input
             process.standardOutput = output
