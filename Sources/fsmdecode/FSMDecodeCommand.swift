@@ -9,7 +9,7 @@ struct FSMDecodeCommand: ParsableCommand {
         abstract: "Grammar-constrained decoding: exact token masks for regexes, grammars and JSON Schemas.",
         subcommands: [VocabCommand.self, TokenizeCommand.self, CompileCommand.self, MaskCommand.self,
                       ValidateCommand.self, DotCommand.self, DecodeCommand.self, GenerateCommand.self,
-                      TrainVocabCommand.self])
+                      TrainVocabCommand.self, BenchCommand.self])
 
     /// Library errors become one line on stderr and exit code 1; usage errors stay exit 2.
     static func runReportingErrors(_ body: () throws -> Void) throws {

@@ -1,0 +1,479 @@
+#!/usr/bin/env python3
+"""fsmdecode vs XGrammar, llguidance and outlines-core on the same MaskBench work, in one run.
+
+    python3 Benchmarks/peers/run_peers.py --vocab ../shared/vocab/llama3/tokenizer.json \
+        --out Benchmarks/results/bench-masks-peers ../shared/corpora/maskbench-dev [--limit N]
+
+1. Creates Benchmarks/peers/.venv (once) and pip installs the pinned peers there, without
+   torch: xgrammar with --no-deps plus the few modules it needs at import; torch and
+   transformers are replaced by placeholder modules at import time (xgrammar's matcher and
+   bitmask fill are C++ and take a numpy array; no torch path is ever called).
+   `--python PY` uses an interpreter that already has them instead (offline machines).
+2. Runs `fsmdecode bench masks --dump-work OUT/work` on the inputs: our numbers, and the
+   work set (schemas, instance texts, token ids, stop token) every peer then runs.
+3. Runs each peer in its own worker process over exactly those token ids: per schema
+   TTFM = compile + fresh matcher + first mask; per valid instance one timed bitmask fill
+   per token (TBM) then accept, then the stop token; invalid instances must be rejected.
+   A schema past --timeout kills the worker (timeout) and a fresh one goes on; an engine
+   error is counted as the engine reports it (compile_error, crash), never dropped.
+4. Writes OUT/results.json, OUT/results.md (one table, our ratio to each engine) and
+   OUT/distributions.png (TBM and TTFM percentile curves per engine).
+"""
+from __future__ import annotations
+
+import argparse, json, os, platform, select, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PINS = ["xgrammar==0.2.9", "apache-tvm-ffi==0.1.15.post2", "llguidance==1.9.1", "outlines-core==0.2.14"]
+DEPS = ["tokenizers==0.23.3", "numpy", "matplotlib", "pydantic", "typing-extensions"]
+ENGINES = ["xgrammar", "llguidance", "outlines_core"]
+
+
+# --------------------------------------------------------------------------- environment
+def ensure_venv(args) -> str:
+    if args.python:
+        return args.python
+    venv = os.path.join(HERE, ".venv")
+    py = os.path.join(venv, "bin", "python")
+    if not os.path.exists(os.path.join(venv, ".installed")):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([py, "-m", "pip", "install", "-q"] + DEPS, check=True)
+        # --no-deps keeps xgrammar from pulling torch, transformers and CUDA wheels.
+        subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps"] + PINS, check=True)
+        open(os.path.join(venv, ".installed"), "w").write("\n".join(PINS + DEPS) + "\n")
+    return py
+
+
+def import_xgrammar():
+    """xgrammar 0.2.x imports torch/transformers at module level; stub them when absent."""
+    import importlib.machinery, importlib.util, types
+    try:
+        import tvm_ffi  # noqa: F401  (must see the real absence of torch first)
+    except ImportError:
+        pass
+    stubbed = []
+    for name in ("torch", "transformers"):
+        if name in sys.modules or importlib.util.find_spec(name) is not None:
+            continue
+        mod = types.ModuleType(name)
+        mod.__spec__ = importlib.machinery.ModuleSpec(name, None)
+        mod.__path__ = []
+
+        class Placeholder:
+            def __init__(self, *a, **k): pass
+            def __call__(self, *a, **k): return Placeholder()
+            def __getattr__(self, n):
+                if n.startswith("__"):
+                    raise AttributeError(n)
+                return Placeholder()
+
+        classes: dict = {}
+
+        def getattr_(attr, _classes=classes, _name=name):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            return _classes.setdefault(attr, type(attr, (Placeholder,), {"__module__": _name}))
+
+        mod.__getattr__ = getattr_
+        mod.__version__ = "0+placeholder"
+        sys.modules[name] = mod
+        stubbed.append(name)
+    import xgrammar
+    return xgrammar, stubbed
+
+
+# --------------------------------------------------------------------------- tokenizer
+def bytes_to_unicode():
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b); cs.append(256 + n); n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+class Vocab:
+    """id -> token string (as in tokenizer.json) and id -> bytes, for the manifest's tokenizer."""
+
+    def __init__(self, manifest):
+        from tokenizers import Tokenizer
+        t = manifest["tokenizer"]
+        self.path = t["tokenizer_json"]
+        self.json_str = open(self.path, encoding="utf-8").read()
+        self.size = t["vocab_size"]
+        self.eos = t["eos_token_id"]
+        tk = Tokenizer.from_file(self.path)
+        self.id_to_str = [""] * self.size
+        for s, i in tk.get_vocab(with_added_tokens=True).items():
+            if i < self.size:
+                self.id_to_str[i] = s
+        spec = json.loads(self.json_str)
+        self.special = {a["id"] for a in spec.get("added_tokens", []) if a.get("special")}
+        model = spec.get("model", {})
+        self.byte_level = "ByteLevel" in json.dumps(spec.get("pre_tokenizer")) or "ByteLevel" in json.dumps(spec.get("decoder"))
+        self.byte_fallback = bool(model.get("byte_fallback"))
+
+    def token_bytes(self):
+        inv = bytes_to_unicode()
+        out = []
+        for i, s in enumerate(self.id_to_str):
+            if not s or i in self.special:
+                out.append(None)
+            elif self.byte_level:
+                out.append(bytes(inv[c] for c in s) if all(c in inv for c in s) else s.encode())
+            elif self.byte_fallback and len(s) == 6 and s.startswith("<0x") and s.endswith(">"):
+                out.append(bytes([int(s[3:5], 16)]))
+            else:
+                out.append(s.replace("\u2581", " ").encode())
+        return out
+
+
+# --------------------------------------------------------------------------- engines
+class XGrammarEngine:
+    def __init__(self, vocab):
+        self.xgr, stubbed = import_xgrammar()
+        meta = self.xgr.TokenizerInfo._detect_metadata_from_hf(vocab.json_str)
+        info = self.xgr.TokenizerInfo(vocab.id_to_str, vocab_type=meta["vocab_type"], vocab_size=vocab.size,
+                                      stop_token_ids=[vocab.eos], add_prefix_space=meta["add_prefix_space"])
+        self.compiler = self.xgr.GrammarCompiler(info, max_threads=1, cache_enabled=False)
+        self.notes = ["compile_json_schema defaults (any_whitespace, strict_mode)", "max_threads=1", "cache off"] + \
+                     (["placeholder modules: " + ",".join(stubbed)] if stubbed else [])
+
+    def compile(self, kind, text):
+        if kind != "json_schema":
+            raise RuntimeError(f"kind {kind} not run on this engine")
+        return self.compiler.compile_json_schema(text)
+
+    def matcher(self, c): return self.xgr.GrammarMatcher(c)
+    def fill(self, m, bm): m.fill_next_token_bitmask(bm)
+    def accept(self, m, t): return bool(m.accept_token(t))
+    def accept_stop(self, m, eos): return bool(m.accept_token(eos)) and m.is_terminated()
+    def bitmask(self, np, words): return np.zeros((1, words), dtype=np.int32)
+
+
+class LLGuidanceEngine:
+    def __init__(self, vocab):
+        import llguidance
+        self.llg = llguidance
+        self.tok = llguidance.LLTokenizer(vocab.json_str, n_vocab=vocab.size, eos_token=vocab.eos)
+        self.notes = ["grammar_from_json_schema defaults", "mask via LLMatcher.unsafe_compute_mask_ptr"]
+
+    def compile(self, kind, text):
+        if kind == "json_schema":
+            grm = self.llg.LLMatcher.grammar_from_json_schema(text)
+        elif kind in ("lark", "regex"):
+            grm = self.llg.grammar_from(kind, text)
+        else:
+            raise RuntimeError(f"kind {kind} not run on this engine")
+        m = self.llg.LLMatcher(self.tok, grm, log_level=0)
+        if m.is_error():
+            raise RuntimeError(m.get_error())
+        return m
+
+    def matcher(self, c): return c.deep_copy()
+    def fill(self, m, bm): m.unsafe_compute_mask_ptr(bm.ctypes.data, bm.nbytes)
+    def accept(self, m, t): return bool(m.consume_token(t))
+    def accept_stop(self, m, eos): return bool(m.consume_token(eos)) and m.is_stopped()
+    def bitmask(self, np, words): return np.zeros(words, dtype=np.int32)
+
+
+class OutlinesEngine:
+    def __init__(self, vocab):
+        import outlines_core
+        self.oc = outlines_core
+        by_bytes: dict = {}
+        for i, b in enumerate(vocab.token_bytes()):
+            if b is not None and i != vocab.eos:
+                by_bytes.setdefault(b, []).append(i)
+        self.vocab = outlines_core.Vocabulary(vocab.eos, by_bytes)
+        self.notes = ["json_schema.build_regex_from_schema defaults (whitespace '[ ]?', recursion depth 3)",
+                      "Index + Guide.write_mask_into"]
+
+    def compile(self, kind, text):
+        if kind == "json_schema":
+            rx = self.oc.json_schema.build_regex_from_schema(text)
+        elif kind == "regex":
+            rx = text
+        else:
+            raise RuntimeError(f"kind {kind} not run on this engine")
+        return self.oc.Index(rx, self.vocab)
+
+    def matcher(self, c): return self.oc.Guide(c)
+    def fill(self, m, bm): m.write_mask_into(bm.ctypes.data, bm.size, 4)
+
+    def accept(self, m, t):
+        try:
+            m.advance(t, return_tokens=False)
+            return True
+        except Exception:
+            return False
+
+    def accept_stop(self, m, eos): return m.is_finished()
+    def bitmask(self, np, words): return np.zeros(words, dtype=np.int32)
+
+
+# --------------------------------------------------------------------------- worker
+def worker(engine_name, work):
+    """Reads grammar indices on stdin; answers one JSON line per grammar on stdout."""
+    import gc
+    import numpy as np
+    manifest = json.load(open(os.path.join(work, "manifest.json")))
+    vocab = Vocab(manifest)
+    eng = {"xgrammar": XGrammarEngine, "llguidance": LLGuidanceEngine, "outlines_core": OutlinesEngine}[engine_name](vocab)
+    words = (vocab.size + 31) // 32
+    bm = eng.bitmask(np, words)
+    flat = bm.reshape(-1)
+    cases_by_grammar: dict = {}
+    for c in manifest["cases"]:
+        cases_by_grammar.setdefault(c["grammar"], []).append(c)
+    gc.freeze()
+    print(json.dumps({"ready": True, "notes": eng.notes}), flush=True)
+    clock = time.perf_counter_ns
+    for line in sys.stdin:
+        g = manifest["grammars"][int(line)]
+        text = open(os.path.join(work, g["schema"]), encoding="utf-8").read()
+        rec = {"grammar": g["id"], "status": "ok", "ttfm_us": None, "tbm_us": [], "tokens": 0, "error": None}
+        gc.disable()
+        t0 = clock()
+        try:
+            compiled = eng.compile(g["kind"], text)
+            m = eng.matcher(compiled)
+            eng.fill(m, bm)
+            rec["ttfm_us"] = (clock() - t0) / 1000
+        except Exception as e:  # the engine's own refusal
+            rec["status"], rec["error"] = "compile_error", f"{type(e).__name__}: {e}"[:300]
+        if rec["ttfm_us"] is not None:
+            for c in cases_by_grammar.get(g["id"], []):
+                ids = [int(x) for x in open(os.path.join(work, c["tokens"])).read().split()] + [vocab.eos]
+                m = eng.matcher(compiled)
+                ok = True
+                times = []
+                for i, t in enumerate(ids):
+                    s = clock()
+                    eng.fill(m, bm)
+                    times.append((clock() - s) / 1000)
+                    if not (int(flat[t >> 5]) >> (t & 31)) & 1:
+                        ok = False; break
+                    if i == len(ids) - 1:
+                        ok = eng.accept_stop(m, t)
+                    elif not eng.accept(m, t):
+                        ok = False; break
+                if c.get("valid", True):
+                    rec["tbm_us"] += times
+                    rec["tokens"] += len(ids)
+                    if not ok and rec["status"] == "ok":
+                        rec["status"], rec["error"] = "validation_error", f"{c['id']}: rejected at token {len(times) - 1} of {len(ids)}"
+                elif ok and rec["status"] == "ok":
+                    rec["status"], rec["error"] = "invalidation_error", f"{c['id']}: invalid instance accepted"
+        gc.enable()
+        print(json.dumps(rec), flush=True)
+
+
+# --------------------------------------------------------------------------- driver
+class Pool:
+    def __init__(self, py, engine, work):
+        self.cmd = [py, os.path.abspath(__file__), "--worker", engine, "--work", work]
+        self.proc = None
+        self.notes = []
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        line = self.readline(600)
+        if not line:
+            raise RuntimeError(f"worker did not start: {' '.join(self.cmd)}")
+        self.notes = json.loads(line)["notes"]
+
+    def readline(self, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.proc.stdout], [], [], left)
+            if r:
+                return self.proc.stdout.readline() or None
+
+    def run(self, index, gid, timeout):
+        if self.proc is None:
+            self.start()
+        try:
+            self.proc.stdin.write(f"{index}\n"); self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        line = self.readline(timeout)
+        if line:
+            return json.loads(line)
+        alive = self.proc.poll() is None
+        self.kill()
+        return {"grammar": gid, "status": "timeout" if alive else "crash", "ttfm_us": None, "tbm_us": [], "tokens": 0,
+                "error": f"no result within {timeout} s" if alive else "worker died"}
+
+    def kill(self):
+        if self.proc:
+            self.proc.kill(); self.proc.wait(); self.proc = None
+
+    def close(self):
+        if self.proc:
+            self.proc.stdin.close(); self.proc.wait(); self.proc = None
+
+
+def pct(xs, q):
+    if not xs:
+        return None
+    s = sorted(xs)
+    return s[min(len(s) - 1, max(0, int(-(-q * len(s) // 1)) - 1))]
+
+
+def summarize(recs):
+    tbm = [x for r in recs for x in r["tbm_us"]]
+    ttfm = [r["ttfm_us"] for r in recs if r["ttfm_us"] is not None]
+    out = {"files": len(recs)}
+    for k in ["ok", "compile_error", "validation_error", "invalidation_error", "timeout", "crash"]:
+        out["passing" if k == "ok" else k] = sum(1 for r in recs if r["status"] == k)
+    out["tokens"] = sum(r["tokens"] for r in recs)
+    out["ttfm_us"] = {q: pct(ttfm, p) for q, p in [("p50", .5), ("p95", .95), ("max", 1)]}
+    out["tbm_us"] = {q: pct(tbm, p) for q, p in [("p50", .5), ("p90", .9), ("p99", .99), ("max", 1)]}
+    out["tbm_us"]["avg"] = sum(tbm) / len(tbm) if tbm else None
+    return out, tbm, ttfm
+
+
+def ours_records(work, records_path):
+    """Our per-unit records (from bench masks --records) with per-token times from the dump."""
+    by_grammar: dict = {}
+    for line in open(os.path.join(work, "fsmdecode.jsonl")):
+        if line.strip():
+            c = json.loads(line)
+            if c.get("valid", True):
+                by_grammar.setdefault(c["grammar"], []).extend(c["mask_us"])
+    recs = []
+    for line in open(records_path):
+        r = json.loads(line)
+        gid = os.path.basename(r["file"])[:-5] if r["file"].endswith(".json") else r["file"]
+        recs.append({"grammar": gid, "status": r["status"], "ttfm_us": r["ttfm_us"], "tbm_us": by_grammar.get(gid, []),
+                     "tokens": r["tokens"], "error": r["error"]})
+    return recs
+
+
+def fmt(x):
+    return "—" if x is None else (f"{x:,.0f}" if x >= 100 else f"{x:.1f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("paths", nargs="*")
+    ap.add_argument("--vocab")
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "results", "bench-masks-peers"))
+    ap.add_argument("--fsmdecode", default=None, help="fsmdecode binary (default: .build/release/fsmdecode)")
+    ap.add_argument("--python", help="an interpreter that already has the pinned peers (skips the venv)")
+    ap.add_argument("--engines", default=",".join(ENGINES))
+    ap.add_argument("--timeout", type=float, default=60, help="seconds per schema and engine")
+    ap.add_argument("--jobs", type=int, default=1, help="fsmdecode worker processes")
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--whitespace", default="flexible", help="fsmdecode's JSON whitespace policy (peers' defaults are flexible)")
+    ap.add_argument("--worker"), ap.add_argument("--work")
+    args = ap.parse_args()
+    if args.worker:
+        return worker(args.worker, args.work)
+    if not args.vocab or not args.paths:
+        ap.error("give --vocab and input paths")
+    os.makedirs(args.out, exist_ok=True)
+    work = os.path.abspath(os.path.join(args.out, "work"))
+    records = os.path.join(args.out, "fsmdecode-records.jsonl")
+    root = os.path.abspath(os.path.join(HERE, "..", ".."))
+    binary = args.fsmdecode or os.path.join(root, ".build", "release", "fsmdecode")
+    py = ensure_venv(args)
+    cmd = [binary, "bench", "masks", "--vocab", args.vocab, "--dump-work", work, "--records", records, "--json",
+           "--timeout", str(args.timeout), "--jobs", str(args.jobs), "--whitespace", args.whitespace] + \
+          (["--limit", str(args.limit)] if args.limit else []) + args.paths
+    print("$", " ".join(cmd), file=sys.stderr)
+    ours_summary = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    manifest = json.load(open(os.path.join(work, "manifest.json")))
+    results = {"fsmdecode": {"summary": None, "notes": [f"bench masks --whitespace {args.whitespace}", "single-threaded per schema"]}}
+    recs = {"fsmdecode": ours_records(work, records)}
+    for engine in args.engines.split(","):
+        pool = Pool(py, engine, work)
+        out = []
+        t0 = time.monotonic()
+        for i, g in enumerate(manifest["grammars"]):
+            out.append(pool.run(i, g["id"], args.timeout))
+            print(f"\r{engine}: {i + 1}/{len(manifest['grammars'])}", end="", file=sys.stderr)
+        print(f"  ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+        pool.close()
+        recs[engine] = out
+        results[engine] = {"notes": pool.notes}
+        with open(os.path.join(args.out, f"{engine}.jsonl"), "w") as f:
+            for r in out:
+                f.write(json.dumps(r) + "\n")
+    dists = {}
+    for e, rs in recs.items():
+        results[e]["summary"], tbm, ttfm = summarize(rs)
+        dists[e] = (tbm, ttfm)
+    results["fsmdecode"]["bench_masks_summary"] = ours_summary
+    meta = {"machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, {platform.system()} {platform.release()}".strip(),
+            "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?") if os.path.exists("/proc/cpuinfo") else "?",
+            "vocab": args.vocab, "inputs": args.paths, "limit": args.limit, "timeout_s": args.timeout,
+            "date": time.strftime("%Y-%m-%d %H:%M"), "versions": versions(py)}
+    json.dump({"meta": meta, "engines": results}, open(os.path.join(args.out, "results.json"), "w"), indent=1)
+    write_table(args.out, meta, results)
+    plot(args.out, py, dists)
+    print(open(os.path.join(args.out, "results.md")).read())
+
+
+def versions(py):
+    code = "import importlib.metadata as m\nfor d in ('xgrammar','llguidance','outlines_core'):\n  print(d, m.version(d))"
+    try:
+        return dict(l.split() for l in subprocess.run([py, "-c", code], capture_output=True, text=True).stdout.splitlines())
+    except Exception:
+        return {}
+
+
+def write_table(out, meta, results):
+    engines = list(results)
+    ours = results["fsmdecode"]["summary"]
+    rows = [("TBM p50 µs", "tbm_us", "p50"), ("TBM p90 µs", "tbm_us", "p90"), ("TBM p99 µs", "tbm_us", "p99"),
+            ("TBM avg µs", "tbm_us", "avg"), ("TBM max µs", "tbm_us", "max"),
+            ("TTFM p50 µs", "ttfm_us", "p50"), ("TTFM p95 µs", "ttfm_us", "p95"), ("TTFM max µs", "ttfm_us", "max")]
+    lines = [f"Machine: {meta['cpu']} ({meta['machine']}); {meta['date']}; vocab {meta['vocab']}; timeout {meta['timeout_s']} s per schema.",
+             f"Versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}. Ratio = engine / fsmdecode (>1: fsmdecode faster).", "",
+             "| metric | " + " | ".join(engines) + " |", "|---|" + "---:|" * len(engines)]
+    for label, k, q in rows:
+        cells = []
+        for e in engines:
+            v = results[e]["summary"][k][q]
+            o = ours[k][q]
+            cells.append(fmt(v) + ("" if e == "fsmdecode" or v is None or not o else f" ({v / o:.1f}×)"))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for k in ["files", "passing", "compile_error", "validation_error", "invalidation_error", "timeout", "crash", "tokens"]:
+        lines.append(f"| {k} | " + " | ".join(str(results[e]["summary"][k]) for e in engines) + " |")
+    lines += ["", "Notes:"] + [f"- {e}: {'; '.join(results[e]['notes'])}" for e in engines]
+    open(os.path.join(out, "results.md"), "w").write("\n".join(lines) + "\n")
+
+
+def plot(out, py, dists):
+    data = os.path.join(out, "distributions.json")
+    json.dump({e: {"tbm": t, "ttfm": f} for e, (t, f) in dists.items()}, open(data, "w"))
+    code = f"""
+import json, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+d = json.load(open({data!r}))
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+for ax, key, title in [(axes[0], "tbm", "time between masks (TBM)"), (axes[1], "ttfm", "time to first mask (TTFM)")]:
+    for e, v in d.items():
+        xs = sorted(x for x in v[key] if x and x > 0)
+        if xs:
+            ax.plot([100 * (i + 1) / len(xs) for i in range(len(xs))], xs, label=f"{{e}} (n={{len(xs)}})")
+    ax.set_yscale("log"); ax.set_xlabel("percentile"); ax.set_ylabel("µs (log)"); ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3); ax.legend()
+fig.tight_layout(); fig.savefig({os.path.join(out, 'distributions.png')!r}, dpi=110)
+"""
+    r = subprocess.run([py, "-c", code])
+    if r.returncode != 0:
+        print(f"warning: no plot (matplotlib missing in {py}?); data kept in {data}", file=sys.stderr)
+    else:
+        os.remove(data)
+
+
+if __name__ == "__main__":
+    main()

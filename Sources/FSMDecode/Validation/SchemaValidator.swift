@@ -1,0 +1,269 @@
+/// A small JSON Schema validator, independent of the schema compiler: it walks the schema
+/// and the instance directly, so the benchmark can judge outputs without trusting the engine
+/// it measures. Covers the keywords the benchmark suites and typical MaskBench schemas use:
+/// type, enum, const, properties, required, additionalProperties, patternProperties,
+/// propertyNames, min/maxProperties, dependentRequired/dependencies, items (schema or list),
+/// prefixItems, additionalItems, min/maxItems, uniqueItems, contains, min/maxLength, pattern
+/// (PCRE2, unanchored search), numeric bounds (draft 4 boolean exclusives too), multipleOf,
+/// allOf/anyOf/oneOf/not, if/then/else, local `$ref` ("#", "#/…" pointers, `$defs`/
+/// `definitions`) and the formats date, time, date-time, email, uuid, ipv4 (other formats are
+/// annotations). Unknown keywords are ignored. Cost: one walk; `$ref` depth is capped.
+public final class SchemaValidator: @unchecked Sendable {
+    public let root: JSONInstance
+    private var patterns: [String: PCRE2Pattern] = [:]
+
+    public init(schema: JSONInstance) { root = schema }
+
+    /// The first violation as "POINTER: KEYWORD: WHY", or nil when `instance` is valid.
+    public func firstError(_ instance: JSONInstance) -> String? {
+        check(instance, root, "", depth: 0)
+    }
+
+    public func isValid(_ instance: JSONInstance) -> Bool { firstError(instance) == nil }
+
+    private func check(_ v: JSONInstance, _ s: JSONInstance, _ at: String, depth: Int) -> String? {
+        if case .bool(let b) = s { return b ? nil : "\(at): false schema" }
+        guard let m = s.members else { return nil }
+        guard depth < 200 else { return "\(at): $ref nesting deeper than 200" }
+        func fail(_ k: String, _ why: String) -> String { "\(at.isEmpty ? "/" : at): \(k): \(why)" }
+        if let ref = s["$ref"]?.stringValue {
+            guard let target = resolve(ref) else { return fail("$ref", "cannot resolve \(ref)") }
+            if let e = check(v, target, at, depth: depth + 1) { return e }
+        }
+        for (k, kv) in m {
+            switch k {
+            case "type":
+                let types = kv.arrayValue?.compactMap(\.stringValue) ?? [kv.stringValue ?? ""]
+                if !types.contains(where: { Self.hasType(v, $0) }) { return fail(k, "not \(types.joined(separator: "|"))") }
+            case "enum":
+                if !(kv.arrayValue ?? []).contains(v) { return fail(k, "not one of the listed values") }
+            case "const":
+                if kv != v { return fail(k, "differs") }
+            case "allOf":
+                for x in kv.arrayValue ?? [] { if let e = check(v, x, at, depth: depth + 1) { return e } }
+            case "anyOf":
+                if !(kv.arrayValue ?? []).contains(where: { check(v, $0, at, depth: depth + 1) == nil }) { return fail(k, "no branch matches") }
+            case "oneOf":
+                let n = (kv.arrayValue ?? []).filter { check(v, $0, at, depth: depth + 1) == nil }.count
+                if n != 1 { return fail(k, "\(n) branches match") }
+            case "not":
+                if check(v, kv, at, depth: depth + 1) == nil { return fail(k, "the negated schema matches") }
+            case "if":
+                let thenOrElse = check(v, kv, at, depth: depth + 1) == nil ? s["then"] : s["else"]
+                if let b = thenOrElse, let e = check(v, b, at, depth: depth + 1) { return e }
+            default: break
+            }
+        }
+        switch v {
+        case .string(let str):
+            let n = str.unicodeScalars.count
+            if let x = s["minLength"].flatMap(Self.num), Double(n) < x { return fail("minLength", "\(n) characters") }
+            if let x = s["maxLength"].flatMap(Self.num), Double(n) > x { return fail("maxLength", "\(n) characters") }
+            if let p = s["pattern"]?.stringValue {
+                guard let re = pattern(p) else { return fail("pattern", "PCRE2 cannot compile \(p)") }
+                if !Self.search(re, str) { return fail("pattern", "no match for \(p)") }
+            }
+            if let f = s["format"]?.stringValue, let ok = Self.checkFormat(f, str), !ok { return fail("format", "not a valid \(f)") }
+        case .number(let d, _, let isInt):
+            if case .string("integer")? = s["type"], !isInt { return fail("type", "not integer") }
+            if let x = s["minimum"].flatMap(Self.num) {
+                if case .bool(true)? = s["exclusiveMinimum"] { if !(d > x) { return fail("exclusiveMinimum", "\(d) ≤ \(x)") } }
+                else if d < x { return fail("minimum", "\(d) < \(x)") }
+            }
+            if let x = s["maximum"].flatMap(Self.num) {
+                if case .bool(true)? = s["exclusiveMaximum"] { if !(d < x) { return fail("exclusiveMaximum", "\(d) ≥ \(x)") } }
+                else if d > x { return fail("maximum", "\(d) > \(x)") }
+            }
+            if let x = s["exclusiveMinimum"].flatMap(Self.num), !(d > x) { return fail("exclusiveMinimum", "\(d) ≤ \(x)") }
+            if let x = s["exclusiveMaximum"].flatMap(Self.num), !(d < x) { return fail("exclusiveMaximum", "\(d) ≥ \(x)") }
+            if let x = s["multipleOf"].flatMap(Self.num), x > 0 {
+                let q = d / x
+                if abs(q - q.rounded()) > 1e-9 * max(1, abs(q)) { return fail("multipleOf", "\(d) is not a multiple of \(x)") }
+            }
+        case .array(let a):
+            if let x = s["minItems"].flatMap(Self.num), Double(a.count) < x { return fail("minItems", "\(a.count) items") }
+            if let x = s["maxItems"].flatMap(Self.num), Double(a.count) > x { return fail("maxItems", "\(a.count) items") }
+            if case .bool(true)? = s["uniqueItems"] {
+                for i in a.indices { for j in a.indices where j > i && a[i] == a[j] { return fail("uniqueItems", "items \(i) and \(j) are equal") } }
+            }
+            var prefix: [JSONInstance] = s["prefixItems"]?.arrayValue ?? []
+            var rest: JSONInstance? = s["items"]
+            if let list = s["items"]?.arrayValue { prefix = list; rest = s["additionalItems"] }
+            for (i, x) in a.enumerated() {
+                let sub = i < prefix.count ? prefix[i] : rest
+                if let sub, let e = check(x, sub, at + "/\(i)", depth: depth + 1) { return e }
+            }
+            if let c = s["contains"], !a.contains(where: { check($0, c, at, depth: depth + 1) == nil }) { return fail("contains", "no item matches") }
+        case .object(let members):
+            if let x = s["minProperties"].flatMap(Self.num), Double(members.count) < x { return fail("minProperties", "\(members.count) properties") }
+            if let x = s["maxProperties"].flatMap(Self.num), Double(members.count) > x { return fail("maxProperties", "\(members.count) properties") }
+            for r in s["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where v[r] == nil { return fail("required", "missing \"\(r)\"") }
+            let deps = (s["dependentRequired"]?.members ?? []) + (s["dependencies"]?.members ?? [])
+            for d in deps where v[d.key] != nil {
+                if let names = d.value.arrayValue {
+                    for n in names.compactMap(\.stringValue) where v[n] == nil { return fail("dependencies", "\"\(d.key)\" needs \"\(n)\"") }
+                } else if let e = check(v, d.value, at, depth: depth + 1) { return e }
+            }
+            let props = s["properties"]?.members ?? []
+            let patternProps = s["patternProperties"]?.members ?? []
+            for mem in members {
+                let path = at + "/" + mem.key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                if let pn = s["propertyNames"], let e = check(.string(mem.key), pn, path, depth: depth + 1) { return e }
+                var matched = false
+                if let p = props.last(where: { $0.key == mem.key }) {
+                    matched = true
+                    if let e = check(mem.value, p.value, path, depth: depth + 1) { return e }
+                }
+                for pp in patternProps {
+                    guard let re = pattern(pp.key) else { return fail("patternProperties", "PCRE2 cannot compile \(pp.key)") }
+                    if Self.search(re, mem.key) {
+                        matched = true
+                        if let e = check(mem.value, pp.value, path, depth: depth + 1) { return e }
+                    }
+                }
+                if !matched, let ap = s["additionalProperties"], let e = check(mem.value, ap, path, depth: depth + 1) {
+                    return e.hasSuffix("false schema") ? fail("additionalProperties", "\"\(mem.key)\" is not allowed") : e
+                }
+            }
+        default: break
+        }
+        return nil
+    }
+
+    private func pattern(_ p: String) -> PCRE2Pattern? {
+        if let re = patterns[p] { return re }
+        guard let re = try? PCRE2Pattern(p) else { return nil }
+        patterns[p] = re
+        return re
+    }
+
+    private func resolve(_ ref: String) -> JSONInstance? {
+        guard ref.hasPrefix("#") else { return nil }
+        var cur = root
+        let path = ref.dropFirst()
+        if path.isEmpty { return root }
+        for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let t = (String(raw).removingPercentEncodingSimple).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            if let a = cur.arrayValue { guard let i = Int(t), i < a.count else { return nil }; cur = a[i] }
+            else { guard let n = cur[t] else { return nil }; cur = n }
+        }
+        return cur
+    }
+
+    static func search(_ re: PCRE2Pattern, _ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        return bytes.withUnsafeBufferPointer { re.firstMatch(in: $0) != nil }
+    }
+
+    static func num(_ v: JSONInstance) -> Double? { if case .number(let d, _, _) = v { return d }; return nil }
+
+    static func hasType(_ v: JSONInstance, _ t: String) -> Bool {
+        switch (t, v) {
+        case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string), ("array", .array), ("object", .object): return true
+        case ("integer", .number(_, _, let isInt)): return isInt
+        default: return false
+        }
+    }
+
+    private static let formats: [String: String] = [
+        "date": #"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"#,
+        "time": #"^([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
+        "date-time": #"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
+        "email": #"^[^@\s]+@[^@\s]+$"#,
+        "uuid": #"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"#,
+        "ipv4": #"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"#,
+    ]
+    private static let formatPatterns: [String: PCRE2Pattern] = formats.compactMapValues { try? PCRE2Pattern($0) }
+
+    /// nil when the format is an annotation here.
+    static func checkFormat(_ f: String, _ s: String) -> Bool? {
+        guard let re = formatPatterns[f] else { return nil }
+        return re.matchesWhole(Array(s.utf8))
+    }
+}
+
+extension String {
+    /// `%XX` decoding for JSON pointers in `$ref` (invalid escapes stay as written).
+    var removingPercentEncodingSimple: String {
+        guard contains("%") else { return self }
+        var out: [UInt8] = []
+        let b = Array(utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == 0x25, i + 2 < b.count, let v = UInt8(String(decoding: b[i + 1...i + 2], as: UTF8.self), radix: 16) {
+                out.append(v); i += 3
+            } else { out.append(b[i]); i += 1 }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Reorders an instance's object members the way the schema compiler emits them (keys
+/// declared by `properties` — merged through allOf/anyOf/oneOf/if/then/else/$ref — first, in
+/// schema order; other keys after, in instance order). Used by `bench masks` as a second try
+/// for a valid instance written in another key order (reported separately, never silently).
+public enum SchemaKeyOrder {
+    public static func reorder(_ instance: JSONInstance, schema: JSONInstance) -> JSONInstance {
+        reorder(instance, [schema], root: schema, depth: 0)
+    }
+
+    private static func reorder(_ v: JSONInstance, _ schemas: [JSONInstance], root: JSONInstance, depth: Int) -> JSONInstance {
+        guard depth < 100 else { return v }
+        var c = Collected()
+        var budget = 0
+        for s in schemas { collect(s, root: root, into: &c, budget: &budget) }
+        if c.consts.contains(where: { $0 == v }) { return c.consts.first { $0 == v }! }
+        switch v {
+        case .object(let members):
+            var out: [(key: String, value: JSONInstance)] = []
+            for k in c.order { if let m = members.first(where: { $0.key == k }) { out.append(m) } }
+            for m in members where !c.order.contains(m.key) { out.append(m) }
+            return .object(out.map { m in
+                let subs = c.props[m.key] ?? c.additional
+                return (key: m.key, value: reorder(m.value, subs, root: root, depth: depth + 1))
+            })
+        case .array(let a):
+            return .array(a.enumerated().map { i, x in
+                reorder(x, i < c.prefix.count ? c.prefix[i] : c.items, root: root, depth: depth + 1)
+            })
+        default: return v
+        }
+    }
+
+    private struct Collected {
+        var order: [String] = []
+        var props: [String: [JSONInstance]] = [:]
+        var additional: [JSONInstance] = []
+        var items: [JSONInstance] = []
+        var prefix: [[JSONInstance]] = []
+        var consts: [JSONInstance] = []
+    }
+
+    private static func collect(_ s: JSONInstance, root: JSONInstance, into c: inout Collected, budget: inout Int) {
+        budget += 1
+        guard budget < 2000, s.members != nil else { return }
+        for m in s["properties"]?.members ?? [] {
+            if !c.order.contains(m.key) { c.order.append(m.key) }
+            c.props[m.key, default: []].append(m.value)
+        }
+        if let k = s["const"] { c.consts.append(k) }
+        c.consts += s["enum"]?.arrayValue ?? []
+        for m in s["patternProperties"]?.members ?? [] { c.additional.append(m.value) }
+        if let a = s["additionalProperties"] { c.additional.append(a) }
+        if let list = s["items"]?.arrayValue {
+            for (i, x) in list.enumerated() { if c.prefix.count <= i { c.prefix.append([]) }; c.prefix[i].append(x) }
+            if let a = s["additionalItems"] { c.items.append(a) }
+        } else if let i = s["items"] { c.items.append(i) }
+        for (i, x) in (s["prefixItems"]?.arrayValue ?? []).enumerated() {
+            if c.prefix.count <= i { c.prefix.append([]) }
+            c.prefix[i].append(x)
+        }
+        if let ref = s["$ref"]?.stringValue, let t = SchemaValidator(schema: root).resolvePublic(ref) { collect(t, root: root, into: &c, budget: &budget) }
+        for key in ["allOf", "anyOf", "oneOf"] { for x in s[key]?.arrayValue ?? [] { collect(x, root: root, into: &c, budget: &budget) } }
+        for key in ["if", "then", "else"] { if let x = s[key] { collect(x, root: root, into: &c, budget: &budget) } }
+    }
+}
+
+extension SchemaValidator {
+    func resolvePublic(_ ref: String) -> JSONInstance? { resolve(ref) }
+}
