@@ -166,6 +166,9 @@ import Testing
         print("  refused by keyword: " + refused.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         for w in wrongLines.prefix(400) { print("  WRONG " + w) }
         #expect(total.wrong == 0, "\(total.wrong) instances judged wrongly")
-        Self.checkRatchet(TestSupport.fullSuites ? "maskbench-dev-full" : "maskbench-dev-sample", ["total": total])
+        // A filtered run is for debugging: its counts are not comparable with the ratchet.
+        if ProcessInfo.processInfo.environment["FSMDECODE_SCHEMA_FILTER"] == nil {
+            Self.checkRatchet(TestSupport.fullSuites ? "maskbench-dev-full" : "maskbench-dev-sample", ["total": total])
+        }
     }
 }
