@@ -33,4 +33,17 @@ import Testing
         try check(#"{"properties":{"p":{"allOf":[{"enum":["a","b"]},{"const":"c"}]}}}"#, accept: ["{}"], reject: [#"{"p":"a"}"#, #"{"p":"c"}"#])
         try check(#"{"allOf":[{"enum":["a","b"]},{"const":"b"}]}"#, accept: [#""b""#], reject: [#""a""#])
     }
+
+    @Test func overlappingOneOfBranchesAreMadeExclusive() throws {
+        try check(#"{"oneOf":[{"properties":{"t":{"enum":["a"]}}},{"properties":{"t":{"enum":["a","b"]}}}]}"#,
+                  accept: [#"{"t":"b"}"#, #"{"t":"b","x":1}"#], reject: ["{}", #"{"t":"a"}"#, #"{"t":"c"}"#, "1", #""s""#])
+        try check(#"{"oneOf":[{"type":"string"},{"maxLength":3}]}"#,
+                  accept: [#""abcd""#, "5", "null", "[]"], reject: [#""abc""#, #""""#])
+        try check(#"{"oneOf":[{"instanceof":"RegExp"},{"type":"string"},{"type":"array","minItems":1}]}"#,
+                  accept: ["1", "null", "{}", "[]"], reject: [#""s""#, "[1]"])
+        // Disjoint branches are left as they are; a branch that cannot be negated is refused.
+        try check(#"{"oneOf":[{"type":"string"},{"type":"integer"}]}"#, accept: [#""s""#, "3"], reject: ["1.5", "null"])
+        let why = refusal(#"{"oneOf":[{"type":"integer"},{"minimum":2}]}"#)
+        #expect(why?.contains("oneOf at #/oneOf: branches 0 and 1 may both match the same value") == true, "\(why ?? "compiled")")
+    }
 }

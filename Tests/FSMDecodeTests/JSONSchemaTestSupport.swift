@@ -35,11 +35,14 @@ enum JSONSchemaTestSupport {
 
     /// Reorders object keys as the compiler emits them: keys declared by `properties` in the
     /// (merged) schema order first, other keys after, in instance order.
-    static func canonical(_ instance: SchemaValue, schema: SchemaValue, root: SchemaValue) -> SchemaValue {
+    /// `mergedOrder`: order keys consistently with every `properties` list (else: first seen,
+    /// which is how the compiler orders merged `allOf`/`if`-`then` properties).
+    static func canonical(_ instance: SchemaValue, schema: SchemaValue, root: SchemaValue, mergedOrder merged: Bool = false) -> SchemaValue {
         var info = Collected()
         var visiting = 0
         collect(schema, root: root, into: &info, budget: &visiting)
-        let order = mergedOrder(info.chains)
+        var order: [String] = []
+        if merged { order = mergedOrder(info.chains) } else { for k in info.chains.joined() where !order.contains(k) { order.append(k) } }
         // enum/const containers are emitted in their written key order.
         for c in info.consts where c == instance { return c }
         switch instance {
@@ -51,13 +54,13 @@ enum JSONSchemaTestSupport {
                 let subs = info.props[m.key] ?? []
                 let extra = info.additional
                 let s: SchemaValue = .object([SchemaMember(key: "allOf", value: .array(subs.isEmpty ? extra : subs))])
-                return SchemaMember(key: m.key, value: canonical(m.value, schema: s, root: root))
+                return SchemaMember(key: m.key, value: canonical(m.value, schema: s, root: root, mergedOrder: merged))
             })
         case .array(let a):
             return .array(a.enumerated().map { i, x in
                 var subs = info.items
                 if i < info.prefix.count { subs = info.prefix[i] }
-                return canonical(x, schema: .object([SchemaMember(key: "allOf", value: .array(subs))]), root: root)
+                return canonical(x, schema: .object([SchemaMember(key: "allOf", value: .array(subs))]), root: root, mergedOrder: merged)
             })
         default: return instance
         }
