@@ -35,35 +35,64 @@ enum JSONSchemaTestSupport {
 
     /// Reorders object keys as the compiler emits them: keys declared by `properties` in the
     /// (merged) schema order first, other keys after, in instance order.
-    static func canonical(_ instance: SchemaValue, schema: SchemaValue, root: SchemaValue) -> SchemaValue {
+    /// `mergedOrder`: order keys consistently with every `properties` list (else: first seen,
+    /// which is how the compiler orders merged `allOf`/`if`-`then` properties).
+    static func canonical(_ instance: SchemaValue, schema: SchemaValue, root: SchemaValue, mergedOrder merged: Bool = false) -> SchemaValue {
         var info = Collected()
         var visiting = 0
         collect(schema, root: root, into: &info, budget: &visiting)
+        var order: [String] = []
+        if merged { order = mergedOrder(info.chains) } else { for k in info.chains.joined() where !order.contains(k) { order.append(k) } }
         // enum/const containers are emitted in their written key order.
         for c in info.consts where c == instance { return c }
         switch instance {
         case .object(let members):
             var out: [SchemaMember] = []
-            for k in info.order { if let m = members.first(where: { $0.key == k }) { out.append(m) } }
-            for m in members where !info.order.contains(m.key) { out.append(m) }
+            for k in order { if let m = members.first(where: { $0.key == k }) { out.append(m) } }
+            for m in members where !order.contains(m.key) { out.append(m) }
             return .object(out.map { m in
                 let subs = info.props[m.key] ?? []
                 let extra = info.additional
                 let s: SchemaValue = .object([SchemaMember(key: "allOf", value: .array(subs.isEmpty ? extra : subs))])
-                return SchemaMember(key: m.key, value: canonical(m.value, schema: s, root: root))
+                return SchemaMember(key: m.key, value: canonical(m.value, schema: s, root: root, mergedOrder: merged))
             })
         case .array(let a):
             return .array(a.enumerated().map { i, x in
                 var subs = info.items
                 if i < info.prefix.count { subs = info.prefix[i] }
-                return canonical(x, schema: .object([SchemaMember(key: "allOf", value: .array(subs))]), root: root)
+                return canonical(x, schema: .object([SchemaMember(key: "allOf", value: .array(subs))]), root: root, mergedOrder: merged)
             })
         default: return instance
         }
     }
 
+    /// One order consistent with every `properties` list seen (each list is a chain of
+    /// "comes before" constraints; ties go to the key seen first); on a cycle, the rest in
+    /// first-seen order. Branches of anyOf/oneOf that declare different subsets in different
+    /// orders then each get their own order respected where possible.
+    static func mergedOrder(_ chains: [[String]]) -> [String] {
+        var keys: [String] = []
+        var preds: [String: Set<String>] = [:]
+        for chain in chains {
+            for (i, k) in chain.enumerated() {
+                if preds[k] == nil { keys.append(k); preds[k] = [] }
+                if i > 0 { preds[k]!.insert(chain[i - 1]) }
+            }
+        }
+        var out: [String] = []
+        var placed = Set<String>()
+        while out.count < keys.count {
+            if let next = keys.first(where: { !placed.contains($0) && preds[$0]!.isSubset(of: placed) }) {
+                out.append(next); placed.insert(next)
+            } else {
+                for k in keys where !placed.contains(k) { out.append(k); placed.insert(k) }
+            }
+        }
+        return out
+    }
+
     struct Collected {
-        var order: [String] = []
+        var chains: [[String]] = []
         var props: [String: [SchemaValue]] = [:]
         var additional: [SchemaValue] = []
         var items: [SchemaValue] = []
@@ -75,10 +104,9 @@ enum JSONSchemaTestSupport {
         budget += 1
         guard budget < 2000, let members = s.members else { return }
         func addProps(_ p: SchemaValue?) {
-            for m in p?.members ?? [] {
-                if !c.order.contains(m.key) { c.order.append(m.key) }
-                c.props[m.key, default: []].append(m.value)
-            }
+            guard let members = p?.members else { return }
+            c.chains.append(members.map(\.key))
+            for m in members { c.props[m.key, default: []].append(m.value) }
         }
         addProps(s["properties"])
         if let k = s["const"] { c.consts.append(k) }

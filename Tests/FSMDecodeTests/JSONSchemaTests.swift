@@ -115,8 +115,9 @@ import Testing
         try check(#"{"oneOf":[{"type":"string"},{"type":"integer"}]}"#, accept: [#""s""#, "1"], reject: ["true"])
         try check(#"{"type":"object","oneOf":[{"properties":{"k":{"const":"a"},"x":{"type":"integer"}},"required":["k"]},{"properties":{"k":{"const":"b"}},"required":["k"]}]}"#,
                   accept: [#"{"k":"a","x":1}"#, #"{"k":"b"}"#], reject: [#"{"k":"c"}"#, "5"])
-        // Without the object type, 5 would match both branches: not disjoint.
-        #expect(refusal(#"{"oneOf":[{"properties":{"k":{"const":"a"}},"required":["k"]},{"properties":{"k":{"const":"b"}},"required":["k"]}]}"#) != nil)
+        // Without the object type, 5 matches both branches: the branches are made exclusive.
+        try check(#"{"oneOf":[{"properties":{"k":{"const":"a"}},"required":["k"]},{"properties":{"k":{"const":"b"}},"required":["k"]}]}"#,
+                  accept: [#"{"k":"a"}"#, #"{"k":"b"}"#], reject: ["5", "{}", #"{"k":"c"}"#, "null"])
         #expect(refusal(#"{"oneOf":[{"type":"integer"},{"minimum":3}]}"#)?.contains("oneOf at #/oneOf: ") == true)
         try check(#"{"allOf":[{"properties":{"a":{"type":"integer"}}},{"properties":{"a":{"minimum":3}},"required":["a"]}]}"#,
                   accept: [#"{"a":3}"#], reject: [#"{"a":2}"#, "{}"])

@@ -44,8 +44,8 @@ public struct JSONSchemaCompilation: Sendable {
 /// representation below and under the whitespace policy, that validate against the schema.
 ///
 /// Representation policy (the grammar accepts every valid *value* in at least these forms):
-/// - object members appear in schema order: declared `properties` first (in the schema's
-///   order, each optional unless `required`), then other keys; a key never repeats;
+/// - declared `properties` appear in the schema's order (each optional unless `required`);
+///   undeclared members may come before, between and after them; a declared key never repeats;
 /// - integers (and numbers with bounds, `enum`/`const` numbers) are written without exponent,
 ///   integers optionally with a zero fraction (`1.0`); unconstrained numbers may use exponents;
 /// - strings may use any JSON escape for any character (`\n`, `\u00e9`, surrogate pairs);

@@ -321,7 +321,7 @@ struct SchemaCompiler {
                 guard let list = m.value.arrayValue, !list.isEmpty else { throw error(m.key, node.pointer, "must be a non-empty array") }
                 var branches: [[SchemaNode]] = []
                 for (i, s) in list.enumerated() { branches.append(try product(result, try expand(p.child(String(i), s)), at: p.pointer)) }
-                if m.key == "oneOf" { try checkDisjoint(branches, at: p.pointer) }
+                if m.key == "oneOf" { branches = try exclusiveBranches(branches, list.enumerated().map { p.child(String($0.offset), $0.element) }, at: p.pointer) }
                 result = branches.flatMap { $0 }
             case "not":
                 used.insert("not")
@@ -539,18 +539,39 @@ struct SchemaCompiler {
 
     // MARK: oneOf
 
-    /// Each pair of alternatives from different branches must be provably disjoint.
-    private mutating func checkDisjoint(_ branches: [[SchemaNode]], at pointer: String) throws {
+    /// `oneOf` as a union: branch i becomes `Bi ∧ ¬Bj` for every branch j that is not
+    /// provably disjoint from it (so a value matching two branches matches neither refined
+    /// one). Needs `negate(Bj)`; refuses where a negation is not known or the expansion
+    /// exceeds the alternative budget.
+    private mutating func exclusiveBranches(_ branches: [[SchemaNode]], _ raw: [SchemaNode], at pointer: String) throws -> [[SchemaNode]] {
+        var overlapping = [[Bool]](repeating: [Bool](repeating: false, count: branches.count), count: branches.count)
         for i in branches.indices {
             for j in branches.indices where j > i {
-                for a in branches[i] {
-                    for b in branches[j] where !disjoint(a, b) {
-                        try refuse("oneOf", pointer, "branches \(i) and \(j) may both match the same value (not provably disjoint)")
-                        return
+                let overlap = branches[i].contains { a in branches[j].contains { b in !disjoint(a, b) } }
+                overlapping[i][j] = overlap
+                overlapping[j][i] = overlap
+            }
+        }
+        var negations: [Int: [SchemaNode]] = [:]
+        var out = branches
+        for i in branches.indices {
+            for j in branches.indices where overlapping[i][j] && !out[i].isEmpty {
+                if negations[j] == nil {
+                    guard let n = try negate(raw[j]) else {
+                        try refuse("oneOf", pointer, "branches \(min(i, j)) and \(max(i, j)) may both match the same value (not provably disjoint) and branch \(j) cannot be negated exactly")
+                        return branches
                     }
+                    negations[j] = try expand(n)
+                }
+                do {
+                    out[i] = try product(out[i], negations[j]!, at: pointer)
+                } catch let e as FSMDecodeError where e.kind == .budget {
+                    try refuse("oneOf", pointer, "making overlapping branches \(min(i, j)) and \(max(i, j)) exclusive needs more than 256 alternatives")
+                    return branches
                 }
             }
         }
+        return out
     }
 
     func kinds(_ n: SchemaNode) -> Set<String> {

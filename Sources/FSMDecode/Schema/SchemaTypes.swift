@@ -26,7 +26,10 @@ extension SchemaCompiler {
             if list.contains("integer") && !list.contains("number") { types.insert("integer"); types.remove("number") }
         }
         let excluded = v["$notEnum"]?.arrayValue ?? []
-        if let values = v["const"].map({ [$0] }) ?? v["enum"]?.arrayValue {
+        // `const` and `enum` may both be present (e.g. after merging): both hold.
+        var literals = v["const"].map({ [$0] }) ?? v["enum"]?.arrayValue
+        if v["const"] != nil, let e = v["enum"]?.arrayValue { literals = literals!.filter { e.contains($0) } }
+        if let values = literals {
             used.insert(v["const"] != nil ? "const" : "enum")
             var alts: [SchemaExpr] = []
             var seen: [SchemaValue] = []
@@ -456,38 +459,49 @@ extension SchemaCompiler {
         let extraKeyExprs = extraKeys.map { literal(.string($0), depth: depth) }
         var states: [Int: Int] = [:]
         let n = names.count
-        // Build S(i, c, m) bottom-up on demand.
-        func stateKey(_ i: Int, _ c: Int, _ m: Int) -> Int { (i * (cap + 1) + c) << 11 | m }
-        var work: [(Int, Int, Int)] = []
-        func ref(_ i: Int, _ c: Int, _ m: Int) -> SchemaExpr {
-            let key = stateKey(i, c, m)
+        // Undeclared members may appear between declared ones (a model need not put them
+        // last). To keep the grammar unambiguous, a state is either P(i): "just after declared
+        // key i-1 (or at the start); undeclared members may follow", or Q(i): "choosing the
+        // next declared key, index >= i". Undeclared members are only emitted from P states,
+        // so every text has one parse. Without undeclared members, P(i) is Q(i).
+        let interleave = !addKey.isNever || (!extraKeys.isEmpty && !extraValue.isNever)
+        // Build P/Q(i, c, m) on demand: i = next declared index, c = members so far (capped),
+        // m = bit set of tracked keys seen.
+        func stateKey(_ i: Int, _ c: Int, _ m: Int, _ q: Bool) -> Int { ((i * (cap + 1) + c) * 2 + (q ? 1 : 0)) << 11 | m }
+        var work: [(Int, Int, Int, Bool)] = []
+        func ref(_ i: Int, _ c: Int, _ m: Int, q: Bool) -> SchemaExpr {
+            let q = q || !interleave
+            let key = stateKey(i, c, m, q)
             if let r = states[key] { return .ref(r) }
             let r = newRule("obj")
             states[key] = r
-            work.append((i, c, m))
+            work.append((i, c, m, q))
             return .ref(r)
         }
-        let start = ref(0, 0, 0)
-        while let (i, c, m) = work.popLast() {
-            let r = states[stateKey(i, c, m)]!
+        let start = ref(0, 0, 0, q: false)
+        while let (i, c, m, q) = work.popLast() {
+            let r = states[stateKey(i, c, m, q)]!
             let sep: SchemaExpr = c > 0 ? l.sep : .empty
             let canEmit = maxP == nil || c < maxP!
             var alts: [SchemaExpr] = []
-            if i < n {
-                if canEmit && !valueExprs[i].isNever {
-                    let m2 = bit[names[i]].map { m | (1 << $0) } ?? m
-                    alts.append(.seq([sep, keyExprs[i], ref(i + 1, min(c + 1, cap), m2)]))
-                }
-                if !required.contains(names[i]) { alts.append(ref(i + 1, c, m)) }
-            } else {
-                if c > 0 && c >= minP && predicate(m) { alts.append(.empty) }
-                if canEmit && !addKey.isNever { alts.append(.seq([sep, addKey, ref(n, min(c + 1, cap), m)])) }
+            if !q {
+                // P(i): undeclared members, then on to Q(i).
+                alts.append(ref(i, c, m, q: true))
+                if canEmit && !addKey.isNever { alts.append(.seq([sep, addKey, ref(i, min(c + 1, cap), m, q: false)])) }
                 for (j, k) in extraKeys.enumerated() where canEmit && !extraValue.isNever {
-                    // Untracked extra keys cannot be seen twice either: track every extra key.
+                    // Extra keys are tracked individually, so none is seen twice.
                     guard let b = bit[k] else { continue }
                     if m & (1 << b) != 0 { continue }
-                    alts.append(.seq([sep, extraKeyExprs[j], l.colon, extraValue, ref(n, min(c + 1, cap), m | (1 << b))]))
+                    alts.append(.seq([sep, extraKeyExprs[j], l.colon, extraValue, ref(i, min(c + 1, cap), m | (1 << b), q: false)]))
                 }
+            } else if i < n {
+                if canEmit && !valueExprs[i].isNever {
+                    let m2 = bit[names[i]].map { m | (1 << $0) } ?? m
+                    alts.append(.seq([sep, keyExprs[i], ref(i + 1, min(c + 1, cap), m2, q: false)]))
+                }
+                if !required.contains(names[i]) { alts.append(ref(i + 1, c, m, q: true)) }
+            } else {
+                if c > 0 && c >= minP && predicate(m) { alts.append(.empty) }
             }
             rules[r] = .alt(alts)
         }
