@@ -141,7 +141,12 @@ struct GenerateCommand: ParsableCommand {
                         let r = d.run(prompt: promptIDs)
                         if unconstrained && compare { freeResults.append(r) } else { constrainedResults.append(r) }
                         progress.advance()
-                        if let e = r.error { throw FSMDecodeError(.io, "sample \(i + 1): \(e)") }
+                        if let e = r.error {
+                            // Keep what was generated: report the samples so far, then fail.
+                            progress.finish()
+                            report(constrainedResults, freeResults)
+                            throw FSMDecodeError(.io, "sample \(i + 1): \(e) (partial output above)")
+                        }
                     }
                 }
             }
@@ -184,7 +189,7 @@ struct GenerateCommand: ParsableCommand {
             return
         }
         for (i, r) in constrained.enumerated() {
-            if compare {
+            if compare && i < free.count {
                 let f = free[i]
                 print("--- sample \(i + 1) unconstrained: \(f.valid ? "valid" : "INVALID") (\(f.stopReason.rawValue))")
                 print(f.text)
