@@ -46,4 +46,15 @@ import Testing
         let why = refusal(#"{"oneOf":[{"type":"integer"},{"minimum":2}]}"#)
         #expect(why?.contains("oneOf at #/oneOf: branches 0 and 1 may both match the same value") == true, "\(why ?? "compiled")")
     }
+
+    @Test func uriFormatsFollowRFC3986() throws {
+        let good = ["http://foo.bar/?baz=qux#quux", "https://user:pw@[2001:db8::7]:8080/a%20b/c?x=1&y=(2)", "mailto:a@b.c", "urn:isbn:0-476", "ftp://1.2.3.4/",
+                    "file:///etc/passwd", "tag:x,2020:y", "http://a.b/c?d#", "x:"]
+        let bad = ["//foo.bar/?baz=qux#quux", "abc", "http:// space", "http://a/b c", "1http://x", "http://a/%zz", "http://\\u00e9.fr", "http://[::1", "#frag", ""]
+        try check(#"{"type":"string","format":"uri"}"#, accept: good.map { "\"\($0)\"" }, reject: bad.map { "\"\($0)\"" })
+        try check(#"{"type":"string","format":"uri-reference"}"#, accept: (good + ["//foo.bar/?baz", "abc", "#frag", "", "../x/y?z", "/a/b"]).map { "\"\($0)\"" },
+                  reject: ["http:// space", "a b", "http://a/%zz", "\\\\WINDOWS\\\\share", ":x"].map { "\"\($0)\"" })
+        // JSON escapes spell the same characters.
+        try check(#"{"type":"string","format":"uri"}"#, accept: [#""http:\/\/a.b\/c""#, #""\u0068ttp://a""#], reject: [#""http:\/\/a b""#])
+    }
 }

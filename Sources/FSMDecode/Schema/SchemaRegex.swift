@@ -371,8 +371,22 @@ enum SchemaFormats {
         }
         let time = "(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\(frac)\(offset)|(?:" + hours.joined(separator: "|") + "))"
         let label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+        // RFC 3986 (appendix A). reg-name covers IPv4address (digits and dots are unreserved).
+        let unreserved = "A-Za-z0-9\\-._~", subDelims = "!$&'()*+,;="
+        let pct = "%[0-9A-Fa-f]{2}"
+        let pchar = "(?:[\(unreserved)\(subDelims):@]|\(pct))"
+        let authority = "(?:(?:[\(unreserved)\(subDelims):]|\(pct))*@)?(?:\\[(?:\(ipv6)|v[0-9A-Fa-f]+\\.[\(unreserved)\(subDelims):]+)\\]|(?:[\(unreserved)\(subDelims)]|\(pct))*)(?::[0-9]*)?"
+        let pathAbempty = "(?:/\(pchar)*)*"
+        let pathAbsolute = "/(?:\(pchar)+(?:/\(pchar)*)*)?"
+        let pathRootless = "\(pchar)+(?:/\(pchar)*)*"
+        let pathNoscheme = "(?:[\(unreserved)\(subDelims)@]|\(pct))+(?:/\(pchar)*)*"
+        let queryOrFragment = "(?:\\?(?:\(pchar)|[/?])*)?(?:#(?:\(pchar)|[/?])*)?"
+        let uri = "[A-Za-z][A-Za-z0-9+\\-.]*:(?://\(authority)\(pathAbempty)|\(pathAbsolute)|\(pathRootless))?\(queryOrFragment)"
+        let relativeRef = "(?://\(authority)\(pathAbempty)|\(pathAbsolute)|\(pathNoscheme))?\(queryOrFragment)"
         return [
             "ipv4": "^\(ipv4)$",
+            "uri": "^\(uri)$",
+            "uri-reference": "^(?:\(uri)|\(relativeRef))$",
             "ipv6": "^\(ipv6)$",
             "date": "^\(date)$",
             "time": "^\(time)$",

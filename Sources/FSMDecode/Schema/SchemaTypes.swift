@@ -205,7 +205,7 @@ extension SchemaCompiler {
 
     /// Standard formats whose exact grammar is not built: refused (lenient: annotations), since
     /// validators commonly assert them. Unknown (custom) formats are annotations.
-    static let unassertedFormats: Set<String> = ["hostname", "uri", "uri-reference", "regex", "iri", "iri-reference", "uri-template", "idn-email", "idn-hostname"]
+    static let unassertedFormats: Set<String> = ["hostname", "regex", "iri", "iri-reference", "uri-template", "idn-email", "idn-hostname"]
 
     /// The string content language, or nil when no string validates.
     mutating func stringContent(_ node: SchemaNode, excluding excluded: [String]) throws -> CodePointRegex? {
