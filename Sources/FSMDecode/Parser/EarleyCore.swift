@@ -219,6 +219,31 @@ struct EarleyCore {
                                     threadHi: Int32(threadLog.count), position: position)
     }
 
+    // MARK: - Lexeme-end walks (masks)
+
+    /// The own chart's length, to undo walk commits with `truncate(to:)`.
+    struct Mark { var sets: Int32; var items: Int32 }
+    var mark: Mark { Mark(sets: Int32(setStart.count), items: Int32(items.count)) }
+
+    /// Drops the own sets and items added after `m` (walk commits only; threads and
+    /// checkpoints are not touched).
+    @inline(__always) mutating func truncate(to m: Mark) {
+        if items.count > Int(m.items) { items.removeSubrange(Int(m.items)...) }
+        if setStart.count > Int(m.sets) {
+            setStart.removeSubrange(Int(m.sets)...)
+            setPos.removeSubrange(Int(m.sets)...)
+        }
+    }
+
+    /// Mask walks: a lexeme matching `labels` (and/or an ignored terminal) begun at set `from`
+    /// ends at the current position; appends its set (unless only an ignored terminal matched)
+    /// and returns the next lexeme's thread, or nil when that set expects no byte terminal.
+    /// Undo with `truncate(to:)`.
+    mutating func commitThread(from: Int32, labels: [Int32], ignored: Bool) -> LexThread? {
+        let k = commit(from: from, labels: labels, ignored: ignored, position: position)
+        return threadFor(set: k, position: position)
+    }
+
     // MARK: - Pushing and popping bytes
 
     /// Undoes pushes until `count` remain (`checkpoints.count == count + 1`).

@@ -276,8 +276,6 @@ final class Lexer: Sendable {
     let acceptsIgnored: [Bool]
     /// Per state: the tokens that stay inside the lexeme (computed on first visit).
     let store: MaskStore?
-    /// Per state: the trie nodes where a lexeme can end inside a token (computed on first visit).
-    let boundaries: Mutex<[Int32: [BoundaryGroup]]> = Mutex([:])
 
     init(id: Int32, terminals: [Int32], dfa: ByteDFA, labels raw: [[Int32]], tables: ParseTables) {
         self.id = id
