@@ -41,6 +41,11 @@ final class ParseTables: Sendable {
     /// Indices of ignored terminals (longest-match grammars).
     let ignoredTerminals: [Int32]
     let hasTokenTerminals: Bool
+    /// Per terminal: matched by the byte lexer (not a token terminal). Flat copies of
+    /// `terminals` fields for the per-item loops.
+    let isByteTerminal: [Bool]
+    /// Per terminal: `terminals[t].nullable`.
+    let terminalNullable: [Bool]
     let regexOptions: RegexOptions
     let lexers: LexerCache
     /// Token masks are computed against this vocabulary (nil: parsing only).
@@ -162,6 +167,8 @@ final class ParseTables: Sendable {
                                                    symbolStart: symbolStart, symbols: symbols, terminals: infos)
         self.ignoredTerminals = ignored.sorted()
         self.hasTokenTerminals = infos.contains { $0.token != nil }
+        self.isByteTerminal = infos.map { $0.ast != nil }
+        self.terminalNullable = infos.map(\.nullable)
         self.lexers = LexerCache()
     }
 
