@@ -214,7 +214,7 @@ public final class GrammarConstraint: Sendable {
             }
         }
         var out: [BoundaryGroup] = []
-        for s in groups.keys.sorted() {
+        for s in groups.keys.sorted(by: { (lexer.endClass[Int($0)], $0) < (lexer.endClass[Int($1)], $1) }) {
             var list = groups[s]!
             list.sort()
             var w = 0
@@ -408,6 +408,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         var o = EarleyCore(overlaying: core)
         o.restartAt(position: core.position, threads: [])
         var frames: [WalkFrame] = []
+        var commits: [WalkCommit] = []
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
             l.store!.formUnion(state: th.state, into: dst)
@@ -417,11 +418,34 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
             if let g = root.endsHere, th.start < core.position {
                 frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m))
             }
+            // Groups of one walk that end the lexeme alike are adjacent (`computeWalk` orders
+            // them by end class), so sibling frames often need the same commit: same set, lexer,
+            // end class and chart below (`mark`). `commits` keeps the commits whose sets are
+            // still in the chart (marks increasing); truncating to t drops those ending past t,
+            // so a kept entry's chart up to `after` is exactly what its commit left.
+            commits.removeAll(keepingCapacity: true)
             while let f = frames.popLast() {
-                o.truncate(to: f.mark)
                 let fl = tables.lexer(id: f.lexer)
                 let s = Int(f.group.state)
-                guard let next = o.commitThread(from: f.set, labels: fl.labels[s], ignored: fl.acceptsIgnored[s]) else { continue }
+                let cls = fl.endClass[s]
+                var next: LexThread? = nil
+                var hit = false
+                for c in commits.reversed() where c.mark == f.mark {
+                    if c.set == f.set && c.lexer == f.lexer && c.endClass == cls {
+                        hit = true
+                        next = c.next
+                        o.truncate(to: c.after)
+                        while let top = commits.last, top.after > c.after { commits.removeLast() }
+                    }
+                    break
+                }
+                if !hit {
+                    o.truncate(to: f.mark)
+                    while let top = commits.last, top.after > f.mark { commits.removeLast() }
+                    next = o.commitThread(from: f.set, labels: fl.labels[s], ignored: fl.acceptsIgnored[s])
+                    commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
+                }
+                guard let next else { continue }
                 let w = constraint.walk(f.group, tables.lexer(id: next.lexer), next.state)
                 w.formUnion(into: dst)
                 let m = o.mark
@@ -452,6 +476,17 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
             for id in constraint.vocabulary.eosIDs { dst[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
         }
     }
+}
+
+/// A lexeme end committed in a mask walk: from `set` with `lexer`'s end class `endClass` on
+/// the chart up to `mark`, leaving the chart up to `after` and the next lexeme's thread.
+private struct WalkCommit {
+    var set: Int32
+    var lexer: Int32
+    var endClass: Int32
+    var mark: EarleyCore.Mark
+    var after: EarleyCore.Mark
+    var next: LexThread?
 }
 
 /// A pending lexeme end in a mask walk: the lexeme begun at `set`, lexed by `lexer`, ends in

@@ -67,6 +67,14 @@ struct EarleyCore {
     private var indexCount = 0
     private var openStart = 0
     private var scratchTerminals: [Int32] = []
+    /// Lexers met by this core, newest last: terminal sets concatenated in `memoTerms`
+    /// (`memoEnd[i]` ends set i), their lexer ids and DFA start states. Saves the registry's
+    /// lock and hash for the few distinct sets a core meets; at most `memoLimit` entries.
+    private var memoTerms: [Int32] = []
+    private var memoEnd: [Int32] = []
+    private var memoLexer: [Int32] = []
+    private var memoStart: [Int32] = []
+    private static let memoLimit = 16
 
     /// A fresh parser at position 0 with the start rule predicted.
     init(tables: ParseTables) {
@@ -96,6 +104,10 @@ struct EarleyCore {
         self.baseSetStart = base.setStart
         self.baseSetPos = base.setPos
         self.baseSets = Int32(base.setStart.count)
+        self.memoTerms = base.memoTerms
+        self.memoEnd = base.memoEnd
+        self.memoLexer = base.memoLexer
+        self.memoStart = base.memoStart
     }
 
     // MARK: - Reading
@@ -239,7 +251,11 @@ struct EarleyCore {
     // MARK: - Lexeme-end walks (masks)
 
     /// The own chart's length, to undo walk commits with `truncate(to:)`.
-    struct Mark { var sets: Int32; var items: Int32 }
+    struct Mark: Equatable, Comparable {
+        var sets: Int32
+        var items: Int32
+        static func < (a: Mark, b: Mark) -> Bool { (a.sets, a.items) < (b.sets, b.items) }
+    }
     var mark: Mark { Mark(sets: Int32(setStart.count), items: Int32(items.count)) }
 
     /// Drops the own sets and items added after `m` (walk commits only; threads and
@@ -542,8 +558,26 @@ struct EarleyCore {
             terms[w] = terms[r]; w += 1
         }
         terms.removeSubrange(w...)
+        var from = 0
+        for e in memoEnd.indices {
+            let to = Int(memoEnd[e])
+            if to - from == terms.count {
+                var same = true
+                for r in 0..<terms.count where memoTerms[from + r] != terms[r] { same = false; break }
+                if same { return LexThread(lexer: memoLexer[e], state: memoStart[e], set: k, start: position) }
+            }
+            from = to
+        }
         do {
             let l = try t.lexer(for: terms)
+            if memoEnd.count == EarleyCore.memoLimit {
+                memoTerms.removeAll(keepingCapacity: true); memoEnd.removeAll(keepingCapacity: true)
+                memoLexer.removeAll(keepingCapacity: true); memoStart.removeAll(keepingCapacity: true)
+            }
+            memoTerms.append(contentsOf: terms)
+            memoEnd.append(Int32(memoTerms.count))
+            memoLexer.append(l.id)
+            memoStart.append(l.dfa.start)
             return LexThread(lexer: l.id, state: l.dfa.start, set: k, start: position)
         } catch let e as FSMDecodeError {
             error = e

@@ -281,6 +281,9 @@ final class Lexer: Sendable {
     let hasExit: [Bool]
     /// Per state: the labels contain an ignored terminal.
     let acceptsIgnored: [Bool]
+    /// Per state: an id shared by exactly the states with equal `labels` and `acceptsIgnored`
+    /// (ending the lexeme in either commits the same thing).
+    let endClass: [Int32]
     /// Per state: the tokens that stay inside the lexeme (computed on first visit).
     let store: MaskStore?
 
@@ -300,6 +303,14 @@ final class Lexer: Sendable {
         }
         self.labels = labels
         self.acceptsIgnored = ignoredFlags
+        var classes: [[Int32]: Int32] = [:]
+        self.endClass = labels.indices.map { s in
+            let key = labels[s] + [ignoredFlags[s] ? -1 : -2]
+            if let c = classes[key] { return c }
+            let c = Int32(classes.count)
+            classes[key] = c
+            return c
+        }
         self.store = tables.vocabulary.map { MaskStore(dfa: dfa, vocabulary: $0, mode: .lazy) }
         self.hasExit = (0..<dfa.stateCount).map { s in
             (0..<dfa.classCount).contains { dfa.table[s * dfa.classCount + $0] != ByteDFA.dead }
