@@ -73,6 +73,7 @@ if os.path.exists(c_tokens):
         compiled = eng.llg.LLMatcher(eng.tok, grm, log_level=0)
         compile_ms = (time.perf_counter() - t0) * 1e3
         times = []
+        rejected = []
         bm = np.zeros(words, dtype=np.int32)
         for rep in range(2):
             for d in c_docs:
@@ -84,7 +85,10 @@ if os.path.exists(c_tokens):
                     if rep == 1:
                         times.append(e)
                     if not eng.accept(m, t):
+                        rejected.append(f"{d['name']}: token {t}")
                         print(f"llguidance c-like: {d['name']}: token {t} rejected"); break
+        if rejected:
+            raise RuntimeError("rejected valid programs (" + "; ".join(sorted(set(rejected))) + ")")
         times.sort()
         pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
         results["llguidance_c_like"] = dict(compile_ms=round(compile_ms, 1), n=len(times), mean_us=round(sum(times) / len(times) * 1e6, 1),
@@ -92,4 +96,5 @@ if os.path.exists(c_tokens):
         print("llguidance c-like", results["llguidance_c_like"])
     except Exception as e:  # report, do not hide
         print("llguidance c-like: failed:", e)
+        results["llguidance_c_like"] = dict(error=str(e))
 json.dump(results, open("results/grammar-masks-peers.json", "w"), indent=1)
