@@ -59,4 +59,42 @@ for name in ["xgrammar", "llguidance"]:
     results[name] = dict(compile_ms=round(compile_ms, 1), n=len(times), mean_us=round(sum(times) / len(times) * 1e6, 1),
                          p50_us=round(pct(0.5), 1), p99_us=round(pct(0.99), 1), max_us=round(times[-1] * 1e6, 1))
     print(name, results[name])
+
+# C-like programs under Grammars/c-like.lark: llguidance only (XGrammar has no Lark front-end).
+c_tokens = "results/grammar-masks-c-like-tokens.json"
+if os.path.exists(c_tokens):
+    grammars = next(p for p in ["../Grammars", "Grammars"] if os.path.isdir(p))
+    c_docs = json.load(open(c_tokens))
+    eng = engines.make_engine("llguidance")
+    eng.setup(tb)
+    try:
+        t0 = time.perf_counter()
+        grm = eng.llg.grammar_from("lark", open(os.path.join(grammars, "c-like.lark")).read())
+        compiled = eng.llg.LLMatcher(eng.tok, grm, log_level=0)
+        compile_ms = (time.perf_counter() - t0) * 1e3
+        times = []
+        rejected = []
+        bm = np.zeros(words, dtype=np.int32)
+        for rep in range(2):
+            for d in c_docs:
+                m = eng.new_matcher(compiled)
+                for t in d["tokens"]:
+                    s = time.perf_counter()
+                    eng.fill(m, bm)
+                    e = time.perf_counter() - s
+                    if rep == 1:
+                        times.append(e)
+                    if not eng.accept(m, t):
+                        rejected.append(f"{d['name']}: token {t}")
+                        print(f"llguidance c-like: {d['name']}: token {t} rejected"); break
+        if rejected:
+            raise RuntimeError("rejected valid programs (" + "; ".join(sorted(set(rejected))) + ")")
+        times.sort()
+        pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
+        results["llguidance_c_like"] = dict(compile_ms=round(compile_ms, 1), n=len(times), mean_us=round(sum(times) / len(times) * 1e6, 1),
+                                            p50_us=round(pct(0.5), 1), p99_us=round(pct(0.99), 1), max_us=round(times[-1] * 1e6, 1))
+        print("llguidance c-like", results["llguidance_c_like"])
+    except Exception as e:  # report, do not hide
+        print("llguidance c-like: failed:", e)
+        results["llguidance_c_like"] = dict(error=str(e))
 json.dump(results, open("results/grammar-masks-peers.json", "w"), indent=1)

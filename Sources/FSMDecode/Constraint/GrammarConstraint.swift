@@ -1,11 +1,72 @@
 import Dispatch
 import Synchronization
 
-/// Trie nodes below which a lexeme of one lexer, run from one state, ends inside a token: the
-/// path from the state to each node reaches accepting state `state` and the node has children.
+/// Where a lexeme of one lexer ends inside tokens: its DFA reaches accepting `state` just before
+/// the byte of each trie node in `starts`, where the next lexeme begins. `list` names `starts`
+/// in the walk cache (equal ids, equal lists).
 struct BoundaryGroup: Sendable {
     var state: Int32
-    var nodes: [UInt32]
+    var list: Int32
+    var starts: [UInt32]
+}
+
+/// The walk of a lexer over trie subtrees from one DFA state, with the parser left out: the
+/// tokens whose remaining bytes stay inside the lexeme (`inside`: sorted ids, or a bitset of
+/// the mask's width when `insideIsBitset`), and where the lexeme can end with more bytes to go
+/// (`groups`). Immutable.
+final class LexemeWalk: Sendable {
+    let inside: [UInt32]
+    let insideIsBitset: Bool
+    let groups: [BoundaryGroup]
+    /// Longest-match lexers at the root only: where the current (non-empty, accepting) lexeme
+    /// ends before the token's first byte (root children whose byte does not continue it).
+    let endsHere: BoundaryGroup?
+
+    init(inside: [UInt32], insideIsBitset: Bool, groups: [BoundaryGroup], endsHere: BoundaryGroup?) {
+        self.inside = inside
+        self.insideIsBitset = insideIsBitset
+        self.groups = groups
+        self.endsHere = endsHere
+    }
+
+    /// ORs `inside` into the mask words at `dst`.
+    @inline(__always) func formUnion(into dst: UnsafeMutablePointer<UInt32>) {
+        inside.withUnsafeBufferPointer { ids in
+            if insideIsBitset {
+                for w in 0..<ids.count { dst[w] |= ids[w] }
+            } else if !ids.isEmpty {
+                MaskStore.scatter(ids.baseAddress!, ids.count, into: dst, clearing: false)
+            }
+        }
+    }
+}
+
+/// Lazily filled, thread-safe caches of lexeme walks: per (lexer, state) from the trie root
+/// (boundaries only: the inside tokens are the lexer's `MaskStore`), and per (start list,
+/// lexer, state) below lists of start nodes. Readers take a lock for a dictionary lookup; a
+/// miss computes outside the lock and publishes (first writer wins). Entries are kept while
+/// the stored ids stay under `budgetIDs`; past it walks are computed and not stored.
+final class WalkCache: Sendable {
+    struct Key: Hashable { var list: Int32; var lexer: Int32; var state: Int32 }
+    static let budgetIDs = 16 << 20
+    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, nextList: Int32)>(([:], 0, 0))
+
+    func lookup(_ k: Key) -> LexemeWalk? { state.withLock { $0.walks[k] } }
+
+    func publish(_ k: Key, _ w: LexemeWalk) -> LexemeWalk {
+        state.withLock { s in
+            if let old = s.walks[k] { return old }
+            let size = w.inside.count + w.groups.reduce(0) { $0 + $1.starts.count } + (w.endsHere?.starts.count ?? 0)
+            if s.storedIDs + size <= WalkCache.budgetIDs {
+                s.walks[k] = w
+                s.storedIDs += size
+            }
+            return w
+        }
+    }
+
+    /// A fresh start-list id.
+    func newList() -> Int32 { state.withLock { s in s.nextList += 1; return s.nextList } }
 }
 
 /// A compiled context-free constraint: the grammar's parse tables, its lexers (built on first
@@ -25,6 +86,8 @@ public final class GrammarConstraint: Sendable {
     let tables: ParseTables
     /// Every grammar token (in the trie, not EOS), as mask words.
     let grammarBits: [UInt32]
+    /// Lexeme walks for masks (filled on first use).
+    let walks = WalkCache()
 
     /// Compiles `grammar` against `vocabulary`. Throws `.grammar` for terminals the byte-level
     /// lexer cannot honour and `.budget` when a terminal's DFA exceeds `options.maxStates`.
@@ -78,46 +141,99 @@ public final class GrammarConstraint: Sendable {
         }
     }
 
-    // MARK: - Boundaries
+    // MARK: - Lexeme walks
 
-    /// The boundary groups of `lexer` from `state` (computed once per pair, then cached).
-    /// Longest-match lexers keep only nodes with a child byte that does not continue the DFA.
-    func boundaries(_ lexer: Lexer, _ state: Int32) -> [BoundaryGroup] {
-        if let g = lexer.boundaries.withLock({ $0[state] }) { return g }
-        let groups = computeBoundaries(lexer, state)
-        lexer.boundaries.withLock { $0[state] = groups }
-        return groups
+    /// Where `lexer`'s lexeme, in DFA state `state` at the current position, ends inside tokens
+    /// (walked from the trie root; computed once per pair, then cached).
+    func rootWalk(_ lexer: Lexer, _ state: Int32) -> LexemeWalk {
+        let key = WalkCache.Key(list: 0, lexer: lexer.id, state: state)
+        if let w = walks.lookup(key) { return w }
+        return walks.publish(key, computeWalk(lexer, state, starts: nil))
     }
 
-    private func computeBoundaries(_ lexer: Lexer, _ state: Int32) -> [BoundaryGroup] {
+    /// The walk of `lexer` from `state` over the subtrees of `group.starts` (computed once per
+    /// (list, lexer, state), then cached).
+    func walk(_ group: BoundaryGroup, _ lexer: Lexer, _ state: Int32) -> LexemeWalk {
+        let key = WalkCache.Key(list: group.list, lexer: lexer.id, state: state)
+        if let w = walks.lookup(key) { return w }
+        return walks.publish(key, computeWalk(lexer, state, starts: group.starts))
+    }
+
+    /// One trie walk stepping only `lexer`'s DFA. With `starts` nil: from the root, boundaries
+    /// only (the inside tokens are the `MaskStore`'s), plus `endsHere` for longest-match lexers.
+    /// Otherwise: the subtrees of `starts` (each node's byte first), inside tokens included.
+    /// A node in accepting state s with children is a boundary: its children (longest-match:
+    /// only those whose byte cannot continue s) start the next lexeme. Cost: O(live nodes).
+    private func computeWalk(_ lexer: Lexer, _ q: Int32, starts: [UInt32]?) -> LexemeWalk {
         let trie = vocabulary.trie
         let dfa = lexer.dfa
         let longest = tables.lexing == .longestMatch
-        var stack = [Int32](repeating: 0, count: trie.maxDepth + 1)
-        stack[0] = state
+        let words = TokenMask.wordCount(vocabulary.maskWidth)
+        var stack = [Int32](repeating: 0, count: trie.maxDepth + 2)
         var groups: [Int32: [UInt32]] = [:]
-        var i = 1
-        let n = trie.nodeCount
-        while i < n {
-            let d = Int(trie.depth[i])
-            let s = dfa.next(stack[d - 1], trie.byte[i])
-            if s < 0 { i = Int(trie.subtreeEnd[i]); continue }
-            stack[d] = s
-            let end = Int(trie.subtreeEnd[i])
-            if end > i + 1 && (!lexer.labels[Int(s)].isEmpty || lexer.acceptsIgnored[Int(s)]) {
-                var useful = !longest
-                if longest {
+        var bits = [UInt32](repeating: 0, count: starts == nil ? 0 : words)
+        var count = 0
+        func run(_ lo: Int, _ hi: Int, base: Int) {
+            stack[0] = q
+            var i = lo
+            while i < hi {
+                let d = Int(trie.depth[i]) - base
+                let s = dfa.next(stack[d - 1], trie.byte[i])
+                if s < 0 { i = Int(trie.subtreeEnd[i]); continue }
+                stack[d] = s
+                if starts != nil {
+                    for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) {
+                        let id = UInt32(bitPattern: trie.tokenIDs[k])
+                        if bits[Int(id >> 5)] & (1 << (id & 31)) == 0 { bits[Int(id >> 5)] |= 1 << (id & 31); count += 1 }
+                    }
+                }
+                let end = Int(trie.subtreeEnd[i])
+                if end > i + 1 && (!lexer.labels[Int(s)].isEmpty || lexer.acceptsIgnored[Int(s)]) {
                     var c = i + 1
                     while c < end {
-                        if dfa.next(s, trie.byte[c]) < 0 { useful = true; break }
+                        if !longest || dfa.next(s, trie.byte[c]) < 0 { groups[s, default: []].append(UInt32(c)) }
                         c = Int(trie.subtreeEnd[c])
                     }
                 }
-                if useful { groups[s, default: []].append(UInt32(i)) }
+                i += 1
             }
-            i += 1
         }
-        return groups.keys.sorted().map { BoundaryGroup(state: $0, nodes: groups[$0]!) }
+        var endsHere: BoundaryGroup? = nil
+        if let starts {
+            for c in starts { run(Int(c), Int(trie.subtreeEnd[Int(c)]), base: Int(trie.depth[Int(c)]) - 1) }
+        } else {
+            run(1, trie.nodeCount, base: 0)
+            if longest && (!lexer.labels[Int(q)].isEmpty || lexer.acceptsIgnored[Int(q)]) {
+                var list: [UInt32] = []
+                var c = 1
+                while c < trie.nodeCount {
+                    if dfa.next(q, trie.byte[c]) < 0 { list.append(UInt32(c)) }
+                    c = Int(trie.subtreeEnd[c])
+                }
+                if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.newList(), starts: list) }
+            }
+        }
+        var out: [BoundaryGroup] = []
+        for s in groups.keys.sorted(by: { (lexer.endClass[Int($0)], $0) < (lexer.endClass[Int($1)], $1) }) {
+            var list = groups[s]!
+            list.sort()
+            var w = 0
+            for r in list.indices where r == 0 || list[r] != list[w - 1] { list[w] = list[r]; w += 1 }
+            list.removeSubrange(w...)
+            out.append(BoundaryGroup(state: s, list: walks.newList(), starts: list))
+        }
+        var inside: [UInt32] = []
+        let asBitset = count > MaskStore.listLimit(words: words)
+        if asBitset {
+            inside = bits
+        } else if count > 0 {
+            inside.reserveCapacity(count)
+            for w in 0..<words where bits[w] != 0 {
+                var word = bits[w]
+                while word != 0 { inside.append(UInt32(w << 5 + word.trailingZeroBitCount)); word &= word - 1 }
+            }
+        }
+        return LexemeWalk(inside: inside, insideIsBitset: asBitset, groups: out, endsHere: endsHere)
     }
 }
 
@@ -286,23 +402,56 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         if eosAccepted { return }
         let tables = constraint.tables
         let trie = constraint.vocabulary.trie
-        var tmp = [UInt32](repeating: 0, count: words)
-        var overlay = EarleyCore(overlaying: core)
-        let pos = core.position
+        // Inside tokens per thread (one cached mask each), then the lexeme ends inside tokens:
+        // a depth-first walk over (commit, next lexer, cached walk of the start nodes) whose
+        // parser work is one commit per distinct chain of lexeme ends, shared by all tokens.
+        var o = EarleyCore(overlaying: core)
+        o.restartAt(position: core.position, threads: [])
+        var frames: [WalkFrame] = []
+        var commits: [WalkCommit] = []
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
-            tmp.withUnsafeMutableBufferPointer { t in
-                l.store!.fill(state: th.state, into: t)
-                for w in 0..<words { dst[w] |= t[w] }
+            l.store!.formUnion(state: th.state, into: dst)
+            let root = constraint.rootWalk(l, th.state)
+            let m = o.mark
+            for g in root.groups { frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m)) }
+            if let g = root.endsHere, th.start < core.position {
+                frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m))
             }
-            for g in constraint.boundaries(l, th.state) {
-                overlay.restartAfterCommit(from: th.set, labels: l.labels[Int(g.state)], ignored: l.acceptsIgnored[Int(g.state)], position: pos)
-                for n in g.nodes { walk(Int(n), &overlay, trie, dst, skipAlive: core.longest ? (l, g.state) : nil) }
+            // Groups of one walk that end the lexeme alike are adjacent (`computeWalk` orders
+            // them by end class), so sibling frames often need the same commit: same set, lexer,
+            // end class and chart below (`mark`). `commits` keeps the commits whose sets are
+            // still in the chart (marks increasing); truncating to t drops those ending past t,
+            // so a kept entry's chart up to `after` is exactly what its commit left.
+            commits.removeAll(keepingCapacity: true)
+            while let f = frames.popLast() {
+                let fl = tables.lexer(id: f.lexer)
+                let s = Int(f.group.state)
+                let cls = fl.endClass[s]
+                var next: LexThread? = nil
+                var hit = false
+                for c in commits.reversed() where c.mark == f.mark {
+                    if c.set == f.set && c.lexer == f.lexer && c.endClass == cls {
+                        hit = true
+                        next = c.next
+                        o.truncate(to: c.after)
+                        while let top = commits.last, top.after > c.after { commits.removeLast() }
+                    }
+                    break
+                }
+                if !hit {
+                    o.truncate(to: f.mark)
+                    while let top = commits.last, top.after > f.mark { commits.removeLast() }
+                    next = o.commitThread(from: f.set, labels: fl.labels[s], ignored: fl.acceptsIgnored[s])
+                    commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
+                }
+                guard let next else { continue }
+                let w = constraint.walk(f.group, tables.lexer(id: next.lexer), next.state)
+                w.formUnion(into: dst)
+                let m = o.mark
+                for g in w.groups { frames.append(WalkFrame(set: next.set, lexer: next.lexer, group: g, mark: m)) }
             }
-            if core.longest && th.start < pos && (!l.labels[Int(th.state)].isEmpty || l.acceptsIgnored[Int(th.state)]) {
-                overlay.restartAfterCommit(from: th.set, labels: l.labels[Int(th.state)], ignored: l.acceptsIgnored[Int(th.state)], position: pos)
-                walk(0, &overlay, trie, dst, skipAlive: (l, th.state))
-            }
+            o.truncate(to: m)
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {
             core.forEachItem(inSet: k) { it in
@@ -327,34 +476,24 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
             for id in constraint.vocabulary.eosIDs { dst[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
         }
     }
+}
 
-    /// Walks the trie subtree below `node` (not `node` itself) pushing bytes into `o` (which
-    /// sits right after a lexeme ended at `node`), setting the bits of tokens that stay viable.
-    /// With `skipAlive`, children of `node` that continue that lexer state are skipped (they
-    /// are the inside tokens, already allowed). Iterative; restores `o` to its starting point.
-    private func walk(_ node: Int, _ o: inout EarleyCore, _ trie: TokenTrie, _ dst: UnsafeMutablePointer<UInt32>,
-                      skipAlive: (Lexer, Int32)?) {
-        let base = Int(trie.depth[node])
-        let end = Int(trie.subtreeEnd[node])
-        let start = o.pushedCount
-        var i = node + 1
-        while i < end {
-            let d = Int(trie.depth[i]) - base
-            o.pop(to: start + d - 1)
-            if d == 1, let (l, s) = skipAlive, l.dfa.next(s, trie.byte[i]) >= 0 {
-                i = Int(trie.subtreeEnd[i])
-                continue
-            }
-            if !o.push(trie.byte[i]) {
-                i = Int(trie.subtreeEnd[i])
-                continue
-            }
-            for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) {
-                let id = UInt32(bitPattern: trie.tokenIDs[k])
-                dst[Int(id >> 5)] |= 1 << (id & 31)
-            }
-            i += 1
-        }
-        o.pop(to: start)
-    }
+/// A lexeme end committed in a mask walk: from `set` with `lexer`'s end class `endClass` on
+/// the chart up to `mark`, leaving the chart up to `after` and the next lexeme's thread.
+private struct WalkCommit {
+    var set: Int32
+    var lexer: Int32
+    var endClass: Int32
+    var mark: EarleyCore.Mark
+    var after: EarleyCore.Mark
+    var next: LexThread?
+}
+
+/// A pending lexeme end in a mask walk: the lexeme begun at `set`, lexed by `lexer`, ends in
+/// `group.state` before each of `group.starts`; `mark` is the chart to commit it on.
+private struct WalkFrame {
+    var set: Int32
+    var lexer: Int32
+    var group: BoundaryGroup
+    var mark: EarleyCore.Mark
 }

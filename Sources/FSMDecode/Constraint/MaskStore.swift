@@ -197,10 +197,34 @@ public final class MaskStore: @unchecked Sendable {
         }
     }
 
+    /// ORs the grammar-token mask of `state` (EOS never included) into `dst[0 ..< wordCount]`,
+    /// with no scratch buffer: a bitset is one OR pass, an accept list one OR per touched word,
+    /// a reject list one pass over the all-grammar-tokens bitset minus the listed ids.
+    func formUnion(state: Int32, into dst: UnsafeMutablePointer<UInt32>) {
+        let e = entries[Int(entryIndex(state))]
+        switch e.encoding {
+        case .bitset:
+            for w in 0..<wordCount { dst[w] |= e.payload[w] }
+        case .acceptList:
+            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: false)
+        case .rejectList:
+            var k = 0
+            let n = Int(e.count)
+            for w in 0..<wordCount {
+                var rejected: UInt32 = 0
+                while k < n && Int(e.payload[k] >> 5) == w {
+                    rejected |= 1 << (e.payload[k] & 31)
+                    k &+= 1
+                }
+                dst[w] |= grammarBits[w] & ~rejected
+            }
+        }
+    }
+
     /// Sets (or clears) the bits of `count` sorted ids; ids sharing a word are gathered in a
     /// register first, so the cost is one read-modify-write per touched word plus one OR per id.
     @inline(__always)
-    private static func scatter(_ ids: UnsafePointer<UInt32>, _ count: Int, into dst: UnsafeMutablePointer<UInt32>, clearing: Bool) {
+    static func scatter(_ ids: UnsafePointer<UInt32>, _ count: Int, into dst: UnsafeMutablePointer<UInt32>, clearing: Bool) {
         var k = 0
         while k < count {
             let word = Int(ids[k] >> 5)

@@ -58,8 +58,23 @@ struct EarleyCore {
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
 
-    private var seen = Set<EarleyItem>()
+    /// Duplicate check for the open (last) set: an open-addressing table of item index + 1
+    /// (0 = empty), valid where `indexStamp` equals `indexGeneration`, so starting a set is O(1).
+    /// Invariant: it indexes exactly `items[openStart...]`. Load factor kept under 1/2.
+    private var indexSlots: [Int32] = []
+    private var indexStamp: [UInt32] = []
+    private var indexGeneration: UInt32 = 0
+    private var indexCount = 0
+    private var openStart = 0
     private var scratchTerminals: [Int32] = []
+    /// Lexers met by this core, newest last: terminal sets concatenated in `memoTerms`
+    /// (`memoEnd[i]` ends set i), their lexer ids and DFA start states. Saves the registry's
+    /// lock and hash for the few distinct sets a core meets; at most `memoLimit` entries.
+    private var memoTerms: [Int32] = []
+    private var memoEnd: [Int32] = []
+    private var memoLexer: [Int32] = []
+    private var memoStart: [Int32] = []
+    private static let memoLimit = 16
 
     /// A fresh parser at position 0 with the start rule predicted.
     init(tables: ParseTables) {
@@ -89,6 +104,10 @@ struct EarleyCore {
         self.baseSetStart = base.setStart
         self.baseSetPos = base.setPos
         self.baseSets = Int32(base.setStart.count)
+        self.memoTerms = base.memoTerms
+        self.memoEnd = base.memoEnd
+        self.memoLexer = base.memoLexer
+        self.memoStart = base.memoStart
     }
 
     // MARK: - Reading
@@ -102,6 +121,16 @@ struct EarleyCore {
 
     @inline(__always) func positionOf(set k: Int32) -> Int32 {
         k < baseSets ? baseSetPos[Int(k)] : setPos[Int(k - baseSets)]
+    }
+
+    /// Set k's items: `baseItems[lo..<hi]` when `fromBase`, else `items[lo..<hi]`.
+    @inline(__always) func itemRange(ofSet k: Int32) -> (fromBase: Bool, lo: Int, hi: Int) {
+        if k < baseSets {
+            let hi = Int(k) + 1 < baseSetStart.count ? Int(baseSetStart[Int(k) + 1]) : baseItems.count
+            return (true, Int(baseSetStart[Int(k)]), hi)
+        }
+        let j = Int(k - baseSets)
+        return (false, Int(setStart[j]), j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count)
     }
 
     /// Calls `body` with each item of set k (base or own).
@@ -217,6 +246,35 @@ struct EarleyCore {
         if let th = threadFor(set: k, position: position) { threadLog.append(th) }
         checkpoints[0] = Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: 0,
                                     threadHi: Int32(threadLog.count), position: position)
+    }
+
+    // MARK: - Lexeme-end walks (masks)
+
+    /// The own chart's length, to undo walk commits with `truncate(to:)`.
+    struct Mark: Equatable, Comparable {
+        var sets: Int32
+        var items: Int32
+        static func < (a: Mark, b: Mark) -> Bool { (a.sets, a.items) < (b.sets, b.items) }
+    }
+    var mark: Mark { Mark(sets: Int32(setStart.count), items: Int32(items.count)) }
+
+    /// Drops the own sets and items added after `m` (walk commits only; threads and
+    /// checkpoints are not touched).
+    @inline(__always) mutating func truncate(to m: Mark) {
+        if items.count > Int(m.items) { items.removeSubrange(Int(m.items)...) }
+        if setStart.count > Int(m.sets) {
+            setStart.removeSubrange(Int(m.sets)...)
+            setPos.removeSubrange(Int(m.sets)...)
+        }
+    }
+
+    /// Mask walks: a lexeme matching `labels` (and/or an ignored terminal) begun at set `from`
+    /// ends at the current position; appends its set (unless only an ignored terminal matched)
+    /// and returns the next lexeme's thread, or nil when that set expects no byte terminal.
+    /// Undo with `truncate(to:)`.
+    mutating func commitThread(from: Int32, labels: [Int32], ignored: Bool) -> LexThread? {
+        let k = commit(from: from, labels: labels, ignored: ignored, position: position)
+        return threadFor(set: k, position: position)
     }
 
     // MARK: - Pushing and popping bytes
@@ -335,8 +393,8 @@ struct EarleyCore {
         if let k = setAtPosition, k >= baseSets, k != k0 {
             // Extend the last set (created by this step's bytes) and re-close it.
             let j = Int(k - baseSets)
-            seen.removeAll(keepingCapacity: true)
-            for i in Int(setStart[j])..<items.count { seen.insert(items[i]) }
+            resetIndex(openStart: Int(setStart[j]))
+            for i in Int(setStart[j])..<items.count { _ = indexInsert(i) }
             let from = items.count
             for it in kernel { add(it) }
             close(from: from)
@@ -371,23 +429,81 @@ struct EarleyCore {
     private mutating func beginSet(position: Int32) {
         setStart.append(Int32(items.count))
         setPos.append(position)
-        seen.removeAll(keepingCapacity: true)
+        resetIndex(openStart: items.count)
+    }
+
+    private mutating func resetIndex(openStart: Int) {
+        self.openStart = openStart
+        indexCount = 0
+        indexGeneration &+= 1
+        if indexGeneration == 0 || indexSlots.isEmpty {
+            if indexSlots.isEmpty {
+                indexSlots = [Int32](repeating: 0, count: 64)
+                indexStamp = [UInt32](repeating: 0, count: 64)
+            } else {
+                for i in indexStamp.indices { indexStamp[i] = 0 }
+            }
+            indexGeneration = 1
+        }
+    }
+
+    @inline(__always) private static func slotHash(_ it: EarleyItem) -> UInt64 {
+        (UInt64(UInt32(bitPattern: it.production)) << 40 ^ UInt64(UInt32(bitPattern: it.dot)) << 28
+            ^ UInt64(UInt32(bitPattern: it.origin))) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// Indexes `items[i]` (already appended) unless an equal item of the open set is indexed;
+    /// returns whether it was new. Grows (rehashing the open set) past load 1/2.
+    @inline(__always) private mutating func indexInsert(_ i: Int) -> Bool {
+        if (indexCount + 1) * 2 > indexSlots.count { growIndex(upTo: i) }
+        let it = items[i]
+        let mask = indexSlots.count - 1
+        var h = Int(truncatingIfNeeded: EarleyCore.slotHash(it) >> 32) & mask
+        while indexStamp[h] == indexGeneration {
+            if items[Int(indexSlots[h]) - 1] == it { return false }
+            h = (h + 1) & mask
+        }
+        indexStamp[h] = indexGeneration
+        indexSlots[h] = Int32(i + 1)
+        indexCount += 1
+        return true
+    }
+
+    /// Doubles the table and re-indexes `items[openStart ..< end]`.
+    private mutating func growIndex(upTo end: Int) {
+        let n = indexSlots.count * 2
+        indexSlots = [Int32](repeating: 0, count: n)
+        indexStamp = [UInt32](repeating: 0, count: n)
+        indexGeneration = 1
+        indexCount = 0
+        let mask = n - 1
+        var i = openStart
+        while i < end {
+            var h = Int(truncatingIfNeeded: EarleyCore.slotHash(items[i]) >> 32) & mask
+            while indexStamp[h] == indexGeneration { h = (h + 1) & mask }
+            indexStamp[h] = indexGeneration
+            indexSlots[h] = Int32(i + 1)
+            indexCount += 1
+            i += 1
+        }
     }
 
     /// Adds an item to the open (last) set unless present.
     @inline(__always) private mutating func add(_ it: EarleyItem) {
-        if seen.insert(it).inserted { items.append(it) }
+        items.append(it)
+        if !indexInsert(items.count - 1) { items.removeLast() }
     }
 
     /// Kernel of a new set: items of `from` expecting one of `labels`, advanced.
     private mutating func scan(from: Int32, labels: [Int32]) {
-        var kernel: [EarleyItem] = []
-        forEachItem(inSet: from) { it in
+        // `from` is never the open set, so adding while reading it is safe.
+        let (fromBase, lo, hi) = itemRange(ofSet: from)
+        for i in lo..<hi {
+            let it = fromBase ? baseItems[i] : items[i]
             if let s = nextSymbol(it), s < 0, labels.contains(~s) {
-                var a = it; a.dot += 1; kernel.append(a)
+                var a = it; a.dot += 1; add(a)
             }
         }
-        for it in kernel { add(it) }
     }
 
     /// Predict/complete closure of the open set from item index `i0` (a worklist; no recursion).
@@ -396,7 +512,6 @@ struct EarleyCore {
         let k = setCount - 1
         let t = tables
         var i = i0
-        var parents: [EarleyItem] = []
         while i < items.count {
             let it = items[i]
             i += 1
@@ -406,16 +521,18 @@ struct EarleyCore {
                         add(EarleyItem(production: p, dot: 0, origin: k))
                     }
                     if t.nullable[Int(s)] { var a = it; a.dot += 1; add(a) }
-                } else if t.terminals[Int(~s)].nullable {
+                } else if t.terminalNullable[Int(~s)] {
                     var a = it; a.dot += 1; add(a)
                 }
             } else {
                 let lhs = t.productionRule[Int(it.production)]
-                parents.removeAll(keepingCapacity: true)
-                forEachItem(inSet: it.origin) { p in
-                    if nextSymbol(p) == lhs { var a = p; a.dot += 1; parents.append(a) }
+                // The origin's items as of now (the open set's own additions past `hi` are
+                // not parents: they were predicted after this item).
+                let (fromBase, lo, hi) = itemRange(ofSet: it.origin)
+                for j in lo..<hi {
+                    let p = fromBase ? baseItems[j] : items[j]
+                    if nextSymbol(p) == lhs { var a = p; a.dot += 1; add(a) }
                 }
-                for a in parents { add(a) }
             }
         }
     }
@@ -423,21 +540,44 @@ struct EarleyCore {
     /// The thread for the next lexeme at set k: its lexer over the byte terminals the set
     /// expects (plus the ignored ones for longest-match grammars); nil when it expects none.
     private mutating func threadFor(set k: Int32, position: Int32) -> LexThread? {
-        scratchTerminals.removeAll(keepingCapacity: true)
+        // A local buffer (swapped out of self) so the loop does not copy self.
+        var terms = scratchTerminals
+        scratchTerminals = []
+        defer { terms.removeAll(keepingCapacity: true); scratchTerminals = terms }
         let t = tables
-        forEachItem(inSet: k) { it in
-            if let s = nextSymbol(it), s < 0, t.terminals[Int(~s)].ast != nil { scratchTerminals.append(~s) }
+        let (fromBase, lo, hi) = itemRange(ofSet: k)
+        for i in lo..<hi {
+            let it = fromBase ? baseItems[i] : items[i]
+            if let s = nextSymbol(it), s < 0, t.isByteTerminal[Int(~s)] { terms.append(~s) }
         }
-        if longest { scratchTerminals.append(contentsOf: t.ignoredTerminals) }
-        if scratchTerminals.isEmpty { return nil }
-        scratchTerminals.sort()
+        if longest { terms.append(contentsOf: t.ignoredTerminals) }
+        if terms.isEmpty { return nil }
+        terms.sort()
         var w = 0
-        for r in 0..<scratchTerminals.count where r == 0 || scratchTerminals[r] != scratchTerminals[w - 1] {
-            scratchTerminals[w] = scratchTerminals[r]; w += 1
+        for r in 0..<terms.count where r == 0 || terms[r] != terms[w - 1] {
+            terms[w] = terms[r]; w += 1
         }
-        scratchTerminals.removeSubrange(w...)
+        terms.removeSubrange(w...)
+        var from = 0
+        for e in memoEnd.indices {
+            let to = Int(memoEnd[e])
+            if to - from == terms.count {
+                var same = true
+                for r in 0..<terms.count where memoTerms[from + r] != terms[r] { same = false; break }
+                if same { return LexThread(lexer: memoLexer[e], state: memoStart[e], set: k, start: position) }
+            }
+            from = to
+        }
         do {
-            let l = try t.lexer(for: scratchTerminals)
+            let l = try t.lexer(for: terms)
+            if memoEnd.count == EarleyCore.memoLimit {
+                memoTerms.removeAll(keepingCapacity: true); memoEnd.removeAll(keepingCapacity: true)
+                memoLexer.removeAll(keepingCapacity: true); memoStart.removeAll(keepingCapacity: true)
+            }
+            memoTerms.append(contentsOf: terms)
+            memoEnd.append(Int32(memoTerms.count))
+            memoLexer.append(l.id)
+            memoStart.append(l.dfa.start)
             return LexThread(lexer: l.id, state: l.dfa.start, set: k, start: position)
         } catch let e as FSMDecodeError {
             error = e

@@ -41,6 +41,11 @@ final class ParseTables: Sendable {
     /// Indices of ignored terminals (longest-match grammars).
     let ignoredTerminals: [Int32]
     let hasTokenTerminals: Bool
+    /// Per terminal: matched by the byte lexer (not a token terminal). Flat copies of
+    /// `terminals` fields for the per-item loops.
+    let isByteTerminal: [Bool]
+    /// Per terminal: `terminals[t].nullable`.
+    let terminalNullable: [Bool]
     let regexOptions: RegexOptions
     let lexers: LexerCache
     /// Token masks are computed against this vocabulary (nil: parsing only).
@@ -162,6 +167,8 @@ final class ParseTables: Sendable {
                                                    symbolStart: symbolStart, symbols: symbols, terminals: infos)
         self.ignoredTerminals = ignored.sorted()
         self.hasTokenTerminals = infos.contains { $0.token != nil }
+        self.isByteTerminal = infos.map { $0.ast != nil }
+        self.terminalNullable = infos.map(\.nullable)
         self.lexers = LexerCache()
     }
 
@@ -274,10 +281,11 @@ final class Lexer: Sendable {
     let hasExit: [Bool]
     /// Per state: the labels contain an ignored terminal.
     let acceptsIgnored: [Bool]
+    /// Per state: an id shared by exactly the states with equal `labels` and `acceptsIgnored`
+    /// (ending the lexeme in either commits the same thing).
+    let endClass: [Int32]
     /// Per state: the tokens that stay inside the lexeme (computed on first visit).
     let store: MaskStore?
-    /// Per state: the trie nodes where a lexeme can end inside a token (computed on first visit).
-    let boundaries: Mutex<[Int32: [BoundaryGroup]]> = Mutex([:])
 
     init(id: Int32, terminals: [Int32], dfa: ByteDFA, labels raw: [[Int32]], tables: ParseTables) {
         self.id = id
@@ -295,6 +303,14 @@ final class Lexer: Sendable {
         }
         self.labels = labels
         self.acceptsIgnored = ignoredFlags
+        var classes: [[Int32]: Int32] = [:]
+        self.endClass = labels.indices.map { s in
+            let key = labels[s] + [ignoredFlags[s] ? -1 : -2]
+            if let c = classes[key] { return c }
+            let c = Int32(classes.count)
+            classes[key] = c
+            return c
+        }
         self.store = tables.vocabulary.map { MaskStore(dfa: dfa, vocabulary: $0, mode: .lazy) }
         self.hasExit = (0..<dfa.stateCount).map { s in
             (0..<dfa.classCount).contains { dfa.table[s * dfa.classCount + $0] != ByteDFA.dead }
