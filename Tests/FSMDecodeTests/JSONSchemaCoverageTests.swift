@@ -54,7 +54,8 @@ import Testing
         try check(#"{"type":"string","format":"uri"}"#, accept: good.map { "\"\($0)\"" }, reject: bad.map { "\"\($0)\"" })
         try check(#"{"type":"string","format":"uri-reference"}"#, accept: (good + ["//foo.bar/?baz", "abc", "#frag", "", "../x/y?z", "/a/b"]).map { "\"\($0)\"" },
                   reject: ["http:// space", "a b", "http://a/%zz", "\\\\WINDOWS\\\\share", ":x"].map { "\"\($0)\"" })
-        // JSON escapes spell the same characters.
-        try check(#"{"type":"string","format":"uri"}"#, accept: [#""http:\/\/a.b\/c""#, #""\u0068ttp://a""#], reject: [#""http:\/\/a b""#])
+        // Format strings are accepted in their plain serialisation only (the representation policy:
+        // every valid value keeps one form), so escaped spellings of plain characters are not.
+        try check(#"{"type":"string","format":"uri"}"#, accept: [#""http://a.b/c""#], reject: [#""http:\/\/a.b\/c""#, #""\u0068ttp://a""#, #""http:\/\/a b""#])
     }
 }

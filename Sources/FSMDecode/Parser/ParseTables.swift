@@ -156,6 +156,12 @@ final class ParseTables: Sendable {
         if g.lexing == .longestMatch {
             for i in g.terminals.indices where g.terminals[i].isIgnored { ignored.append(try runtimeTerminal(i)) }
         }
+        // Every terminal's DFA must fit the state budget: found here, a blow-up is a compile
+        // error, not a lexer that silently fails to build in the middle of a mask.
+        for info in infos {
+            guard let ast = info.ast else { continue }
+            _ = try RegexCompiler.compile(ast, options: options, description: "\(g.source): terminal \(info.name)")
+        }
         self.terminals = infos
         self.ruleNames = order.map { g.rules[$0].name }
         self.start = ruleMap[g.start]

@@ -48,7 +48,9 @@ public struct JSONSchemaCompilation: Sendable {
 ///   undeclared members may come before, between and after them; a declared key never repeats;
 /// - integers (and numbers with bounds, `enum`/`const` numbers) are written without exponent,
 ///   integers optionally with a zero fraction (`1.0`); unconstrained numbers may use exponents;
-/// - strings may use any JSON escape for any character (`\n`, `\u00e9`, surrogate pairs);
+/// - strings may use any JSON escape for any character (`\n`, `\u00e9`, surrogate pairs),
+///   except a string constrained by an asserted `format` alone (all such languages are ASCII),
+///   whose characters appear as themselves;
 ///   lengths and patterns apply to the decoded characters; lone surrogates are not accepted;
 /// - `enum`/`const` objects keep the key order they are written in.
 /// Anything else that cannot be compiled exactly throws

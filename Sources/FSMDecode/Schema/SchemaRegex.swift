@@ -15,6 +15,22 @@ indirect enum CodePointRegex: Hashable, Sendable {
         return jsonPattern(cache: &cache)
     }
 
+    /// As `jsonPattern`, but characters that JSON never needs to escape (printable ASCII other
+    /// than `"` and `\`) are written only as themselves. Used for asserted formats, whose
+    /// languages are ASCII: every valid value keeps its plain serialisation, and the lexer DFA
+    /// stays small (with every escape of every character, date-time's exact leap-second
+    /// offsets exceed the DFA budget).
+    var plainJSONPattern: TerminalPattern {
+        switch self {
+        case .cls(let r):
+            let plain = r.allSatisfy { $0.lowerBound >= 0x20 && $0.upperBound <= 0x7E && !$0.contains(0x22) && !$0.contains(0x5C) }
+            return plain ? .codePointClass(r) : JSONLexemes.jsonChar(r)
+        case .seq(let parts): return parts.isEmpty ? .literal([]) : JSONLexemes.seq(parts.map(\.plainJSONPattern))
+        case .alt(let parts): return JSONLexemes.alt(parts.map(\.plainJSONPattern))
+        case .rep(let p, let a, let b): return .repetition(p.plainJSONPattern, min: a, max: b)
+        }
+    }
+
     /// As `jsonPattern`, reusing the encodings of classes seen before (key complements
     /// repeat the same classes many times).
     func jsonPattern(cache: inout [[ClosedRange<UInt32>]: TerminalPattern]) -> TerminalPattern {
@@ -332,7 +348,7 @@ struct ECMARegexParser {
 enum SchemaFormats {
     /// Parsed once (the time formats enumerate every leap-second offset).
     static let regexes: [String: CodePointRegex] = patterns.mapValues { try! ECMARegexParser.parseSearch($0) }
-    static let contentPatterns: [String: TerminalPattern] = regexes.mapValues(\.jsonPattern)
+    static let contentPatterns: [String: TerminalPattern] = regexes.mapValues(\.plainJSONPattern)
 
     static let patterns: [String: String] = {
         let dec8 = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
