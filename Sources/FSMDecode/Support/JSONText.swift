@@ -1,7 +1,8 @@
 /// Writing JSON text: string escaping shared by the CLI's `--json` output, artifacts and
 /// generated tokenizer files.
 public enum JSONText {
-    /// A JSON string literal for `s` (control characters escaped, everything else raw UTF-8).
+    /// A JSON string literal for `s`, escaped as Python's `json.dumps(ensure_ascii=False)` does:
+    /// `\" \\ \n \r \t \b \f`, other control characters as `\u00XX`, everything else raw UTF-8.
     public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -11,6 +12,8 @@ public enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
             default:
                 if u.value < 0x20 {
                     let hex = String(u.value, radix: 16)
