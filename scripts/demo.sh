@@ -24,7 +24,7 @@ echo
 echo "== the same, constrained by a JSON Schema (Grammars/schemas/person.schema.json, compact whitespace)"
 "$bin" compile --vocab "$vocab" --json-schema Grammars/schemas/person.schema.json --whitespace compact
 "$bin" generate --vocab "$vocab" --backend ngram --corpus "$corpus" --json-schema Grammars/schemas/person.schema.json \
-  --whitespace compact -n 5 --compare --seed 11 --max-tokens 120
+  --whitespace compact -n 5 --compare --seed 11 --max-tokens 200 --repetition-penalty 1.3
 echo
 echo "== tool calls: Grammars/tools/weather-tools.json (4 functions), OpenAI format, compact JSON"
 echo "   unconstrained, the n-gram model writes JSON-ish text; constrained, only declared functions with valid arguments"

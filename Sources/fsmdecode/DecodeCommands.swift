@@ -194,7 +194,9 @@ struct GenerateCommand: ParsableCommand {
                 print("--- sample \(i + 1) unconstrained: \(f.valid ? "valid" : "INVALID") (\(f.stopReason.rawValue))")
                 print(f.text)
             }
-            print("--- sample \(i + 1) \(label): \(r.complete ? "complete" : r.valid ? "valid" : "INVALID") (\(r.stopReason.rawValue), \(r.tokens.count) tokens, \(r.forcedTokens) forced)")
+            // A constrained output cut off by --max-tokens is a viable prefix, not a syntax error.
+            let verdict = r.complete ? "complete" : r.valid ? "valid" : label == "constrained" && r.stopReason == .maxTokens ? "unfinished" : "INVALID"
+            print("--- sample \(i + 1) \(label): \(verdict) (\(r.stopReason.rawValue), \(r.tokens.count) tokens, \(r.forcedTokens) forced)")
             print(r.text)
         }
         print(String(format: "\n%@: %d/%d valid (%.0f%%)", label, constrained.filter { $0.valid }.count, constrained.count, 100 * rate(constrained)))
