@@ -102,12 +102,25 @@ public final class LogitsFile: @unchecked Sendable {
         }
     }
 
+    /// Headers larger than this are refused before they are parsed (NumPy writes a few
+    /// hundred bytes; the safetensors format caps its header at 100 MB).
+    static let maxHeaderBytes = 100 << 20
+
+    /// `shape × dtype` in bytes, nil when it does not fit in an Int (a lying header).
+    static func dataBytes(steps: Int, width: Int, dtype: LogitsDType) -> Int? {
+        let (elements, o1) = steps.multipliedReportingOverflow(by: width)
+        let (bytes, o2) = elements.multipliedReportingOverflow(by: dtype.byteWidth)
+        return o1 || o2 ? nil : bytes
+    }
+
+    /// The file holds `shape × dtype` bytes after `offset` (all arithmetic overflow-checked:
+    /// header values are untrusted).
     static func checkSize(_ b: UnsafeRawBufferPointer, offset: Int, steps: Int, width: Int, dtype: LogitsDType, path: String) throws {
         guard width > 0 else { throw FSMDecodeError(.logits, "\(path): logits width is 0") }
-        let (rowBytes, o1) = width.multipliedReportingOverflow(by: dtype.byteWidth)
-        let (need, o2) = rowBytes.multipliedReportingOverflow(by: steps)
-        guard !o1, !o2, offset + need <= b.count else {
-            throw FSMDecodeError(.logits, "\(path): truncated: shape [\(steps), \(width)] of \(dtype.rawValue) needs \(need) data bytes after offset \(offset), the file has \(b.count - offset)")
+        let available = offset <= b.count ? b.count - offset : 0
+        guard let need = dataBytes(steps: steps, width: width, dtype: dtype), offset <= b.count, need <= available else {
+            let needText = dataBytes(steps: steps, width: width, dtype: dtype).map(String.init) ?? "more than \(Int.max)"
+            throw FSMDecodeError(.logits, "\(path): truncated: shape [\(steps), \(width)] of \(dtype.rawValue) needs \(needText) data bytes after offset \(offset), the file has \(available)")
         }
     }
 
@@ -123,6 +136,9 @@ public final class LogitsFile: @unchecked Sendable {
         default: throw FSMDecodeError(.logits, "\(path): unsupported .npy format version \(major)")
         }
         guard start + headerLen <= b.count else { throw FSMDecodeError(.logits, "\(path): truncated .npy header (\(headerLen) bytes announced)") }
+        guard headerLen <= maxHeaderBytes else {
+            throw FSMDecodeError(.logits, "\(path): .npy header of \(headerLen) bytes is above the limit of \(maxHeaderBytes) (not a NumPy header)")
+        }
         let text = String(decoding: b[start..<start + headerLen], as: UTF8.self)
         func value(_ key: String) -> Substring? {
             let needle = Array("'\(key)'")
@@ -164,6 +180,9 @@ public final class LogitsFile: @unchecked Sendable {
         guard n < UInt64(b.count), 8 + Int(n) <= b.count else {
             throw FSMDecodeError(.logits, "\(path): truncated .safetensors header (\(n) bytes announced, file has \(b.count))")
         }
+        guard Int(n) <= maxHeaderBytes else {
+            throw FSMDecodeError(.logits, "\(path): .safetensors header of \(n) bytes is above the format's limit of \(maxHeaderBytes)")
+        }
         let doc = try JSONDocument(bytes: Array(b[8..<8 + Int(n)]), source: "\(path) (safetensors header)")
         let tensors = doc.value.members.filter { $0.0 != "__metadata__" }
         guard let (name, t) = tensors.first(where: { $0.0 == "logits" }) ?? (tensors.count == 1 ? tensors[0] : nil) else {
@@ -185,10 +204,15 @@ public final class LogitsFile: @unchecked Sendable {
             return x
         }
         let (steps, width) = try shapeToRows(shape, path: path)
-        let offset = 8 + Int(n) + begin
-        guard end - begin == steps * width * dtype.byteWidth else {
-            throw FSMDecodeError(.logits, "\(path): tensor '\(name)' data_offsets span \(end - begin) bytes, shape \(shape) of \(dtype.rawValue) needs \(steps * width * dtype.byteWidth)")
+        let need = dataBytes(steps: steps, width: width, dtype: dtype)
+        guard end - begin == need else {
+            throw FSMDecodeError(.logits, "\(path): tensor '\(name)' data_offsets span \(end - begin) bytes, shape \(shape) of \(dtype.rawValue) needs \(need.map(String.init) ?? "more than \(Int.max)")")
         }
+        // `begin` is untrusted: an offset past the file is reported, not computed with overflow.
+        guard begin <= b.count - (8 + Int(n)) else {
+            throw FSMDecodeError(.logits, "\(path): tensor '\(name)' data_offsets [\(begin), \(end)] start past the end of the file (\(b.count - 8 - Int(n)) data bytes)")
+        }
+        let offset = 8 + Int(n) + begin
         try checkSize(b, offset: offset, steps: steps, width: width, dtype: dtype, path: path)
         return Header(steps: steps, width: width, dtype: dtype, offset: offset, format: "safetensors")
     }

@@ -145,7 +145,7 @@ struct GBNFParser {
                     bytes += Array(String(Character(ch)).utf8)
                 }
                 pos += 1
-                items.append((.pattern(.literal(bytes), text: spelling(begin), loc), 1))
+                items.append((.pattern(.literal(bytes), text: messageText(spelling(begin)), loc), 1))
                 skipSpace(newlineOK: nested)
             } else if c == "[" {
                 pos += 1
@@ -166,7 +166,7 @@ struct GBNFParser {
                 }
                 pos += 1
                 if ranges.isEmpty { throw src.error(begin, "empty character class \(spelling(begin))") }
-                items.append((.pattern(.codePointClass(TerminalPattern.normalizeClass(ranges, negated: negated)), text: spelling(begin), loc), 1))
+                items.append((.pattern(.codePointClass(TerminalPattern.normalizeClass(ranges, negated: negated)), text: messageText(spelling(begin)), loc), 1))
                 skipSpace(newlineOK: nested)
             } else if c == "<" || c == "!" {
                 var negated = false
@@ -175,7 +175,7 @@ struct GBNFParser {
                     pos += 1
                     guard src[pos] == "<" else { throw src.error(pos, "expecting '<' after '!' (a negated token), found \(src.quote(pos))") }
                 }
-                items.append((.pattern(try parseToken(negated: negated), text: spelling(begin), loc), 1))
+                items.append((.pattern(try parseToken(negated: negated), text: messageText(spelling(begin)), loc), 1))
                 skipSpace(newlineOK: nested)
             } else if GBNFParser.isWordChar(c) {
                 let name = try parseName()

@@ -281,7 +281,7 @@ struct LarkLexer {
                 }
                 var ci = false
                 if src[pos] == "i", !(src[pos + 1].map(LarkLexer.isNameChar) ?? false) { ci = true; pos += 1 }
-                out.append(LarkToken(kind: .string(text, caseInsensitive: ci, raw: spelling(begin)), pos: begin))
+                out.append(LarkToken(kind: .string(text, caseInsensitive: ci, raw: messageText(spelling(begin))), pos: begin))
                 continue
             }
             if c == "/" {
@@ -310,7 +310,7 @@ struct LarkLexer {
                     pos += 1
                 }
                 if verbose { body = try stripVerbose(body, at: begin) }
-                out.append(LarkToken(kind: .regex(body, flags, raw: spelling(begin)), pos: begin))
+                out.append(LarkToken(kind: .regex(body, flags, raw: messageText(spelling(begin))), pos: begin))
                 continue
             }
             if ("0"..."9").contains(c) || (c == "-" && src[pos + 1].map { ("0"..."9").contains($0) } ?? false) {

@@ -41,8 +41,9 @@ struct SourceText {
         return SourcePosition(file: file, line: lo + 1, column: index - lineStarts[lo] + 1)
     }
 
+    /// Messages quote the source, so they are made one line here (`messageText`).
     func error(_ index: Int, _ message: String) -> FSMDecodeError {
-        FSMDecodeError(.grammar, "\(location(of: index)): \(message)")
+        FSMDecodeError(.grammar, "\(location(of: index)): \(messageText(message))")
     }
 
     /// The scalar at `i`, or nil at the end.
@@ -56,6 +57,25 @@ struct SourceText {
             if c == "\n" { break }
             s.unicodeScalars.append(c)
         }
-        return "'\(s)'"
+        return "'\(messageText(s))'"
     }
+}
+
+/// `text` made safe to quote in a one-line error message: line breaks, NUL and the other
+/// control, separator and bidirectional-override characters become escapes (`\n`, `\u{0}`),
+/// so hostile input can neither split a message nor make it display as something else.
+/// Everything else (including non-ASCII text) is kept.
+func messageText<S: StringProtocol>(_ text: S) -> String {
+    var out = String.UnicodeScalarView()
+    for u in text.unicodeScalars {
+        switch u.value {
+        case 0x0A: out.append(contentsOf: "\\n".unicodeScalars)
+        case 0x0D: out.append(contentsOf: "\\r".unicodeScalars)
+        case 0x09: out.append(contentsOf: "\\t".unicodeScalars)
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFEFF:
+            out.append(contentsOf: "\\u{\(String(u.value, radix: 16, uppercase: true))}".unicodeScalars)
+        default: out.append(u)
+        }
+    }
+    return String(out)
 }

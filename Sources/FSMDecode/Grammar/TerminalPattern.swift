@@ -162,7 +162,7 @@ extension TerminalPattern: CustomStringConvertible {
             if flags.contains(.ignoreCase) { f += "i" }
             if flags.contains(.multiline) { f += "m" }
             if flags.contains(.dotAll) { f += "s" }
-            return "/\(source)/\(f)"
+            return "/\(messageText(source))/\(f)"
         case .codePointClass(let ranges):
             if ranges == TerminalPattern.anyScalar { return "." }
             return "[" + ranges.map { r in

@@ -35,17 +35,17 @@ public struct RegexParser {
         self.dotAll = dotAll
     }
 
-    /// `regex /…/` with long patterns shortened, for messages.
+    /// `/…/` with long patterns shortened and control characters escaped, for one-line messages.
     static func display(_ pattern: String) -> String {
         let scalars = pattern.unicodeScalars
-        if scalars.count <= 80 { return "/\(pattern)/" }
+        if scalars.count <= 80 { return "/\(messageText(pattern))/" }
         var s = String.UnicodeScalarView()
         s.append(contentsOf: scalars.prefix(77))
-        return "/\(String(s))…/"
+        return "/\(messageText(String(s)))…/"
     }
 
     private func error(_ offset: Int, _ what: String) -> FSMDecodeError {
-        FSMDecodeError(.regex, "regex \(Self.display(pattern)) at offset \(offset): \(what)")
+        FSMDecodeError(.regex, "regex \(Self.display(pattern)) at offset \(offset): \(messageText(what))")
     }
 
     /// One open group (the whole pattern is the bottom frame).

@@ -10,6 +10,10 @@ public final class JSONDocument: @unchecked Sendable {
 
     /// Parses `bytes`; `source` names the input in error messages.
     public init(bytes: [UInt8], source: String, maxDepth: Int32 = 512) throws {
+        // json-c takes the length as an Int32.
+        guard bytes.count < Int(Int32.max) else {
+            throw FSMDecodeError(.budget, "\(source): JSON document of \(bytes.count) bytes is above the parser's limit of \(Int32.max - 1)")
+        }
         guard let tok = json_tokener_new_ex(maxDepth) else {
             throw FSMDecodeError(.json, "\(source): cannot allocate a JSON parser")
         }
