@@ -151,14 +151,14 @@ public final class LogitsFile: @unchecked Sendable {
             return rest.prefix { $0 != "," && $0 != "}" }
         }
         guard let descrRaw = value("descr"), let shapeRaw = value("shape") else {
-            throw FSMDecodeError(.logits, "\(path): .npy header lacks 'descr' or 'shape': \(text)")
+            throw FSMDecodeError(.logits, "\(path): .npy header lacks 'descr' or 'shape': \(messageText(text.prefix(200)))")
         }
         let descr = descrRaw.trimmingCharacters(in: " '")
         let dtype: LogitsDType
         switch descr {
         case "<f4", "f4": dtype = .float32
         case "<f2", "f2": dtype = .float16
-        default: throw FSMDecodeError(.logits, "\(path): unsupported .npy dtype '\(descr)' (supported: little-endian float32 '<f4', float16 '<f2')")
+        default: throw FSMDecodeError(.logits, "\(path): unsupported .npy dtype '\(messageText(descr))' (supported: little-endian float32 '<f4', float16 '<f2')")
         }
         if let f = value("fortran_order"), f.contains("True") {
             throw FSMDecodeError(.logits, "\(path): Fortran-order .npy arrays are not supported; save with C order")
@@ -167,7 +167,7 @@ public final class LogitsFile: @unchecked Sendable {
         for part in shapeRaw.split(separator: ",") {
             let t = part.trimmingCharacters(in: " ")
             if t.isEmpty { continue }
-            guard let n = Int(t), n >= 0 else { throw FSMDecodeError(.logits, "\(path): bad .npy shape (\(shapeRaw))") }
+            guard let n = Int(t), n >= 0 else { throw FSMDecodeError(.logits, "\(path): bad .npy shape (\(messageText(shapeRaw)))") }
             shape.append(n)
         }
         let (steps, width) = try shapeToRows(shape, path: path)
@@ -186,31 +186,31 @@ public final class LogitsFile: @unchecked Sendable {
         let doc = try JSONDocument(bytes: Array(b[8..<8 + Int(n)]), source: "\(path) (safetensors header)")
         let tensors = doc.value.members.filter { $0.0 != "__metadata__" }
         guard let (name, t) = tensors.first(where: { $0.0 == "logits" }) ?? (tensors.count == 1 ? tensors[0] : nil) else {
-            throw FSMDecodeError(.logits, "\(path): no tensor named 'logits' among \(tensors.count) tensors (\(tensors.prefix(5).map { $0.0 }.joined(separator: ", ")))")
+            throw FSMDecodeError(.logits, "\(path): no tensor named 'logits' among \(tensors.count) tensors (\(messageText(tensors.prefix(5).map { $0.0 }.joined(separator: ", "))))")
         }
         let dtype: LogitsDType
         switch t["dtype"]?.string {
         case "F32": dtype = .float32
         case "F16": dtype = .float16
         case "BF16": dtype = .bfloat16
-        case let d: throw FSMDecodeError(.logits, "\(path): tensor '\(name)' has unsupported dtype \(d ?? "none") (supported: F32, F16, BF16)")
+        case let d: throw FSMDecodeError(.logits, "\(path): tensor '\(messageText(name))' has unsupported dtype \(messageText(d ?? "none")) (supported: F32, F16, BF16)")
         }
         guard let shapeArr = t["shape"]?.array, let offs = t["data_offsets"]?.array, offs.count == 2,
               let begin = offs[0].int, let end = offs[1].int, begin >= 0, end >= begin else {
-            throw FSMDecodeError(.logits, "\(path): tensor '\(name)' lacks a valid shape or data_offsets")
+            throw FSMDecodeError(.logits, "\(path): tensor '\(messageText(name))' lacks a valid shape or data_offsets")
         }
         let shape = try shapeArr.map { v -> Int in
-            guard let x = v.int, x >= 0 else { throw FSMDecodeError(.logits, "\(path): tensor '\(name)' has a bad shape") }
+            guard let x = v.int, x >= 0 else { throw FSMDecodeError(.logits, "\(path): tensor '\(messageText(name))' has a bad shape") }
             return x
         }
         let (steps, width) = try shapeToRows(shape, path: path)
         let need = dataBytes(steps: steps, width: width, dtype: dtype)
         guard end - begin == need else {
-            throw FSMDecodeError(.logits, "\(path): tensor '\(name)' data_offsets span \(end - begin) bytes, shape \(shape) of \(dtype.rawValue) needs \(need.map(String.init) ?? "more than \(Int.max)")")
+            throw FSMDecodeError(.logits, "\(path): tensor '\(messageText(name))' data_offsets span \(end - begin) bytes, shape \(shape) of \(dtype.rawValue) needs \(need.map(String.init) ?? "more than \(Int.max)")")
         }
         // `begin` is untrusted: an offset past the file is reported, not computed with overflow.
         guard begin <= b.count - (8 + Int(n)) else {
-            throw FSMDecodeError(.logits, "\(path): tensor '\(name)' data_offsets [\(begin), \(end)] start past the end of the file (\(b.count - 8 - Int(n)) data bytes)")
+            throw FSMDecodeError(.logits, "\(path): tensor '\(messageText(name))' data_offsets [\(begin), \(end)] start past the end of the file (\(b.count - 8 - Int(n)) data bytes)")
         }
         let offset = 8 + Int(n) + begin
         try checkSize(b, offset: offset, steps: steps, width: width, dtype: dtype, path: path)

@@ -252,11 +252,11 @@ struct GBNFParser {
         let begin = pos
         var value = 0
         while GBNFParser.isDigit(src[pos]) {
-            value = value * 10 + Int(src[pos]!.value - 48)
-            if value > 1_000_000_000 { throw src.error(begin, "number too large") }
+            if value <= 1_000_000_000 { value = value * 10 + Int(src[pos]!.value - 48) }
             pos += 1
         }
         if pos == begin { throw src.error(pos, "expecting \(what), found \(src.quote(pos))") }
+        if value > 1_000_000_000 { throw src.error(begin, "number \(spelling(begin)) is too large (at most 1000000000)") }
         return value
     }
 

@@ -318,10 +318,10 @@ struct LarkLexer {
                 if neg { pos += 1 }
                 var v = 0
                 while let d = src[pos], ("0"..."9").contains(d) {
-                    v = v * 10 + Int(d.value - 48)
-                    if v > 1_000_000_000 { throw src.error(begin, "number too large") }
+                    if v <= 1_000_000_000 { v = v * 10 + Int(d.value - 48) }
                     pos += 1
                 }
+                if v > 1_000_000_000 { throw src.error(begin, "number \(spelling(begin)) is too large (at most 1000000000)") }
                 out.append(LarkToken(kind: .number(neg ? -v : v), pos: begin))
                 continue
             }

@@ -49,7 +49,7 @@ enum GGUFVocabularyLoader {
         let path = reader.path
         func fail(_ key: String, _ what: String) -> FSMDecodeError {
             let at = meta.values[key].map { " (byte offset \($0.offset))" } ?? ""
-            return FSMDecodeError(.vocabulary, "\(path): GGUF \(key)\(at): \(what)")
+            return FSMDecodeError(.vocabulary, "\(path): GGUF \(key)\(at): \(messageText(what))")
         }
         guard let modelValue = meta.values["tokenizer.ggml.model"] else {
             throw FSMDecodeError(.vocabulary, "\(path): GGUF file has no tokenizer.ggml.model (not a GGUF with a vocabulary)")
@@ -290,7 +290,8 @@ struct GGUFReader {
     }
 
     func error(at offset: Int, _ what: String) -> FSMDecodeError {
-        FSMDecodeError(.vocabulary, "\(path): GGUF byte offset \(offset): \(what)")
+        // `what` may quote keys and strings from the file: kept on one line.
+        FSMDecodeError(.vocabulary, "\(path): GGUF byte offset \(offset): \(messageText(what))")
     }
 
     private func need(_ n: Int, _ what: String) throws {

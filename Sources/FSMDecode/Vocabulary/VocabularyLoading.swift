@@ -71,7 +71,7 @@ extension Vocabulary {
             return n
         }
         guard let id = id(ofPiece: ref) else {
-            throw FSMDecodeError(.vocabulary, "\(source): \(what) '\(ref)' is not a token of this vocabulary")
+            throw FSMDecodeError(.vocabulary, "\(source): \(what) '\(messageText(ref))' is not a token of this vocabulary")
         }
         return id
     }
@@ -133,7 +133,7 @@ enum TokenizerJSONLoader {
         }
         let modelType = model["type"]?.string ?? (model["merges"] != nil ? "BPE" : "unknown")
         guard modelType == "BPE" else {
-            throw FSMDecodeError(.vocabulary, "\(path): unsupported tokenizer model type \"\(modelType)\" (supported: BPE, byte-level or SentencePiece-style)")
+            throw FSMDecodeError(.vocabulary, "\(path): unsupported tokenizer model type \"\(messageText(modelType))\" (supported: BPE, byte-level or SentencePiece-style)")
         }
         guard let vocabObj = model["vocab"], vocabObj.kind == .object else {
             throw FSMDecodeError(.vocabulary, "\(path): model.vocab is missing or not an object")
@@ -157,7 +157,7 @@ enum TokenizerJSONLoader {
         vocabEntries.reserveCapacity(vocabObj.count)
         keyBuffer.reserveCapacity(vocabObj.count * 8)
         if let badKey = collectVocab(vocabObj, into: &vocabEntries, keys: &keyBuffer, maxID: &maxID) {
-            throw FSMDecodeError(.vocabulary, "\(path): model.vocab entry \"\(badKey)\" has no valid id (an integer in 0..<2^24)")
+            throw FSMDecodeError(.vocabulary, "\(path): model.vocab entry \"\(messageText(badKey))\" has no valid id (an integer in 0..<2^24)")
         }
 
         var addedEntries: [(String, Int32, Bool)] = []
@@ -243,7 +243,7 @@ enum TokenizerJSONLoader {
                 guard let v = config[key], !v.isNull else { return nil }
                 guard let content = v.string ?? v["content"]?.string else { return nil }
                 guard let id = pieceToID.lookup(content) ?? added.first(where: { $0.content == content })?.id else {
-                    throw FSMDecodeError(.vocabulary, "\(configPath): \(key) \"\(content)\" is not a token of \(path)")
+                    throw FSMDecodeError(.vocabulary, "\(configPath): \(key) \"\(messageText(content))\" is not a token of \(path)")
                 }
                 return id
             }
@@ -317,7 +317,7 @@ enum TokenizerJSONLoader {
             }
             guard let l = left, let r = right else {
                 let text = JSONValue(document: list.document, object: item).serialized
-                throw FSMDecodeError(.vocabulary, "\(path): model.merges[\(rank)] \(text) names a piece that is not in model.vocab")
+                throw FSMDecodeError(.vocabulary, "\(path): model.merges[\(rank)] \(messageText(text)) names a piece that is not in model.vocab")
             }
             merges.append((l, r))
         }
@@ -384,7 +384,7 @@ enum TokenizerJSONLoader {
         case "Split":
             let behavior = value["behavior"]?.string ?? "Isolated"
             guard behavior == "Isolated", !(value["invert"]?.bool ?? false) else {
-                throw FSMDecodeError(.vocabulary, "\(path): unsupported pre_tokenizer Split behaviour \"\(behavior)\" (supported: Isolated)")
+                throw FSMDecodeError(.vocabulary, "\(path): unsupported pre_tokenizer Split behaviour \"\(messageText(behavior))\" (supported: Isolated)")
             }
             if let r = value["pattern"]?["Regex"]?.string { return [r] }
             if let s = value["pattern"]?["String"]?.string { return [escapeLiteral(s)] }
@@ -394,7 +394,7 @@ enum TokenizerJSONLoader {
         case "Digits":
             return (value["individual_digits"]?.bool ?? false) ? [#"\p{N}"#] : [#"\p{N}+"#]
         case let other?:
-            throw FSMDecodeError(.vocabulary, "\(path): unsupported pre_tokenizer type \"\(other)\"")
+            throw FSMDecodeError(.vocabulary, "\(path): unsupported pre_tokenizer type \"\(messageText(other))\"")
         case nil:
             return []
         }
