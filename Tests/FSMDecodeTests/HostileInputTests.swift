@@ -234,6 +234,19 @@ import Testing
         }
     }
 
+    /// json-c keeps member names as C strings: a name with `\u0000` was silently cut there (the
+    /// schema's property "a\u0000b" became "a", and the compiler then reported a wrong cause).
+    @Test func jsonMemberNamesWithNULAreRefusedWithALocation() throws {
+        var message = ""
+        do { _ = try JSONDocument(bytes: Array(#"{"type": "object", "properties": {"a\u0000b": {}}}"#.utf8), source: "nul.json") }
+        catch let e as FSMDecodeError { message = e.message }
+        #expect(message.hasPrefix("nul.json:1:35: object member name contains U+0000"), "\(message)")
+        // In string values (not names) NUL is kept exactly.
+        let doc = try JSONDocument(bytes: Array(#"{"k": "a\u0000b", "\\u0000": 1}"#.utf8), source: "ok.json")
+        #expect(doc.value["k"]?.stringBytes == [0x61, 0, 0x62])
+        #expect(doc.value["\\u0000"]?.int == 1)
+    }
+
     // MARK: logits files with lying headers
 
     static func npy(_ header: String, data: Int, major: UInt8 = 1) -> [UInt8] {
