@@ -166,7 +166,10 @@ struct GBNFParser {
                 }
                 pos += 1
                 if ranges.isEmpty { throw src.error(begin, "empty character class \(spelling(begin))") }
-                items.append((.pattern(.codePointClass(TerminalPattern.normalizeClass(ranges, negated: negated)), text: messageText(spelling(begin)), loc), 1))
+                let set = TerminalPattern.normalizeClass(ranges, negated: negated)
+                // As `[]`: a class that matches nothing (`[^\x00-\U0010FFFF]`, or only surrogates) is an error here, where it is written.
+                if set.isEmpty { throw src.error(begin, "character class \(spelling(begin)) matches no character") }
+                items.append((.pattern(.codePointClass(set), text: messageText(spelling(begin)), loc), 1))
                 skipSpace(newlineOK: nested)
             } else if c == "<" || c == "!" {
                 var negated = false

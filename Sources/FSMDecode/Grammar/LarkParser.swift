@@ -71,6 +71,8 @@ struct LarkModule: Sendable {
     let file: String
     let limits: GrammarLimits
     var rules: [RuleDefinition] = []
+    /// Rule name → index in `rules` (a linear search per definition was quadratic: 100k rules took 100 s).
+    var ruleIndex: [String: Int] = [:]
     var ruleBodies: [LarkExpr] = []
     var terms: [String: TermDef] = [:]
     var termOrder: [String] = []
@@ -501,12 +503,13 @@ struct LarkSyntaxParser {
                     m.terms[name] = .init(name: name, location: loc(begin), priority: priority, body: body)
                     m.termOrder.append(name)
                 } else {
-                    if let old = m.rules.first(where: { $0.name == name }) {
+                    if let old = m.ruleIndex[name].map({ m.rules[$0] }) {
                         throw src.error(begin, "rule '\(name)' is defined twice (first at \(old.location)); use %override to replace it (not supported)")
                     }
                     if !name.first!.isLowercase && name.first != "_" {
                         throw src.error(begin, "'\(name)' is neither a rule name (lowercase) nor a terminal name (uppercase)")
                     }
+                    m.ruleIndex[name] = m.rules.count
                     m.rules.append(RuleDefinition(name: name, location: loc(begin), body: .empty, isInlined: inline || name.hasPrefix("_"),
                                                   keepsAllTokens: keep, priority: priority))
                     m.ruleBodies.append(body)
