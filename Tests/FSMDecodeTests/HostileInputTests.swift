@@ -274,11 +274,18 @@ import Testing
         var message = ""
         do { _ = try JSONDocument(bytes: Array(#"{"type": "object", "properties": {"a\u0000b": {}}}"#.utf8), source: "nul.json") }
         catch let e as FSMDecodeError { message = e.message }
-        #expect(message.hasPrefix("nul.json:1:35: object member name contains U+0000"), "\(message)")
+        #expect(message.hasPrefix("nul.json:1:35: invalid JSON: object member name contains U+0000"), "\(message)")
         // In string values (not names) NUL is kept exactly.
         let doc = try JSONDocument(bytes: Array(#"{"k": "a\u0000b", "\\u0000": 1}"#.utf8), source: "ok.json")
         #expect(doc.value["k"]?.stringBytes == [0x61, 0, 0x62])
         #expect(doc.value["\\u0000"]?.int == 1)
+        // json-c's strict mode accepted raw control characters in strings (a mutated tool
+        // list's "type": "functio<LF>n" then surfaced in a two-line message).
+        for (text, column) in [("{\"type\": \"functio\nn\"}", 18), ("[\"a\tb\"]", 4), ("\"\u{1F}\"", 2)] {
+            var m = ""
+            do { _ = try JSONDocument(bytes: Array(text.utf8), source: "ctl.json") } catch let e as FSMDecodeError { m = e.message }
+            #expect(m.contains(":\(column): invalid JSON: control character U+00") && m.hasSuffix("inside a string must be escaped"), "\(text.debugDescription): \(m)")
+        }
     }
 
     // MARK: logits files with lying headers

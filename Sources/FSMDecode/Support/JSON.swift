@@ -55,22 +55,19 @@ public final class JSONDocument: @unchecked Sendable {
             let (line, column) = Self.lineColumn(bytes, end)
             throw FSMDecodeError(.json, "\(source):\(line):\(column): invalid JSON: unexpected data after the value")
         }
-        if let at = Self.keyWithNUL(bytes) {
+        if let (at, problem) = Self.stringViolation(bytes) {
             if let parsed { json_object_put(parsed) }
             let (line, column) = Self.lineColumn(bytes, at)
-            throw FSMDecodeError(.json, "\(source):\(line):\(column): object member name contains U+0000, which is not supported (json-c would cut the name there)")
+            throw FSMDecodeError(.json, "\(source):\(line):\(column): invalid JSON: \(problem)")
         }
         self.root = parsed
     }
 
-    /// Offset of the first object member name containing `\u0000` (json-c stores names as C
-    /// strings and would silently cut them there), or nil. Scans only when the document
-    /// contains such an escape at all; the document is already known to be valid JSON.
-    static func keyWithNUL(_ b: [UInt8]) -> Int? {
-        func isNULEscape(_ i: Int) -> Bool { // b[i] == "\\", b[i+1] == "u", then "0000"
-            i + 5 < b.count && b[i + 1] == 0x75 && b[i + 2] == 0x30 && b[i + 3] == 0x30 && b[i + 4] == 0x30 && b[i + 5] == 0x30
-        }
-        guard b.indices.contains(where: { b[$0] == 0x5C && isNULEscape($0) }) else { return nil }
+    /// What json-c's strict mode lets through in strings, as (offset, problem): a raw control
+    /// character (RFC 8259 requires U+0000–U+001F to be escaped), and an object member name
+    /// containing `\u0000` (json-c keeps names as C strings and would silently cut it there).
+    /// One pass over a document already known to be otherwise valid JSON.
+    static func stringViolation(_ b: [UInt8]) -> (Int, String)? {
         var i = 0
         while i < b.count {
             guard b[i] == 0x22 else { i += 1; continue }
@@ -78,12 +75,24 @@ public final class JSONDocument: @unchecked Sendable {
             var hasNUL = false
             i += 1
             while i < b.count && b[i] != 0x22 {
-                if b[i] == 0x5C { if isNULEscape(i) { hasNUL = true }; i += 2 } else { i += 1 }
+                let c = b[i]
+                if c < 0x20 {
+                    return (i, "control character U+\(c < 0x10 ? "000" : "00")\(String(c, radix: 16, uppercase: true)) inside a string must be escaped")
+                }
+                if c == 0x5C {
+                    if i + 5 < b.count && b[i + 1] == 0x75 && b[i + 2] == 0x30 && b[i + 3] == 0x30 && b[i + 4] == 0x30 && b[i + 5] == 0x30 { hasNUL = true }
+                    i += 2
+                } else {
+                    i += 1
+                }
             }
             i += 1
+            guard hasNUL else { continue }
             var j = i
             while j < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[j]) { j += 1 }
-            if hasNUL && j < b.count && b[j] == 0x3A { return start }
+            if j < b.count && b[j] == 0x3A {
+                return (start, "object member name contains U+0000, which is not supported (json-c would cut the name there)")
+            }
         }
         return nil
     }
