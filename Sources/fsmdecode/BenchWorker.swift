@@ -106,7 +106,8 @@ struct BenchMeasure {
             }
             if c.valid {
                 out.tbmUs += times
-                out.tokens += ids.count + 1
+                // Tokens of the valid instances masked (with the stop token), as the peers count them.
+                if compiled { out.tokens += ids.count + 1 }
                 if compiled && !result.accepted && out.status == "ok" {
                     out.status = "validation_error"
                     out.error = "\(c.id): valid instance rejected at token \(result.rejectedAt ?? -1) of \(ids.count) (\(ids.count == result.rejectedAt ? "stop token" : "byte \(byteOffset(ids, result.rejectedAt ?? 0))"))"

@@ -128,6 +128,7 @@ import Testing
         let recs = try lines.map { try json(String($0)) }
         #expect(recs.map { $0["status"] as? String } == ["ok", "compile_error", "invalidation_error", "validation_error"])
         #expect(recs[0]["tokens"] as? Int ?? 0 > 1)
+        #expect(recs[1]["tokens"] as? Int == 0, "no token is masked when the schema does not compile")
         #expect((recs[1]["error"] as? String)?.contains("b_refused.json") == true, "\(recs[1])")
         // The work set: every file's schema, every instance's text and token ids.
         let manifest = try json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: work + "/manifest.json")), as: UTF8.self))
