@@ -22,8 +22,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-CORPUS=${CORPUS:-$root/../shared/corpora/maskbench-dev}
-VOCAB=${VOCAB:-$root/../shared/vocab/llama3/tokenizer.json}
+CORPUS=$(realpath "${CORPUS:-$root/../shared/corpora/maskbench-dev}")
+VOCAB=$(realpath "${VOCAB:-$root/../shared/vocab/llama3/tokenizer.json}")
 EVERY=${EVERY:-1}
 if [[ -z "${NAME:-}" ]]; then
   if [[ "$EVERY" != 1 || -n "${LIMIT:-}" ]]; then NAME=maskbench-dev-sample; else NAME=maskbench-dev-full; fi

@@ -2,7 +2,8 @@
 """fsmdecode vs XGrammar, llguidance and outlines-core on the same MaskBench work, in one run.
 
     python3 Benchmarks/peers/run_peers.py --vocab ../shared/vocab/llama3/tokenizer.json \
-        --out Benchmarks/results/bench-masks-peers ../shared/corpora/maskbench-dev [--limit N]
+        [--out Benchmarks/results] [--name bench-masks-peers] ../shared/corpora/maskbench-dev [--limit N]
+    (Benchmarks/run_maskbench.sh wraps this for the full maskbench-dev run.)
 
 1. Creates Benchmarks/peers/.venv (once) and pip installs the pinned peers there, without
    torch: xgrammar with --no-deps plus the few modules it needs at import; torch and
@@ -372,9 +373,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--vocab")
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "results", "bench-masks-peers"),
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "results"),
                     help="results directory (NAME.md, NAME.json, NAME.png go there)")
-    ap.add_argument("--name", default="results", help="base name of the results files")
+    ap.add_argument("--name", default="bench-masks-peers", help="base name of the results files")
     ap.add_argument("--scratch", help="work set, per-file records and logs (default OUT/NAME-work; large, not for committing)")
     ap.add_argument("--fsmdecode", default=None, help="fsmdecode binary (default: .build/release/fsmdecode)")
     ap.add_argument("--python", help="an interpreter that already has the pinned peers (skips the venv)")

@@ -88,6 +88,16 @@ import Testing
         return d
     }
 
+    /// The GPT-2 vocabulary's path when it and the fsmdecode binary are there; nil (after
+    /// saying why the test is skipped) otherwise.
+    func prerequisites() -> String? {
+        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
+            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return nil
+        }
+        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return nil }
+        return vocab
+    }
+
     func json(_ s: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
     }
@@ -97,10 +107,7 @@ import Testing
     /// "valid" one rejected (a validation error is reported first per file: here the file's
     /// status is the first failure seen, in test order).
     @Test func masksCountsTinyMaskBench() throws {
-        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
-            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return
-        }
-        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return }
+        guard let vocab = prerequisites() else { return }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = [
@@ -141,10 +148,7 @@ import Testing
 
     /// A unit past --timeout is recorded as timeout, its worker replaced, and the run goes on.
     @Test func masksTimeoutIsRecordedAndTheRunContinues() throws {
-        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
-            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return
-        }
-        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return }
+        guard let vocab = prerequisites() else { return }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let manifest = #"{"pairs": [{"id": "r1", "kind": "regex", "constraint": "[a-z]+@[a-z]+\\.com", "valid": ["ab@cd.com"], "invalid": ["ab@cd"]}, {"id": "g1", "kind": "gbnf", "constraint": "root ::= \"x\" [0-9]+", "valid": ["x12"], "invalid": ["x", "y1"]}]}"#
@@ -165,10 +169,7 @@ import Testing
     /// (crash with the worker's last words, timeout), each worker is replaced, and every other
     /// file still gets its ok record, in order.
     @Test func masksCrashAndHangLoseNoOtherFile() throws {
-        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
-            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return
-        }
-        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return }
+        guard let vocab = prerequisites() else { return }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let names = ["a", "b_crash", "c", "d_hang", "e"]
@@ -207,10 +208,7 @@ import Testing
 
     /// A tiny regex suite: unconstrained outputs are judged by PCRE2, constrained ones never fail.
     @Test func errorsSuiteCounts() throws {
-        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
-            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return
-        }
-        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return }
+        guard let vocab = prerequisites() else { return }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let suite = #"{"name": "tiny", "check": "regex", "corpus": "corpus.txt", "order": 2, "max_tokens": 12, "samples": 3, "tasks": [{"id": "num", "prompt": "n: ", "regex": "[0-9]{2,4}"}, {"id": "word", "prompt": "w: ", "regex": "(cat|dog)s?"}]}"#
