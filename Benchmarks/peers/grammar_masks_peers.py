@@ -27,6 +27,33 @@ NUMBER: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/
 %ignore /[ \t\n\r]+/
 """
 
+
+def time_masks(eng, compiled, docs, bm, label):
+    """Two passes over `docs`, a fresh matcher per document; per token one timed mask fill,
+    then accept. Returns the second (warm) pass's fill times (s) and the rejected tokens."""
+    times, rejected = [], []
+    for rep in range(2):
+        for d in docs:
+            m = eng.new_matcher(compiled)
+            for t in d["tokens"]:
+                s = time.perf_counter()
+                eng.fill(m, bm)
+                e = time.perf_counter() - s
+                if rep == 1:
+                    times.append(e)
+                if not eng.accept(m, t):
+                    rejected.append(f"{d['name']}: token {t}")
+                    print(f"{label}: {d['name']}: token {t} rejected"); break
+    return times, rejected
+
+
+def stats(times, compile_ms):
+    times = sorted(times)
+    pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
+    return dict(compile_ms=round(compile_ms, 1), n=len(times), mean_us=round(sum(times) / len(times) * 1e6, 1),
+                p50_us=round(pct(0.5), 1), p99_us=round(pct(0.99), 1), max_us=round(times[-1] * 1e6, 1))
+
+
 docs = json.load(open(args.tokens))
 tb = pc.TokenizerBundle(os.path.join(shared, "vocab/llama3/tokenizer.json"))
 words = (tb.vocab_size + 31) // 32
@@ -41,23 +68,9 @@ for name in ["xgrammar", "llguidance"]:
         grm = eng.llg.grammar_from("lark", LARK_JSON)
         compiled = eng.llg.LLMatcher(eng.tok, grm, log_level=0)
     compile_ms = (time.perf_counter() - t0) * 1e3
-    times = []
     bm = np.zeros((1, words), dtype=np.int32) if name == "xgrammar" else np.zeros(words, dtype=np.int32)
-    for rep in range(2):
-        for d in docs:
-            m = eng.new_matcher(compiled)
-            for t in d["tokens"]:
-                s = time.perf_counter()
-                eng.fill(m, bm)
-                e = time.perf_counter() - s
-                if rep == 1:
-                    times.append(e)
-                if not eng.accept(m, t):
-                    print(f"{name}: {d['name']}: token {t} rejected"); break
-    times.sort()
-    pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
-    results[name] = dict(compile_ms=round(compile_ms, 1), n=len(times), mean_us=round(sum(times) / len(times) * 1e6, 1),
-                         p50_us=round(pct(0.5), 1), p99_us=round(pct(0.99), 1), max_us=round(times[-1] * 1e6, 1))
+    times, _ = time_masks(eng, compiled, docs, bm, name)
+    results[name] = stats(times, compile_ms)
     print(name, results[name])
 
 # C-like programs under Grammars/c-like.lark: llguidance only (XGrammar has no Lark front-end).
@@ -72,27 +85,10 @@ if os.path.exists(c_tokens):
         grm = eng.llg.grammar_from("lark", open(os.path.join(grammars, "c-like.lark")).read())
         compiled = eng.llg.LLMatcher(eng.tok, grm, log_level=0)
         compile_ms = (time.perf_counter() - t0) * 1e3
-        times = []
-        rejected = []
-        bm = np.zeros(words, dtype=np.int32)
-        for rep in range(2):
-            for d in c_docs:
-                m = eng.new_matcher(compiled)
-                for t in d["tokens"]:
-                    s = time.perf_counter()
-                    eng.fill(m, bm)
-                    e = time.perf_counter() - s
-                    if rep == 1:
-                        times.append(e)
-                    if not eng.accept(m, t):
-                        rejected.append(f"{d['name']}: token {t}")
-                        print(f"llguidance c-like: {d['name']}: token {t} rejected"); break
+        times, rejected = time_masks(eng, compiled, c_docs, np.zeros(words, dtype=np.int32), "llguidance c-like")
         if rejected:
             raise RuntimeError("rejected valid programs (" + "; ".join(sorted(set(rejected))) + ")")
-        times.sort()
-        pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
-        results["llguidance_c_like"] = dict(compile_ms=round(compile_ms, 1), n=len(times), mean_us=round(sum(times) / len(times) * 1e6, 1),
-                                            p50_us=round(pct(0.5), 1), p99_us=round(pct(0.99), 1), max_us=round(times[-1] * 1e6, 1))
+        results["llguidance_c_like"] = stats(times, compile_ms)
         print("llguidance c-like", results["llguidance_c_like"])
     except Exception as e:  # report, do not hide
         print("llguidance c-like: failed:", e)

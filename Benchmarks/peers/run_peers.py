@@ -2,26 +2,33 @@
 """fsmdecode vs XGrammar, llguidance and outlines-core on the same MaskBench work, in one run.
 
     python3 Benchmarks/peers/run_peers.py --vocab ../shared/vocab/llama3/tokenizer.json \
-        --out Benchmarks/results/bench-masks-peers ../shared/corpora/maskbench-dev [--limit N]
+        [--out Benchmarks/results] [--name bench-masks-peers] ../shared/corpora/maskbench-dev [--limit N]
+    (Benchmarks/run_maskbench.sh wraps this for the full maskbench-dev run.)
 
 1. Creates Benchmarks/peers/.venv (once) and pip installs the pinned peers there, without
    torch: xgrammar with --no-deps plus the few modules it needs at import; torch and
    transformers are replaced by placeholder modules at import time (xgrammar's matcher and
    bitmask fill are C++ and take a numpy array; no torch path is ever called).
    `--python PY` uses an interpreter that already has them instead (offline machines).
-2. Runs `fsmdecode bench masks --dump-work OUT/work` on the inputs: our numbers, and the
-   work set (schemas, instance texts, token ids, stop token) every peer then runs.
-3. Runs each peer in its own worker process over exactly those token ids: per schema
+2. Runs `fsmdecode bench masks --dump-work SCRATCH/work --records …` on the inputs: our
+   numbers, and the work set (schemas, instance texts, token ids, stop token) every peer
+   then runs (`--reuse-work`: take both from an earlier run's SCRATCH).
+3. Runs each peer in one persistent worker process (it loads the vocabulary once and takes
+   schema after schema over a pipe) over exactly those token ids: per schema
    TTFM = compile + fresh matcher + first mask; per valid instance one timed bitmask fill
    per token (TBM) then accept, then the stop token; invalid instances must be rejected.
    A schema past --timeout kills the worker (timeout) and a fresh one goes on; an engine
    error is counted as the engine reports it (compile_error, crash), never dropped.
-4. Writes OUT/results.json, OUT/results.md (one table, our ratio to each engine) and
-   OUT/distributions.png (TBM and TTFM percentile curves per engine).
+   outlines-core can be sampled (`--outlines-every N`, `--outlines-limit M`: it compiles for
+   ~20 s per schema); the table then says so and puts fsmdecode's numbers on the same files
+   beside it.
+4. Writes OUT/NAME.json, OUT/NAME.md (one table, our ratio to each engine) and OUT/NAME.png
+   (TBM and TTFM percentile curves per engine); per-file records stay in SCRATCH
+   (default OUT/NAME-work).
 """
 from __future__ import annotations
 
-import argparse, json, os, platform, select, subprocess, sys, time
+import argparse, json, os, platform, resource, select, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PINS = ["xgrammar==0.2.9", "apache-tvm-ffi==0.1.15.post2", "llguidance==1.9.1", "outlines-core==0.2.14"]
@@ -267,6 +274,7 @@ def worker(engine_name, work):
                 elif ok and rec["status"] == "ok":
                     rec["status"], rec["error"] = "invalidation_error", f"{c['id']}: invalid instance accepted"
         gc.enable()
+        rec["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps(rec), flush=True)
 
 
@@ -335,6 +343,8 @@ def summarize(recs):
     out["ttfm_us"] = {q: pct(ttfm, p) for q, p in [("p50", .5), ("p95", .95), ("max", 1)]}
     out["tbm_us"] = {q: pct(tbm, p) for q, p in [("p50", .5), ("p90", .9), ("p99", .99), ("max", 1)]}
     out["tbm_us"]["avg"] = sum(tbm) / len(tbm) if tbm else None
+    rss = [r.get("rss_kb") or 0 for r in recs]
+    out["peak_rss_mb"] = round(max(rss) / 1024, 1) if any(rss) else None
     return out, tbm, ttfm
 
 
@@ -363,13 +373,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--vocab")
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "results", "bench-masks-peers"))
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "results"),
+                    help="results directory (NAME.md, NAME.json, NAME.png go there)")
+    ap.add_argument("--name", default="bench-masks-peers", help="base name of the results files")
+    ap.add_argument("--scratch", help="work set, per-file records and logs (default OUT/NAME-work; large, not for committing)")
     ap.add_argument("--fsmdecode", default=None, help="fsmdecode binary (default: .build/release/fsmdecode)")
     ap.add_argument("--python", help="an interpreter that already has the pinned peers (skips the venv)")
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--timeout", type=float, default=60, help="seconds per schema and engine")
     ap.add_argument("--jobs", type=int, default=1, help="fsmdecode worker processes")
-    ap.add_argument("--limit", type=int)
+    ap.add_argument("--every", type=int, default=1, help="only every Nth input file (bench masks --every)")
+    ap.add_argument("--limit", type=int, help="only the first N input files (after --every)")
+    ap.add_argument("--outlines-every", type=int, default=1,
+                    help="outlines-core runs only every Nth schema of the work set (it compiles for ~20 s per schema); "
+                         "reported as a sample, with fsmdecode's numbers on the same sample beside it")
+    ap.add_argument("--outlines-limit", type=int, help="outlines-core runs at most N schemas (after --outlines-every)")
+    ap.add_argument("--reuse-work", action="store_true",
+                    help="skip the fsmdecode run: reuse the work set and records already in --scratch (to rerun the peers)")
     ap.add_argument("--whitespace", default="flexible", help="fsmdecode's JSON whitespace policy (peers' defaults are flexible)")
     ap.add_argument("--worker"), ap.add_argument("--work")
     args = ap.parse_args()
@@ -378,46 +398,79 @@ def main():
     if not args.vocab or not args.paths:
         ap.error("give --vocab and input paths")
     os.makedirs(args.out, exist_ok=True)
-    work = os.path.abspath(os.path.join(args.out, "work"))
-    records = os.path.join(args.out, "fsmdecode-records.jsonl")
+    scratch = os.path.abspath(args.scratch or os.path.join(args.out, args.name + "-work"))
+    os.makedirs(scratch, exist_ok=True)
+    work = os.path.join(scratch, "work")
+    records = os.path.join(scratch, "fsmdecode-records.jsonl")
+    ours_summary_path = os.path.join(scratch, "fsmdecode-summary.json")
     root = os.path.abspath(os.path.join(HERE, "..", ".."))
     binary = args.fsmdecode or os.path.join(root, ".build", "release", "fsmdecode")
     py = ensure_venv(args)
     cmd = [binary, "bench", "masks", "--vocab", args.vocab, "--dump-work", work, "--records", records, "--json",
-           "--timeout", str(args.timeout), "--jobs", str(args.jobs), "--whitespace", args.whitespace] + \
-          (["--limit", str(args.limit)] if args.limit else []) + args.paths
-    print("$", " ".join(cmd), file=sys.stderr)
-    ours_summary = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+           "--timeout", str(args.timeout), "--jobs", str(args.jobs), "--whitespace", args.whitespace,
+           "--every", str(args.every)] + (["--limit", str(args.limit)] if args.limit else []) + args.paths
+    if args.reuse_work:
+        saved = json.load(open(ours_summary_path))
+    else:
+        print("$", " ".join(cmd), file=sys.stderr)
+        t0 = time.monotonic()
+        # stderr passes through: progress lines and the reasons of a failed run.
+        summary = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout)
+        saved = {"summary": summary, "wall_s": round(time.monotonic() - t0, 1), "command": cmd}
+        json.dump(saved, open(ours_summary_path, "w"), indent=1)
+    ours_summary = saved["summary"]
+    wall = {"fsmdecode": saved["wall_s"]}
     manifest = json.load(open(os.path.join(work, "manifest.json")))
-    results = {"fsmdecode": {"summary": None, "notes": [f"bench masks --whitespace {args.whitespace}", "single-threaded per schema"]}}
+    grammars = manifest["grammars"]
+    results = {"fsmdecode": {"notes": [f"bench masks --whitespace {args.whitespace}", "single-threaded per schema",
+                                       f"--jobs {args.jobs} worker processes"]}}
     recs = {"fsmdecode": ours_records(work, records)}
+    samples = {}
     for engine in args.engines.split(","):
+        chosen = list(range(len(grammars)))
+        if engine == "outlines_core" and (args.outlines_every > 1 or args.outlines_limit):
+            chosen = chosen[::args.outlines_every][:args.outlines_limit]
+            samples[engine] = {"every": args.outlines_every, "limit": args.outlines_limit, "files": len(chosen), "of": len(grammars),
+                               "grammars": [grammars[i]["id"] for i in chosen]}
         pool = Pool(py, engine, work)
         out = []
         t0 = time.monotonic()
-        for i, g in enumerate(manifest["grammars"]):
-            out.append(pool.run(i, g["id"], args.timeout))
-            print(f"\r{engine}: {i + 1}/{len(manifest['grammars'])}", end="", file=sys.stderr)
-        print(f"  ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+        for n, i in enumerate(chosen):
+            out.append(pool.run(i, grammars[i]["id"], args.timeout))
+            if sys.stderr.isatty():
+                print(f"\r{engine}: {n + 1}/{len(chosen)}", end="", file=sys.stderr)
+            elif (n + 1) % 100 == 0 or n + 1 == len(chosen):
+                print(f"{engine}: {n + 1}/{len(chosen)}, {time.monotonic() - t0:.0f} s", file=sys.stderr)
+        wall[engine] = round(time.monotonic() - t0, 1)
+        print(f"  {engine}: {wall[engine]:.0f} s", file=sys.stderr)
         pool.close()
         recs[engine] = out
         results[engine] = {"notes": pool.notes}
-        with open(os.path.join(args.out, f"{engine}.jsonl"), "w") as f:
+        with open(os.path.join(scratch, f"{engine}.jsonl"), "w") as f:
             for r in out:
                 f.write(json.dumps(r) + "\n")
     dists = {}
     for e, rs in recs.items():
         results[e]["summary"], tbm, ttfm = summarize(rs)
-        dists[e] = (tbm, ttfm)
+        results[e]["wall_s"] = wall[e]
+        dists[e + (f" (sample: every {samples[e]['every']}th)" if e in samples else "")] = (tbm, ttfm)
+    results["fsmdecode"]["summary"]["peak_rss_mb"] = float(ours_summary["peak_rss_mb"])
     results["fsmdecode"]["bench_masks_summary"] = ours_summary
+    for e, smp in samples.items():
+        # fsmdecode on exactly the sampled files, so the sampled engine's ratios compare like with like.
+        ids = set(smp["grammars"])
+        results[e]["sample"] = smp
+        results[e]["fsmdecode_on_sample"], _, _ = summarize([r for r in recs["fsmdecode"] if r["grammar"] in ids])
     meta = {"machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, {platform.system()} {platform.release()}".strip(),
             "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?") if os.path.exists("/proc/cpuinfo") else "?",
-            "vocab": args.vocab, "inputs": args.paths, "limit": args.limit, "timeout_s": args.timeout,
-            "date": time.strftime("%Y-%m-%d %H:%M"), "versions": versions(py)}
-    json.dump({"meta": meta, "engines": results}, open(os.path.join(args.out, "results.json"), "w"), indent=1)
-    write_table(args.out, meta, results)
-    plot(args.out, py, dists)
-    print(open(os.path.join(args.out, "results.md")).read())
+            "vocab": args.vocab, "inputs": args.paths, "every": args.every, "limit": args.limit, "timeout_s": args.timeout,
+            "whitespace": args.whitespace, "jobs": args.jobs, "date": time.strftime("%Y-%m-%d %H:%M"), "versions": versions(py),
+            "command": " ".join(sys.argv)}
+    base = os.path.join(args.out, args.name)
+    json.dump({"meta": meta, "engines": results}, open(base + ".json", "w"), indent=1)
+    write_table(base + ".md", meta, results)
+    plot(base, py, dists)
+    print(open(base + ".md").read())
 
 
 def versions(py):
@@ -428,30 +481,53 @@ def versions(py):
         return {}
 
 
-def write_table(out, meta, results):
+def write_table(path, meta, results):
     engines = list(results)
     ours = results["fsmdecode"]["summary"]
     rows = [("TBM p50 µs", "tbm_us", "p50"), ("TBM p90 µs", "tbm_us", "p90"), ("TBM p99 µs", "tbm_us", "p99"),
             ("TBM avg µs", "tbm_us", "avg"), ("TBM max µs", "tbm_us", "max"),
             ("TTFM p50 µs", "ttfm_us", "p50"), ("TTFM p95 µs", "ttfm_us", "p95"), ("TTFM max µs", "ttfm_us", "max")]
-    lines = [f"Machine: {meta['cpu']} ({meta['machine']}); {meta['date']}; vocab {meta['vocab']}; timeout {meta['timeout_s']} s per schema.",
-             f"Versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}. Ratio = engine / fsmdecode (>1: fsmdecode faster).", "",
-             "| metric | " + " | ".join(engines) + " |", "|---|" + "---:|" * len(engines)]
+    sampled = [e for e in engines if "sample" in results[e]]
+    # A sampled engine gets fsmdecode's numbers on the same files beside it; its ratios use those.
+    cols = []
+    for e in engines:
+        if e in sampled:
+            cols.append((f"fsmdecode on {e}'s sample", results[e]["fsmdecode_on_sample"], None))
+        cols.append((e, results[e]["summary"], None if e == "fsmdecode" else results[e].get("fsmdecode_on_sample", ours)))
+    sel = f"every {meta['every']}th file" if meta.get("every", 1) > 1 else "all files"
+    if meta.get("limit"):
+        sel += f", first {meta['limit']}"
+    lines = [f"Machine: {meta['cpu']} ({meta['machine']}); {meta['date']}; vocab {meta['vocab']}; inputs {' '.join(meta['inputs'])} ({sel}); "
+             f"timeout {meta['timeout_s']} s per schema; fsmdecode --whitespace {meta['whitespace']}, --jobs {meta['jobs']}.",
+             f"Versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}. Ratio = engine / fsmdecode (>1: fsmdecode faster).", ""]
+    for e in sampled:
+        smp = results[e]["sample"]
+        lines.append(f"**{e} is a sample**: every {smp['every']}th schema of the work set" + (f", at most {smp['limit']}" if smp["limit"] else "")
+                     + f" — {smp['files']} of {smp['of']} files; its ratios are against fsmdecode on the same {smp['files']} files (column beside it).")
+    if sampled:
+        lines.append("")
+    lines += ["| metric | " + " | ".join(c[0] for c in cols) + " |", "|---|" + "---:|" * len(cols)]
     for label, k, q in rows:
         cells = []
-        for e in engines:
-            v = results[e]["summary"][k][q]
-            o = ours[k][q]
-            cells.append(fmt(v) + ("" if e == "fsmdecode" or v is None or not o else f" ({v / o:.1f}×)"))
+        for _, summ, base in cols:
+            v = summ[k][q]
+            o = base[k][q] if base else None
+            cells.append(fmt(v) + ("" if v is None or not o else f" ({v / o:.1f}×)"))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    for k in ["files", "passing", "compile_error", "validation_error", "invalidation_error", "timeout", "crash", "tokens"]:
-        lines.append(f"| {k} | " + " | ".join(str(results[e]["summary"][k]) for e in engines) + " |")
+    for k in ["files", "passing", "compile_error", "validation_error", "invalidation_error", "timeout", "crash", "tokens", "peak_rss_mb"]:
+        lines.append(f"| {k} | " + " | ".join("—" if c[1].get(k) is None else str(c[1][k]) for c in cols) + " |")
+    lines.append("| wall s | " + " | ".join(str(results[c[0]]["wall_s"]) if c[0] in results else "" for c in cols) + " |")
     lines += ["", "Notes:"] + [f"- {e}: {'; '.join(results[e]['notes'])}" for e in engines]
-    open(os.path.join(out, "results.md"), "w").write("\n".join(lines) + "\n")
+    ob = results["fsmdecode"].get("bench_masks_summary", {})
+    if ob:
+        lines.append(f"- fsmdecode: {ob.get('reordered')} valid instances accepted only in schema key order; "
+                     f"{ob.get('valid_instances')} valid / {ob.get('invalid_instances')} invalid instances.")
+    open(path, "w").write("\n".join(lines) + "\n")
 
 
-def plot(out, py, dists):
-    data = os.path.join(out, "distributions.json")
+def plot(base, py, dists):
+    """BASE.png: TBM and TTFM percentile curves per engine (data left in BASE-distributions.json if it fails)."""
+    data = base + "-distributions.json"
     json.dump({e: {"tbm": t, "ttfm": f} for e, (t, f) in dists.items()}, open(data, "w"))
     code = f"""
 import json, matplotlib
@@ -466,7 +542,7 @@ for ax, key, title in [(axes[0], "tbm", "time between masks (TBM)"), (axes[1], "
             ax.plot([100 * (i + 1) / len(xs) for i in range(len(xs))], xs, label=f"{{e}} (n={{len(xs)}})")
     ax.set_yscale("log"); ax.set_xlabel("percentile"); ax.set_ylabel("µs (log)"); ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3); ax.legend()
-fig.tight_layout(); fig.savefig({os.path.join(out, 'distributions.png')!r}, dpi=110)
+fig.tight_layout(); fig.savefig({base + '.png'!r}, dpi=110)
 """
     r = subprocess.run([py, "-c", code])
     if r.returncode != 0:

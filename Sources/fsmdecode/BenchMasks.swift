@@ -51,14 +51,18 @@ struct BenchMasksCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds per unit before its worker is killed (recorded as timeout).") var timeout: Double = 60
     @Option(name: .long, help: "Parallel worker processes (each times single-threaded).") var jobs: Int = 1
     @Option(name: .long, help: "JSON whitespace policy of compiled schemas (instances are compact).") var whitespace: String = "compact"
-    @Option(name: .long, help: "Only the first N units (sorted by path).") var limit: Int?
+    @Option(name: .long, help: "Only every Nth unit (sorted by path; the 1st, N+1st, …), for a quick sample of a corpus.") var every: Int = 1
+    @Option(name: .long, help: "Only the first N units (sorted by path; after --every).") var limit: Int?
+    @Option(name: .customLong("inject-fault"), help: .hidden) var faults: [String] = []
 
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
             guard jobs >= 1 else { throw FSMDecodeError(.usage, "--jobs must be at least 1") }
+            guard every >= 1 else { throw FSMDecodeError(.usage, "--every must be at least 1") }
             guard format == "maskbench" || format == "pairs" else { throw FSMDecodeError(.usage, "--format must be maskbench or pairs") }
             _ = try ConstraintFlags.parse(["--any-json", "--whitespace", whitespace]).whitespacePolicy()
             var units = try collectUnits()
+            if every > 1 { units = units.enumerated().filter { $0.offset % every == 0 }.map(\.element) }
             if let limit { units = Array(units.prefix(limit)) }
             guard !units.isEmpty else { throw FSMDecodeError(.usage, "no input files in \(paths.joined(separator: " "))") }
             if let dumpWork {
@@ -72,9 +76,18 @@ struct BenchMasksCommand: ParsableCommand {
             for e in vocabulary.eos { workerArgs += ["--eos", e] }
             if let dumpWork { workerArgs += ["--dump-work", dumpWork] }
             signal(SIGPIPE, SIG_IGN)
-            let pool = BenchPool(arguments: workerArgs, jobs: jobs, timeout: timeout)
+            let pool = BenchPool(arguments: workerArgs + faults.flatMap { ["--inject-fault", $0] }, jobs: jobs, timeout: timeout)
             let progress = Progress(total: units.count, label: "units")
-            var replies = try pool.run(units) { progress.advance() }
+            let started = now()
+            var done = 0
+            var replies = try pool.run(units) {
+                progress.advance()
+                // A log line now and then where no terminal shows the counter (scripted full runs).
+                done += 1
+                if !progress.interactive && units.count >= 100 && (done % 100 == 0 || done == units.count) {
+                    printError(String(format: "bench masks: %d/%d units, %.0f s", done, units.count, (now() - started) / 1e9))
+                }
+            }
             progress.finish()
             // Units lost to a timeout or crash still go into the work set, so peers run them too.
             let lost = replies.indices.filter { replies[$0].grammar == nil }
@@ -244,11 +257,33 @@ final class BenchPool: @unchecked Sendable {
         worker?.finish()
     }
 
-    /// One worker process and its line-oriented pipes.
+    /// One worker process and its line-oriented pipes. It loads the vocabulary once and then
+    /// serves units until its input closes (or it is killed).
     final class Worker {
         let process = Process()
         let input = Pipe(), output = Pipe(), errors = Pipe()
         var buffer: [UInt8] = []
+        /// Set when the worker's stdout reached end of file (it exited or crashed).
+        var ended = false
+        /// What the worker wrote to stderr during the current unit (drained continuously so a
+        /// chatty worker never blocks); a crash report quotes its first line.
+        let stderrText = StderrCapture()
+
+        final class StderrCapture: @unchecked Sendable {
+            private let lock = NSLock()
+            private var bytes: [UInt8] = []
+            func append(_ d: Data) {
+                lock.lock(); defer { lock.unlock() }
+                if bytes.count < 4096 { bytes += d.prefix(4096 - bytes.count) }
+            }
+            func reset() { lock.lock(); bytes = []; lock.unlock() }
+            /// The first non-empty line (a crash's message comes before its backtrace).
+            var firstLine: String {
+                lock.lock(); defer { lock.unlock() }
+                let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { !$0.allSatisfy(\.isWhitespace) }
+                return line.map { String($0.prefix(300)) } ?? ""
+            }
+        }
 
         init(arguments: [String]) throws {
             let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -261,21 +296,25 @@ final class BenchPool: @unchecked Sendable {
             process.standardOutput = output
             process.standardError = errors
             try process.run()
-            // Drain stderr so a chatty worker never blocks; keep the tail for crash reports.
-            errors.fileHandleForReading.readabilityHandler = { h in _ = h.availableData }
+            let capture = stderrText
+            errors.fileHandleForReading.readabilityHandler = { h in capture.append(h.availableData) }
             guard let first = readLine(deadline: now() + 120e9), first == "ready" else {
                 kill()
-                throw FSMDecodeError(.io, "bench worker did not start (\(arguments.joined(separator: " ")))")
+                throw FSMDecodeError(.io, "bench worker did not start (\(arguments.joined(separator: " "))): \(stderrText.firstLine)")
             }
         }
 
         /// Sends `unit`, waits for its reply line; `alive` false when the worker must be replaced.
         func run(_ unit: BenchUnit, timeout: Double) -> (Reply, alive: Bool) {
+            stderrText.reset()
             try? input.fileHandleForWriting.write(contentsOf: Data((unit.line + "\n").utf8))
             guard let line = readLine(deadline: now() + timeout * 1e9) else {
-                let timedOut = process.isRunning
-                return (Reply(status: timedOut ? "timeout" : "crash",
-                              error: timedOut ? "no result within \(timeout) s" : "worker exited (status \(process.isRunning ? 0 : process.terminationStatus))"), false)
+                if !ended { return (Reply(status: "timeout", error: "no result within \(timeout) s"), false) }
+                process.waitUntilExit()
+                Thread.sleep(forTimeInterval: 0.05)  // let the stderr drain catch the last words
+                let how = process.terminationReason == .uncaughtSignal ? "signal \(process.terminationStatus)" : "status \(process.terminationStatus)"
+                let said = stderrText.firstLine
+                return (Reply(status: "crash", error: "worker exited (\(how))" + (said.isEmpty ? "" : ": \(said)")), false)
             }
             guard let doc = try? JSONInstance.parse(Array(line.utf8), source: "worker") else {
                 return (Reply(status: "crash", error: "unreadable worker reply"), false)
@@ -292,7 +331,8 @@ final class BenchPool: @unchecked Sendable {
             return (r, true)
         }
 
-        /// The next line from the worker, or nil at EOF or past `deadline` (ns, monotonic).
+        /// The next line from the worker, or nil at end of file (`ended`) or past `deadline`
+        /// (ns, monotonic).
         func readLine(deadline: Double) -> String? {
             let fd = output.fileHandleForReading.fileDescriptor
             while true {
@@ -301,15 +341,17 @@ final class BenchPool: @unchecked Sendable {
                     buffer.removeSubrange(...nl)
                     return line
                 }
+                if ended { return nil }
                 let left = (deadline - now()) / 1e6
                 if left <= 0 { return nil }
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 let r = poll(&p, 1, Int32(min(left, 1000)))
-                if r < 0 && errno != EINTR { return nil }
+                if r < 0 && errno != EINTR { ended = true; return nil }
                 if r <= 0 { continue }
                 var chunk = [UInt8](repeating: 0, count: 1 << 16)
                 let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n <= 0 { return nil }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { ended = true; return nil }
                 buffer += chunk[..<n]
             }
         }

@@ -88,20 +88,26 @@ struct BenchMeasure {
             var ids = encoder.encode(bytes: text)
             var times: [Double] = []
             var result = compiled ? runCase(&fresh!, ids, &mask, times: &times) : Walk(rejectedAt: nil, accepted: false)
-            if compiled, let inst = c.instance, let schema = loaded.schema {
-                // A valid instance written in another key order: retry in schema order (counted).
-                let reordered = Array(SchemaKeyOrder.reorder(inst, schema: schema).compactText.utf8)
-                if reordered != text && (c.valid ? !result.accepted : true) {
+            if compiled, !(c.valid && result.accepted), let inst = c.instance, let schema = loaded.schema {
+                // Written in another key order than the compiler's: retry in schema key
+                // order(s) — a valid instance until accepted (counted under `reordered`), an
+                // invalid one in every order (it must be rejected in all).
+                for variant in SchemaKeyOrder.variants(inst, schema: schema) where !(c.valid && result.accepted) {
                     var t2: [Double] = []
-                    let ids2 = encoder.encode(bytes: reordered)
+                    let text2 = Array(variant.compactText.utf8)
+                    let ids2 = encoder.encode(bytes: text2)
                     let r2 = runCase(&fresh!, ids2, &mask, times: &t2)
-                    if c.valid && r2.accepted { out.reordered += 1; result = r2; ids = ids2; times = t2; text = reordered }
-                    if !c.valid && r2.accepted { result = r2; text = reordered; ids = ids2 }
+                    if r2.accepted {
+                        if c.valid { out.reordered += 1; times = t2 }
+                        result = r2; ids = ids2; text = text2
+                        if !c.valid { break }
+                    }
                 }
             }
             if c.valid {
                 out.tbmUs += times
-                out.tokens += ids.count + 1
+                // Tokens of the valid instances masked (with the stop token), as the peers count them.
+                if compiled { out.tokens += ids.count + 1 }
                 if compiled && !result.accepted && out.status == "ok" {
                     out.status = "validation_error"
                     out.error = "\(c.id): valid instance rejected at token \(result.rejectedAt ?? -1) of \(ids.count) (\(ids.count == result.rejectedAt ? "stop token" : "byte \(byteOffset(ids, result.rejectedAt ?? 0))"))"
@@ -233,6 +239,9 @@ struct BenchWorkerCommand: ParsableCommand {
     @Option(name: .long) var format: String = "maskbench"
     @Option(name: .customLong("dump-work")) var dumpWork: String?
     @Flag(name: .customLong("dump-only")) var dumpOnly = false
+    /// Fault injection for the runner's own tests: `crash:TEXT` / `hang:TEXT` makes the worker
+    /// abort / hang on units whose name contains TEXT.
+    @Option(name: .customLong("inject-fault")) var faults: [String] = []
 
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
@@ -244,6 +253,12 @@ struct BenchWorkerCommand: ParsableCommand {
             print("ready"); fflush(nil)
             while let line = readLine() {
                 guard let unit = BenchUnit(line: line) else { continue }
+                for f in faults {
+                    let parts = f.split(separator: ":", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, unit.name.contains(parts[1]) else { continue }
+                    if parts[0] == "crash" { printError("bench worker: injected crash on \(unit.name)"); abort() }
+                    if parts[0] == "hang" { while true { sleep(3600) } }
+                }
                 let o = m.run(unit)
                 var fields: [(String, String)] = [
                     ("status", JSONOut.string(o.status)),

@@ -54,7 +54,28 @@ import Testing
     @Test func schemaKeyOrderPutsDeclaredPropertiesFirst() throws {
         let schema = try value(#"{"properties": {"a": {"properties": {"x": {}, "y": {}}}, "b": {}}, "allOf": [{"properties": {"c": {}}}]}"#)
         let inst = try value(#"{"z": 0, "c": 1, "b": 2, "a": {"y": 1, "x": 2}}"#)
-        #expect(SchemaKeyOrder.reorder(inst, schema: schema).compactText == #"{"a":{"x":2,"y":1},"b":2,"c":1,"z":0}"#)
+        for mode in SchemaKeyOrder.Mode.allCases {
+            #expect(SchemaKeyOrder.reorder(inst, schema: schema, mode: mode).compactText == #"{"a":{"x":2,"y":1},"b":2,"c":1,"z":0}"#)
+        }
+        // enum/const values keep their written order; $ref and array items are followed.
+        let refs = try value(##"{"$defs": {"p": {"properties": {"m": {}, "n": {}}}}, "type": "array", "items": {"$ref": "#/$defs/p"}, "enum": [[{"n": 1, "m": 2}]]}"##)
+        #expect(SchemaKeyOrder.reorder(try value(#"[{"n": 1, "m": 2}]"#), schema: refs).compactText == #"[{"n":1,"m":2}]"#)
+        #expect(SchemaKeyOrder.reorder(try value(#"[{"n": 3, "m": 4}]"#), schema: refs).compactText == #"[{"m":4,"n":3}]"#)
+    }
+
+    /// oneOf branches declaring different subsets (the maskbench-dev Github_medium---o58609
+    /// shape): first-seen order puts the second branch's extra key last; the merged order keeps
+    /// it where that branch declares it. `variants` offers both, never the order as written.
+    @Test func schemaKeyOrderMergesBranchOrders() throws {
+        let schema = try value(#"{"oneOf": [{"properties": {"a": {}, "b": {}, "v": {"enum": [1]}}}, {"properties": {"a": {}, "b": {}, "c": {}, "v": {"enum": [2]}}}]}"#)
+        let inst = try value(#"{"v": 2, "c": 0, "b": 0, "a": 0}"#)
+        #expect(SchemaKeyOrder.reorder(inst, schema: schema).compactText == #"{"a":0,"b":0,"c":0,"v":2}"#)
+        #expect(SchemaKeyOrder.reorder(inst, schema: schema, mode: .firstSeen).compactText == #"{"a":0,"b":0,"v":2,"c":0}"#)
+        #expect(SchemaKeyOrder.variants(inst, schema: schema).map(\.compactText) == [#"{"a":0,"b":0,"c":0,"v":2}"#, #"{"a":0,"b":0,"v":2,"c":0}"#])
+        #expect(SchemaKeyOrder.variants(try value(#"{"a":0,"b":0,"c":0,"v":2}"#), schema: schema).map(\.compactText) == [#"{"a":0,"b":0,"v":2,"c":0}"#])
+        // Chains that contradict each other (a before b, b before a): first-seen order, no loop.
+        let cyclic = try value(#"{"anyOf": [{"properties": {"a": {}, "b": {}}}, {"properties": {"b": {}, "a": {}}}]}"#)
+        #expect(SchemaKeyOrder.reorder(try value(#"{"b": 1, "a": 2}"#), schema: cyclic).compactText == #"{"a":2,"b":1}"#)
     }
 }
 
@@ -67,6 +88,16 @@ import Testing
         return d
     }
 
+    /// The GPT-2 vocabulary's path when it and the fsmdecode binary are there; nil (after
+    /// saying why the test is skipped) otherwise.
+    func prerequisites() -> String? {
+        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
+            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return nil
+        }
+        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return nil }
+        return vocab
+    }
+
     func json(_ s: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
     }
@@ -76,10 +107,7 @@ import Testing
     /// "valid" one rejected (a validation error is reported first per file: here the file's
     /// status is the first failure seen, in test order).
     @Test func masksCountsTinyMaskBench() throws {
-        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
-            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return
-        }
-        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return }
+        guard let vocab = prerequisites() else { return }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = [
@@ -107,6 +135,7 @@ import Testing
         let recs = try lines.map { try json(String($0)) }
         #expect(recs.map { $0["status"] as? String } == ["ok", "compile_error", "invalidation_error", "validation_error"])
         #expect(recs[0]["tokens"] as? Int ?? 0 > 1)
+        #expect(recs[1]["tokens"] as? Int == 0, "no token is masked when the schema does not compile")
         #expect((recs[1]["error"] as? String)?.contains("b_refused.json") == true, "\(recs[1])")
         // The work set: every file's schema, every instance's text and token ids.
         let manifest = try json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: work + "/manifest.json")), as: UTF8.self))
@@ -119,10 +148,7 @@ import Testing
 
     /// A unit past --timeout is recorded as timeout, its worker replaced, and the run goes on.
     @Test func masksTimeoutIsRecordedAndTheRunContinues() throws {
-        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
-            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return
-        }
-        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return }
+        guard let vocab = prerequisites() else { return }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let manifest = #"{"pairs": [{"id": "r1", "kind": "regex", "constraint": "[a-z]+@[a-z]+\\.com", "valid": ["ab@cd.com"], "invalid": ["ab@cd"]}, {"id": "g1", "kind": "gbnf", "constraint": "root ::= \"x\" [0-9]+", "valid": ["x12"], "invalid": ["x", "y1"]}]}"#
@@ -139,12 +165,50 @@ import Testing
         #expect(ts["timeout"] as? Int == 2, "\(t.stdout)")
     }
 
+    /// A worker that crashes on one file and one that hangs on another: both are recorded
+    /// (crash with the worker's last words, timeout), each worker is replaced, and every other
+    /// file still gets its ok record, in order.
+    @Test func masksCrashAndHangLoseNoOtherFile() throws {
+        guard let vocab = prerequisites() else { return }
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let names = ["a", "b_crash", "c", "d_hang", "e"]
+        for (i, n) in names.enumerated() {
+            let file = #"{"schema": {"type": "integer", "minimum": \#(i)}, "tests": [{"data": \#(i + 1), "valid": true}, {"data": -1, "valid": false}]}"#
+            try Data(file.utf8).write(to: URL(fileURLWithPath: "\(dir)/\(n).json"))
+        }
+        let records = dir + "/records.jsonl"
+        let r = try cli.run(["bench", "masks", "--vocab", vocab, "--json", "--records", records, "--timeout", "5",
+                             "--inject-fault", "crash:b_crash", "--inject-fault", "hang:d_hang", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let s = try json(r.stdout)
+        #expect(s["files"] as? Int == 5 && s["passing"] as? Int == 3, "\(r.stdout)")
+        #expect(s["crash"] as? Int == 1 && s["timeout"] as? Int == 1, "\(r.stdout)")
+        #expect(s["valid_instances"] as? Int == 3 && s["invalid_instances"] as? Int == 3, "\(r.stdout)")
+        let recs = try String(decoding: try Data(contentsOf: URL(fileURLWithPath: records)), as: UTF8.self)
+            .split(separator: "\n").map { try json(String($0)) }
+        #expect(recs.map { ($0["file"] as? String).map { ($0 as NSString).lastPathComponent } } == names.map { "\($0).json" })
+        #expect(recs.map { $0["status"] as? String } == ["ok", "crash", "ok", "timeout", "ok"])
+        for k in ["file", "status", "ttfm_us", "tbm_us", "tokens", "error"] { #expect(recs.allSatisfy { $0.keys.contains(k) }, "\(k)") }
+        #expect((recs[1]["error"] as? String)?.contains("injected crash") == true, "\(recs[1])")
+        #expect((recs[3]["error"] as? String)?.contains("no result within 5") == true, "\(recs[3])")
+        #expect(recs[1]["ttfm_us"] is NSNull && recs[3]["tbm_us"] is NSNull)
+        for i in [0, 2, 4] {
+            #expect((recs[i]["ttfm_us"] as? Double ?? 0) > 0 && (recs[i]["tokens"] as? Int ?? 0) >= 2, "\(recs[i])")
+            #expect(((recs[i]["tbm_us"] as? [String: Any])?["count"] as? Int) == recs[i]["tokens"] as? Int, "one mask per token of the valid instance")
+        }
+        // --every / --limit pick files in sorted order.
+        let e = try cli.run(["bench", "masks", "--vocab", vocab, "--json", "--records", records, "--every", "2", "--limit", "2", dir])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(try json(e.stdout)["files"] as? Int == 2)
+        let picked = try String(decoding: try Data(contentsOf: URL(fileURLWithPath: records)), as: UTF8.self)
+            .split(separator: "\n").map { ((try json(String($0))["file"] as? String ?? "") as NSString).lastPathComponent }
+        #expect(picked == ["a.json", "c.json"])
+    }
+
     /// A tiny regex suite: unconstrained outputs are judged by PCRE2, constrained ones never fail.
     @Test func errorsSuiteCounts() throws {
-        guard let vocab = TestSupport.shared("vocab/gpt2/tokenizer.json") else {
-            print("skipping: \(TestSupport.sharedRoot)/vocab/gpt2/tokenizer.json not found"); return
-        }
-        guard EncoderCLITests.binary != nil else { print("skipping: the fsmdecode binary was not found beside the test bundle"); return }
+        guard let vocab = prerequisites() else { return }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let suite = #"{"name": "tiny", "check": "regex", "corpus": "corpus.txt", "order": 2, "max_tokens": 12, "samples": 3, "tasks": [{"id": "num", "prompt": "n: ", "regex": "[0-9]{2,4}"}, {"id": "word", "prompt": "w: ", "regex": "(cat|dog)s?"}]}"#
