@@ -42,8 +42,8 @@ final class LexemeWalk: Sendable {
 }
 
 /// Lazily filled, thread-safe caches of lexeme walks: per (lexer, state) from the trie root
-/// (boundaries only: the inside tokens are the lexer's `MaskStore`), and per (start list,
-/// lexer, state) below lists of start nodes. Readers take a lock for a dictionary lookup; a
+/// (boundaries only, from the terminals' `TerminalBoundaries`; the inside tokens are
+/// `Lexer.formInside`'s), and per (start list, lexer, state) below lists of start nodes. Readers take a lock for a dictionary lookup; a
 /// miss computes outside the lock and publishes (first writer wins). Entries are kept while
 /// the stored ids stay under `budgetIDs`; past it walks are computed and not stored.
 final class WalkCache: Sendable {
@@ -76,7 +76,8 @@ final class WalkCache: Sendable {
 /// Masks (exact): for each live lexer thread in DFA state q, the tokens whose bytes stay
 /// inside the lexeme are allowed whatever the parser state (every rule is productive, so a
 /// live lexeme can always be finished and the sentence completed; for longest-match grammars
-/// a byte that continues the lexeme never ends it) — one cached mask per (lexer, q). Tokens
+/// a byte that continues the lexeme never ends it) — the union of one cached mask per
+/// (terminal, terminal-DFA state) of q's parts, shared by every lexer (see `Lexer`). Tokens
 /// whose bytes end the lexeme and go on are checked by walking only the trie subtrees below
 /// the per-(lexer, q) boundary nodes, pushing their bytes into an overlay of the parser.
 public final class GrammarConstraint: Sendable {

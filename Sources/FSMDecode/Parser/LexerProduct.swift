@@ -17,6 +17,8 @@ enum LexerProduct {
         var dfa: ByteDFA
         /// Per state: sorted indices (into the terminal set) of the parts accepting there.
         var labels: [[Int32]]
+        /// Per state: some byte leads to a live state.
+        var hasExit: [Bool]
         /// State q's parts are `partTerminal/partState[partStart[q] ..< partStart[q + 1]]`.
         var partStart: [Int32]
         var partTerminal: [Int32]
@@ -84,8 +86,15 @@ enum LexerProduct {
             while slots[p] != 0 { p = (p + 1) & mask }
             slots[p] = Int32(q + 1)
         }
-        hashes.append(hashParts(partTerminal, partState, partTerminal.count))
-        insertSlot(0, hashes[0])
+        // Single-part states are found by (terminal, state) directly: `single[acceptBase[i] + s]`.
+        var single = [Int32](repeating: -1, count: accepts.count)
+        if partTerminal.count == 1 {
+            single[acceptBase[Int(partTerminal[0])] + Int(partState[0])] = 0
+            hashes.append(0)
+        } else {
+            hashes.append(hashParts(partTerminal, partState, partTerminal.count))
+            insertSlot(0, hashes[0])
+        }
 
         var table: [Int32] = []
         // A state never has more parts than terminals.
@@ -103,6 +112,22 @@ enum LexerProduct {
                     if s >= 0 { scratchT[n] = Int32(i); scratchS[n] = s; n += 1 }
                 }
                 if n == 0 { table.append(ByteDFA.dead); continue }
+                if n == 1 {
+                    let g = acceptBase[Int(scratchT[0])] + Int(scratchS[0])
+                    if single[g] < 0 {
+                        let r = partStart.count - 1
+                        if r >= maxStates {
+                            throw FSMDecodeError(.budget, "\(description) needs more than \(maxStates) DFA states (the state budget, RegexOptions.maxStates); simplify the pattern or raise the budget")
+                        }
+                        partTerminal.append(scratchT[0])
+                        partState.append(scratchS[0])
+                        partStart.append(Int32(partTerminal.count))
+                        hashes.append(0)
+                        single[g] = Int32(r)
+                    }
+                    table.append(single[g])
+                    continue
+                }
                 let h = hashParts(scratchT, scratchS, n)
                 let mask = slots.count - 1
                 var p = Int(truncatingIfNeeded: h >> 17) & mask
@@ -132,7 +157,7 @@ enum LexerProduct {
                     hashes.append(h)
                     if (hashes.count + 1) * 2 > slots.count {
                         slots = [Int32](repeating: 0, count: slots.count * 2)
-                        for r in hashes.indices { insertSlot(r, hashes[r]) }
+                        for r in hashes.indices where Int(partStart[r + 1] - partStart[r]) > 1 { insertSlot(r, hashes[r]) }
                     } else {
                         insertSlot(Int(found), h)
                     }
@@ -142,6 +167,10 @@ enum LexerProduct {
             q += 1
         }
         let n = partStart.count - 1
+        var hasExit = [Bool](repeating: false, count: n)
+        for q in 0..<n {
+            for c in 0..<classCount where table[q * classCount + c] >= 0 { hasExit[q] = true; break }
+        }
         var accepting = [Bool](repeating: false, count: n)
         var labels = [[Int32]](repeating: [], count: n)
         for q in 0..<n {
@@ -151,6 +180,6 @@ enum LexerProduct {
             accepting[q] = !labels[q].isEmpty
         }
         let dfa = ByteDFA(stateCount: n, start: 0, byteClass: byteClass, classCount: classCount, table: table, accepting: accepting)
-        return Result(dfa: dfa, labels: labels, partStart: partStart, partTerminal: partTerminal, partState: partState)
+        return Result(dfa: dfa, labels: labels, hasExit: hasExit, partStart: partStart, partTerminal: partTerminal, partState: partState)
     }
 }

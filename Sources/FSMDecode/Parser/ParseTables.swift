@@ -393,7 +393,10 @@ final class Lexer: Sendable {
         self.dfa = dfa
         var labels: [[Int32]] = []
         var ignoredFlags: [Bool] = []
+        labels.reserveCapacity(product.labels.count)
+        ignoredFlags.reserveCapacity(product.labels.count)
         for ls in product.labels {
+            if ls.isEmpty { labels.append([]); ignoredFlags.append(false); continue }
             var ts = ls.map { terminals[Int($0)] }
             if tables.lexing == .longestMatch, let top = ts.map({ tables.terminals[Int($0)].priority }).max() {
                 ts = ts.filter { tables.terminals[Int($0)].priority == top }
@@ -404,7 +407,13 @@ final class Lexer: Sendable {
         self.labels = labels
         self.acceptsIgnored = ignoredFlags
         var classes: [[Int32]: Int32] = [:]
+        // Most states accept nothing: they share one class without hashing.
+        var none: Int32 = -1
         self.endClass = labels.indices.map { s in
+            if labels[s].isEmpty && !ignoredFlags[s] {
+                if none < 0 { none = Int32(classes.count); classes[[-2]] = none }
+                return none
+            }
             let key = labels[s] + [ignoredFlags[s] ? -1 : -2]
             if let c = classes[key] { return c }
             let c = Int32(classes.count)
@@ -427,9 +436,7 @@ final class Lexer: Sendable {
         } else {
             self.store = nil
         }
-        self.hasExit = (0..<dfa.stateCount).map { s in
-            (0..<dfa.classCount).contains { dfa.table[s * dfa.classCount + $0] != ByteDFA.dead }
-        }
+        self.hasExit = product.hasExit
     }
 
     /// ORs the tokens that stay inside the lexeme from `state` (EOS excluded) into `dst`.
