@@ -42,8 +42,8 @@ final class LexemeWalk: Sendable {
 }
 
 /// Lazily filled, thread-safe caches of lexeme walks: per (lexer, state) from the trie root
-/// (boundaries only: the inside tokens are the lexer's `MaskStore`), and per (start list,
-/// lexer, state) below lists of start nodes. Readers take a lock for a dictionary lookup; a
+/// (boundaries only, from the terminals' `TerminalBoundaries`; the inside tokens are
+/// `Lexer.formInside`'s), and per (start list, lexer, state) below lists of start nodes. Readers take a lock for a dictionary lookup; a
 /// miss computes outside the lock and publishes (first writer wins). Entries are kept while
 /// the stored ids stay under `budgetIDs`; past it walks are computed and not stored.
 final class WalkCache: Sendable {
@@ -76,31 +76,27 @@ final class WalkCache: Sendable {
 /// Masks (exact): for each live lexer thread in DFA state q, the tokens whose bytes stay
 /// inside the lexeme are allowed whatever the parser state (every rule is productive, so a
 /// live lexeme can always be finished and the sentence completed; for longest-match grammars
-/// a byte that continues the lexeme never ends it) — one cached mask per (lexer, q). Tokens
+/// a byte that continues the lexeme never ends it) — the union of one cached mask per
+/// (terminal, terminal-DFA state) of q's parts, shared by every lexer (see `Lexer`). Tokens
 /// whose bytes end the lexeme and go on are checked by walking only the trie subtrees below
 /// the per-(lexer, q) boundary nodes, pushing their bytes into an overlay of the parser.
 public final class GrammarConstraint: Sendable {
     public let grammar: Grammar
     public let vocabulary: Vocabulary
-    public let vocabularyFingerprint: UInt64
+    /// `vocabulary.fingerprint` (computed when asked: hashing the vocabulary is not free).
+    public var vocabularyFingerprint: UInt64 { vocabulary.fingerprint }
     let tables: ParseTables
-    /// Every grammar token (in the trie, not EOS), as mask words.
-    let grammarBits: [UInt32]
     /// Lexeme walks for masks (filled on first use).
     let walks = WalkCache()
 
     /// Compiles `grammar` against `vocabulary`. Throws `.grammar` for terminals the byte-level
     /// lexer cannot honour and `.budget` when a terminal's DFA exceeds `options.maxStates`.
-    /// Cost: one DFA per terminal and the start lexer; everything else is built on first use.
+    /// Cost: one DFA per terminal and the start lexer (their product); everything else is built
+    /// on first use.
     public init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions = RegexOptions()) throws {
         self.grammar = grammar
         self.vocabulary = vocabulary
-        self.vocabularyFingerprint = vocabulary.fingerprint
         self.tables = try ParseTables(grammar: grammar, vocabulary: vocabulary, options: options)
-        var bits = [UInt32](repeating: 0, count: TokenMask.wordCount(vocabulary.maskWidth))
-        for id in vocabulary.trie.tokenIDs { bits[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
-        for id in vocabulary.eosIDs { bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31)) }
-        self.grammarBits = bits
         // Build the start lexer now so grammar-level errors surface at compile time.
         let core = EarleyCore(tables: tables)
         if let e = core.error { throw e }
@@ -144,11 +140,11 @@ public final class GrammarConstraint: Sendable {
     // MARK: - Lexeme walks
 
     /// Where `lexer`'s lexeme, in DFA state `state` at the current position, ends inside tokens
-    /// (walked from the trie root; computed once per pair, then cached).
+    /// (computed once per pair, then cached).
     func rootWalk(_ lexer: Lexer, _ state: Int32) -> LexemeWalk {
         let key = WalkCache.Key(list: 0, lexer: lexer.id, state: state)
         if let w = walks.lookup(key) { return w }
-        return walks.publish(key, computeWalk(lexer, state, starts: nil))
+        return walks.publish(key, computeRootWalk(lexer, state))
     }
 
     /// The walk of `lexer` from `state` over the subtrees of `group.starts` (computed once per
@@ -159,21 +155,86 @@ public final class GrammarConstraint: Sendable {
         return walks.publish(key, computeWalk(lexer, state, starts: group.starts))
     }
 
-    /// One trie walk stepping only `lexer`'s DFA. With `starts` nil: from the root, boundaries
-    /// only (the inside tokens are the `MaskStore`'s), plus `endsHere` for longest-match lexers.
-    /// Otherwise: the subtrees of `starts` (each node's byte first), inside tokens included.
-    /// A node in accepting state s with children is a boundary: its children (longest-match:
-    /// only those whose byte cannot continue s) start the next lexeme. Cost: O(live nodes).
-    private func computeWalk(_ lexer: Lexer, _ q: Int32, starts: [UInt32]?) -> LexemeWalk {
+    /// The lexeme ends of `lexer` from state `q` at the trie root, without walking the trie: a
+    /// lexer state is a union of terminal states (its parts), and the lexeme can end at a node
+    /// only where some part's terminal does, so the candidate nodes are the union of the
+    /// parts' `TerminalBoundaries` (shared by every lexer with that part). Each node's path
+    /// (the first `depth` bytes of any token below it) is replayed through the lexer's DFA for
+    /// the state there, which keys its group; its children (longest-match: those whose byte
+    /// cannot continue the lexeme) start the next lexeme. Longest-match lexers also get
+    /// `endsHere`. The inside tokens are `Lexer.formInside`'s. Cost: O(candidates × depth).
+    private func computeRootWalk(_ lexer: Lexer, _ q: Int32) -> LexemeWalk {
+        let trie = vocabulary.trie
+        let dfa = lexer.dfa
+        let longest = tables.lexing == .longestMatch
+        let lo = Int(lexer.partStart[Int(q)]), hi = Int(lexer.partStart[Int(q) + 1])
+        var nodes: [UInt32] = []
+        for k in lo..<hi { nodes += tables.boundaries(terminal: lexer.partTerminal[k], state: lexer.partState[k]) }
+        if hi - lo > 1 {
+            nodes.sort()
+            var w = 0
+            for r in nodes.indices where r == 0 || nodes[r] != nodes[w - 1] { nodes[w] = nodes[r]; w += 1 }
+            nodes.removeSubrange(w...)
+        }
+        var groups: [Int32: [UInt32]] = [:]
+        let v = vocabulary
+        for n in nodes {
+            let i = Int(n)
+            let token = Int(trie.tokenIDs[Int(trie.tokenStart[i])])
+            let from = Int(v.tokenOffsets[token])
+            var s = q
+            for k in from..<(from + Int(trie.depth[i])) { s = dfa.next(s, v.tokenBytes[k]) }
+            // `s` is live and accepting: some part's terminal accepts here.
+            let end = Int(trie.subtreeEnd[i])
+            var c = i + 1
+            while c < end {
+                if !longest || dfa.next(s, trie.byte[c]) < 0 { groups[s, default: []].append(UInt32(c)) }
+                c = Int(trie.subtreeEnd[c])
+            }
+        }
+        var endsHere: BoundaryGroup? = nil
+        if longest && (!lexer.labels[Int(q)].isEmpty || lexer.acceptsIgnored[Int(q)]) {
+            var list: [UInt32] = []
+            var c = 1
+            while c < trie.nodeCount {
+                if dfa.next(q, trie.byte[c]) < 0 { list.append(UInt32(c)) }
+                c = Int(trie.subtreeEnd[c])
+            }
+            if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.newList(), starts: list) }
+        }
+        return LexemeWalk(inside: [], insideIsBitset: false, groups: sortedGroups(groups, lexer), endsHere: endsHere)
+    }
+
+    /// Groups ordered by (end class, state), each list sorted and unique; fresh list ids.
+    private func sortedGroups(_ groups: [Int32: [UInt32]], _ lexer: Lexer) -> [BoundaryGroup] {
+        var out: [BoundaryGroup] = []
+        for s in groups.keys.sorted(by: { (lexer.endClass[Int($0)], $0) < (lexer.endClass[Int($1)], $1) }) {
+            var list = groups[s]!
+            list.sort()
+            var w = 0
+            for r in list.indices where r == 0 || list[r] != list[w - 1] { list[w] = list[r]; w += 1 }
+            list.removeSubrange(w...)
+            out.append(BoundaryGroup(state: s, list: walks.newList(), starts: list))
+        }
+        return out
+    }
+
+    /// One walk of the subtrees of `starts` (each node's byte first) stepping only `lexer`'s
+    /// DFA from `q`: the tokens staying inside the lexeme, and the boundaries: a node in an
+    /// accepting state s with children, whose children (longest-match: only those whose byte
+    /// cannot continue s) start the next lexeme. Cost: O(live nodes of the subtrees).
+    private func computeWalk(_ lexer: Lexer, _ q: Int32, starts: [UInt32]) -> LexemeWalk {
         let trie = vocabulary.trie
         let dfa = lexer.dfa
         let longest = tables.lexing == .longestMatch
         let words = TokenMask.wordCount(vocabulary.maskWidth)
         var stack = [Int32](repeating: 0, count: trie.maxDepth + 2)
         var groups: [Int32: [UInt32]] = [:]
-        var bits = [UInt32](repeating: 0, count: starts == nil ? 0 : words)
-        var count = 0
-        func run(_ lo: Int, _ hi: Int, base: Int) {
+        // Token ids as met (unique within one subtree; nested starts can repeat them).
+        var ids: [UInt32] = []
+        for c0 in starts {
+            let lo = Int(c0), hi = Int(trie.subtreeEnd[lo])
+            let base = Int(trie.depth[lo]) - 1
             stack[0] = q
             var i = lo
             while i < hi {
@@ -181,12 +242,7 @@ public final class GrammarConstraint: Sendable {
                 let s = dfa.next(stack[d - 1], trie.byte[i])
                 if s < 0 { i = Int(trie.subtreeEnd[i]); continue }
                 stack[d] = s
-                if starts != nil {
-                    for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) {
-                        let id = UInt32(bitPattern: trie.tokenIDs[k])
-                        if bits[Int(id >> 5)] & (1 << (id & 31)) == 0 { bits[Int(id >> 5)] |= 1 << (id & 31); count += 1 }
-                    }
-                }
+                for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { ids.append(UInt32(bitPattern: trie.tokenIDs[k])) }
                 let end = Int(trie.subtreeEnd[i])
                 if end > i + 1 && (!lexer.labels[Int(s)].isEmpty || lexer.acceptsIgnored[Int(s)]) {
                     var c = i + 1
@@ -198,42 +254,21 @@ public final class GrammarConstraint: Sendable {
                 i += 1
             }
         }
-        var endsHere: BoundaryGroup? = nil
-        if let starts {
-            for c in starts { run(Int(c), Int(trie.subtreeEnd[Int(c)]), base: Int(trie.depth[Int(c)]) - 1) }
-        } else {
-            run(1, trie.nodeCount, base: 0)
-            if longest && (!lexer.labels[Int(q)].isEmpty || lexer.acceptsIgnored[Int(q)]) {
-                var list: [UInt32] = []
-                var c = 1
-                while c < trie.nodeCount {
-                    if dfa.next(q, trie.byte[c]) < 0 { list.append(UInt32(c)) }
-                    c = Int(trie.subtreeEnd[c])
-                }
-                if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.newList(), starts: list) }
+        let out = sortedGroups(groups, lexer)
+        if ids.count > MaskStore.listLimit(words: words) {
+            var bits = [UInt32](repeating: 0, count: words)
+            for id in ids { bits[Int(id >> 5)] |= 1 << (id & 31) }
+            var n = 0
+            for w in 0..<words { n += bits[w].nonzeroBitCount }
+            if n > MaskStore.listLimit(words: words) {
+                return LexemeWalk(inside: bits, insideIsBitset: true, groups: out, endsHere: nil)
             }
         }
-        var out: [BoundaryGroup] = []
-        for s in groups.keys.sorted(by: { (lexer.endClass[Int($0)], $0) < (lexer.endClass[Int($1)], $1) }) {
-            var list = groups[s]!
-            list.sort()
-            var w = 0
-            for r in list.indices where r == 0 || list[r] != list[w - 1] { list[w] = list[r]; w += 1 }
-            list.removeSubrange(w...)
-            out.append(BoundaryGroup(state: s, list: walks.newList(), starts: list))
-        }
-        var inside: [UInt32] = []
-        let asBitset = count > MaskStore.listLimit(words: words)
-        if asBitset {
-            inside = bits
-        } else if count > 0 {
-            inside.reserveCapacity(count)
-            for w in 0..<words where bits[w] != 0 {
-                var word = bits[w]
-                while word != 0 { inside.append(UInt32(w << 5 + word.trailingZeroBitCount)); word &= word - 1 }
-            }
-        }
-        return LexemeWalk(inside: inside, insideIsBitset: asBitset, groups: out, endsHere: endsHere)
+        ids.sort()
+        var w = 0
+        for r in ids.indices where r == 0 || ids[r] != ids[w - 1] { ids[w] = ids[r]; w += 1 }
+        ids.removeSubrange(w...)
+        return LexemeWalk(inside: ids, insideIsBitset: false, groups: out, endsHere: nil)
     }
 }
 
@@ -411,7 +446,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         var commits: [WalkCommit] = []
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
-            l.store!.formUnion(state: th.state, into: dst)
+            l.formInside(th.state, into: dst)
             let root = constraint.rootWalk(l, th.state)
             let m = o.mark
             for g in root.groups { frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m)) }
@@ -457,7 +492,8 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
             core.forEachItem(inSet: k) { it in
                 guard let s = core.nextSymbol(it), s < 0, let tok = tables.terminals[Int(~s)].token else { return }
                 if tok.negated {
-                    for w in 0..<words { dst[w] |= constraint.grammarBits[w] }
+                    let all = tables.grammarTokens!.bits
+                    for w in 0..<words { dst[w] |= all[w] }
                     // Cleared below unless another terminal allows it.
                 } else {
                     dst[Int(tok.id) >> 5] |= 1 << (UInt32(tok.id) & 31)

@@ -50,6 +50,33 @@ struct MaskEntry {
     var payload: UnsafePointer<UInt32>
 }
 
+/// A vocabulary's grammar tokens (in the trie, not EOS) as a bitset of
+/// `TokenMask.wordCount(maskWidth)` words, computed once and shared by mask stores. Immutable.
+final class GrammarTokens: @unchecked Sendable {
+    let vocabulary: Vocabulary
+    let wordCount: Int
+    let count: Int
+    let bits: UnsafeMutablePointer<UInt32>
+
+    init(_ vocabulary: Vocabulary) {
+        self.vocabulary = vocabulary
+        let words = TokenMask.wordCount(vocabulary.maskWidth)
+        wordCount = words
+        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
+        bits.initialize(repeating: 0, count: max(words, 1))
+        vocabulary.trie.tokenIDs.withUnsafeBufferPointer { ids in
+            for id in ids { bits[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
+        }
+        for id in vocabulary.eosIDs { bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31)) }
+        var n = 0
+        for w in 0..<words { n += bits[w].nonzeroBitCount }
+        count = n
+        self.bits = bits
+    }
+
+    deinit { bits.deallocate() }
+}
+
 /// The masks of every state of a `ByteDFA` against a `Vocabulary`.
 ///
 /// The mask of state q is the set of grammar tokens t (in the trie, not an EOS id) with
@@ -78,8 +105,16 @@ public final class MaskStore: @unchecked Sendable {
     /// Number of grammar tokens (in the trie, not EOS).
     public let grammarTokenCount: Int
 
-    /// Every grammar token, as a bitset of `wordCount` words.
+    /// Every grammar token, as a bitset of `wordCount` words (`tokens.bits`).
     let grammarBits: UnsafeMutablePointer<UInt32>
+    let tokens: GrammarTokens
+    /// Computes a state's mask instead of the trie walk: sets the bits of the allowed tokens
+    /// in zeroed words (EOS bits are dropped afterwards).
+    private let collector: (@Sendable (Int32, UnsafeMutablePointer<UInt32>) -> Void)?
+    /// When set, the trie walk of each state also records where the DFA's match can end
+    /// inside tokens, published there before the state's mask.
+    let boundaries: TerminalBoundaries?
+    private let walkTableCache = Mutex<TrieWalk.Table?>(nil)
     /// Per state: index into `entries`, or -1 while not computed.
     private let slots: UnsafeMutablePointer<Atomic<Int32>>
     /// Capacity `max(dfa.stateCount, 1)`: there are never more distinct masks than states.
@@ -102,21 +137,35 @@ public final class MaskStore: @unchecked Sendable {
 
     /// Masks read back from an artifact: `slots[q]` indexes `masks` or is -1 (computed on first
     /// visit). The caller has validated encodings, ids and indices.
-    init(dfa: ByteDFA, vocabulary: Vocabulary, mode: MaskStoreMode,
-         preset: (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])])?) {
+    convenience init(dfa: ByteDFA, vocabulary: Vocabulary, mode: MaskStoreMode,
+                     preset: (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])])?) {
+        self.init(dfa: dfa, tokens: GrammarTokens(vocabulary), mode: mode, collector: nil, preset: preset)
+    }
+
+    /// A lazy store over shared `tokens`; `collector` (when given) computes a state's mask
+    /// instead of the trie walk.
+    convenience init(dfa: ByteDFA, tokens: GrammarTokens, collector: (@Sendable (Int32, UnsafeMutablePointer<UInt32>) -> Void)?) {
+        self.init(dfa: dfa, tokens: tokens, mode: .lazy, collector: collector, preset: nil)
+    }
+
+    /// A lazy store over shared `tokens` whose walks also fill `boundaries` (one walk per state).
+    convenience init(dfa: ByteDFA, tokens: GrammarTokens, boundaries: TerminalBoundaries) {
+        self.init(dfa: dfa, tokens: tokens, mode: .lazy, collector: nil, preset: nil, boundaries: boundaries)
+    }
+
+    private init(dfa: ByteDFA, tokens: GrammarTokens, mode: MaskStoreMode,
+                 collector: (@Sendable (Int32, UnsafeMutablePointer<UInt32>) -> Void)?,
+                 preset: (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])])?,
+                 boundaries: TerminalBoundaries? = nil) {
+        self.boundaries = boundaries
         self.dfa = dfa
-        self.vocabulary = vocabulary
+        self.vocabulary = tokens.vocabulary
         self.mode = mode
-        let words = TokenMask.wordCount(vocabulary.maskWidth)
-        self.wordCount = words
-        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
-        bits.initialize(repeating: 0, count: max(words, 1))
-        for id in vocabulary.trie.tokenIDs { bits[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
-        for id in vocabulary.eosIDs { bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31)) }
-        var n = 0
-        for w in 0..<words { n += bits[w].nonzeroBitCount }
-        self.grammarTokenCount = n
-        self.grammarBits = bits
+        self.wordCount = tokens.wordCount
+        self.grammarTokenCount = tokens.count
+        self.grammarBits = tokens.bits
+        self.tokens = tokens
+        self.collector = collector
         let stateCapacity = max(dfa.stateCount, 1)
         slots = .allocate(capacity: stateCapacity)
         for s in 0..<stateCapacity { (slots + s).initialize(to: Atomic<Int32>(-1)) }
@@ -151,7 +200,6 @@ public final class MaskStore: @unchecked Sendable {
         entries.deallocate()
         slots.deinitialize(count: max(dfa.stateCount, 1))
         slots.deallocate()
-        grammarBits.deallocate()
     }
 
     public var statistics: MaskStoreStatistics {
@@ -305,7 +353,14 @@ public final class MaskStore: @unchecked Sendable {
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         defer { bits.deallocate() }
         bits.initialize(repeating: 0, count: max(words, 1))
-        var allowed = collectAllowed(from: state, into: bits)
+        var allowed: Int
+        if let collector {
+            collector(state, bits)
+            allowed = 0
+            for w in 0..<words { allowed &+= bits[w].nonzeroBitCount }
+        } else {
+            allowed = collectAllowed(from: state, into: bits)
+        }
         for id in vocabulary.eosIDs where bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
             bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31))
             allowed -= 1
@@ -396,26 +451,41 @@ public final class MaskStore: @unchecked Sendable {
     }
 
     /// Sets the bit of every trie token whose bytes keep the DFA alive from `state`; returns how
-    /// many bits it set. `bits` must hold `wordCount` zeroed words.
+    /// many bits it set. `bits` must hold `wordCount` zeroed words. With `boundaries`, also
+    /// publishes where the match can end inside tokens.
     private func collectAllowed(from state: Int32, into bits: UnsafeMutablePointer<UInt32>) -> Int {
         let trie = vocabulary.trie
-        return trie.byte.withUnsafeBufferPointer { byte in
+        let kernel = walkTable
+        var ends: [UInt32] = []
+        let n = trie.byte.withUnsafeBufferPointer { byte in
             trie.depth.withUnsafeBufferPointer { depth in
                 trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
                     trie.tokenStart.withUnsafeBufferPointer { tokenStart in
                         trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
-                            dfa.table.withUnsafeBufferPointer { table in
-                                dfa.byteClass.withUnsafeBufferPointer { byteClass in
+                            kernel.entries.withUnsafeBufferPointer { table in
+                                kernel.byteClass.withUnsafeBufferPointer { byteClass in
                                     TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
-                                             tokenIDs: tokenIDs, table: table, byteClass: byteClass,
-                                             classCount: dfa.classCount)
-                                        .collect(from: state, maxDepth: trie.maxDepth, into: bits)
+                                             tokenIDs: tokenIDs, table: table, byteClass: byteClass)
+                                        .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
+                                                 recordEnds: boundaries != nil, ends: &ends)
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+        boundaries?.publish(state, ends)
+        return n
+    }
+
+    /// `dfa` in the walk kernel's encoding, built on first use.
+    private var walkTable: TrieWalk.Table {
+        walkTableCache.withLock { t in
+            if let t { return t }
+            let made = TrieWalk.Table(dfa)
+            t = made
+            return made
         }
     }
 }
@@ -428,10 +498,13 @@ private struct UncheckedSendablePointer<T>: @unchecked Sendable {
 /// The trie × DFA walk: one audited kernel over borrowed buffers (valid only inside the
 /// `withUnsafeBufferPointer` scopes that made it).
 ///
-/// Node i at depth d steps the DFA from `stack[d - 1]` by `byte[i]`; a dead step skips the whole
-/// subtree (`i = subtreeEnd[i]`), a live one records `stack[d]` and sets the bits of the tokens
-/// ending at i. Children follow their parent, so `stack[d - 1]` always belongs to i's parent.
-/// Cost: O(live nodes + dead subtree roots); memory: `maxDepth + 1` states.
+/// Node i at depth d steps the DFA from its parent's state by `byte[i]`; a dead step skips the
+/// whole subtree (`i = subtreeEnd[i]`), a live one records the state for its children. Children
+/// follow their parent, so `stack[d - 1]` always belongs to i's parent; a first child reads it
+/// from a register instead. Tokens are not touched per node: the tokens of the nodes in index
+/// order are `tokenIDs` in order, so the live ones are the runs between skipped subtrees, set
+/// in one tight loop per run. States are encoded in `table` (see `Table`).
+/// Cost: O(live nodes + dead subtree roots + allowed tokens); memory: `maxDepth + 1` entries.
 struct TrieWalk {
     let byte: UnsafeBufferPointer<UInt8>
     let depth: UnsafeBufferPointer<UInt16>
@@ -440,33 +513,66 @@ struct TrieWalk {
     let tokenIDs: UnsafeBufferPointer<Int32>
     let table: UnsafeBufferPointer<Int32>
     let byteClass: UnsafeBufferPointer<UInt8>
-    let classCount: Int
 
-    func collect(from state: Int32, maxDepth: Int, into bits: UnsafeMutablePointer<UInt32>) -> Int {
+    /// A DFA for the kernel: state q is the entry `q * classCount << 1 | accepting(q)` (its row
+    /// offset, shifted, with the accepting bit), and `entries[row + class]` is the next state's
+    /// entry or -1 (dead). Saves the multiply and the accepting lookup on the node loop.
+    struct Table: Sendable {
+        let entries: [Int32]
+        let byteClass: [UInt8]
+        let classCount: Int
+
+        init(_ dfa: ByteDFA) {
+            classCount = dfa.classCount
+            byteClass = dfa.byteClass
+            entries = dfa.table.map { s in s < 0 ? -1 : Int32(Int(s) * dfa.classCount << 1 | (dfa.accepting[Int(s)] ? 1 : 0)) }
+        }
+
+        func entry(of state: Int32) -> Int32 { Int32(Int(state) * classCount << 1) }
+    }
+
+    /// Sets the bits of the tokens whose bytes stay live from the state with entry `start`;
+    /// returns how many. With `recordEnds`, appends to `ends` (in node order) every live node in an accepting
+    /// state that has children: where the match can end inside tokens.
+    func collect(from start: Int32, maxDepth: Int, into bits: UnsafeMutablePointer<UInt32>,
+                 recordEnds: Bool, ends: inout [UInt32]) -> Int {
         let stack = UnsafeMutablePointer<Int32>.allocate(capacity: maxDepth + 1)
         defer { stack.deallocate() }
-        stack[0] = state
+        stack[0] = start
         var count = 0
+        // First token index of the current run of live nodes.
+        var run = Int(tokenStart[1])
+        var previous = 0   // depth of the last live node (-1 after a skip)
+        var current = start
         var i = 1
         let n = byte.count
-        while i < n {
-            let d = Int(depth[i])
-            let next = table[Int(stack[d &- 1]) &* classCount &+ Int(byteClass[Int(byte[i])])]
-            if next < 0 {
-                i = Int(subtreeEnd[i])
-                continue
-            }
-            stack[d] = next
-            var k = Int(tokenStart[i])
-            let end = Int(tokenStart[i &+ 1])
-            while k < end {
+        @inline(__always) func flush(_ lo: Int, _ hi: Int) {
+            var k = lo
+            while k < hi {
                 let id = UInt32(bitPattern: tokenIDs[k])
                 bits[Int(id >> 5)] |= 1 << (id & 31)
                 k &+= 1
             }
-            count &+= end &- Int(tokenStart[i])
+            count &+= hi &- lo
+        }
+        while i < n {
+            let d = Int(depth[i])
+            let parent = d == previous &+ 1 ? current : stack[d &- 1]
+            let next = table[Int(parent >> 1) &+ Int(byteClass[Int(byte[i])])]
+            if next < 0 {
+                flush(run, Int(tokenStart[i]))
+                i = Int(subtreeEnd[i])
+                run = Int(tokenStart[i])
+                previous = -1
+                continue
+            }
+            stack[d] = next
+            current = next
+            previous = d
+            if next & 1 != 0 && recordEnds && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
             i &+= 1
         }
+        flush(run, Int(tokenStart[n]))
         return count
     }
 }

@@ -47,6 +47,15 @@ final class ParseTables: Sendable {
     /// Per terminal: `terminals[t].nullable`.
     let terminalNullable: [Bool]
     let regexOptions: RegexOptions
+    /// The vocabulary's grammar tokens (nil without a vocabulary), shared by every mask store.
+    let grammarTokens: GrammarTokens?
+    /// Per terminal with a DFA: the tokens that stay inside its lexeme from each DFA state
+    /// (computed on first visit), shared by every lexer containing the terminal.
+    let terminalStores: [MaskStore?]
+    /// Per terminal with a DFA: where its match ends inside tokens (filled with its store).
+    let terminalBoundaries: [TerminalBoundaries?]
+    /// Per terminal: its DFA (nil for token terminals and terminals matching nothing).
+    let terminalDFAs: [ByteDFA?]
     let lexers: LexerCache
     /// Token masks are computed against this vocabulary (nil: parsing only).
     let vocabulary: Vocabulary?
@@ -71,6 +80,9 @@ final class ParseTables: Sendable {
         var order: [Int] = []
         var terminalMap: [Int32: Int32] = [:]  // original terminal index or ~(rule) key -> runtime terminal
         var infos: [TerminalInfo] = []
+        // Character-level grammar terminals (not inlined rules) whose nullability is read off
+        // their DFA, with the place named when it matches nothing.
+        var nullableFromDFA: [Int: String] = [:]
         func runtimeTerminal(forRule r: Int) throws -> Int32 {
             let key = Int32(g.terminals.count + r)
             if let t = terminalMap[key] { return t }
@@ -102,11 +114,8 @@ final class ParseTables: Sendable {
                 }
                 info.token = (id, negated)
             default:
-                let ast = try ParseTables.regexAST(term.pattern, where: place)
-                info.ast = ast
-                if g.lexing == .characterLevel {
-                    info.nullable = try ParseTables.matchesEmpty(ast, options: options, place: place)
-                }
+                info.ast = try ParseTables.regexAST(term.pattern, where: place)
+                if g.lexing == .characterLevel { nullableFromDFA[infos.count] = place }
             }
             let t = Int32(infos.count)
             infos.append(info)
@@ -156,12 +165,39 @@ final class ParseTables: Sendable {
         if g.lexing == .longestMatch {
             for i in g.terminals.indices where g.terminals[i].isIgnored { ignored.append(try runtimeTerminal(i)) }
         }
-        // Every terminal's DFA must fit the state budget: found here, a blow-up is a compile
-        // error, not a lexer that silently fails to build in the middle of a mask.
-        for info in infos {
-            guard let ast = info.ast else { continue }
-            _ = try RegexCompiler.compile(ast, options: options, description: "\(g.source): terminal \(info.name)")
+        // Each terminal's DFA, compiled once: lexers are products of these (`LexerProduct`),
+        // and a DFA over the state budget is a compile error here, not a lexer that fails to
+        // build in the middle of a mask.
+        var dfas: [ByteDFA?] = []
+        for t in infos.indices {
+            guard let ast = infos[t].ast else { dfas.append(nil); continue }
+            let dfa = try ParseTables.compileTerminal(ast, options: options, description: "\(g.source): terminal \(infos[t].name)")
+            if let place = nullableFromDFA[t] {
+                guard let dfa else { throw FSMDecodeError(.grammar, "\(place) matches no string") }
+                infos[t].nullable = dfa.accepting[Int(dfa.start)]
+            }
+            dfas.append(dfa)
         }
+        self.terminalDFAs = dfas
+        let tokens = vocabulary.map { GrammarTokens($0) }
+        self.grammarTokens = tokens
+        // Terminals with equal DFAs (equal languages: DFAs are canonical) share one store.
+        var boundaries = [TerminalBoundaries?](repeating: nil, count: dfas.count)
+        var stores = [MaskStore?](repeating: nil, count: dfas.count)
+        if let tokens {
+            for t in dfas.indices {
+                guard let d = dfas[t] else { continue }
+                if let same = (0..<t).first(where: { dfas[$0] == d }) {
+                    boundaries[t] = boundaries[same]
+                    stores[t] = stores[same]
+                } else {
+                    boundaries[t] = TerminalBoundaries(stateCount: d.stateCount)
+                    stores[t] = MaskStore(dfa: d, tokens: tokens, boundaries: boundaries[t]!)
+                }
+            }
+        }
+        self.terminalBoundaries = boundaries
+        self.terminalStores = stores
         self.terminals = infos
         self.ruleNames = order.map { g.rules[$0].name }
         self.start = ruleMap[g.start]
@@ -209,16 +245,23 @@ final class ParseTables: Sendable {
     /// on first use. Throws `.budget` when the combined DFA exceeds the state budget.
     func lexer(for terminalSet: [Int32]) throws -> Lexer {
         if let l = lexers.lookup(terminalSet) { return l }
-        let asts = terminalSet.map { terminals[Int($0)].ast! }
-        guard let built = try RegexCompiler.compileLexer(asts, options: regexOptions, description: "grammar \(grammar.source)") else {
+        guard let built = try LexerProduct.build(terminalSet.map { terminalDFAs[Int($0)] }, maxStates: regexOptions.maxStates,
+                                                 description: "grammar \(grammar.source)") else {
             throw FSMDecodeError(.grammar, "grammar \(grammar.source): terminals \(terminalSet.map { terminalName($0) }) match nothing")
         }
         return lexers.insert(terminalSet) { id in
-            Lexer(id: id, terminals: terminalSet, dfa: built.dfa, labels: built.acceptingTerminals, tables: self)
+            Lexer(id: id, terminals: terminalSet, product: built, tables: self)
         }
     }
 
     func lexer(id: Int32) -> Lexer { lexers.get(id) }
+
+    /// The trie nodes where terminal `t`'s match, begun at the root in DFA state `state`, ends
+    /// with bytes to go (`TerminalBoundaries`); walks the trie on first use.
+    func boundaries(terminal t: Int32, state: Int32) -> [UInt32] {
+        _ = terminalStores[Int(t)]!.entryIndex(state)
+        return terminalBoundaries[Int(t)]!.get(state)!
+    }
 
     // MARK: - Terminal compilation
 
@@ -257,11 +300,51 @@ final class ParseTables: Sendable {
         }
     }
 
-    private static func matchesEmpty(_ ast: RegexAST, options: RegexOptions, place: String) throws -> Bool {
-        guard let dfa = try RegexCompiler.compile(ast, options: options, description: place) else {
-            throw FSMDecodeError(.grammar, "\(place) matches no string")
+    /// A terminal's DFA (nil: it matches nothing). Literals, the most common terminals, are
+    /// built directly as a chain (already minimal and trimmed); the rest go through the regex
+    /// compiler.
+    static func compileTerminal(_ ast: RegexAST, options: RegexOptions, description: String) throws -> ByteDFA? {
+        if let bytes = literalBytes(ast), bytes.count < options.maxStates {
+            var byteClass = [UInt8](repeating: 0, count: 256)
+            var distinct = [Bool](repeating: false, count: 256)
+            for b in bytes { distinct[Int(b)] = true }
+            // Classes numbered by first byte: the bytes of the literal each get one, the rest share one.
+            var classOf = [Int](repeating: -1, count: 256)
+            var other = -1
+            var k = 0
+            for b in 0..<256 {
+                if distinct[b] { classOf[b] = k; k += 1 } else {
+                    if other < 0 { other = k; k += 1 }
+                    classOf[b] = other
+                }
+                byteClass[b] = UInt8(classOf[b])
+            }
+            let n = bytes.count + 1
+            var table = [Int32](repeating: ByteDFA.dead, count: n * k)
+            for (i, b) in bytes.enumerated() { table[i * k + classOf[Int(b)]] = Int32(i + 1) }
+            var accepting = [Bool](repeating: false, count: n)
+            accepting[n - 1] = true
+            return ByteDFA(stateCount: n, start: 0, byteClass: byteClass, classCount: k, table: table, accepting: accepting)
         }
-        return dfa.accepting[Int(dfa.start)]
+        return try RegexCompiler.compile(ast, options: options, description: description)
+    }
+
+    /// The UTF-8 bytes of an AST that is a sequence of single (valid) scalars, else nil.
+    static func literalBytes(_ ast: RegexAST) -> [UInt8]? {
+        func scalar(_ a: RegexAST, into out: inout [UInt8]) -> Bool {
+            guard case .scalars(let set) = a, let v = set.singleScalar, let c = Unicode.Scalar(v) else { return false }
+            UTF8.encode(c) { out.append($0) }
+            return true
+        }
+        var out: [UInt8] = []
+        switch ast {
+        case .empty: return out
+        case .scalars: return scalar(ast, into: &out) ? out : nil
+        case .concat(let items):
+            for a in items where !scalar(a, into: &out) { return nil }
+            return out
+        default: return nil
+        }
     }
 
     /// The id of the token whose piece (or, failing that, whose bytes) is exactly `text`.
@@ -273,8 +356,9 @@ final class ParseTables: Sendable {
     }
 }
 
-/// A combined byte DFA over a set of terminals, with per-state accepting labels, and the
-/// vocabulary-independent tables the runtime reads on every byte. Immutable.
+/// A combined byte DFA over a set of terminals (the product of their DFAs), with per-state
+/// accepting labels, and the vocabulary-independent tables the runtime reads on every byte.
+/// Immutable apart from the lazily filled mask store.
 final class Lexer: Sendable {
     let id: Int32
     /// Sorted runtime terminal indices.
@@ -290,16 +374,29 @@ final class Lexer: Sendable {
     /// Per state: an id shared by exactly the states with equal `labels` and `acceptsIgnored`
     /// (ending the lexeme in either commits the same thing).
     let endClass: [Int32]
-    /// Per state: the tokens that stay inside the lexeme (computed on first visit).
+    /// State q is the union of the terminal-DFA states `partTerminal/partState[partStart[q] ..<
+    /// partStart[q + 1]]` (runtime terminal indices, sorted).
+    let partStart: [Int32]
+    let partTerminal: [Int32]
+    let partState: [Int32]
+    /// Per state with several parts: the tokens that stay inside the lexeme, the union of its
+    /// parts' masks (computed on first visit). Single-part states read the terminal's store.
     let store: MaskStore?
+    /// `ParseTables.terminalStores` (not the tables themselves: they own the lexers).
+    private let terminalStores: [MaskStore?]
 
-    init(id: Int32, terminals: [Int32], dfa: ByteDFA, labels raw: [[Int32]], tables: ParseTables) {
+    init(id: Int32, terminals: [Int32], product: LexerProduct.Result, tables: ParseTables) {
         self.id = id
         self.terminals = terminals
+        self.terminalStores = tables.terminalStores
+        let dfa = product.dfa
         self.dfa = dfa
         var labels: [[Int32]] = []
         var ignoredFlags: [Bool] = []
-        for ls in raw {
+        labels.reserveCapacity(product.labels.count)
+        ignoredFlags.reserveCapacity(product.labels.count)
+        for ls in product.labels {
+            if ls.isEmpty { labels.append([]); ignoredFlags.append(false); continue }
             var ts = ls.map { terminals[Int($0)] }
             if tables.lexing == .longestMatch, let top = ts.map({ tables.terminals[Int($0)].priority }).max() {
                 ts = ts.filter { tables.terminals[Int($0)].priority == top }
@@ -310,16 +407,45 @@ final class Lexer: Sendable {
         self.labels = labels
         self.acceptsIgnored = ignoredFlags
         var classes: [[Int32]: Int32] = [:]
+        // Most states accept nothing: they share one class without hashing.
+        var none: Int32 = -1
         self.endClass = labels.indices.map { s in
+            if labels[s].isEmpty && !ignoredFlags[s] {
+                if none < 0 { none = Int32(classes.count); classes[[-2]] = none }
+                return none
+            }
             let key = labels[s] + [ignoredFlags[s] ? -1 : -2]
             if let c = classes[key] { return c }
             let c = Int32(classes.count)
             classes[key] = c
             return c
         }
-        self.store = tables.vocabulary.map { MaskStore(dfa: dfa, vocabulary: $0, mode: .lazy) }
-        self.hasExit = (0..<dfa.stateCount).map { s in
-            (0..<dfa.classCount).contains { dfa.table[s * dfa.classCount + $0] != ByteDFA.dead }
+        self.partStart = product.partStart
+        let partTerminal = product.partTerminal.map { terminals[Int($0)] }
+        self.partTerminal = partTerminal
+        let partState = product.partState
+        self.partState = partState
+        if let tokens = tables.grammarTokens {
+            let partStart = product.partStart
+            let stores = tables.terminalStores
+            self.store = MaskStore(dfa: dfa, tokens: tokens) { q, bits in
+                for k in Int(partStart[Int(q)])..<Int(partStart[Int(q) + 1]) {
+                    stores[Int(partTerminal[k])]!.formUnion(state: partState[k], into: bits)
+                }
+            }
+        } else {
+            self.store = nil
+        }
+        self.hasExit = product.hasExit
+    }
+
+    /// ORs the tokens that stay inside the lexeme from `state` (EOS excluded) into `dst`.
+    @inline(__always) func formInside(_ state: Int32, into dst: UnsafeMutablePointer<UInt32>) {
+        let lo = Int(partStart[Int(state)])
+        if Int(partStart[Int(state) + 1]) == lo + 1 {
+            terminalStores[Int(partTerminal[lo])]!.formUnion(state: partState[lo], into: dst)
+        } else {
+            store!.formUnion(state: state, into: dst)
         }
     }
 }

@@ -1,0 +1,107 @@
+import Dispatch
+import FSMDecode
+import Foundation
+import Testing
+
+/// The lazily filled caches behind grammar masks (per-terminal inside masks and lexeme ends
+/// shared by every lexer containing the terminal, per-lexer union masks, walk caches) must
+/// never hand one state's result to another: masks are checked against the brute-force oracle
+/// on fresh constraints visited in different orders (so which lexer first computes a shared
+/// terminal state differs), and under 8 threads racing on first visits.
+@Suite struct GrammarRuntimeCacheTests {
+    /// A schema whose string terminal (and key terminals) sit in several different lexers:
+    /// object keys, string values, array items, a value that is a string or a number.
+    static let schema = #"""
+    {"type": "object", "properties": {
+      "name": {"type": "string"}, "note": {"type": "string"},
+      "tags": {"type": "array", "items": {"type": "string"}},
+      "value": {"anyOf": [{"type": "string"}, {"type": "number"}]}},
+     "required": ["name", "tags"]}
+    """#
+
+    /// Prefixes in different lexers that share the string terminal's states (inside a key,
+    /// inside values, right after a quote, inside a multi-byte character, after a string).
+    /// Members follow the schema's key order (the compiler's representation).
+    static let prefixes = [
+        #"{"name":"ab"#, #"{"name":"x","tags":["#, #"{"name":"x","tags":["é"#,
+        #"{"name":"x","tags":[],"value":""#, #"{"na"#, #"{"name":"x","note":"日"#,
+        #"{"name":"x","tags":["a"]"#, #"{"name":"x","tags":[],"value":1"#,
+    ]
+
+    static func constraint(_ v: Vocabulary) throws -> GrammarConstraint {
+        let doc = try JSONDocument(bytes: Array(schema.utf8), source: "cache-test.json")
+        let c = try JSONSchemaCompiler.compile(doc.value, source: "cache-test.json")
+        return try GrammarConstraint(grammar: c.grammar, vocabulary: v)
+    }
+
+    static func masks(_ c: GrammarConstraint, order: [Int]) -> [Int: TokenMask] {
+        var out: [Int: TokenMask] = [:]
+        for i in order {
+            var m = c.makeMatcher()
+            guard m.accept(bytes: Array(prefixes[i].utf8)) else { continue }
+            out[i] = m.nextTokenMask()
+        }
+        return out
+    }
+
+    @Test func sharedTerminalMasksMatchOracleInAnyOrder() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let forward = GrammarRuntimeCacheTests.masks(try GrammarRuntimeCacheTests.constraint(v), order: Array(GrammarRuntimeCacheTests.prefixes.indices))
+        let backward = GrammarRuntimeCacheTests.masks(try GrammarRuntimeCacheTests.constraint(v), order: GrammarRuntimeCacheTests.prefixes.indices.reversed())
+        let shuffled = GrammarRuntimeCacheTests.masks(try GrammarRuntimeCacheTests.constraint(v), order: [3, 6, 0, 7, 2, 5, 1, 4])
+        let oracleConstraint = try GrammarRuntimeCacheTests.constraint(v)
+        let checked = TestSupport.fullSuites ? Array(GrammarRuntimeCacheTests.prefixes.indices) : [2, 3]
+        for (i, p) in GrammarRuntimeCacheTests.prefixes.enumerated() {
+            #expect(forward[i] != nil, "prefix not viable: \(p)")
+            guard let f = forward[i] else { continue }
+            #expect(backward[i] == f, "order changed the mask after \(p)")
+            #expect(shuffled[i] == f, "order changed the mask after \(p)")
+            guard checked.contains(i) else { continue }
+            var m = oracleConstraint.makeMatcher()
+            _ = m.accept(bytes: Array(p.utf8))
+            let oracle = GrammarRuntimeSupport.oracleMask(m)
+            if f != oracle {
+                let extra = f.allowedIDs.filter { !oracle.contains($0) }.prefix(5).map { v.pieces[Int($0)] }
+                let missing = oracle.allowedIDs.filter { !f.contains($0) }.prefix(5).map { v.pieces[Int($0)] }
+                Issue.record("after \(p): extra \(extra) missing \(missing)")
+            }
+        }
+    }
+
+    @Test func concurrentFirstVisitsAreCorrect() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let expected = GrammarRuntimeCacheTests.masks(try GrammarRuntimeCacheTests.constraint(v), order: Array(GrammarRuntimeCacheTests.prefixes.indices))
+        for round in 0..<2 {
+            let c = try GrammarRuntimeCacheTests.constraint(v)
+            let failures = FailureCounter()
+            let n = GrammarRuntimeCacheTests.prefixes.count
+            DispatchQueue.concurrentPerform(iterations: 8) { t in
+                // Each thread visits every prefix in its own order, so first visits race.
+                let order = (0..<n).map { (($0 * (2 * t + 1)) + t + round) % n }
+                let got = GrammarRuntimeCacheTests.masks(c, order: order)
+                for (i, m) in got where expected[i] != m { failures.add() }
+                if got.count != expected.count { failures.add() }
+            }
+            #expect(failures.value == 0, "round \(round): \(failures.value) wrong masks")
+        }
+        // The JSON grammar too (longer lexers: numbers, literals, whitespace, strings).
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let texts = ["{\"a\": [1, 2.5e", "[\"x\\u00", "{\"k\": tr", "[{\"b\": \"日本", "  {\"a\":1}", "[-0.", "{\"a\": \"x\", \"b\"", "[[[\"\""]
+        let reference = try GrammarConstraint(grammar: g, vocabulary: v)
+        let want = texts.map { t -> TokenMask? in
+            var m = reference.makeMatcher()
+            return m.accept(bytes: Array(t.utf8)) ? m.nextTokenMask() : nil
+        }
+        let shared = try GrammarConstraint(grammar: g, vocabulary: v)
+        let failures = FailureCounter()
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for k in 0..<texts.count {
+                let i = (k * 3 + t) % texts.count
+                var m = shared.makeMatcher()
+                let got = m.accept(bytes: Array(texts[i].utf8)) ? m.nextTokenMask() : nil
+                if got != want[i] { failures.add() }
+            }
+        }
+        #expect(failures.value == 0, "json.gbnf: \(failures.value) wrong masks")
+    }
+}
