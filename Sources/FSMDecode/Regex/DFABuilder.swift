@@ -352,16 +352,95 @@ struct RawBuffer<T: BitwiseCopyable> {
     func free() { base.deallocate() }
 }
 
+/// Sets of NFA states lying back to back in one arena, unsorted, found again through an
+/// open-addressing table keyed by an order-independent hash (a sum of mixed state numbers).
+/// A query set is the one whose members carry the current stamp in a mark array (the closure
+/// or seed scan that produced it left them there), so equality costs one pass over the stored
+/// set and a new set costs no sort and no allocation of its own.
+struct StampedSetTable {
+    private var arena = RawBuffer<Int32>(capacity: 1024)
+    private var start = RawBuffer<Int>(capacity: 64)
+    private var hashes = RawBuffer<UInt64>(capacity: 64)
+    /// Set index + 1, 0 = empty.
+    private var slots: UnsafeMutablePointer<Int32>
+    private var mask = 63
+    private(set) var count = 0
+
+    init() {
+        start.append(0)
+        slots = .allocate(capacity: 64)
+        slots.initialize(repeating: 0, count: 64)
+    }
+
+    func free() { arena.free(); start.free(); hashes.free(); slots.deallocate() }
+
+    @inline(__always) static func mix(_ s: Int32) -> UInt64 {
+        var z = UInt64(UInt32(bitPattern: s)) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    @inline(__always) private func home(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h ^ (h >> 29)) & mask }
+
+    /// The index of the stored set with hash `h` equal to the `size` states stamped `g` in
+    /// `mark`; otherwise -1 and the slot `insert` takes.
+    @inline(__always) func find(_ h: UInt64, size: Int, mark: UnsafeMutablePointer<UInt32>, _ g: UInt32) -> (index: Int, slot: Int) {
+        var i = home(h)
+        while true {
+            let v = slots[i]
+            if v == 0 { return (-1, i) }
+            let id = Int(v) - 1
+            if hashes[id] == h {
+                let a = start[id], b = start[id + 1]
+                if b - a == size {
+                    var j = a
+                    while j < b && mark[Int(arena[j])] == g { j += 1 }
+                    if j == b { return (id, i) }
+                }
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Stores `elements[0 ..< size]` (hash `h`) in `slot` from `find`; returns its index.
+    mutating func insert(_ h: UInt64, _ elements: UnsafePointer<Int32>, size: Int, slot: Int) -> Int {
+        let id = count
+        arena.append(from: elements, count: size)
+        start.append(arena.count)
+        hashes.append(h)
+        slots[slot] = Int32(id + 1)
+        count += 1
+        if count * 2 > mask {
+            let size = (mask + 1) * 2
+            slots.deallocate()
+            slots = .allocate(capacity: size)
+            slots.initialize(repeating: 0, count: size)
+            mask = size - 1
+            for s in 0 ..< count {
+                var j = home(hashes[s])
+                while slots[j] != 0 { j = (j + 1) & mask }
+                slots[j] = Int32(s + 1)
+            }
+        }
+        return id
+    }
+
+    /// The members of set `id`.
+    @inline(__always) func members(_ id: Int) -> (base: UnsafeMutablePointer<Int32>, range: Range<Int>) {
+        (arena.base, start[id] ..< start[id + 1])
+    }
+}
+
 /// Subset construction in flat memory. A DFA state is the set of important NFA states of an
-/// epsilon closure. Sets lie back to back in one arena, unsorted; they are found again through
-/// an open-addressing table keyed by an order-independent hash (a sum of mixed state numbers),
-/// and a candidate is compared with a stored set through the generation stamps its closure
-/// left in `mark`, so a new DFA state costs no sort and no allocation of its own.
+/// epsilon closure, kept in a `StampedSetTable`.
 ///
 /// Per DFA state: targets of its byte-range states are bucketed by class (counting sort into
-/// one seed buffer); classes whose seed lists are equal share one closure. The numbering of
-/// states depends on traversal order, which step 5 of `DFABuilder.build` makes irrelevant; the
-/// set of reachable subsets does not, so the state budget trips exactly as it always did.
+/// one seed buffer). The distinct seeds of a class (its kernel) determine the target state, so
+/// kernels seen before are looked up in a second table (most transitions lead to known states)
+/// and only a new kernel pays for an epsilon closure. The numbering of states depends on
+/// traversal order, which step 5 of `DFABuilder.build` makes irrelevant; the set of reachable
+/// subsets does not, so the state budget trips exactly as it always did.
 struct SubsetConstruction {
     private static let byteRange: UInt8 = 0, epsilon: UInt8 = 1, accept: UInt8 = 2
 
@@ -381,26 +460,24 @@ struct SubsetConstruction {
     /// The closure just computed (important states, unsorted).
     private let candidate: UnsafeMutablePointer<Int32>
     private var candidateCount = 0
+    /// Kernel stamps and the kernel just scanned (distinct seeds).
+    private let seedMark: UnsafeMutablePointer<UInt32>
+    private var seedGeneration: UInt32 = 0
+    private let kernel: UnsafeMutablePointer<Int32>
 
     /// Per class: seed count, then start offset in `seeds`.
     private let seedCount: UnsafeMutablePointer<Int32>
     private let seedStart: UnsafeMutablePointer<Int32>
-    private var seeds: RawBuffer<Int32>
-    /// Per-DFA-state table of distinct seed lists (class + 1 per slot), reset after each state.
-    private let seedSlots: UnsafeMutablePointer<Int16>
-    private static let seedSlotCount = 512
-    private let seedHash: UnsafeMutablePointer<UInt64>
+    private var seeds = RawBuffer<Int32>(capacity: 256)
 
-    private var arena: RawBuffer<Int32>
-    private var setStart: RawBuffer<Int>
-    private var setHash: RawBuffer<UInt64>
-    /// Open addressing: DFA state + 1, 0 = empty.
-    private var slots: UnsafeMutablePointer<Int32>
-    private var slotMask: Int
+    private var states = StampedSetTable()
+    private var kernels = StampedSetTable()
+    /// Target state of each kernel (dead when its closure is empty).
+    private var kernelTarget = RawBuffer<Int32>(capacity: 64)
     private var table: RawBuffer<Int32>
     private var released = false
 
-    private(set) var stateCount = 0
+    var stateCount: Int { states.count }
     /// NFA-state visits so far (seeds plus closure pushes).
     private(set) var work = 0
 
@@ -408,15 +485,19 @@ struct SubsetConstruction {
         n = nfa.count
         k = classCount
         start = nfa.start
-        kind = .allocate(capacity: Swift.max(n, 1))
-        next = .allocate(capacity: Swift.max(n, 1))
-        eps2 = .allocate(capacity: Swift.max(n, 1))
-        classLo = .allocate(capacity: Swift.max(n, 1))
-        classHi = .allocate(capacity: Swift.max(n, 1))
-        mark = .allocate(capacity: Swift.max(n, 1))
-        mark.initialize(repeating: 0, count: Swift.max(n, 1))
-        stack = .allocate(capacity: Swift.max(n, 1))
-        candidate = .allocate(capacity: Swift.max(n, 1))
+        let m = Swift.max(n, 1)
+        kind = .allocate(capacity: m)
+        next = .allocate(capacity: m)
+        eps2 = .allocate(capacity: m)
+        classLo = .allocate(capacity: m)
+        classHi = .allocate(capacity: m)
+        mark = .allocate(capacity: m)
+        mark.initialize(repeating: 0, count: m)
+        seedMark = .allocate(capacity: m)
+        seedMark.initialize(repeating: 0, count: m)
+        stack = .allocate(capacity: m)
+        candidate = .allocate(capacity: m)
+        kernel = .allocate(capacity: m)
         for s in 0 ..< n {
             let kd = nfa.kind[s]
             kind[s] = kd == .byteRange ? Self.byteRange : kd == .epsilon ? Self.epsilon : Self.accept
@@ -427,17 +508,6 @@ struct SubsetConstruction {
         }
         seedCount = .allocate(capacity: classCount)
         seedStart = .allocate(capacity: classCount)
-        seedHash = .allocate(capacity: classCount)
-        seeds = RawBuffer(capacity: 256)
-        seedSlots = .allocate(capacity: Self.seedSlotCount)
-        seedSlots.initialize(repeating: 0, count: Self.seedSlotCount)
-        arena = RawBuffer(capacity: 1024)
-        setStart = RawBuffer(capacity: 64)
-        setStart.append(0)
-        setHash = RawBuffer(capacity: 64)
-        slotMask = 63
-        slots = .allocate(capacity: 64)
-        slots.initialize(repeating: 0, count: 64)
         table = RawBuffer(capacity: 64 * classCount)
     }
 
@@ -445,20 +515,13 @@ struct SubsetConstruction {
         guard !released else { return }
         released = true
         kind.deallocate(); next.deallocate(); eps2.deallocate(); classLo.deallocate(); classHi.deallocate()
-        mark.deallocate(); stack.deallocate(); candidate.deallocate()
-        seedCount.deallocate(); seedStart.deallocate(); seedHash.deallocate(); seeds.free(); seedSlots.deallocate()
-        arena.free(); setStart.free(); setHash.free(); slots.deallocate(); table.free()
+        mark.deallocate(); seedMark.deallocate(); stack.deallocate(); candidate.deallocate(); kernel.deallocate()
+        seedCount.deallocate(); seedStart.deallocate(); seeds.free()
+        states.free(); kernels.free(); kernelTarget.free(); table.free()
     }
 
-    @inline(__always) private static func mix(_ s: Int32) -> UInt64 {
-        var z = UInt64(UInt32(bitPattern: s)) &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Important states of the epsilon closure of `seeds[0 ..< count]` into `candidate`
-    /// (stamped in `mark` with the current generation); returns the set's hash.
+    /// Important states of the epsilon closure of `seedList[0 ..< count]` (distinct) into
+    /// `candidate`, stamped in `mark` with the current generation; returns the set's hash.
     private mutating func closure(_ seedList: UnsafePointer<Int32>, _ count: Int) -> UInt64 {
         generation &+= 1
         if generation == 0 {
@@ -466,13 +529,13 @@ struct SubsetConstruction {
             generation = 1
         }
         let g = generation
-        var sp = 0, out = 0, pushes = 0
+        var sp = 0, out = 0
         var h: UInt64 = 0
         for i in 0 ..< count {
             let s = Int(seedList[i])
             if mark[s] != g { mark[s] = g; stack[sp] = Int32(s); sp += 1 }
         }
-        pushes = sp
+        var pushes = sp
         while sp > 0 {
             sp -= 1
             let s32 = stack[sp]
@@ -484,7 +547,7 @@ struct SubsetConstruction {
             } else {
                 candidate[out] = s32
                 out += 1
-                h &+= Self.mix(s32)
+                h &+= StampedSetTable.mix(s32)
             }
         }
         candidateCount = out
@@ -492,48 +555,43 @@ struct SubsetConstruction {
         return h &+ UInt64(out)
     }
 
-    /// The state whose set equals `candidate` (hash `h`), added when new.
+    /// The state whose set is `candidate` (hash `h`), added when new.
     private mutating func findOrAdd(_ h: UInt64, maxStates: Int, patternForErrors: String) throws -> Int32 {
-        var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & slotMask
-        let g = generation
-        while true {
-            let v = slots[i]
-            if v == 0 { break }
-            let id = Int(v) - 1
-            if setHash[id] == h {
-                let a = setStart[id], b = setStart[id + 1]
-                if b - a == candidateCount {
-                    var same = true
-                    for j in a ..< b where mark[Int(arena[j])] != g { same = false; break }
-                    if same { return Int32(id) }
-                }
-            }
-            i = (i + 1) & slotMask
-        }
-        if stateCount >= maxStates {
+        let (id, slot) = states.find(h, size: candidateCount, mark: mark, generation)
+        if id >= 0 { return Int32(id) }
+        if states.count >= maxStates {
             throw FSMDecodeError(.budget, "\(patternForErrors) needs more than \(maxStates) DFA states (the state budget, RegexOptions.maxStates); simplify the pattern or raise the budget")
         }
-        let id = stateCount
-        arena.append(from: candidate, count: candidateCount)
-        setStart.append(arena.count)
-        setHash.append(h)
-        slots[i] = Int32(id + 1)
-        stateCount += 1
-        if stateCount * 2 > slotMask {
-            // Double the table and reinsert every state.
-            let size = (slotMask + 1) * 2
-            slots.deallocate()
-            slots = .allocate(capacity: size)
-            slots.initialize(repeating: 0, count: size)
-            slotMask = size - 1
-            for s in 0 ..< stateCount {
-                let hs = setHash[s]
-                var j = Int(truncatingIfNeeded: hs ^ (hs >> 29)) & slotMask
-                while slots[j] != 0 { j = (j + 1) & slotMask }
-                slots[j] = Int32(s + 1)
+        return Int32(states.insert(h, candidate, size: candidateCount, slot: slot))
+    }
+
+    /// The target of the kernel of `list[0 ..< len]`: looked up, or closed and added.
+    private mutating func target(_ list: UnsafePointer<Int32>, _ len: Int, maxStates: Int, patternForErrors: String) throws -> Int32 {
+        seedGeneration &+= 1
+        if seedGeneration == 0 {
+            seedMark.update(repeating: 0, count: n)
+            seedGeneration = 1
+        }
+        let g = seedGeneration
+        var size = 0
+        var h: UInt64 = 0
+        for j in 0 ..< len {
+            let s = list[j]
+            if seedMark[Int(s)] != g {
+                seedMark[Int(s)] = g
+                kernel[size] = s
+                size += 1
+                h &+= StampedSetTable.mix(s)
             }
         }
-        return Int32(id)
+        h &+= UInt64(size)
+        let (id, slot) = kernels.find(h, size: size, mark: seedMark, g)
+        if id >= 0 { return kernelTarget[id] }
+        let ch = closure(kernel, size)
+        let t = candidateCount == 0 ? ByteDFA.dead : try findOrAdd(ch, maxStates: maxStates, patternForErrors: patternForErrors)
+        _ = kernels.insert(h, kernel, size: size, slot: slot)
+        kernelTarget.append(t)
+        return t
     }
 
     /// Explores every reachable subset; state 0 is the start (possibly empty) set.
@@ -542,11 +600,11 @@ struct SubsetConstruction {
         let h0 = closure(&startSeed, 1)
         _ = try findOrAdd(h0, maxStates: Int.max, patternForErrors: patternForErrors)
         var d = 0
-        while d < stateCount {
-            let a = setStart[d], b = setStart[d + 1]
+        while d < states.count {
+            let (arena, range) = states.members(d)
             // Counting sort of the targets by class.
             for c in 0 ..< k { seedCount[c] = 0 }
-            for j in a ..< b {
+            for j in range {
                 let s = Int(arena[j])
                 guard kind[s] == Self.byteRange else { continue }
                 for c in Int(classLo[s]) ... Int(classHi[s]) { seedCount[c] += 1 }
@@ -556,7 +614,7 @@ struct SubsetConstruction {
             seeds.removeAll()
             seeds.reserve(Int(total))
             let sp = seeds.base
-            for j in a ..< b {
+            for j in range {
                 let s = Int(arena[j])
                 guard kind[s] == Self.byteRange else { continue }
                 let t = next[s]
@@ -567,48 +625,17 @@ struct SubsetConstruction {
             }
             for c in 0 ..< k { seedStart[c] -= seedCount[c] }
             work += Int(total)
-            if work > maxWork { throw workError(maxStates: maxStates, maxWork: maxWork, patternForErrors: patternForErrors) }
 
             let row = table.count
             table.append(repeating: ByteDFA.dead, count: k)
-            var usedSlots = 0
             for c in 0 ..< k where seedCount[c] > 0 {
-                let list = sp + Int(seedStart[c])
-                let len = Int(seedCount[c])
-                // Classes with the same seed list have the same target.
-                var sh: UInt64 = UInt64(len)
-                for j in 0 ..< len { sh = (sh ^ UInt64(UInt32(bitPattern: list[j]))) &* 0x100_0000_01B3 }
-                seedHash[c] = sh
-                var slot = Int(truncatingIfNeeded: sh ^ (sh >> 32)) & (Self.seedSlotCount - 1)
-                var shared = -1
-                while seedSlots[slot] != 0 {
-                    let e = Int(seedSlots[slot]) - 1
-                    if seedHash[e] == sh && seedCount[e] == seedCount[c] {
-                        let other = sp + Int(seedStart[e])
-                        var j = 0
-                        while j < len && other[j] == list[j] { j += 1 }
-                        if j == len { shared = e; break }
-                    }
-                    slot = (slot + 1) & (Self.seedSlotCount - 1)
+                table[row + c] = try target(sp + Int(seedStart[c]), Int(seedCount[c]), maxStates: maxStates, patternForErrors: patternForErrors)
+                if work > maxWork {
+                    throw FSMDecodeError(.budget, "\(patternForErrors) is too costly to determinize: the subset construction visited more than \(maxWork) NFA states (the work budget, RegexOptions.maxSubsetWork) after building \(states.count) DFA states; simplify the pattern or raise the budget")
                 }
-                if shared >= 0 {
-                    table[row + c] = table[row + shared]
-                    continue
-                }
-                seedSlots[slot] = Int16(c + 1)
-                usedSlots += 1
-                let h = closure(list, len)
-                if candidateCount == 0 { continue }
-                table[row + c] = try findOrAdd(h, maxStates: maxStates, patternForErrors: patternForErrors)
             }
-            if usedSlots > 0 { seedSlots.update(repeating: 0, count: Self.seedSlotCount) }
-            if work > maxWork { throw workError(maxStates: maxStates, maxWork: maxWork, patternForErrors: patternForErrors) }
             d += 1
         }
-    }
-
-    private func workError(maxStates: Int, maxWork: Int, patternForErrors: String) -> FSMDecodeError {
-        FSMDecodeError(.budget, "\(patternForErrors) is too costly to determinize: the subset construction visited more than \(maxWork) NFA states (the work budget, \(DFABuilder.workPerState) × RegexOptions.maxStates) after building \(stateCount) DFA states; simplify the pattern or raise the budget")
     }
 
     /// The transition table, `stateCount × classCount`.
@@ -624,7 +651,8 @@ struct SubsetConstruction {
         var interned: [[Int32]: Int32] = [:]
         for d in 0 ..< stateCount {
             var ls: [Int32] = []
-            for j in setStart[d] ..< setStart[d + 1] {
+            let (arena, range) = states.members(d)
+            for j in range {
                 let s = Int(arena[j])
                 if kind[s] == Self.accept { ls.append(next[s]) }
             }
