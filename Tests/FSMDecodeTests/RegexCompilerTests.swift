@@ -1,4 +1,5 @@
 import FSMDecode
+import Foundation
 import Testing
 
 /// Shared helpers for the regex suites.
@@ -221,6 +222,33 @@ enum RegexTestKit {
         // Just below the exponential limit it compiles (2^11 states).
         let ok = try RegexTestKit.dfa("(a|b)*a(a|b){10}")
         #expect(ok.stateCount == 2048)
+    }
+
+    /// scripts/hostile/slow-dfa-budget.re: subset construction used to spend ~100 µs per DFA
+    /// state on sorting and hashing large NFA sets (10 s release to the 100k budget). The state
+    /// budget stays exact (same error), but reaching it is cheap.
+    @Test func stateBudgetIsReachedFastWithTheSameError() throws {
+        let pattern = "^........................n........*..n............>..........$"
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let e = RegexTestKit.errorMessage(pattern, options: RegexOptions(maxStates: 20_000))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        #expect(e?.kind == .budget)
+        #expect(e?.message == "regex /\(pattern)/ needs more than 20000 DFA states (the state budget, RegexOptions.maxStates); simplify the pattern or raise the budget")
+        // Old builder: ~2 s release, ~30 s debug for 20k states; now ~0.05 s / ~1 s.
+        #expect(seconds < (_isDebugAssertConfiguration() ? 10 : 1), "\(seconds) s")
+        // One state fewer than needed, one more: the budget is exact.
+        let exp = "(a|b)*a(a|b){10}" // 2048 DFA states before minimization and after
+        #expect(RegexTestKit.errorMessage(exp, options: RegexOptions(maxStates: 2048)) == nil)
+        #expect(RegexTestKit.errorMessage(exp, options: RegexOptions(maxStates: 2047))?.message.contains("needs more than 2047 DFA states") == true)
+    }
+
+    /// The work budget (NFA-state visits) fails pathological constructions fast, as a budget error.
+    @Test func workBudgetIsABudgetError() throws {
+        let e = RegexTestKit.errorMessage("(a|b)*a(a|b){10}", options: RegexOptions(maxSubsetWork: 5000))
+        #expect(e?.kind == .budget)
+        #expect(e?.message.hasPrefix("regex /(a|b)*a(a|b){10}/ is too costly to determinize") == true)
+        #expect(e?.message.contains("RegexOptions.maxSubsetWork") == true)
+        #expect(try RegexTestKit.dfa("(a|b)*a(a|b){10}").stateCount == 2048) // the default budget is ample
     }
 
     @Test func minimalityAndCanonicalForm() throws {

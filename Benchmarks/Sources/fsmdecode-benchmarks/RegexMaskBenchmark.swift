@@ -71,6 +71,7 @@ enum MaskBenchmarks {
         report.append("eager compile total \(fmt(compileTotal, 3)) s (regex→DFA \(fmt(regexOnly.reduce(0, +) / 1e3, 3)) s, mask stores \(fmt(storeOnly.reduce(0, +) / 1e3, 3)) s)")
         report.append("per pattern ms: p50 \(fmt(percentile(perPattern, 0.5), 3)) p99 \(fmt(percentile(perPattern, 0.99), 3)) max \(fmt(perPattern.last ?? 0, 3))"
             + "  (mask store p50 \(fmt(percentile(storeOnly, 0.5), 3)) p99 \(fmt(percentile(storeOnly, 0.99), 3)))")
+        report.append("regex→DFA per pattern ms: p50 \(fmt(percentile(regexOnly, 0.5), 3)) p99 \(fmt(percentile(regexOnly, 0.99), 3)) max \(fmt(regexOnly.last ?? 0, 3))")
         let states = results.map(\.states), bytes = results.map(\.storeBytes), masks = results.map(\.distinctMasks)
         report.append("DFA states: total \(states.reduce(0, +)), p50 \(percentile(states.sorted().map(Double.init), 0.5)), max \(states.max() ?? 0)")
         report.append("distinct masks: total \(masks.reduce(0, +)) (\(fmt(Double(masks.reduce(0, +)) / Double(max(1, states.reduce(0, +))) * 100, 1))% of states)")

@@ -1,8 +1,9 @@
 /// NFA → minimal, trimmed, canonically numbered `ByteDFA`, with per-state accept labels.
 ///
 /// 1. Byte equivalence classes from the NFA's range boundaries (contiguous byte intervals).
-/// 2. Subset construction over classes; a DFA state is the sorted set of "important" NFA
-///    states (byte-range and accept states) of an epsilon closure. Capped at `maxStates`.
+/// 2. Subset construction over classes (`SubsetConstruction`); a DFA state is the set of
+///    "important" NFA states (byte-range and accept states) of an epsilon closure. Capped at
+///    `maxStates` DFA states and at `maxWork` NFA-state visits (both `.budget` errors).
 /// 3. Trim: drop states that cannot reach an accepting state.
 /// 4. Hopcroft partition refinement, initial partition by accept label set.
 /// 5. Canonical form: byte classes recomputed from the minimal table (bytes with identical
@@ -16,8 +17,15 @@ enum DFABuilder {
         var labels: [[Int32]]
     }
 
-    /// `nil` when the language is empty.
-    static func build(_ nfa: ByteNFA, maxStates: Int, patternForErrors: String) throws -> Result? {
+    /// The default work budget: NFA-state visits allowed per allowed DFA state. Every corpus
+    /// pattern that fits the state budget stays far below it (the most costly, a 20k-state
+    /// lexer, needs ~300 visits per state); constructions whose sets hold thousands of NFA
+    /// states fail in well under a second instead of grinding towards `maxStates`.
+    static let workPerState = 2_000
+
+    /// `nil` when the language is empty. `maxWork` caps the subset construction's NFA-state
+    /// visits (seed lists plus epsilon-closure traversals), `nil` = `maxStates × workPerState`.
+    static func build(_ nfa: ByteNFA, maxStates: Int, maxWork: Int? = nil, patternForErrors: String) throws -> Result? {
         // 1. Byte classes: a boundary before every range start and after every range end.
         var boundary = [Bool](repeating: false, count: 257)
         for s in 0 ..< nfa.count where nfa.kind[s] == .byteRange {
@@ -34,89 +42,14 @@ enum DFABuilder {
         let k = classCount
 
         // 2. Subset construction.
-        let n = nfa.count
-        var mark = [UInt32](repeating: 0, count: n)
-        var generation: UInt32 = 0
-        var stack: [Int32] = []
-        var closureOut: [Int32] = []
-
-        /// Sorted important states of the epsilon closure of `seeds`.
-        func closure(_ seeds: [Int32]) -> [Int32] {
-            generation &+= 1
-            closureOut.removeAll(keepingCapacity: true)
-            stack.removeAll(keepingCapacity: true)
-            for s in seeds where mark[Int(s)] != generation {
-                mark[Int(s)] = generation
-                stack.append(s)
-            }
-            while let s = stack.popLast() {
-                let i = Int(s)
-                switch nfa.kind[i] {
-                case .byteRange, .accept:
-                    closureOut.append(s)
-                case .epsilon:
-                    let a = nfa.next[i], b = nfa.eps2[i]
-                    if b >= 0 && mark[Int(b)] != generation { mark[Int(b)] = generation; stack.append(b) }
-                    if a >= 0 && mark[Int(a)] != generation { mark[Int(a)] = generation; stack.append(a) }
-                }
-            }
-            closureOut.sort()
-            return closureOut
-        }
-
-        var ids: [[Int32]: Int32] = [:]
-        var sets: [[Int32]] = []
-        var table: [Int32] = []
-        let startSet = closure([nfa.start])
-        ids[startSet] = 0
-        sets.append(startSet)
-        var buckets = [[Int32]](repeating: [], count: k)
-        var touched: [Int] = []
-        var d = 0
-        while d < sets.count {
-            let set = sets[d]
-            table.append(contentsOf: repeatElement(ByteDFA.dead, count: k))
-            for s in set {
-                let i = Int(s)
-                guard nfa.kind[i] == .byteRange else { continue }
-                let target = nfa.next[i]
-                for c in Int(byteClass[Int(nfa.lo[i])]) ... Int(byteClass[Int(nfa.hi[i])]) {
-                    if buckets[c].isEmpty { touched.append(c) }
-                    buckets[c].append(target)
-                }
-            }
-            for c in touched {
-                let targetSet = closure(buckets[c])
-                buckets[c].removeAll(keepingCapacity: true)
-                if targetSet.isEmpty { continue }
-                let id: Int32
-                if let existing = ids[targetSet] {
-                    id = existing
-                } else {
-                    if sets.count >= maxStates {
-                        throw FSMDecodeError(.budget, "\(patternForErrors) needs more than \(maxStates) DFA states (the state budget, RegexOptions.maxStates); simplify the pattern or raise the budget")
-                    }
-                    id = Int32(sets.count)
-                    ids[targetSet] = id
-                    sets.append(targetSet)
-                }
-                table[d * k + c] = id
-            }
-            touched.removeAll(keepingCapacity: true)
-            d += 1
-        }
-        let count = sets.count
-        ids = [:]
-
-        // Accept labels per DFA state.
-        var labelOf = [[Int32]](repeating: [], count: count)
-        for (i, set) in sets.enumerated() {
-            var ls: [Int32] = []
-            for s in set where nfa.kind[Int(s)] == .accept { ls.append(nfa.next[Int(s)]) }
-            if ls.count > 1 { ls.sort(); ls = ls.reduce(into: []) { if $0.last != $1 { $0.append($1) } } }
-            labelOf[i] = ls
-        }
-        sets = []
+        let workLimit = maxWork ?? (maxStates > Int.max / workPerState ? Int.max : maxStates * workPerState)
+        var sc = SubsetConstruction(nfa, byteClass: byteClass, classCount: k)
+        defer { sc.release() }
+        try sc.run(maxStates: maxStates, maxWork: workLimit, patternForErrors: patternForErrors)
+        let count = sc.stateCount
+        var table = sc.takeTable()
+        let (labelOf, labelKey) = sc.labels()
+        sc.release()
 
         // 3. Trim: keep states that reach an accepting state (reverse BFS).
         var reverseCount = [Int32](repeating: 0, count: count + 1)
@@ -143,39 +76,48 @@ enum DFABuilder {
         }
         if !live[0] { return nil }
         for i in 0 ..< table.count where table[i] >= 0 && !live[Int(table[i])] { table[i] = ByteDFA.dead }
+        // Non-live states are told apart from every live one (they go with the sink).
+        var key = labelKey
+        for s in 0 ..< count where !live[s] { key[s] = -1 }
 
         // 4. Minimize (dead states end up unreachable and are dropped in step 5).
-        let block = hopcroft(count: count, classCount: k, table: table, labels: labelOf, live: live)
+        let block = hopcroft(count: count, classCount: k, table: table, key: key)
 
         // 5. Canonical classes and numbering.
         let blockCount = Int(block.max().map { $0 + 1 } ?? 0)
         var rep = [Int32](repeating: -1, count: blockCount)
         for s in 0 ..< count where live[s] && rep[Int(block[s])] < 0 { rep[Int(block[s])] = Int32(s) }
-        // Column of old class c over blocks: merge classes with equal columns.
-        var columnID: [[Int32]: UInt8] = [:]
+        // Merge classes whose columns (target block per block) are equal; classes are
+        // contiguous byte intervals numbered by first byte, so class order is byte order.
         var classMap = [Int](repeating: -1, count: k)
-        var newClassOfByte = [UInt8](repeating: 0, count: 256)
-        var newClassCount = 0
         var representativeClass: [Int] = []
-        for b in 0 ..< 256 {
-            let c = Int(byteClass[b])
-            if classMap[c] < 0 {
-                var col = [Int32](repeating: -1, count: blockCount)
-                for bl in 0 ..< blockCount where rep[bl] >= 0 {
-                    let t = table[Int(rep[bl]) * k + c]
-                    col[bl] = t >= 0 ? block[Int(t)] : -1
-                }
-                if let existing = columnID[col] {
-                    classMap[c] = Int(existing)
-                } else {
-                    columnID[col] = UInt8(newClassCount)
-                    classMap[c] = newClassCount
-                    representativeClass.append(c)
-                    newClassCount += 1
-                }
+        var columnHash: [UInt64] = []
+        for c in 0 ..< k {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for bl in 0 ..< blockCount where rep[bl] >= 0 {
+                let t = table[Int(rep[bl]) * k + c]
+                h = (h ^ UInt64(UInt32(bitPattern: t >= 0 ? block[Int(t)] : -1))) &* 0x100_0000_01B3
             }
-            newClassOfByte[b] = UInt8(classMap[c])
+            var found = -1
+            for (i, rc) in representativeClass.enumerated() where columnHash[i] == h {
+                var same = true
+                for bl in 0 ..< blockCount where rep[bl] >= 0 {
+                    let r = Int(rep[bl]) * k
+                    let t1 = table[r + c], t2 = table[r + rc]
+                    if (t1 >= 0 ? block[Int(t1)] : -1) != (t2 >= 0 ? block[Int(t2)] : -1) { same = false; break }
+                }
+                if same { found = i; break }
+            }
+            if found < 0 {
+                found = representativeClass.count
+                representativeClass.append(c)
+                columnHash.append(h)
+            }
+            classMap[c] = found
         }
+        let newClassCount = representativeClass.count
+        var newClassOfByte = [UInt8](repeating: 0, count: 256)
+        for b in 0 ..< 256 { newClassOfByte[b] = UInt8(classMap[Int(byteClass[b])]) }
         // BFS numbering of blocks from the start block.
         var number = [Int32](repeating: -1, count: blockCount)
         var order: [Int32] = [block[0]]
@@ -210,93 +152,133 @@ enum DFABuilder {
     }
 
     /// Hopcroft's algorithm over a partial DFA whose missing transitions go to an implicit
-    /// dead sink (kept in a block of its own, as are non-live states). Returns the block of
-    /// every state; live states in one block are equivalent.
-    static func hopcroft(count n: Int, classCount k: Int, table: [Int32], labels: [[Int32]], live: [Bool]) -> [Int32] {
-        // Inverse transitions per (target, class), CSR. The sink is state n.
+    /// dead sink. States start in blocks by `key` (equal keys, same block); the sink joins the
+    /// states with key -1 (non-live ones) or gets a block of its own. Returns the block of
+    /// every state; states in one block are equivalent.
+    ///
+    /// Flat memory: predecessors by target in one CSR array (source, class), gathered per
+    /// splitter and bucketed by class, so a splitter costs O(its predecessors + classes).
+    /// With the sink the DFA is complete, so the initial worklist may leave out one block
+    /// (the sink's, whose predecessors are the most numerous): stability against all other
+    /// blocks implies stability against it.
+    static func hopcroft(count n: Int, classCount k: Int, table: [Int32], key: [Int32]) -> [Int32] {
         let total = n + 1
-        var invStart = [Int32](repeating: 0, count: total * k + 1)
-        for s in 0 ..< n {
-            for c in 0 ..< k {
-                let t = table[s * k + c]
-                let tt = t >= 0 ? Int(t) : n
-                invStart[tt * k + c + 1] += 1
-            }
-        }
-        for c in 0 ..< k { invStart[n * k + c + 1] += 1 } // sink loops to itself
-        for i in 0 ..< total * k { invStart[i + 1] += invStart[i] }
-        var invSrc = [Int32](repeating: 0, count: Int(invStart[total * k]))
-        var fill = invStart
-        for s in 0 ..< total {
-            for c in 0 ..< k {
-                let t = s < n ? table[s * k + c] : -1
-                let tt = t >= 0 ? Int(t) : n
-                let slot = tt * k + c
-                invSrc[Int(fill[slot])] = Int32(s)
-                fill[slot] += 1
-            }
+        // Predecessors of each state (the sink is state n and loops to itself).
+        let predStart = UnsafeMutablePointer<Int>.allocate(capacity: total + 1)
+        predStart.initialize(repeating: 0, count: total + 1)
+        let edges = total * k
+        let predSrc = UnsafeMutablePointer<Int32>.allocate(capacity: edges)
+        let predCls = UnsafeMutablePointer<UInt8>.allocate(capacity: edges)
+        // Partition: elems grouped by block; block b owns elems[first[b] ..< end[b]]; marked
+        // members are moved to the front, up to mid[b].
+        let blockOf = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        let elems = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        let loc = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        let first = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        let end = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        let mid = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        let inWork = UnsafeMutablePointer<Bool>.allocate(capacity: total)
+        inWork.initialize(repeating: false, count: total)
+        let work = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        // Per splitter: predecessors bucketed by class.
+        let classCount = UnsafeMutablePointer<Int>.allocate(capacity: k + 1)
+        let gathered = UnsafeMutablePointer<Int32>.allocate(capacity: edges)
+        let touched = UnsafeMutablePointer<Int32>.allocate(capacity: total)
+        defer {
+            predStart.deallocate(); predSrc.deallocate(); predCls.deallocate()
+            blockOf.deallocate(); elems.deallocate(); loc.deallocate(); first.deallocate(); end.deallocate()
+            mid.deallocate(); inWork.deallocate(); work.deallocate(); classCount.deallocate()
+            gathered.deallocate(); touched.deallocate()
         }
 
-        // Initial partition: by label set; the sink and dead states by themselves.
-        var blockOf = [Int32](repeating: 0, count: total)
-        var keyBlock: [[Int32]: Int32] = [:]
+        table.withUnsafeBufferPointer { tp in
+            for s in 0 ..< n {
+                for c in 0 ..< k {
+                    let t = tp[s * k + c]
+                    predStart[(t >= 0 ? Int(t) : n) + 1] += 1
+                }
+            }
+            predStart[n + 1] += k
+            for i in 0 ..< total { predStart[i + 1] += predStart[i] }
+            let fill = UnsafeMutablePointer<Int>.allocate(capacity: total)
+            fill.initialize(from: predStart, count: total)
+            for s in 0 ..< total {
+                for c in 0 ..< k {
+                    let t = s < n ? tp[s * k + c] : -1
+                    let tt = t >= 0 ? Int(t) : n
+                    predSrc[fill[tt]] = Int32(s)
+                    predCls[fill[tt]] = UInt8(c)
+                    fill[tt] += 1
+                }
+            }
+            fill.deallocate()
+        }
+
+        // Initial partition by key; the sink with key -1.
         var blockCount: Int32 = 0
-        for s in 0 ..< n {
-            let key = live[s] ? labels[s] : [-2]
-            if let b = keyBlock[key] { blockOf[s] = b } else { keyBlock[key] = blockCount; blockOf[s] = blockCount; blockCount += 1 }
+        var keyBlock: [Int32: Int32] = [:]
+        for s in 0 ..< total {
+            let kk = s < n ? key[s] : -1
+            if let b = keyBlock[kk] { blockOf[s] = b } else { keyBlock[kk] = blockCount; blockOf[s] = blockCount; blockCount += 1 }
         }
-        let deadKey: [Int32] = [-2]
-        if let b = keyBlock[deadKey] { blockOf[n] = b } else { blockOf[n] = blockCount; blockCount += 1 }
-
-        // Elements ordered by block; block b owns elems[first[b] ..< end[b]]; marked ones are
-        // moved to the front, up to mid[b].
-        var elems = [Int32](repeating: 0, count: total)
-        var loc = [Int32](repeating: 0, count: total)
-        var first = [Int32](repeating: 0, count: total)
-        var end = [Int32](repeating: 0, count: total)
-        var mid = [Int32](repeating: 0, count: total)
-        var sizes = [Int32](repeating: 0, count: Int(blockCount))
-        for s in 0 ..< total { sizes[Int(blockOf[s])] += 1 }
+        for b in 0 ..< Int(blockCount) { end[b] = 0 }
+        for s in 0 ..< total { end[Int(blockOf[s])] += 1 }
         var acc: Int32 = 0
-        for b in 0 ..< Int(blockCount) { first[b] = acc; mid[b] = acc; acc += sizes[b]; end[b] = acc }
-        var pos = first
+        for b in 0 ..< Int(blockCount) { first[b] = acc; mid[b] = acc; acc += end[b]; end[b] = acc }
+        for b in 0 ..< Int(blockCount) { mid[b] = first[b] }
         for s in 0 ..< total {
             let b = Int(blockOf[s])
-            elems[Int(pos[b])] = Int32(s); loc[s] = pos[b]; pos[b] += 1
+            let p = mid[b]
+            elems[Int(p)] = Int32(s); loc[s] = p; mid[b] = p + 1
         }
+        for b in 0 ..< Int(blockCount) { mid[b] = first[b] }
 
-        var inWork = [Bool](repeating: false, count: total)
-        var work: [Int32] = []
-        for b in 0 ..< Int(blockCount) { work.append(Int32(b)); inWork[b] = true }
-        var splitter: [Int32] = []
-        var touched: [Int32] = []
-        var members: [Int32] = []
-        while let b = work.popLast() {
-            inWork[Int(b)] = false
-            // The splitter is the block as popped (it may itself split below).
-            members.removeAll(keepingCapacity: true)
-            members.append(contentsOf: elems[Int(first[Int(b)]) ..< Int(end[Int(b)])])
-            for c in 0 ..< k {
-                // States with a c-transition into the splitter.
-                splitter.removeAll(keepingCapacity: true)
-                for t32 in members {
-                    let t = Int(t32)
-                    let slot = t * k + c
-                    for j in Int(invStart[slot]) ..< Int(invStart[slot + 1]) { splitter.append(invSrc[j]) }
+        var workCount = 0
+        let sinkBlock = blockOf[n]
+        for b in 0 ..< blockCount where b != sinkBlock { work[workCount] = b; workCount += 1; inWork[Int(b)] = true }
+
+        while workCount > 0 {
+            workCount -= 1
+            let b = Int(work[workCount])
+            inWork[b] = false
+            // Predecessors of the splitter (the block as popped), bucketed by class.
+            for c in 0 ... k { classCount[c] = 0 }
+            var gatheredCount = 0
+            for i in Int(first[b]) ..< Int(end[b]) {
+                let t = Int(elems[i])
+                for j in predStart[t] ..< predStart[t + 1] { classCount[Int(predCls[j]) + 1] += 1 }
+                gatheredCount += predStart[t + 1] - predStart[t]
+            }
+            if gatheredCount == 0 { continue }
+            for c in 0 ..< k { classCount[c + 1] += classCount[c] }
+            for i in Int(first[b]) ..< Int(end[b]) {
+                let t = Int(elems[i])
+                for j in predStart[t] ..< predStart[t + 1] {
+                    let c = Int(predCls[j])
+                    gathered[classCount[c]] = predSrc[j]
+                    classCount[c] += 1
                 }
-                if splitter.isEmpty { continue }
-                for s in splitter {
-                    let sb = Int(blockOf[Int(s)])
-                    let i = loc[Int(s)], m = mid[sb]
+            }
+            // classCount[c] is now the end of class c's run; it starts at classCount[c - 1] (0 for c = 0).
+            var runStart = 0
+            for c in 0 ..< k {
+                let runEnd = classCount[c]
+                defer { runStart = runEnd }
+                if runEnd == runStart { continue }
+                var touchedCount = 0
+                for j in runStart ..< runEnd {
+                    let s = Int(gathered[j])
+                    let sb = Int(blockOf[s])
+                    let i = loc[s], m = mid[sb]
                     if i < m { continue } // already marked
-                    if m == first[sb] { touched.append(Int32(sb)) }
+                    if m == first[sb] { touched[touchedCount] = Int32(sb); touchedCount += 1 }
                     let other = elems[Int(m)]
-                    elems[Int(m)] = s; loc[Int(s)] = m
+                    elems[Int(m)] = Int32(s); loc[s] = m
                     elems[Int(i)] = other; loc[Int(other)] = i
                     mid[sb] = m + 1
                 }
-                for tb in touched {
-                    let t = Int(tb)
+                for ti in 0 ..< touchedCount {
+                    let t = Int(touched[ti])
                     if mid[t] == end[t] { mid[t] = first[t]; continue }
                     // Split: the marked front part becomes a new block.
                     let nb = Int(blockCount); blockCount += 1
@@ -304,15 +286,389 @@ enum DFABuilder {
                     first[t] = mid[t]; mid[t] = first[t]
                     for i in Int(first[nb]) ..< Int(end[nb]) { blockOf[Int(elems[i])] = Int32(nb) }
                     if inWork[t] {
-                        work.append(Int32(nb)); inWork[nb] = true
+                        work[workCount] = Int32(nb); workCount += 1; inWork[nb] = true
                     } else {
                         let smaller = end[nb] - first[nb] <= end[t] - first[t] ? nb : t
-                        work.append(Int32(smaller)); inWork[smaller] = true
+                        work[workCount] = Int32(smaller); workCount += 1; inWork[smaller] = true
                     }
                 }
-                touched.removeAll(keepingCapacity: true)
             }
         }
-        return Array(blockOf[0 ..< n])
+        return Array(UnsafeBufferPointer(start: blockOf, count: n))
+    }
+}
+
+/// A growable array of plain values in manually managed memory, for the subset construction's
+/// arenas: no uniqueness checks or reference counting in the inner loops. `free()` once.
+struct RawBuffer<T: BitwiseCopyable> {
+    private(set) var base: UnsafeMutablePointer<T>
+    private(set) var count = 0
+    private(set) var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = Swift.max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    @inline(__always) subscript(i: Int) -> T {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+
+    @inline(__always) mutating func append(_ v: T) {
+        if count == capacity { reserve(count + 1) }
+        base[count] = v
+        count += 1
+    }
+
+    /// Appends `n` copies of `v`.
+    mutating func append(repeating v: T, count n: Int) {
+        reserve(count + n)
+        (base + count).initialize(repeating: v, count: n)
+        count += n
+    }
+
+    mutating func append(from p: UnsafePointer<T>, count n: Int) {
+        reserve(count + n)
+        (base + count).initialize(from: p, count: n)
+        count += n
+    }
+
+    mutating func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        var c = capacity * 2
+        while c < needed { c *= 2 }
+        let nb = UnsafeMutablePointer<T>.allocate(capacity: c)
+        nb.initialize(from: base, count: count)
+        base.deallocate()
+        base = nb
+        capacity = c
+    }
+
+    mutating func removeAll() { count = 0 }
+
+    var array: [T] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    func free() { base.deallocate() }
+}
+
+/// Sets of NFA states lying back to back in one arena, unsorted, found again through an
+/// open-addressing table keyed by an order-independent hash (a sum of mixed state numbers).
+/// A query set is the one whose members carry the current stamp in a mark array (the closure
+/// or seed scan that produced it left them there), so equality costs one pass over the stored
+/// set and a new set costs no sort and no allocation of its own.
+struct StampedSetTable {
+    private var arena = RawBuffer<Int32>(capacity: 1024)
+    private var start = RawBuffer<Int>(capacity: 64)
+    private var hashes = RawBuffer<UInt64>(capacity: 64)
+    /// Set index + 1, 0 = empty.
+    private var slots: UnsafeMutablePointer<Int32>
+    private var mask = 63
+    private(set) var count = 0
+
+    init() {
+        start.append(0)
+        slots = .allocate(capacity: 64)
+        slots.initialize(repeating: 0, count: 64)
+    }
+
+    func free() { arena.free(); start.free(); hashes.free(); slots.deallocate() }
+
+    @inline(__always) static func mix(_ s: Int32) -> UInt64 {
+        var z = UInt64(UInt32(bitPattern: s)) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    @inline(__always) private func home(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h ^ (h >> 29)) & mask }
+
+    /// The index of the stored set with hash `h` equal to the `size` states stamped `g` in
+    /// `mark`; otherwise -1 and the slot `insert` takes.
+    @inline(__always) func find(_ h: UInt64, size: Int, mark: UnsafeMutablePointer<UInt32>, _ g: UInt32) -> (index: Int, slot: Int) {
+        var i = home(h)
+        while true {
+            let v = slots[i]
+            if v == 0 { return (-1, i) }
+            let id = Int(v) - 1
+            if hashes[id] == h {
+                let a = start[id], b = start[id + 1]
+                if b - a == size {
+                    var j = a
+                    while j < b && mark[Int(arena[j])] == g { j += 1 }
+                    if j == b { return (id, i) }
+                }
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Stores `elements[0 ..< size]` (hash `h`) in `slot` from `find`; returns its index.
+    mutating func insert(_ h: UInt64, _ elements: UnsafePointer<Int32>, size: Int, slot: Int) -> Int {
+        let id = count
+        arena.append(from: elements, count: size)
+        start.append(arena.count)
+        hashes.append(h)
+        slots[slot] = Int32(id + 1)
+        count += 1
+        if count * 2 > mask {
+            let size = (mask + 1) * 2
+            slots.deallocate()
+            slots = .allocate(capacity: size)
+            slots.initialize(repeating: 0, count: size)
+            mask = size - 1
+            for s in 0 ..< count {
+                var j = home(hashes[s])
+                while slots[j] != 0 { j = (j + 1) & mask }
+                slots[j] = Int32(s + 1)
+            }
+        }
+        return id
+    }
+
+    /// The members of set `id`.
+    @inline(__always) func members(_ id: Int) -> (base: UnsafeMutablePointer<Int32>, range: Range<Int>) {
+        (arena.base, start[id] ..< start[id + 1])
+    }
+}
+
+/// Subset construction in flat memory. A DFA state is the set of important NFA states of an
+/// epsilon closure, kept in a `StampedSetTable`.
+///
+/// Per DFA state: targets of its byte-range states are bucketed by class (counting sort into
+/// one seed buffer). The distinct seeds of a class (its kernel) determine the target state, so
+/// kernels seen before are looked up in a second table (most transitions lead to known states)
+/// and only a new kernel pays for an epsilon closure. The numbering of states depends on
+/// traversal order, which step 5 of `DFABuilder.build` makes irrelevant; the set of reachable
+/// subsets does not, so the state budget trips exactly as it always did.
+struct SubsetConstruction {
+    private static let byteRange: UInt8 = 0, epsilon: UInt8 = 1, accept: UInt8 = 2
+
+    private let n: Int
+    private let k: Int
+    private let start: Int32
+    private let kind: UnsafeMutablePointer<UInt8>
+    private let next: UnsafeMutablePointer<Int32>
+    private let eps2: UnsafeMutablePointer<Int32>
+    /// Class range of each byte-range state.
+    private let classLo: UnsafeMutablePointer<UInt8>
+    private let classHi: UnsafeMutablePointer<UInt8>
+    /// Closure visit stamps.
+    private let mark: UnsafeMutablePointer<UInt32>
+    private var generation: UInt32 = 0
+    private let stack: UnsafeMutablePointer<Int32>
+    /// The closure just computed (important states, unsorted).
+    private let candidate: UnsafeMutablePointer<Int32>
+    private var candidateCount = 0
+    /// Kernel stamps and the kernel just scanned (distinct seeds).
+    private let seedMark: UnsafeMutablePointer<UInt32>
+    private var seedGeneration: UInt32 = 0
+    private let kernel: UnsafeMutablePointer<Int32>
+
+    /// Per class: seed count, then start offset in `seeds`.
+    private let seedCount: UnsafeMutablePointer<Int32>
+    private let seedStart: UnsafeMutablePointer<Int32>
+    private var seeds = RawBuffer<Int32>(capacity: 256)
+
+    private var states = StampedSetTable()
+    private var kernels = StampedSetTable()
+    /// Target state of each kernel (dead when its closure is empty).
+    private var kernelTarget = RawBuffer<Int32>(capacity: 64)
+    private var table: RawBuffer<Int32>
+    private var released = false
+
+    var stateCount: Int { states.count }
+    /// NFA-state visits so far (seeds plus closure pushes).
+    private(set) var work = 0
+
+    init(_ nfa: ByteNFA, byteClass: [UInt8], classCount: Int) {
+        n = nfa.count
+        k = classCount
+        start = nfa.start
+        let m = Swift.max(n, 1)
+        kind = .allocate(capacity: m)
+        next = .allocate(capacity: m)
+        eps2 = .allocate(capacity: m)
+        classLo = .allocate(capacity: m)
+        classHi = .allocate(capacity: m)
+        mark = .allocate(capacity: m)
+        mark.initialize(repeating: 0, count: m)
+        seedMark = .allocate(capacity: m)
+        seedMark.initialize(repeating: 0, count: m)
+        stack = .allocate(capacity: m)
+        candidate = .allocate(capacity: m)
+        kernel = .allocate(capacity: m)
+        for s in 0 ..< n {
+            let kd = nfa.kind[s]
+            kind[s] = kd == .byteRange ? Self.byteRange : kd == .epsilon ? Self.epsilon : Self.accept
+            next[s] = nfa.next[s]
+            eps2[s] = nfa.eps2[s]
+            classLo[s] = byteClass[Int(nfa.lo[s])]
+            classHi[s] = byteClass[Int(nfa.hi[s])]
+        }
+        seedCount = .allocate(capacity: classCount)
+        seedStart = .allocate(capacity: classCount)
+        table = RawBuffer(capacity: 64 * classCount)
+    }
+
+    mutating func release() {
+        guard !released else { return }
+        released = true
+        kind.deallocate(); next.deallocate(); eps2.deallocate(); classLo.deallocate(); classHi.deallocate()
+        mark.deallocate(); seedMark.deallocate(); stack.deallocate(); candidate.deallocate(); kernel.deallocate()
+        seedCount.deallocate(); seedStart.deallocate(); seeds.free()
+        states.free(); kernels.free(); kernelTarget.free(); table.free()
+    }
+
+    /// Important states of the epsilon closure of `seedList[0 ..< count]` (distinct) into
+    /// `candidate`, stamped in `mark` with the current generation; returns the set's hash.
+    private mutating func closure(_ seedList: UnsafePointer<Int32>, _ count: Int) -> UInt64 {
+        generation &+= 1
+        if generation == 0 {
+            mark.update(repeating: 0, count: n)
+            generation = 1
+        }
+        let g = generation
+        var sp = 0, out = 0
+        var h: UInt64 = 0
+        for i in 0 ..< count {
+            let s = Int(seedList[i])
+            if mark[s] != g { mark[s] = g; stack[sp] = Int32(s); sp += 1 }
+        }
+        var pushes = sp
+        while sp > 0 {
+            sp -= 1
+            let s32 = stack[sp]
+            let s = Int(s32)
+            if kind[s] == Self.epsilon {
+                let a = next[s], b = eps2[s]
+                if a >= 0 && mark[Int(a)] != g { mark[Int(a)] = g; stack[sp] = a; sp += 1; pushes += 1 }
+                if b >= 0 && mark[Int(b)] != g { mark[Int(b)] = g; stack[sp] = b; sp += 1; pushes += 1 }
+            } else {
+                candidate[out] = s32
+                out += 1
+                h &+= StampedSetTable.mix(s32)
+            }
+        }
+        candidateCount = out
+        work += pushes
+        return h &+ UInt64(out)
+    }
+
+    /// The state whose set is `candidate` (hash `h`), added when new.
+    private mutating func findOrAdd(_ h: UInt64, maxStates: Int, patternForErrors: String) throws -> Int32 {
+        let (id, slot) = states.find(h, size: candidateCount, mark: mark, generation)
+        if id >= 0 { return Int32(id) }
+        if states.count >= maxStates {
+            throw FSMDecodeError(.budget, "\(patternForErrors) needs more than \(maxStates) DFA states (the state budget, RegexOptions.maxStates); simplify the pattern or raise the budget")
+        }
+        return Int32(states.insert(h, candidate, size: candidateCount, slot: slot))
+    }
+
+    /// The target of the kernel of `list[0 ..< len]`: looked up, or closed and added.
+    private mutating func target(_ list: UnsafePointer<Int32>, _ len: Int, maxStates: Int, patternForErrors: String) throws -> Int32 {
+        seedGeneration &+= 1
+        if seedGeneration == 0 {
+            seedMark.update(repeating: 0, count: n)
+            seedGeneration = 1
+        }
+        let g = seedGeneration
+        var size = 0
+        var h: UInt64 = 0
+        for j in 0 ..< len {
+            let s = list[j]
+            if seedMark[Int(s)] != g {
+                seedMark[Int(s)] = g
+                kernel[size] = s
+                size += 1
+                h &+= StampedSetTable.mix(s)
+            }
+        }
+        h &+= UInt64(size)
+        let (id, slot) = kernels.find(h, size: size, mark: seedMark, g)
+        if id >= 0 { return kernelTarget[id] }
+        let ch = closure(kernel, size)
+        let t = candidateCount == 0 ? ByteDFA.dead : try findOrAdd(ch, maxStates: maxStates, patternForErrors: patternForErrors)
+        _ = kernels.insert(h, kernel, size: size, slot: slot)
+        kernelTarget.append(t)
+        return t
+    }
+
+    /// Explores every reachable subset; state 0 is the start (possibly empty) set.
+    mutating func run(maxStates: Int, maxWork: Int, patternForErrors: String) throws {
+        var startSeed = start
+        let h0 = closure(&startSeed, 1)
+        _ = try findOrAdd(h0, maxStates: Int.max, patternForErrors: patternForErrors)
+        var d = 0
+        while d < states.count {
+            let (arena, range) = states.members(d)
+            // Counting sort of the targets by class.
+            for c in 0 ..< k { seedCount[c] = 0 }
+            for j in range {
+                let s = Int(arena[j])
+                guard kind[s] == Self.byteRange else { continue }
+                for c in Int(classLo[s]) ... Int(classHi[s]) { seedCount[c] += 1 }
+            }
+            var total: Int32 = 0
+            for c in 0 ..< k { seedStart[c] = total; total += seedCount[c] }
+            seeds.removeAll()
+            seeds.reserve(Int(total))
+            let sp = seeds.base
+            for j in range {
+                let s = Int(arena[j])
+                guard kind[s] == Self.byteRange else { continue }
+                let t = next[s]
+                for c in Int(classLo[s]) ... Int(classHi[s]) {
+                    sp[Int(seedStart[c])] = t
+                    seedStart[c] += 1
+                }
+            }
+            for c in 0 ..< k { seedStart[c] -= seedCount[c] }
+            work += Int(total)
+
+            let row = table.count
+            table.append(repeating: ByteDFA.dead, count: k)
+            for c in 0 ..< k where seedCount[c] > 0 {
+                table[row + c] = try target(sp + Int(seedStart[c]), Int(seedCount[c]), maxStates: maxStates, patternForErrors: patternForErrors)
+                if work > maxWork {
+                    throw FSMDecodeError(.budget, "\(patternForErrors) is too costly to determinize: the subset construction visited more than \(maxWork) NFA states (the work budget, RegexOptions.maxSubsetWork) after building \(states.count) DFA states; simplify the pattern or raise the budget")
+                }
+            }
+            d += 1
+        }
+    }
+
+    /// The transition table, `stateCount × classCount`.
+    func takeTable() -> [Int32] { table.array }
+
+    /// Per state: sorted, distinct labels of its accept states, and a key that is equal for
+    /// states with equal label sets (0 = none; a single label l is l + 1; larger sets are interned).
+    func labels() -> (labels: [[Int32]], keys: [Int32]) {
+        var out = [[Int32]](repeating: [], count: stateCount)
+        var keys = [Int32](repeating: 0, count: stateCount)
+        var maxLabel: Int32 = -1
+        for s in 0 ..< n where kind[s] == Self.accept { maxLabel = Swift.max(maxLabel, next[s]) }
+        var interned: [[Int32]: Int32] = [:]
+        for d in 0 ..< stateCount {
+            var ls: [Int32] = []
+            let (arena, range) = states.members(d)
+            for j in range {
+                let s = Int(arena[j])
+                if kind[s] == Self.accept { ls.append(next[s]) }
+            }
+            if ls.isEmpty { continue }
+            if ls.count > 1 { ls.sort(); ls = ls.reduce(into: []) { if $0.last != $1 { $0.append($1) } } }
+            if ls.count == 1 {
+                keys[d] = ls[0] + 1
+            } else if let id = interned[ls] {
+                keys[d] = id
+            } else {
+                let id = maxLabel + 2 + Int32(interned.count)
+                interned[ls] = id
+                keys[d] = id
+            }
+            out[d] = ls
+        }
+        return (out, keys)
     }
 }

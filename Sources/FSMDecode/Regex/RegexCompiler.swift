@@ -6,11 +6,15 @@ public struct RegexOptions: Sendable {
     public var maxStates = 100_000
     /// Budget on NFA states after expanding repetitions (`.budget` error when exceeded).
     public var maxNFAStates = 2_000_000
+    /// Budget on subset-construction work (NFA-state visits), so that constructions whose DFA
+    /// states hold thousands of NFA states fail fast (`.budget`); nil = `maxStates` × 2000.
+    public var maxSubsetWork: Int? = nil
 
-    public init(dotAll: Bool = false, maxStates: Int = 100_000, maxNFAStates: Int = 2_000_000) {
+    public init(dotAll: Bool = false, maxStates: Int = 100_000, maxNFAStates: Int = 2_000_000, maxSubsetWork: Int? = nil) {
         self.dotAll = dotAll
         self.maxStates = maxStates
         self.maxNFAStates = maxNFAStates
+        self.maxSubsetWork = maxSubsetWork
     }
 }
 
@@ -56,6 +60,6 @@ public enum RegexCompiler {
         }
         guard !entries.isEmpty else { return nil }
         nfa.start = try nfa.addFanOut(entries)
-        return try DFABuilder.build(nfa, maxStates: options.maxStates, patternForErrors: description)
+        return try DFABuilder.build(nfa, maxStates: options.maxStates, maxWork: options.maxSubsetWork, patternForErrors: description)
     }
 }
