@@ -58,4 +58,45 @@ import Testing
         // every valid value keeps one form), so escaped spellings of plain characters are not.
         try check(#"{"type":"string","format":"uri"}"#, accept: [#""http://a.b/c""#], reject: [#""http:\/\/a.b\/c""#, #""\u0068ttp://a""#, #""http:\/\/a b""#])
     }
+
+    @Test func patternPropertiesSplitKeysIntoRegions() throws {
+        // One pattern, additionalProperties absent: matching keys need integers, others anything.
+        try check(#"{"patternProperties":{"^x-":{"type":"integer"}}}"#,
+                  accept: ["{}", #"{"x-a":1}"#, #"{"y":"s","x-":2}"#, #"{"x":"s"}"#, #"{"X-a":"s"}"#],
+                  reject: [#"{"x-a":"s"}"#, #"{"y":1,"x-b":null}"#])
+        // With declared properties: a declared name matching a pattern must satisfy both.
+        try check(#"{"properties":{"x-id":{"minimum":5},"name":{"type":"string"}},"patternProperties":{"^x-":{"type":"integer"}},"additionalProperties":false}"#,
+                  accept: [#"{"x-id":5}"#, #"{"x-id":7,"name":"n"}"#, #"{"x-q":1,"name":"n"}"#, #"{"name":"n","x-q":-3}"#],
+                  reject: [#"{"x-id":4}"#, #"{"x-id":5.5}"#, #"{"x-q":"s"}"#, #"{"other":1}"#, #"{"name":1}"#])
+        // Overlapping patterns: a key matching both satisfies both schemas.
+        try check(#"{"patternProperties":{"a":{"type":"integer"},"b":{"minimum":10}},"additionalProperties":{"type":"string"}}"#,
+                  accept: [#"{"a":1}"#, #"{"b":13.5}"#, #"{"ab":12}"#, #"{"c":"s"}"#, #"{"b":"s"}"#],
+                  reject: [#"{"a":1.5}"#, #"{"b":3.5}"#, #"{"ab":3}"#, #"{"ab":10.5}"#, #"{"c":1}"#, #"{"ba":"s","x":1}"#])
+        // Anchored, length-bounded key pattern with additionalProperties false.
+        try check(#"{"patternProperties":{"^[a-z]{1,3}$":{"type":"boolean"}},"additionalProperties":false}"#,
+                  accept: ["{}", #"{"abc":true}"#, #"{"a":false,"zz":true}"#],
+                  reject: [#"{"abcd":true}"#, #"{"":true}"#, #"{"A":true}"#, #"{"ab":1}"#])
+        // Required keys that only a pattern declares get the pattern's schema.
+        try check(#"{"patternProperties":{"^n":{"type":"string"}},"required":["name"],"additionalProperties":false}"#,
+                  accept: [#"{"name":"a"}"#, #"{"nx":"b","name":"a"}"#], reject: ["{}", #"{"name":1}"#, #"{"name":"a","q":"b"}"#])
+        // propertyNames together with patternProperties.
+        try check(#"{"propertyNames":{"maxLength":3},"patternProperties":{"^a":{"type":"null"}}}"#,
+                  accept: [#"{"abc":null}"#, #"{"b":1}"#], reject: [#"{"abcd":null}"#, #"{"a":1}"#, #"{"bbbb":1}"#])
+    }
+
+    @Test func patternWithLengthBoundsIsIntersected() throws {
+        // Structural: repetition bounds tightened.
+        try check(#"{"type":"string","pattern":"^[a-z]+$","maxLength":3}"#,
+                  accept: [#""a""#, #""abc""#], reject: [#""""#, #""abcd""#, #""aB""#])
+        try check(#"{"type":"string","pattern":"^([a-z]|[a-z][a-z-]*[a-z])$","minLength":2,"maxLength":4}"#,
+                  accept: [#""ab""#, #""a-b""#, #""a--b""#], reject: [#""a""#, #""a-""#, #""abcde""#, #""a---b""#])
+        // Automaton product: an unanchored pattern, several varying parts.
+        try check(#"{"type":"string","pattern":"[0-9]{2}","maxLength":4}"#,
+                  accept: [#""12""#, #""a12b""#, #""xx99""#, #""\u00e912""#], reject: [#""1a2""#, #""a12bc""#, #""""#])
+        try check(#"{"type":"string","pattern":"^([a-z]+):([a-z]+)$","minLength":4,"maxLength":5}"#,
+                  accept: [#""ab:c""#, #""a:bc""#, #""ab:cd""#, #""abc:d""#], reject: [#""a:b""#, #""abc:de""#, #""ab:""#])
+        // Excluded values from a constrained string.
+        try check(#"{"type":"string","pattern":"^[a-c]+$","not":{"enum":["a","bb"]}}"#,
+                  accept: [#""b""#, #""aa""#, #""bbb""#], reject: [#""a""#, #""bb""#, #""d""#])
+    }
 }
