@@ -99,4 +99,37 @@ import Testing
         try check(#"{"type":"string","pattern":"^[a-c]+$","not":{"enum":["a","bb"]}}"#,
                   accept: [#""b""#, #""aa""#, #""bbb""#], reject: [#""a""#, #""bb""#, #""d""#])
     }
+
+    @Test func stringBranchesAndNegatedPatterns() throws {
+        // oneOf over string branches with disjoint patterns: a union.
+        try check(#"{"oneOf":[{"type":"string","pattern":"^https?://.+$"},{"type":"string","pattern":"^\\./.+$"}]}"#,
+                  accept: [#""http://x""#, #""./a""#], reject: [#""ftp://x""#, #""./""#, "1"])
+        // Overlapping patterns without a type: strings matching exactly one, nothing else.
+        try check(#"{"oneOf":[{"pattern":"A"},{"pattern":"B"}]}"#,
+                  accept: [#""xA""#, #""B""#], reject: [#""AB""#, #""BxA""#, "1", "null", "{}", #""c""#])
+        // not with a pattern (and with a format).
+        try check(#"{"type":"string","not":{"pattern":"^a"}}"#, accept: [#""b""#, #""""#, #""ba""#], reject: [#""a""#, #""abc""#])
+        try check(#"{"not":{"pattern":"^a","minLength":2}}"#, accept: [#""a""#, #""b""#, #""bcd""#], reject: [#""ab""#, #""aaa""#, "3", "null"])
+        try check(#"{"enum":["x1","y","x2"],"not":{"pattern":"^x"}}"#, accept: [#""y""#], reject: [#""x1""#, #""x2""#])
+        try check(#"{"type":"string","not":{"format":"ipv4"}}"#, accept: [#""1.2.3""#, #""a""#], reject: [#""1.2.3.4""#])
+    }
+
+    @Test func codePointAutomataOperations() throws {
+        let p = try ECMARegexParser.parseSearch("^[a-c]+x?$"), q = try ECMARegexParser.parseSearch("b")
+        let a = CodePointAlphabet([p, q])
+        let dp = try CodePointDFA(p, alphabet: a), dq = try CodePointDFA(q, alphabet: a)
+        let both = try dp.combined(dq, .and), only = try dp.combined(dq, .andNot), either = try dp.combined(dq, .or), notP = try dp.complement()
+        for w in ["", "a", "b", "abx", "ax", "xb", "bbbb", "c\u{e9}", "x"] {
+            let s = w.unicodeScalars.map(\.value)
+            let inP = p.matches(s), inQ = q.matches(s)
+            #expect(dp.matches(s) == inP, "\(w)")
+            #expect(both.matches(s) == (inP && inQ), "\(w)")
+            #expect(only.matches(s) == (inP && !inQ), "\(w)")
+            #expect(either.matches(s) == (inP || inQ), "\(w)")
+            #expect(notP.matches(s) == !inP, "\(w)")
+        }
+        let bounded = try dp.combined(.lengths(2, 3, alphabet: a), .and)
+        #expect(bounded.matches([97, 98]) && bounded.matches([97, 98, 120]) && !bounded.matches([97]) && !bounded.matches([97, 97, 97, 97]))
+        #expect(try dp.combined(notP, .and).isEmpty)
+    }
 }

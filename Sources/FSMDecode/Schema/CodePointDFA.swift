@@ -44,6 +44,13 @@ final class CodePointAlphabet {
         return out
     }
 
+    /// The symbol whose interval holds `c` (nil for surrogates).
+    func symbol(of c: UInt32) -> Int? {
+        var lo = 0, hi = starts.count
+        while lo < hi { let m = (lo + hi) / 2; if starts[m] <= c { lo = m + 1 } else { hi = m } }
+        return lo > 0 && intervals[lo - 1].contains(c) ? lo - 1 : nil
+    }
+
     /// The class of a set of symbols (merged ranges).
     func ranges(_ symbols: [Int32]) -> [ClosedRange<UInt32>] {
         TerminalPattern.normalizeClass(symbols.map { intervals[Int($0)] })
@@ -68,9 +75,8 @@ struct CodePointDFA {
     func matches(_ s: [UInt32]) -> Bool {
         var q = start
         for c in s {
-            let syms = alphabet.symbols([c...c])
-            guard let sym = syms.first else { return false }
-            q = step(q, Int(sym))
+            guard let sym = alphabet.symbol(of: c) else { return false }
+            q = step(q, sym)
             if q < 0 { return false }
         }
         return accepting[Int(q)]

@@ -30,7 +30,7 @@ struct SchemaCompiler {
         "type", "enum", "const", "nullable", "properties", "required", "additionalProperties", "patternProperties", "propertyNames",
         "minProperties", "maxProperties", "dependentRequired", "dependencies", "items", "prefixItems", "additionalItems",
         "minItems", "maxItems", "contains", "minContains", "maxContains", "uniqueItems", "minLength", "maxLength", "pattern",
-        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired",
+        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired", "$notString",
         "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
     ]
 
@@ -401,7 +401,7 @@ struct SchemaCompiler {
                 var a = cur.arrayValue ?? []
                 for v in m.value.arrayValue ?? [] where !a.contains(v) { a.append(v) }
                 set(k, .array(a))
-            case "$notEnum", "$notRequired":
+            case "$notEnum", "$notRequired", "$notString":
                 set(k, .array((cur.arrayValue ?? []) + (m.value.arrayValue ?? [])))
             case "minLength", "minItems", "minProperties", "minimum", "minContains":
                 if let a = cur.decimal, let b = m.value.decimal { set(k, .number(max(a, b))) }
@@ -507,6 +507,9 @@ struct SchemaCompiler {
                     disjuncts.append(obj([("type", .string("object")), ("required", .array([.string(p.key)])),
                                           ("properties", obj([(p.key, np.value)]))]))
                 }
+            case "pattern", "format":
+                // Strings outside the language (other types satisfy string keywords).
+                disjuncts.append(obj([("type", .string("string")), ("$notString", .array([obj([(k, m.value)])]))]))
             case "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum":
                 guard let v = m.value.decimal else { return nil }
                 let flip = ["minimum": "exclusiveMaximum", "exclusiveMinimum": "maximum", "maximum": "exclusiveMinimum", "exclusiveMaximum": "minimum"][k]!
@@ -547,7 +550,8 @@ struct SchemaCompiler {
         var overlapping = [[Bool]](repeating: [Bool](repeating: false, count: branches.count), count: branches.count)
         for i in branches.indices {
             for j in branches.indices where j > i {
-                let overlap = branches[i].contains { a in branches[j].contains { b in !disjoint(a, b) } }
+                var overlap = false
+                for a in branches[i] { for b in branches[j] where !(try disjoint(a, b)) { overlap = true; break }; if overlap { break } }
                 overlapping[i][j] = overlap
                 overlapping[j][i] = overlap
             }
@@ -584,9 +588,14 @@ struct SchemaCompiler {
         return k
     }
 
-    func disjoint(_ a: SchemaNode, _ b: SchemaNode) -> Bool {
+    mutating func disjoint(_ a: SchemaNode, _ b: SchemaNode) throws -> Bool {
         let ka = kinds(a), kb = kinds(b)
         if ka.isDisjoint(with: kb) { return true }
+        // Only strings can overlap: compare the string languages (automaton intersection).
+        if ka.intersection(kb) == ["string"], a.value["const"] == nil, a.value["enum"] == nil, b.value["const"] == nil, b.value["enum"] == nil,
+           let empty = try stringsDisjoint(a, b) {
+            return empty
+        }
         let va = a.value["const"].map { [$0] } ?? a.value["enum"]?.arrayValue
         let vb = b.value["const"].map { [$0] } ?? b.value["enum"]?.arrayValue
         if let va, let vb, !va.contains(where: { vb.contains($0) }) { return true }
@@ -599,7 +608,7 @@ struct SchemaCompiler {
             for key in ra.intersection(rb) {
                 guard let pa = a.value["properties"]?[key], let pb = b.value["properties"]?[key] else { continue }
                 let na = SchemaNode(value: pa, pointer: a.pointer, synthetic: true), nb = SchemaNode(value: pb, pointer: b.pointer, synthetic: true)
-                if disjoint(na, nb) { return true }
+                if try disjoint(na, nb) { return true }
             }
             // A key required on one side and forbidden on the other.
             for (r, other) in [(ra, b), (rb, a)] where other.value["additionalProperties"] == .bool(false) && other.value["patternProperties"] == nil {
@@ -608,6 +617,20 @@ struct SchemaCompiler {
             }
         }
         return false
+    }
+
+    /// Whether no string satisfies both nodes' string keywords; nil when unknown (a keyword
+    /// that would be relaxed or refused, or automata over budget).
+    mutating func stringsDisjoint(_ a: SchemaNode, _ b: SchemaNode) throws -> Bool? {
+        let savedWarnings = warnings, savedUsed = used
+        defer { warnings = savedWarnings; used = savedUsed }
+        do {
+            guard let la = try stringContent(a, excluding: []) else { return true }
+            guard let lb = try stringContent(b, excluding: []) else { return true }
+            if warnings.count != savedWarnings.count { return nil }
+            let alphabet = CodePointAlphabet(la.parts + lb.parts)
+            return try la.dfa(alphabet).combined(lb.dfa(alphabet), .and).isEmpty
+        } catch is FSMDecodeError { return nil }
     }
 
     /// False only when `v` certainly fails `n`'s type/enum keywords.

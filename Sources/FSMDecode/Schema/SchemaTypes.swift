@@ -90,6 +90,7 @@ extension SchemaCompiler {
             if let r = try stringRegex(node) { if !r.matches(scalars) { return false } }
             if let a = v["minLength"]?.decimal, SchemaDecimal(scalars.count) < a { return false }
             if let b = v["maxLength"]?.decimal, SchemaDecimal(scalars.count) > b { return false }
+            for n in v["$notString"]?.arrayValue ?? [] where try literalValidates(value, SchemaNode(value: n, pointer: node.pointer, synthetic: true)) { return false }
             return true
         case .number(let d):
             let (lo, hi) = bounds(node)
@@ -234,7 +235,7 @@ extension SchemaCompiler {
             content = .regex(.rep(.any, minLen, maxLen))
         }
         if !excluded.isEmpty {
-            let constrained = v["pattern"] != nil || v["format"] != nil || minLen > 0 || maxLen != nil
+            let constrained = v["pattern"] != nil || v["format"] != nil || minLen > 0 || maxLen != nil || v["$notString"] != nil
             if !constrained {
                 content = .regex(Self.complement(of: excluded.map { $0.unicodeScalars.map(\.value) }))
             } else {
@@ -244,8 +245,25 @@ extension SchemaCompiler {
                     switch content {
                     case .regex(let r): content = .bounded(r, min: 0, max: nil, excluding: ex)
                     case .bounded(let r, let a, let b, _): content = .bounded(r, min: a, max: b, excluding: ex)
-                    case .automaton: break
+                    case .automaton: break // not produced above
                     }
+                }
+            }
+        }
+        // `not` of string keywords: strings outside those languages.
+        if let negs = v["$notString"]?.arrayValue, !negs.isEmpty {
+            var langs: [StringLanguage] = []
+            for n in negs {
+                if let l = try stringContent(SchemaNode(value: n, pointer: node.pointer, synthetic: true), excluding: []) { langs.append(l) }
+            }
+            if !langs.isEmpty {
+                do {
+                    let alphabet = CodePointAlphabet(content.parts + langs.flatMap(\.parts))
+                    var d = try content.dfa(alphabet)
+                    for l in langs { d = try d.combined(l.dfa(alphabet), .andNot) }
+                    content = .automaton(d)
+                } catch let e as FSMDecodeError where e.kind == .budget {
+                    try refuse("not", node.pointer, "the negated string language is too large to complement exactly: \(e.message)")
                 }
             }
         }
