@@ -132,4 +132,17 @@ import Testing
         #expect(bounded.matches([97, 98]) && bounded.matches([97, 98, 120]) && !bounded.matches([97]) && !bounded.matches([97, 97, 97, 97]))
         #expect(try dp.combined(notP, .and).isEmpty)
     }
+
+    @Test func allOfMergesPatternPropertiesAndIgnoresUnknownKeywords() throws {
+        try check(#"{"allOf":[{"patternProperties":{"^a":{"type":"integer"}}},{"patternProperties":{"^a":{"minimum":2},"b$":{"type":"string"}}}]}"#,
+                  accept: [#"{"a1":2}"#, #"{"xb":"s"}"#, #"{"c":null}"#], reject: [#"{"a1":1}"#, #"{"a1":2.5}"#, #"{"ab":3}"#, #"{"xb":1}"#])
+        // Declared names of one side matching the other's patterns get both schemas; others
+        // follow the other side's additionalProperties.
+        try check(#"{"allOf":[{"properties":{"ax":{"maximum":5},"q":{}}},{"patternProperties":{"^a":{"type":"integer"}},"additionalProperties":{"type":"string"}}]}"#,
+                  accept: [#"{"ax":3}"#, #"{"q":"s"}"#, #"{"a":7}"#, #"{"z":"s"}"#], reject: [#"{"ax":6}"#, #"{"ax":"s"}"#, #"{"q":1}"#, #"{"z":1}"#])
+        try check(#"{"allOf":[{"type":"object","x-doc":"one"},{"x-doc":"two","required":["k"]}]}"#, accept: [#"{"k":1}"#], reject: ["{}"])
+        // Patterns on one side, additionalProperties constrained on the other: refused.
+        let why = refusal(#"{"allOf":[{"patternProperties":{"^b":{}}},{"additionalProperties":false}]}"#)
+        #expect(why?.contains("allOf at #/allOf") == true, "\(why ?? "compiled")")
+    }
 }

@@ -376,7 +376,8 @@ struct SchemaCompiler {
         let yProps = Set(y.value["properties"]?.members?.map(\.key) ?? [])
         for m in ym {
             let k = m.key
-            if Self.annotations.contains(k) { continue }
+            // Annotations and unknown keywords (ignored by the compiler) need no merging.
+            if Self.annotations.contains(k) || (!Self.known.contains(k) && !Self.combinators.contains(k)) { continue }
             guard let cur = get(k) else {
                 // A property declared only in y is an "additional" property of x.
                 if k == "properties", let extra = try constrainByAdditional(m.value, declaredIn: xProps, of: x, at: pointer) { set(k, extra) } else { set(k, m.value) }
@@ -425,6 +426,16 @@ struct SchemaCompiler {
             case "additionalProperties", "items", "additionalItems", "propertyNames", "unevaluatedProperties":
                 if case .array = cur { try refuse("allOf", pointer, "two different tuple 'items' lists cannot be merged"); continue }
                 set(k, .object([SchemaMember(key: "allOf", value: .array([cur, m.value]))]))
+            case "patternProperties":
+                // Same pattern on both sides: both schemas; others side by side (a key matching
+                // several patterns satisfies all of them, as in one schema).
+                var list = cur.members ?? []
+                for p in m.value.members ?? [] {
+                    if let i = list.firstIndex(where: { $0.key == p.key }) {
+                        list[i].value = .object([SchemaMember(key: "allOf", value: .array([list[i].value, p.value]))])
+                    } else { list.append(p) }
+                }
+                set(k, .object(list))
             case "dependentRequired":
                 var list = cur.members ?? []
                 for p in m.value.members ?? [] {
@@ -441,9 +452,13 @@ struct SchemaCompiler {
            let constrained = try constrainByAdditional(xp, declaredIn: yProps, of: y, at: pointer) {
             set("properties", constrained)
         }
-        // Declared names of one side may match the other side's patternProperties.
-        if (x.value["patternProperties"] != nil && y.value["properties"] != nil) || (y.value["patternProperties"] != nil && x.value["properties"] != nil) {
-            try refuse("allOf", pointer, "properties merged with another schema's patternProperties are not supported exactly")
+        // Keys matching one side's patterns would escape the other side's additionalProperties
+        // in the merged schema. (Declared names matching the other side's patterns get both
+        // schemas when compiled, as in one schema.)
+        func hasPatterns(_ n: SchemaNode) -> Bool { !(n.value["patternProperties"]?.members ?? []).isEmpty }
+        func constrainsAdditional(_ n: SchemaNode) -> Bool { n.value["additionalProperties"].map { !isTrivial($0) } ?? false }
+        if (hasPatterns(x) && constrainsAdditional(y)) || (hasPatterns(y) && constrainsAdditional(x)) {
+            try refuse("allOf", pointer, "patternProperties of one merged schema with additionalProperties of another are not supported exactly")
         }
         return SchemaNode(value: .object(out), pointer: x.pointer, synthetic: true)
     }
@@ -454,10 +469,18 @@ struct SchemaCompiler {
         guard let add = other.value["additionalProperties"], add != .bool(true) else {
             return nil
         }
-        if other.value["patternProperties"] != nil { try refuse("allOf", pointer, "patternProperties with additionalProperties across merged schemas"); return nil }
+        // Names matching the other side's patterns follow those patterns there, not its
+        // additionalProperties (the merged patternProperties apply to them when compiled).
+        var patterns: [CodePointRegex] = []
+        for p in other.value["patternProperties"]?.members ?? [] {
+            do { patterns.append(try ECMARegexParser.parseSearch(p.key)) }
+            catch let f as ECMARegexParser.Failure { try refuse("patternProperties", other.pointer, "/\(p.key)/: \(f.why)"); return nil }
+        }
         var list = props.members ?? []
         var changed = false
         for i in list.indices where !declared.contains(list[i].key) {
+            let name = list[i].key.unicodeScalars.map(\.value)
+            if patterns.contains(where: { $0.matches(name) }) { continue }
             list[i].value = .object([SchemaMember(key: "allOf", value: .array([list[i].value, add]))])
             changed = true
         }
