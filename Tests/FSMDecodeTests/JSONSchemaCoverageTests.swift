@@ -145,4 +145,19 @@ import Testing
         let why = refusal(#"{"allOf":[{"patternProperties":{"^b":{}}},{"additionalProperties":false}]}"#)
         #expect(why?.contains("allOf at #/allOf") == true, "\(why ?? "compiled")")
     }
+
+    @Test func finiteValuesAreCheckedAgainstAnySchema() throws {
+        // not of a schema with no negation form, next to enum: decided value by value.
+        try check(#"{"allOf":[{"enum":[[1,"x"],[1,2],"s"]},{"not":{"items":{"type":"integer"}}}]}"#,
+                  accept: [#"[1,"x"]"#], reject: ["[1,2]", #""s""#])
+        try check(#"{"allOf":[{"enum":[{"foo":1,"bar":2,"quux":"boom"},{"foo":1}]},{"not":{"additionalProperties":false,"properties":{"bar":{},"foo":{}}}}]}"#,
+                  accept: [#"{"foo":1,"bar":2,"quux":"boom"}"#], reject: [#"{"foo":1}"#])
+        try check(#"{"allOf":[{"enum":["foo",1,2.5]},{"not":{"type":"integer"}}]}"#, accept: [#""foo""#, "2.5"], reject: ["1"])
+        // Container literals next to container keywords.
+        try check(#"{"enum":[[1],[2,4],[5,6,7]],"maxItems":2,"items":{"maximum":4}}"#, accept: ["[1]", "[2,4]"], reject: ["[5,6,7]"])
+        try check(#"{"enum":[{"a":1},{"b":2}],"required":["b"]}"#, accept: [#"{"b":2}"#], reject: [#"{"a":1}"#])
+        // Without finite values: still refused, naming the not.
+        let why = refusal(#"{"not":{"items":{"type":"integer"}}}"#)
+        #expect(why?.contains("not at #/not") == true, "\(why ?? "compiled")")
+    }
 }

@@ -30,7 +30,7 @@ struct SchemaCompiler {
         "type", "enum", "const", "nullable", "properties", "required", "additionalProperties", "patternProperties", "propertyNames",
         "minProperties", "maxProperties", "dependentRequired", "dependencies", "items", "prefixItems", "additionalItems",
         "minItems", "maxItems", "contains", "minContains", "maxContains", "uniqueItems", "minLength", "maxLength", "pattern",
-        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired", "$notString",
+        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired", "$notString", "$notSchema",
         "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
     ]
 
@@ -326,7 +326,11 @@ struct SchemaCompiler {
             case "not":
                 used.insert("not")
                 guard let negated = try negate(p) else {
-                    try refuse("not", p.pointer, "only simple forms (type, enum/const, required, properties, bounds, nested anyOf/not) can be negated exactly")
+                    // Kept as a condition on enum/const values (decided value by value when the
+                    // alternative is finite; refused otherwise, see `simple`).
+                    let entry = SchemaValue.object([SchemaMember(key: "schema", value: m.value), SchemaMember(key: "at", value: .string(p.pointer))])
+                    let cond = SchemaNode(value: .object([SchemaMember(key: "$notSchema", value: .array([entry]))]), pointer: p.pointer, synthetic: true)
+                    result = try product(result, [cond], at: p.pointer)
                     continue
                 }
                 result = try product(result, try expand(negated), at: p.pointer)
@@ -402,7 +406,7 @@ struct SchemaCompiler {
                 var a = cur.arrayValue ?? []
                 for v in m.value.arrayValue ?? [] where !a.contains(v) { a.append(v) }
                 set(k, .array(a))
-            case "$notEnum", "$notRequired", "$notString":
+            case "$notEnum", "$notRequired", "$notString", "$notSchema":
                 set(k, .array((cur.arrayValue ?? []) + (m.value.arrayValue ?? [])))
             case "minLength", "minItems", "minProperties", "minimum", "minContains":
                 if let a = cur.decimal, let b = m.value.decimal { set(k, .number(max(a, b))) }

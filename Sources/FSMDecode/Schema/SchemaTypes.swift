@@ -26,6 +26,12 @@ extension SchemaCompiler {
             if list.contains("integer") && !list.contains("number") { types.insert("integer"); types.remove("number") }
         }
         let excluded = v["$notEnum"]?.arrayValue ?? []
+        let notSchemas = v["$notSchema"]?.arrayValue ?? []
+        if !notSchemas.isEmpty && v["const"] == nil && v["enum"] == nil {
+            for n in notSchemas {
+                try refuse("not", n["at"]?.stringValue ?? node.pointer, "only simple forms (type, enum/const, required, properties, bounds, patterns, nested anyOf/not) can be negated exactly, or any schema next to enum/const")
+            }
+        }
         // `const` and `enum` may both be present (e.g. after merging): both hold.
         var literals = v["const"].map({ [$0] }) ?? v["enum"]?.arrayValue
         if v["const"] != nil, let e = v["enum"]?.arrayValue { literals = literals!.filter { e.contains($0) } }
@@ -38,6 +44,15 @@ extension SchemaCompiler {
                 let k = value.kindName
                 let typeOK = types.contains(k) || (k == "integer" && types.contains("number")) || (k == "number" && types.contains("number"))
                 guard typeOK, !excluded.contains(value), try literalValidates(value, node) else { continue }
+                var negatedHolds = false
+                for n in notSchemas {
+                    guard let r = literalSatisfies(value, n["schema"] ?? .bool(false)) else {
+                        try refuse("not", n["at"]?.stringValue ?? node.pointer, "cannot decide whether \(value.compactText.prefix(60)) satisfies the negated schema")
+                        continue
+                    }
+                    if r { negatedHolds = true }
+                }
+                if negatedHolds { continue }
                 alts.append(literal(value, depth: depth))
             }
             return .alt(alts)
@@ -104,7 +119,14 @@ extension SchemaCompiler {
         case .object, .array:
             let kws = value.members != nil ? Self.objectKeywords : Self.arrayKeywords
             if v.members!.contains(where: { kws.contains($0.key) }) {
-                try refuse(v["const"] != nil ? "const" : "enum", node.pointer, "container values next to container keywords are not checked")
+                // Decided value by value (the node's own enum/const hold for it).
+                var rest = v.members!
+                rest.removeAll { $0.key == "enum" || $0.key == "const" || $0.key == "$notSchema" }
+                guard let ok = literalSatisfies(value, .object(rest)) else {
+                    try refuse(v["const"] != nil ? "const" : "enum", node.pointer, "container values next to container keywords could not be checked")
+                    return true
+                }
+                return ok
             }
             return true
         default: return true
