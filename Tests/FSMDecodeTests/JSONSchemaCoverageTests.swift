@@ -160,4 +160,11 @@ import Testing
         let why = refusal(#"{"not":{"items":{"type":"integer"}}}"#)
         #expect(why?.contains("not at #/not") == true, "\(why ?? "compiled")")
     }
+
+    @Test func schemaDependenciesHoldOnlyWhenTheKeyIsPresent() throws {
+        try check(#"{"$schema":"http://json-schema.org/draft-07/schema#","dependencies":{"bar":{"properties":{"foo":{"type":"integer"}},"required":["foo"]}}}"#,
+                  accept: ["{}", #"{"foo":"s"}"#, #"{"foo":1,"bar":2}"#, "3", #""bar""#], reject: [#"{"bar":2}"#, #"{"foo":"s","bar":2}"#])
+        try check(#"{"dependentSchemas":{"a":{"maxProperties":1}},"dependentRequired":{"b":["c"]}}"#,
+                  accept: [#"{"a":1}"#, #"{"b":1,"c":2}"#, #"{"x":1,"y":2}"#], reject: [#"{"a":1,"x":2}"#, #"{"b":1}"#])
+    }
 }

@@ -302,7 +302,25 @@ struct SchemaCompiler {
             }
             base.remove(at: i)
         }
+        // Schema-valued dependencies ("if the object has key k, it satisfies D"): objects
+        // without k, or objects with k that satisfy D. Consumed here (two alternatives each).
+        var dependencyBranches: [[SchemaNode]] = []
+        for key in ["dependencies", "dependentSchemas"] {
+            guard let i = base.firstIndex(where: { $0.key == key }), case .object(let deps) = base[i].value else { continue }
+            let depsNode = node.child(key, base[i].value)
+            for d in deps where d.value.arrayValue == nil {
+                let k = SchemaValue.string(d.key)
+                let without = SchemaNode(value: .object([SchemaMember(key: "$notRequired", value: .array([.array([k])]))]), pointer: depsNode.pointer, synthetic: true)
+                let with = SchemaNode(value: .object([SchemaMember(key: "type", value: .string("object")), SchemaMember(key: "required", value: .array([k]))]),
+                                      pointer: depsNode.pointer, synthetic: true)
+                dependencyBranches.append([without] + (try product([with], try expand(depsNode.child(d.key, d.value)), at: depsNode.pointer)))
+                used.insert(key)
+            }
+            let arrays = deps.filter { $0.value.arrayValue != nil }
+            if arrays.isEmpty { base.remove(at: i) } else { base[i].value = .object(arrays) }
+        }
         var result = [SchemaNode(value: .object(base), pointer: node.pointer, synthetic: node.synthetic)]
+        for b in dependencyBranches { result = try product(result, b, at: node.pointer) }
         if let ref = node.value["$ref"]?.stringValue {
             used.insert("$ref")
             if refIgnoresSiblings { return try expand(try resolve(ref, at: node.pointer)) }
