@@ -353,8 +353,12 @@ extension SchemaCompiler {
         let dfas = try patterns.map { try CodePointDFA($0.regex, alphabet: alphabet) }
         var order: [SchemaValue] = []
         var regions: [SchemaValue: (CodePointDFA, SchemaNode)] = [:]
+        var steps = 0
         func go(_ i: Int, _ cur: CodePointDFA, _ hit: [SchemaNode]) throws {
             if cur.isEmpty { return }
+            // Overlapping patterns can split the keys into exponentially many regions.
+            steps += 1
+            if steps > 2_000 { throw FSMDecodeError(.budget, "more than 2000 key-region automata") }
             if i == patterns.count {
                 guard let vn = hit.isEmpty ? additional : conjunction(hit) else { return }
                 if let (d, n) = regions[vn.value] { regions[vn.value] = (try d.combined(cur, .or), n) } else { order.append(vn.value); regions[vn.value] = (cur, vn) }
