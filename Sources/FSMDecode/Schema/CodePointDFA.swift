@@ -248,15 +248,18 @@ struct CodePointDFA {
     /// expansion stays within `budget` nodes; nil otherwise.
     func regex(budget: Int = 4_000) -> CodePointRegex? {
         var memo: [Int: CodePointRegex] = [:]
+        var sizes: [Int: Int] = [:]
         var visiting = Set<Int>()
         var nodes = 0
         var failed = false
         func build(_ q: Int) -> CodePointRegex? {
             if failed { return nil }
-            if let r = memo[q] { nodes += 1; return r }
+            // A shared subtree is expanded wherever it is used: count its full size.
+            if let r = memo[q] { nodes += sizes[q]!; if nodes > budget { failed = true; return nil }; return r }
             if visiting.contains(q) || visiting.count > 48 { failed = true; return nil }
             visiting.insert(q)
             defer { visiting.remove(q) }
+            let before = nodes
             var loop: CodePointRegex? = nil
             var alts: [CodePointRegex] = accepting[q] ? [.empty] : []
             for (t, syms) in transitions(q) {
@@ -270,6 +273,7 @@ struct CodePointDFA {
             let body: CodePointRegex = alts.count == 1 ? alts[0] : .alt(alts)
             let r: CodePointRegex = loop.map { .seq([$0, body]) } ?? body
             memo[q] = r
+            sizes[q] = nodes - before + 1
             return r
         }
         return build(Int(start))
