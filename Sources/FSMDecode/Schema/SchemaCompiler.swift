@@ -30,7 +30,7 @@ struct SchemaCompiler {
         "type", "enum", "const", "nullable", "properties", "required", "additionalProperties", "patternProperties", "propertyNames",
         "minProperties", "maxProperties", "dependentRequired", "dependencies", "items", "prefixItems", "additionalItems",
         "minItems", "maxItems", "contains", "minContains", "maxContains", "uniqueItems", "minLength", "maxLength", "pattern",
-        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired",
+        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired", "$notString", "$notSchema",
         "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
     ]
 
@@ -302,7 +302,25 @@ struct SchemaCompiler {
             }
             base.remove(at: i)
         }
+        // Schema-valued dependencies ("if the object has key k, it satisfies D"): objects
+        // without k, or objects with k that satisfy D. Consumed here (two alternatives each).
+        var dependencyBranches: [[SchemaNode]] = []
+        for key in ["dependencies", "dependentSchemas"] {
+            guard let i = base.firstIndex(where: { $0.key == key }), case .object(let deps) = base[i].value else { continue }
+            let depsNode = node.child(key, base[i].value)
+            for d in deps where d.value.arrayValue == nil {
+                let k = SchemaValue.string(d.key)
+                let without = SchemaNode(value: .object([SchemaMember(key: "$notRequired", value: .array([.array([k])]))]), pointer: depsNode.pointer, synthetic: true)
+                let with = SchemaNode(value: .object([SchemaMember(key: "type", value: .string("object")), SchemaMember(key: "required", value: .array([k]))]),
+                                      pointer: depsNode.pointer, synthetic: true)
+                dependencyBranches.append([without] + (try product([with], try expand(depsNode.child(d.key, d.value)), at: depsNode.pointer)))
+                used.insert(key)
+            }
+            let arrays = deps.filter { $0.value.arrayValue != nil }
+            if arrays.isEmpty { base.remove(at: i) } else { base[i].value = .object(arrays) }
+        }
         var result = [SchemaNode(value: .object(base), pointer: node.pointer, synthetic: node.synthetic)]
+        for b in dependencyBranches { result = try product(result, b, at: node.pointer) }
         if let ref = node.value["$ref"]?.stringValue {
             used.insert("$ref")
             if refIgnoresSiblings { return try expand(try resolve(ref, at: node.pointer)) }
@@ -326,7 +344,11 @@ struct SchemaCompiler {
             case "not":
                 used.insert("not")
                 guard let negated = try negate(p) else {
-                    try refuse("not", p.pointer, "only simple forms (type, enum/const, required, properties, bounds, nested anyOf/not) can be negated exactly")
+                    // Kept as a condition on enum/const values (decided value by value when the
+                    // alternative is finite; refused otherwise, see `simple`).
+                    let entry = SchemaValue.object([SchemaMember(key: "schema", value: m.value), SchemaMember(key: "at", value: .string(p.pointer))])
+                    let cond = SchemaNode(value: .object([SchemaMember(key: "$notSchema", value: .array([entry]))]), pointer: p.pointer, synthetic: true)
+                    result = try product(result, [cond], at: p.pointer)
                     continue
                 }
                 result = try product(result, try expand(negated), at: p.pointer)
@@ -376,7 +398,8 @@ struct SchemaCompiler {
         let yProps = Set(y.value["properties"]?.members?.map(\.key) ?? [])
         for m in ym {
             let k = m.key
-            if Self.annotations.contains(k) { continue }
+            // Annotations and unknown keywords (ignored by the compiler) need no merging.
+            if Self.annotations.contains(k) || (!Self.known.contains(k) && !Self.combinators.contains(k)) { continue }
             guard let cur = get(k) else {
                 // A property declared only in y is an "additional" property of x.
                 if k == "properties", let extra = try constrainByAdditional(m.value, declaredIn: xProps, of: x, at: pointer) { set(k, extra) } else { set(k, m.value) }
@@ -401,7 +424,7 @@ struct SchemaCompiler {
                 var a = cur.arrayValue ?? []
                 for v in m.value.arrayValue ?? [] where !a.contains(v) { a.append(v) }
                 set(k, .array(a))
-            case "$notEnum", "$notRequired":
+            case "$notEnum", "$notRequired", "$notString", "$notSchema":
                 set(k, .array((cur.arrayValue ?? []) + (m.value.arrayValue ?? [])))
             case "minLength", "minItems", "minProperties", "minimum", "minContains":
                 if let a = cur.decimal, let b = m.value.decimal { set(k, .number(max(a, b))) }
@@ -425,6 +448,16 @@ struct SchemaCompiler {
             case "additionalProperties", "items", "additionalItems", "propertyNames", "unevaluatedProperties":
                 if case .array = cur { try refuse("allOf", pointer, "two different tuple 'items' lists cannot be merged"); continue }
                 set(k, .object([SchemaMember(key: "allOf", value: .array([cur, m.value]))]))
+            case "patternProperties":
+                // Same pattern on both sides: both schemas; others side by side (a key matching
+                // several patterns satisfies all of them, as in one schema).
+                var list = cur.members ?? []
+                for p in m.value.members ?? [] {
+                    if let i = list.firstIndex(where: { $0.key == p.key }) {
+                        list[i].value = .object([SchemaMember(key: "allOf", value: .array([list[i].value, p.value]))])
+                    } else { list.append(p) }
+                }
+                set(k, .object(list))
             case "dependentRequired":
                 var list = cur.members ?? []
                 for p in m.value.members ?? [] {
@@ -441,9 +474,13 @@ struct SchemaCompiler {
            let constrained = try constrainByAdditional(xp, declaredIn: yProps, of: y, at: pointer) {
             set("properties", constrained)
         }
-        // Declared names of one side may match the other side's patternProperties.
-        if (x.value["patternProperties"] != nil && y.value["properties"] != nil) || (y.value["patternProperties"] != nil && x.value["properties"] != nil) {
-            try refuse("allOf", pointer, "properties merged with another schema's patternProperties are not supported exactly")
+        // Keys matching one side's patterns would escape the other side's additionalProperties
+        // in the merged schema. (Declared names matching the other side's patterns get both
+        // schemas when compiled, as in one schema.)
+        func hasPatterns(_ n: SchemaNode) -> Bool { !(n.value["patternProperties"]?.members ?? []).isEmpty }
+        func constrainsAdditional(_ n: SchemaNode) -> Bool { n.value["additionalProperties"].map { !isTrivial($0) } ?? false }
+        if (hasPatterns(x) && constrainsAdditional(y)) || (hasPatterns(y) && constrainsAdditional(x)) {
+            try refuse("allOf", pointer, "patternProperties of one merged schema with additionalProperties of another are not supported exactly")
         }
         return SchemaNode(value: .object(out), pointer: x.pointer, synthetic: true)
     }
@@ -454,10 +491,18 @@ struct SchemaCompiler {
         guard let add = other.value["additionalProperties"], add != .bool(true) else {
             return nil
         }
-        if other.value["patternProperties"] != nil { try refuse("allOf", pointer, "patternProperties with additionalProperties across merged schemas"); return nil }
+        // Names matching the other side's patterns follow those patterns there, not its
+        // additionalProperties (the merged patternProperties apply to them when compiled).
+        var patterns: [CodePointRegex] = []
+        for p in other.value["patternProperties"]?.members ?? [] {
+            do { patterns.append(try ECMARegexParser.parseSearch(p.key)) }
+            catch let f as ECMARegexParser.Failure { try refuse("patternProperties", other.pointer, "/\(p.key)/: \(f.why)"); return nil }
+        }
         var list = props.members ?? []
         var changed = false
         for i in list.indices where !declared.contains(list[i].key) {
+            let name = list[i].key.unicodeScalars.map(\.value)
+            if patterns.contains(where: { $0.matches(name) }) { continue }
             list[i].value = .object([SchemaMember(key: "allOf", value: .array([list[i].value, add]))])
             changed = true
         }
@@ -507,6 +552,9 @@ struct SchemaCompiler {
                     disjuncts.append(obj([("type", .string("object")), ("required", .array([.string(p.key)])),
                                           ("properties", obj([(p.key, np.value)]))]))
                 }
+            case "pattern", "format":
+                // Strings outside the language (other types satisfy string keywords).
+                disjuncts.append(obj([("type", .string("string")), ("$notString", .array([obj([(k, m.value)])]))]))
             case "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum":
                 guard let v = m.value.decimal else { return nil }
                 let flip = ["minimum": "exclusiveMaximum", "exclusiveMinimum": "maximum", "maximum": "exclusiveMinimum", "exclusiveMaximum": "minimum"][k]!
@@ -547,7 +595,8 @@ struct SchemaCompiler {
         var overlapping = [[Bool]](repeating: [Bool](repeating: false, count: branches.count), count: branches.count)
         for i in branches.indices {
             for j in branches.indices where j > i {
-                let overlap = branches[i].contains { a in branches[j].contains { b in !disjoint(a, b) } }
+                var overlap = false
+                for a in branches[i] { for b in branches[j] where !(try disjoint(a, b)) { overlap = true; break }; if overlap { break } }
                 overlapping[i][j] = overlap
                 overlapping[j][i] = overlap
             }
@@ -584,9 +633,14 @@ struct SchemaCompiler {
         return k
     }
 
-    func disjoint(_ a: SchemaNode, _ b: SchemaNode) -> Bool {
+    mutating func disjoint(_ a: SchemaNode, _ b: SchemaNode) throws -> Bool {
         let ka = kinds(a), kb = kinds(b)
         if ka.isDisjoint(with: kb) { return true }
+        // Only strings can overlap: compare the string languages (automaton intersection).
+        if ka.intersection(kb) == ["string"], a.value["const"] == nil, a.value["enum"] == nil, b.value["const"] == nil, b.value["enum"] == nil,
+           let empty = try stringsDisjoint(a, b) {
+            return empty
+        }
         let va = a.value["const"].map { [$0] } ?? a.value["enum"]?.arrayValue
         let vb = b.value["const"].map { [$0] } ?? b.value["enum"]?.arrayValue
         if let va, let vb, !va.contains(where: { vb.contains($0) }) { return true }
@@ -599,7 +653,7 @@ struct SchemaCompiler {
             for key in ra.intersection(rb) {
                 guard let pa = a.value["properties"]?[key], let pb = b.value["properties"]?[key] else { continue }
                 let na = SchemaNode(value: pa, pointer: a.pointer, synthetic: true), nb = SchemaNode(value: pb, pointer: b.pointer, synthetic: true)
-                if disjoint(na, nb) { return true }
+                if try disjoint(na, nb) { return true }
             }
             // A key required on one side and forbidden on the other.
             for (r, other) in [(ra, b), (rb, a)] where other.value["additionalProperties"] == .bool(false) && other.value["patternProperties"] == nil {
@@ -608,6 +662,20 @@ struct SchemaCompiler {
             }
         }
         return false
+    }
+
+    /// Whether no string satisfies both nodes' string keywords; nil when unknown (a keyword
+    /// that would be relaxed or refused, or automata over budget).
+    mutating func stringsDisjoint(_ a: SchemaNode, _ b: SchemaNode) throws -> Bool? {
+        let savedWarnings = warnings, savedUsed = used
+        defer { warnings = savedWarnings; used = savedUsed }
+        do {
+            guard let la = try stringContent(a, excluding: []) else { return true }
+            guard let lb = try stringContent(b, excluding: []) else { return true }
+            if warnings.count != savedWarnings.count { return nil }
+            let alphabet = CodePointAlphabet(la.parts + lb.parts)
+            return try la.dfa(alphabet).combined(lb.dfa(alphabet), .and).isEmpty
+        } catch is FSMDecodeError { return nil }
     }
 
     /// False only when `v` certainly fails `n`'s type/enum keywords.

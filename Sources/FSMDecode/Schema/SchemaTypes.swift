@@ -26,6 +26,12 @@ extension SchemaCompiler {
             if list.contains("integer") && !list.contains("number") { types.insert("integer"); types.remove("number") }
         }
         let excluded = v["$notEnum"]?.arrayValue ?? []
+        let notSchemas = v["$notSchema"]?.arrayValue ?? []
+        if !notSchemas.isEmpty && v["const"] == nil && v["enum"] == nil {
+            for n in notSchemas {
+                try refuse("not", n["at"]?.stringValue ?? node.pointer, "only simple forms (type, enum/const, required, properties, bounds, patterns, nested anyOf/not) can be negated exactly, or any schema next to enum/const")
+            }
+        }
         // `const` and `enum` may both be present (e.g. after merging): both hold.
         var literals = v["const"].map({ [$0] }) ?? v["enum"]?.arrayValue
         if v["const"] != nil, let e = v["enum"]?.arrayValue { literals = literals!.filter { e.contains($0) } }
@@ -38,6 +44,15 @@ extension SchemaCompiler {
                 let k = value.kindName
                 let typeOK = types.contains(k) || (k == "integer" && types.contains("number")) || (k == "number" && types.contains("number"))
                 guard typeOK, !excluded.contains(value), try literalValidates(value, node) else { continue }
+                var negatedHolds = false
+                for n in notSchemas {
+                    guard let r = literalSatisfies(value, n["schema"] ?? .bool(false)) else {
+                        try refuse("not", n["at"]?.stringValue ?? node.pointer, "cannot decide whether \(value.compactText.prefix(60)) satisfies the negated schema")
+                        continue
+                    }
+                    if r { negatedHolds = true }
+                }
+                if negatedHolds { continue }
                 alts.append(literal(value, depth: depth))
             }
             return .alt(alts)
@@ -56,10 +71,10 @@ extension SchemaCompiler {
             if let content = try stringContent(node, excluding: excludedStrings) {
                 // An asserted format alone: its (large) JSON pattern is built once per process.
                 if excludedStrings.isEmpty, v["pattern"] == nil, let f = v["format"]?.stringValue, let cached = SchemaFormats.contentPatterns[f],
-                   content == SchemaFormats.regexes[f] {
+                   case .regex(let r) = content, r == SchemaFormats.regexes[f] {
                     alts.append(.term(JSONLexemes.seq([.literal([0x22]), cached, .literal([0x22])])))
                 } else {
-                    alts.append(.term(stringPattern(content)))
+                    alts.append(try stringExpr(content, at: node.pointer))
                 }
             }
         }
@@ -90,6 +105,7 @@ extension SchemaCompiler {
             if let r = try stringRegex(node) { if !r.matches(scalars) { return false } }
             if let a = v["minLength"]?.decimal, SchemaDecimal(scalars.count) < a { return false }
             if let b = v["maxLength"]?.decimal, SchemaDecimal(scalars.count) > b { return false }
+            for n in v["$notString"]?.arrayValue ?? [] where try literalValidates(value, SchemaNode(value: n, pointer: node.pointer, synthetic: true)) { return false }
             return true
         case .number(let d):
             let (lo, hi) = bounds(node)
@@ -103,7 +119,14 @@ extension SchemaCompiler {
         case .object, .array:
             let kws = value.members != nil ? Self.objectKeywords : Self.arrayKeywords
             if v.members!.contains(where: { kws.contains($0.key) }) {
-                try refuse(v["const"] != nil ? "const" : "enum", node.pointer, "container values next to container keywords are not checked")
+                // Decided value by value (the node's own enum/const hold for it).
+                var rest = v.members!
+                rest.removeAll { $0.key == "enum" || $0.key == "const" || $0.key == "$notSchema" }
+                guard let ok = literalSatisfies(value, .object(rest)) else {
+                    try refuse(v["const"] != nil ? "const" : "enum", node.pointer, "container values next to container keywords could not be checked")
+                    return true
+                }
+                return ok
             }
             return true
         default: return true
@@ -208,38 +231,144 @@ extension SchemaCompiler {
     static let unassertedFormats: Set<String> = ["hostname", "regex", "iri", "iri-reference", "uri-template", "idn-email", "idn-hostname"]
 
     /// The string content language, or nil when no string validates.
-    mutating func stringContent(_ node: SchemaNode, excluding excluded: [String]) throws -> CodePointRegex? {
+    mutating func stringContent(_ node: SchemaNode, excluding excluded: [String]) throws -> StringLanguage? {
         let v = node.value
         var minLen = 0, maxLen: Int? = nil
         if let a = v["minLength"]?.decimal { used.insert("minLength"); minLen = Int(a.ceiling.plainText) ?? Int.max / 4 }
         if let b = v["maxLength"]?.decimal { used.insert("maxLength"); maxLen = Int(b.floor.plainText) ?? nil }
         if let m = maxLen, m < minLen { return nil }
         if minLen > 100_000 || (maxLen ?? 0) > 100_000 { throw FSMDecodeError(.budget, "\(source): maxLength at #\(node.pointer): length bounds above 100000") }
-        var content: CodePointRegex
+        var content: StringLanguage
         if let r = try stringRegex(node) {
             let (lo, hi) = r.lengthRange
-            if minLen <= lo && (maxLen == nil || (hi != nil && hi! <= maxLen!)) { content = r }
+            if r.isEmptyLanguage { return nil }
+            if minLen <= lo && (maxLen == nil || (hi != nil && hi! <= maxLen!)) { content = .regex(r) }
             else if let m = maxLen, lo > m { return nil }
             else if let h = hi, h < minLen { return nil }
-            else {
-                try refuse(v["pattern"] != nil ? "pattern" : "format", node.pointer, "a pattern/format together with minLength/maxLength that do not follow from it cannot be intersected exactly")
-                content = r
+            else if let limited = r.limitedLength(minLen, maxLen) {
+                // Repetition bounds tightened: still one regex (one terminal).
+                if limited.isEmptyLanguage { return nil }
+                content = .regex(limited)
+            } else {
+                // pattern ∩ length: an automaton product.
+                content = .bounded(r, min: minLen, max: maxLen, excluding: [])
             }
         } else {
-            content = .rep(.any, minLen, maxLen)
+            content = .regex(.rep(.any, minLen, maxLen))
         }
         if !excluded.isEmpty {
-            let constrained = v["pattern"] != nil || v["format"] != nil || minLen > 0 || maxLen != nil
+            let constrained = v["pattern"] != nil || v["format"] != nil || minLen > 0 || maxLen != nil || v["$notString"] != nil
             if !constrained {
-                content = Self.complement(of: excluded.map { $0.unicodeScalars.map(\.value) })
+                content = .regex(Self.complement(of: excluded.map { $0.unicodeScalars.map(\.value) }))
             } else {
-                for s in excluded where try literalValidates(.string(s), node) {
-                    try refuse("not", node.pointer, "excluding strings from a constrained string is not supported exactly")
-                    break
+                var ex: [[UInt32]] = []
+                for s in excluded where try literalValidates(.string(s), node) { ex.append(s.unicodeScalars.map(\.value)) }
+                if !ex.isEmpty {
+                    switch content {
+                    case .regex(let r): content = .bounded(r, min: 0, max: nil, excluding: ex)
+                    case .bounded(let r, let a, let b, _): content = .bounded(r, min: a, max: b, excluding: ex)
+                    case .automaton: break // not produced above
+                    }
+                }
+            }
+        }
+        // `not` of string keywords: strings outside those languages.
+        if let negs = v["$notString"]?.arrayValue, !negs.isEmpty {
+            var langs: [StringLanguage] = []
+            for n in negs {
+                if let l = try stringContent(SchemaNode(value: n, pointer: node.pointer, synthetic: true), excluding: []) { langs.append(l) }
+            }
+            if !langs.isEmpty {
+                do {
+                    let alphabet = CodePointAlphabet(content.parts + langs.flatMap(\.parts))
+                    var d = try content.dfa(alphabet)
+                    for l in langs { d = try d.combined(l.dfa(alphabet), .andNot) }
+                    content = .automaton(d)
+                } catch let e as FSMDecodeError where e.kind == .budget {
+                    try refuse("not", node.pointer, "the negated string language is too large to complement exactly: \(e.message)")
                 }
             }
         }
         return content
+    }
+
+    /// A JSON string (quotes included) whose value is in `lang`; automata that are not small
+    /// trees become one rule per state (exact, parsed character by character).
+    mutating func stringExpr(_ lang: StringLanguage, at pointer: String) throws -> SchemaExpr {
+        switch lang {
+        case .regex(let r): return r.isEmptyLanguage ? .never : .term(stringPattern(r))
+        case .automaton(let d): return automatonExpr(d)
+        case .bounded(let r, _, _, _):
+            do {
+                return automatonExpr(try lang.dfa(CodePointAlphabet(lang.parts)))
+            } catch let e as FSMDecodeError where e.kind == .budget {
+                try refuse("pattern", pointer, "the pattern within the length bounds (or minus excluded values) is too large to intersect exactly: \(e.message)")
+                return .term(stringPattern(r))
+            }
+        }
+    }
+
+    mutating func automatonExpr(_ d: CodePointDFA) -> SchemaExpr {
+        if d.isEmpty { return .never }
+        if let r = d.regex() { return .term(stringPattern(r)) }
+        var ruleOf: [Int] = []
+        for _ in 0..<d.count { ruleOf.append(newRule("chars")) }
+        for q in 0..<d.count {
+            var loop: SchemaExpr? = nil
+            var alts: [SchemaExpr] = d.accepting[q] ? [.empty] : []
+            for (t, syms) in d.transitions(q) {
+                let ch = SchemaExpr.term(CodePointRegex.cls(d.alphabet.ranges(syms)).jsonPattern(cache: &charCache))
+                if Int(t) == q { loop = .rep(ch, 0, nil) } else { alts.append(.seq([ch, .ref(ruleOf[Int(t)])])) }
+            }
+            rules[ruleOf[q]] = loop.map { .seq([$0, .alt(alts)]) } ?? .alt(alts)
+        }
+        return .seq([lit("\""), .ref(ruleOf[Int(d.start)]), lit("\"")])
+    }
+
+    /// One undeclared member: key, colon, value (a rule); never when either is empty.
+    mutating func member(key: SchemaExpr, _ valueNode: SchemaNode, _ l: Layout, _ depth: Int) throws -> SchemaExpr {
+        if key.isNever { return .never }
+        let v = try value(valueNode, depth: depth + 1)
+        if v.isNever { return .never }
+        let r = newRule("additional")
+        rules[r] = .seq([key, l.colon, v])
+        return .ref(r)
+    }
+
+    /// A node standing for the conjunction of `nodes` (itself when there is one).
+    func conjunction(_ nodes: [SchemaNode]) -> SchemaNode {
+        nodes.count == 1 ? nodes[0] : SchemaNode(value: .object([SchemaMember(key: "allOf", value: .array(nodes.map(\.value)))]), pointer: nodes[0].pointer, synthetic: true)
+    }
+
+    /// The undeclared keys split by the set S of patterns they match (each key in exactly one
+    /// region: ∩ S ∩ ¬(others) ∩ filter ∖ excluded); a region's values satisfy every schema of
+    /// S, or `additional` when S is empty. Regions with the same value schema are merged.
+    mutating func keyRegions(_ patterns: [(regex: CodePointRegex, node: SchemaNode)], additional: SchemaNode?, filter: StringLanguage?,
+                             excluded: [[UInt32]]) throws -> [(StringLanguage, SchemaNode)] {
+        var regexes = patterns.map(\.regex) + excluded.map { w in .seq(w.map { .cls([$0...$0]) }) }
+        if let filter { regexes += filter.parts }
+        let alphabet = CodePointAlphabet(regexes)
+        var base = try CodePointDFA.words(excluded, alphabet: alphabet).complement()
+        if let filter { base = try base.combined(filter.dfa(alphabet), .and) }
+        let dfas = try patterns.map { try CodePointDFA($0.regex, alphabet: alphabet) }
+        var order: [SchemaValue] = []
+        var regions: [SchemaValue: (CodePointDFA, SchemaNode)] = [:]
+        var steps = 0
+        func go(_ i: Int, _ cur: CodePointDFA, _ hit: [SchemaNode]) throws {
+            if cur.isEmpty { return }
+            // Overlapping patterns can split the keys into exponentially many regions.
+            steps += 1
+            if steps > 2_000 { throw FSMDecodeError(.budget, "more than 2000 key-region automata") }
+            if i == patterns.count {
+                guard let vn = hit.isEmpty ? additional : conjunction(hit) else { return }
+                if let (d, n) = regions[vn.value] { regions[vn.value] = (try d.combined(cur, .or), n) } else { order.append(vn.value); regions[vn.value] = (cur, vn) }
+                return
+            }
+            try go(i + 1, cur.combined(dfas[i], .and), hit + [patterns[i].node])
+            try go(i + 1, cur.combined(dfas[i], .andNot), hit)
+        }
+        try go(0, base, [])
+        return order.map { (.automaton(regions[$0]!.0), regions[$0]!.1) }
     }
 
     /// Every string except the given ones (a trie, complemented).
@@ -335,35 +464,35 @@ extension SchemaCompiler {
         if let props = node["properties"] {
             for m in props.value.members ?? [] { names.append(m.key); schemas.append(props.child(m.key, m.value)) }
         }
-        // Additional members: key language and value schema (nil: none allowed).
+        // Additional members: value schema (nil: none allowed).
         var additional: SchemaNode? = node["additionalProperties"] ?? SchemaNode(value: .bool(true), pointer: node.pointer, synthetic: true)
         if additional?.value == .bool(false) { additional = nil }
-        var keyRegex: CodePointRegex? = nil
-        if let pp = v["patternProperties"]?.members, !pp.isEmpty {
-            let trivial = pp.allSatisfy { isTrivial($0.value) }
-            if trivial && additional != nil && isTrivial(additional!.value) {
-                // Patterns do not constrain anything.
-            } else if additional == nil && Set(pp.map(\.value)).count == 1 {
-                var regs: [CodePointRegex] = []
-                for m in pp {
-                    do { regs.append(try ECMARegexParser.parseSearch(m.key)) }
-                    catch let f as ECMARegexParser.Failure { try refuse("patternProperties", node.pointer, "/\(m.key)/: \(f.why)"); return .never }
-                }
-                let r = CodePointRegex.alt(regs)
-                for (i, n) in names.enumerated() where r.matches(n.unicodeScalars.map(\.value)) && !isTrivial(pp[0].value) {
-                    try refuse("patternProperties", schemas[i].pointer, "property '\(n)' also matches a pattern property (merging not supported)")
-                }
-                if names.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }) {
-                    try refuse("patternProperties", node.pointer, "a declared property matches a pattern (key sets overlap)")
-                }
-                keyRegex = r
-                additional = node.child("patternProperties", v["patternProperties"]!).child(pp[0].key, pp[0].value)
-            } else {
-                try refuse("patternProperties", node.pointer, "supported only with additionalProperties: false and one value schema (or trivial schemas)")
+        // patternProperties: a key matching patterns S must satisfy all of S's schemas (and a
+        // declared one its property schema too); keys matching none follow additionalProperties.
+        var patterns: [(regex: CodePointRegex, node: SchemaNode)] = []
+        if let pp = v["patternProperties"]?.members, !pp.isEmpty,
+           !(pp.allSatisfy({ isTrivial($0.value) }) && additional != nil && isTrivial(additional!.value)) {
+            let ppNode = node.child("patternProperties", v["patternProperties"]!)
+            for m in pp {
+                do { patterns.append((try ECMARegexParser.parseSearch(m.key), ppNode.child(m.key, m.value))) }
+                catch let f as ECMARegexParser.Failure { try refuse("patternProperties", ppNode.pointer, "/\(m.key)/: \(f.why)"); return .never }
             }
+            if patterns.count > 24 { try refuse("patternProperties", ppNode.pointer, "more than 24 patterns"); return .never }
         }
-        // propertyNames.
+        /// The schema of an undeclared key's value (nil: the key may not appear undeclared).
+        func undeclaredValue(_ key: String) -> SchemaNode? {
+            let s = key.unicodeScalars.map(\.value)
+            let hit = patterns.filter { $0.regex.matches(s) }.map(\.node)
+            return hit.isEmpty ? additional : conjunction(hit)
+        }
+        for (i, n) in names.enumerated() {
+            let s = n.unicodeScalars.map(\.value)
+            let hit = patterns.filter { $0.regex.matches(s) }.map(\.node)
+            if !hit.isEmpty { schemas[i] = conjunction([schemas[i]] + hit) }
+        }
+        // propertyNames: a filter on every key.
         var nameFilter: SchemaNode? = nil
+        var filterLang: StringLanguage? = nil
         if let pn = node["propertyNames"], !isTrivial(pn.value) {
             let alts = try expand(pn)
             guard alts.count == 1, (alts[0].value.members ?? []).allSatisfy({ Self.stringKeywords.contains($0.key) || $0.key == "type" || $0.key == "enum" || $0.key == "const" || Self.annotations.contains($0.key) }) else {
@@ -371,20 +500,20 @@ extension SchemaCompiler {
                 return .never
             }
             nameFilter = alts[0]
-            if additional != nil {
-                if keyRegex != nil { try refuse("propertyNames", pn.pointer, "propertyNames with patternProperties not supported") }
-                else if let vals = alts[0].value["const"].map({ [$0] }) ?? alts[0].value["enum"]?.arrayValue {
-                    let strs = vals.compactMap(\.stringValue).filter { !names.contains($0) }
-                    keyRegex = .alt(strs.map { s in .seq(s.unicodeScalars.map { .cls([$0.value...$0.value]) }) })
-                } else if let content = try stringContent(alts[0], excluding: []) {
-                    keyRegex = content
-                } else { additional = nil }
-                if let r = keyRegex, names.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }) {
-                    try refuse("propertyNames", pn.pointer, "declared properties match propertyNames while other keys are allowed (overlap)")
-                }
+            if let vals = alts[0].value["const"].map({ [$0] }) ?? alts[0].value["enum"]?.arrayValue {
+                var strs: [String] = []
+                for s in vals.compactMap(\.stringValue) where try literalValidates(.string(s), alts[0]) { strs.append(s) }
+                filterLang = .regex(.alt(strs.map { s in .seq(s.unicodeScalars.map { .cls([$0.value...$0.value]) }) }))
+            } else {
+                filterLang = try stringContent(alts[0], excluding: []) ?? .regex(.alt([]))
             }
         }
-        // Keys that must or may appear without being declared come from `additional`.
+        func keyAllowed(_ k: String) throws -> Bool {
+            guard let f = nameFilter else { return true }
+            if let vals = f.value["const"].map({ [$0] }) ?? f.value["enum"]?.arrayValue, !vals.contains(.string(k)) { return false }
+            return try literalValidates(.string(k), f)
+        }
+        // Keys that must or may appear without being declared are tracked individually.
         var dependent: [(String, [String])] = []
         if case .object(let deps)? = v["dependentRequired"] { for d in deps { dependent.append((d.key, (d.value.arrayValue ?? []).compactMap(\.stringValue))) } }
         if case .object(let deps)? = v["dependencies"] { for d in deps { if let a = d.value.arrayValue { dependent.append((d.key, a.compactMap(\.stringValue))) } } }
@@ -392,27 +521,17 @@ extension SchemaCompiler {
         var mentioned = required.sorted()
         for (k, ds) in dependent { mentioned.append(k); mentioned += ds }
         for s in notRequired { mentioned += s }
-        // Keys mentioned by required/dependencies but not declared may appear among the
-        // additional members, in any order; they are tracked individually there.
         var extraKeys: [String] = []
+        var extraNodes: [SchemaNode] = []
         for k in mentioned where !names.contains(k) && !extraKeys.contains(k) {
-            if additional != nil, keyRegex == nil || keyRegex!.matches(k.unicodeScalars.map(\.value)) {
-                if keyRegex != nil { try refuse("required", node.pointer, "key '\(k)' matches a pattern property; not supported"); continue }
-                if let f = nameFilter, !(try literalValidates(.string(k), f)) { continue }
-                if let f = nameFilter, let vals = f.value["const"].map({ [$0] }) ?? f.value["enum"]?.arrayValue, !vals.contains(.string(k)) { continue }
-                extraKeys.append(k)
-            }
+            guard let vn = undeclaredValue(k), try keyAllowed(k) else { continue }
+            extraKeys.append(k)
+            extraNodes.append(vn)
         }
         if required.contains(where: { !names.contains($0) && !extraKeys.contains($0) }) { return .never }
         // Filter declared names by propertyNames.
         var allowed = [Bool](repeating: true, count: names.count)
-        if let f = nameFilter {
-            for (i, n) in names.enumerated() {
-                var scalarsOK = try literalValidates(.string(n), f)
-                if let vals = f.value["const"].map({ [$0] }) ?? f.value["enum"]?.arrayValue, !vals.contains(.string(n)) { scalarsOK = false }
-                allowed[i] = scalarsOK
-            }
-        }
+        for (i, n) in names.enumerated() { allowed[i] = try keyAllowed(n) }
         var valueExprs: [SchemaExpr] = []
         for (i, s) in schemas.enumerated() { valueExprs.append(allowed[i] ? try value(s, depth: depth + 1) : .never) }
         for (i, n) in names.enumerated() where required.contains(n) && valueExprs[i].isNever { return .never }
@@ -436,16 +555,26 @@ extension SchemaCompiler {
         if (names.count + 1) * (cap + 1) * (1 << tracked.count) > 50_000 {
             throw FSMDecodeError(.budget, "\(source): properties at #\(node.pointer): object state space too large")
         }
-        var addKey: SchemaExpr = .never
-        if let a = additional {
-            let keyLang = keyRegex ?? Self.complement(of: (names + extraKeys).map { $0.unicodeScalars.map(\.value) })
-            let v = try value(a, depth: depth + 1)
-            if !v.isNever {
-                let r = newRule("additional")
-                rules[r] = .seq([.term(stringPattern(keyLang)), l.colon, v])
-                addKey = .ref(r)
+        // Other undeclared members: key regions (disjoint key languages) with their value schemas.
+        var addAlts: [SchemaExpr] = []
+        let excludedKeys = (names + extraKeys).map { $0.unicodeScalars.map(\.value) }
+        if patterns.isEmpty, nameFilter == nil {
+            if let a = additional { addAlts.append(try member(key: .term(stringPattern(Self.complement(of: excludedKeys))), a, l, depth)) }
+        } else if patterns.isEmpty, case .regex(let r)? = filterLang, !names.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }),
+                  !extraKeys.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }) {
+            // propertyNames alone, disjoint from the tracked keys: its language as it is.
+            if let a = additional { addAlts.append(try member(key: try stringExpr(.regex(r), at: node.pointer), a, l, depth)) }
+        } else {
+            do {
+                for (keys, vn) in try keyRegions(patterns, additional: additional, filter: filterLang, excluded: excludedKeys) {
+                    addAlts.append(try member(key: stringExpr(keys, at: node.pointer), vn, l, depth))
+                }
+            } catch let e as FSMDecodeError where e.kind == .budget {
+                try refuse("patternProperties", node.pointer, "the key languages are too large to separate exactly (\(e.message))")
+                return .never
             }
         }
+        let addKey: SchemaExpr = addAlts.filter { !$0.isNever }.isEmpty ? .never : .alt(addAlts.filter { !$0.isNever })
         // Each member (key, colon, value) is one rule: object states share it, so its big
         // terminals occur once in the grammar.
         var keyExprs: [SchemaExpr] = []
@@ -454,8 +583,8 @@ extension SchemaCompiler {
             rules[r] = .seq([literal(.string(name), depth: depth), l.colon, valueExprs[i]])
             keyExprs.append(valueExprs[i].isNever ? .never : .ref(r))
         }
-        var extraValue: SchemaExpr = .never
-        if !extraKeys.isEmpty, let a = additional { extraValue = try value(a, depth: depth + 1) }
+        var extraValues: [SchemaExpr] = []
+        for e in extraNodes { extraValues.append(try value(e, depth: depth + 1)) }
         let extraKeyExprs = extraKeys.map { literal(.string($0), depth: depth) }
         var states: [Int: Int] = [:]
         let n = names.count
@@ -464,7 +593,7 @@ extension SchemaCompiler {
         // key i-1 (or at the start); undeclared members may follow", or Q(i): "choosing the
         // next declared key, index >= i". Undeclared members are only emitted from P states,
         // so every text has one parse. Without undeclared members, P(i) is Q(i).
-        let interleave = !addKey.isNever || (!extraKeys.isEmpty && !extraValue.isNever)
+        let interleave = !addKey.isNever || extraValues.contains { !$0.isNever }
         // Build P/Q(i, c, m) on demand: i = next declared index, c = members so far (capped),
         // m = bit set of tracked keys seen.
         func stateKey(_ i: Int, _ c: Int, _ m: Int, _ q: Bool) -> Int { ((i * (cap + 1) + c) * 2 + (q ? 1 : 0)) << 11 | m }
@@ -488,11 +617,11 @@ extension SchemaCompiler {
                 // P(i): undeclared members, then on to Q(i).
                 alts.append(ref(i, c, m, q: true))
                 if canEmit && !addKey.isNever { alts.append(.seq([sep, addKey, ref(i, min(c + 1, cap), m, q: false)])) }
-                for (j, k) in extraKeys.enumerated() where canEmit && !extraValue.isNever {
+                for (j, k) in extraKeys.enumerated() where canEmit && !extraValues[j].isNever {
                     // Extra keys are tracked individually, so none is seen twice.
                     guard let b = bit[k] else { continue }
                     if m & (1 << b) != 0 { continue }
-                    alts.append(.seq([sep, extraKeyExprs[j], l.colon, extraValue, ref(i, min(c + 1, cap), m | (1 << b), q: false)]))
+                    alts.append(.seq([sep, extraKeyExprs[j], l.colon, extraValues[j], ref(i, min(c + 1, cap), m | (1 << b), q: false)]))
                 }
             } else if i < n {
                 if canEmit && !valueExprs[i].isNever {
