@@ -58,8 +58,10 @@ struct BenchMeasure {
     func run(_ unit: BenchUnit) -> Outcome {
         var out = Outcome()
         let loaded: (kind: String, source: [UInt8], schema: JSONInstance?, cases: [BenchCase], id: String)
+        // A file our JSON reader refuses (e.g. a member name with U+0000, which json-c cannot
+        // hold) is the engine failing to take the schema: a compile error, not a crash.
         do { loaded = try load(unit) } catch {
-            out.status = "crash"; out.error = "cannot read: \(error)"; return out
+            out.status = "compile_error"; out.error = "cannot read: \(error)"; return out
         }
         var mask = [UInt32](repeating: 0, count: (vocabulary.maskWidth + 31) / 32)
         var fresh: Matcher?
