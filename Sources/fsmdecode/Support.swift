@@ -2,11 +2,9 @@ import ArgumentParser
 import FSMDecode
 import Foundation
 
-/// Flags shared by every subcommand that needs a vocabulary.
-struct VocabularyFlags: ParsableArguments {
-    @Option(name: .long, help: "tokenizer.json or GGUF file.")
-    var vocab: String
-
+/// `--mask-width`, `--bos`, `--eos`: how a vocabulary file is read (`vocab` and every subcommand
+/// that takes `--vocab`).
+struct VocabularyOverrides: ParsableArguments {
     @Option(name: .customLong("mask-width"), help: "Logits width of the model (default: highest id + 1).")
     var maskWidth: Int?
 
@@ -16,9 +14,23 @@ struct VocabularyFlags: ParsableArguments {
     @Option(name: .long, parsing: .singleValue, help: "EOS token(s) (id or token string); repeatable; replaces the file's.")
     var eos: [String] = []
 
-    func load() throws -> Vocabulary {
-        try Vocabulary.load(path: vocab, options: VocabularyOptions(maskWidth: maskWidth, bos: bos, eos: eos))
+    func load(path: String) throws -> Vocabulary {
+        try Vocabulary.load(path: path, options: VocabularyOptions(maskWidth: maskWidth, bos: bos, eos: eos))
     }
+}
+
+/// Flags shared by every subcommand that needs a vocabulary.
+struct VocabularyFlags: ParsableArguments {
+    @Option(name: .long, help: "tokenizer.json or GGUF file.")
+    var vocab: String
+
+    @OptionGroup var overrides: VocabularyOverrides
+
+    var maskWidth: Int? { overrides.maskWidth }
+    var bos: String? { overrides.bos }
+    var eos: [String] { overrides.eos }
+
+    func load() throws -> Vocabulary { try overrides.load(path: vocab) }
 }
 
 /// `--json` output helpers (the library's JSON text writer).

@@ -9,14 +9,7 @@ struct VocabCommand: ParsableCommand {
     @Argument(help: "tokenizer.json or GGUF file.")
     var path: String
 
-    @Option(name: .customLong("mask-width"), help: "Logits width of the model (default: highest id + 1).")
-    var maskWidth: Int?
-
-    @Option(name: .long, help: "BOS token (id or token string).")
-    var bos: String?
-
-    @Option(name: .long, parsing: .singleValue, help: "EOS token(s) (id or token string); repeatable.")
-    var eos: [String] = []
+    @OptionGroup var overrides: VocabularyOverrides
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
@@ -24,7 +17,7 @@ struct VocabCommand: ParsableCommand {
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
             let start = DispatchTime.now().uptimeNanoseconds
-            let v = try Vocabulary.load(path: path, options: VocabularyOptions(maskWidth: maskWidth, bos: bos, eos: eos))
+            let v = try overrides.load(path: path)
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             let specials = (0..<v.size).filter { v.flags[$0].contains(.special) }
             let longest = v.longestTokenID

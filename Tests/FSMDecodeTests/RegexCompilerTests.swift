@@ -392,4 +392,24 @@ enum RegexTestKit {
         #expect(u.contains("\\\\xC2-\\\\xDF"))
         #expect(u.contains("\\\\x00-!"))
     }
+
+    /// The parser's frames are mutated in place (long alternations were quadratic from array
+    /// copies); the AST stays exactly the spelled-out tree, groups and all.
+    @Test func parserBuildsTheSameTreeForLongAndNestedAlternations() throws {
+        func lit(_ s: String) -> RegexAST { .literal(s) }
+        let branches = (0 ..< 600).map { "\($0 * 8)x\($0)" }
+        let long = try RegexParser.parse("^u?fixed(" + branches.joined(separator: "|") + ")$")
+        #expect(long == .concat([.repetition(lit("u"), min: 0, max: 1)] + lit("fixed").concatItems
+                                 + [.alternation(branches.map(lit))]))
+        #expect(try RegexParser.parse("(a|bc|)d(?:e(f|g)*|h)") == .concat([
+            .alternation([lit("a"), lit("bc"), .empty]), lit("d"),
+            .alternation([.concat([lit("e"), .repetition(.alternation([lit("f"), lit("g")]), min: 0, max: nil)]), lit("h")]),
+        ]))
+        #expect(try RegexParser.parse("a|b|") == .alternation([lit("a"), lit("b"), .empty]))
+        #expect(try RegexParser.parse("((a))") == lit("a"))
+    }
+}
+
+private extension RegexAST {
+    var concatItems: [RegexAST] { if case .concat(let items) = self { return items } else { return [self] } }
 }

@@ -186,21 +186,8 @@ extension TerminalPattern: CustomStringConvertible {
     }
 }
 
-private func quoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 || u.value == 0x7F { out += "\\x" + grammarHex(u.value, 2) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
+/// A literal as GBNF / Lark source (`\xHH` for control characters).
+private func quoted(_ s: String) -> String { JSONText.quote(s, controls: .grammar) }
 
 private func classChar(_ v: UInt32) -> String {
     if v >= 0x21 && v < 0x7F {

@@ -66,6 +66,55 @@ public struct RegexParser {
         var anyEnd: Int?
         var hasAnchor = false
         let openOffset: Int
+
+        // The mutators below run in place on `stack[stack.count - 1]`: copying a frame out and
+        // back would share its arrays, so every append would copy them (quadratic on long
+        // alternations such as `(a|b|…)` with hundreds of branches).
+
+        /// At `|`: the current items become one alternative; the next starts empty.
+        mutating func closeAlternative() {
+            alternatives.append(RegexParser.sequence(Frame.take(&items)))
+            lastQuantifiable = false
+            lastHasAnchor = false
+            atStart = altStartsAtStart
+            pendingEnd = nil
+        }
+
+        /// At `)` or the end of the pattern: the group's node (its arrays are moved, not copied).
+        mutating func finish() -> RegexAST {
+            closeAlternative()
+            if alternatives.count == 1 { return alternatives[0] }
+            return .alternation(Frame.take(&alternatives))
+        }
+
+        /// A closed child group becomes this frame's last item.
+        mutating func appendClosedGroup(_ node: RegexAST, hasAnchor childAnchor: Bool, anyEnd childEnd: Int?) {
+            items.append(node)
+            lastQuantifiable = true
+            lastHasAnchor = childAnchor
+            hasAnchor = hasAnchor || childAnchor
+            atStart = false
+            // A `$` in any alternative of the group: nothing may follow the group.
+            if let e = childEnd {
+                pendingEnd = pendingEnd ?? e
+                anyEnd = anyEnd ?? e
+            }
+        }
+
+        /// At `$`.
+        mutating func appendEndAnchor(at: Int) {
+            hasAnchor = true
+            lastQuantifiable = false
+            if pendingEnd == nil { pendingEnd = at }
+            anyEnd = anyEnd ?? at
+        }
+
+        /// Moves an array out, leaving it empty (its buffer keeps a single owner).
+        private static func take(_ a: inout [RegexAST]) -> [RegexAST] {
+            var out: [RegexAST] = []
+            swap(&out, &a)
+            return out
+        }
     }
 
     private mutating func run() throws -> RegexAST {
@@ -77,40 +126,21 @@ public struct RegexParser {
             switch c {
             case 0x7C: // |
                 pos += 1
-                var f = stack[stack.count - 1]
-                f.alternatives.append(Self.sequence(f.items))
-                f.items = []
-                f.lastQuantifiable = false
-                f.lastHasAnchor = false
-                f.atStart = f.altStartsAtStart
-                f.pendingEnd = nil
-                stack[stack.count - 1] = f
+                stack[stack.count - 1].closeAlternative()
             case 0x28: // (
                 try parseGroupOpen(names: &names)
                 if stack.count > Self.maxNesting {
                     throw error(at, "groups nested deeper than \(Self.maxNesting) are not supported")
                 }
-                let parent = stack[stack.count - 1]
-                if let e = parent.pendingEnd { throw anchorEndError(e) }
-                stack.append(Frame(atStart: parent.atStart, altStartsAtStart: parent.atStart, openOffset: at))
+                if let e = stack[stack.count - 1].pendingEnd { throw anchorEndError(e) }
+                let atStart = stack[stack.count - 1].atStart
+                stack.append(Frame(atStart: atStart, altStartsAtStart: atStart, openOffset: at))
             case 0x29: // )
                 guard stack.count > 1 else { throw error(at, "unmatched ')'") }
                 pos += 1
                 var f = stack.removeLast()
-                f.alternatives.append(Self.sequence(f.items))
-                let node = f.alternatives.count == 1 ? f.alternatives[0] : .alternation(f.alternatives)
-                var p = stack[stack.count - 1]
-                p.items.append(node)
-                p.lastQuantifiable = true
-                p.lastHasAnchor = f.hasAnchor
-                p.hasAnchor = p.hasAnchor || f.hasAnchor
-                p.atStart = false
-                // A `$` in any alternative of the group: nothing may follow the group.
-                if let e = f.anyEnd {
-                    p.pendingEnd = p.pendingEnd ?? e
-                    p.anyEnd = p.anyEnd ?? e
-                }
-                stack[stack.count - 1] = p
+                let node = f.finish()
+                stack[stack.count - 1].appendClosedGroup(node, hasAnchor: f.hasAnchor, anyEnd: f.anyEnd)
             case 0x2A, 0x2B, 0x3F: // * + ?
                 pos += 1
                 let (mn, mx): (Int, Int?) = c == 0x2A ? (0, nil) : c == 0x2B ? (1, nil) : (0, 1)
@@ -124,21 +154,14 @@ public struct RegexParser {
                 }
             case 0x5E: // ^
                 pos += 1
-                var f = stack[stack.count - 1]
-                guard f.atStart else {
+                guard stack[stack.count - 1].atStart else {
                     throw error(at, "'^' is only supported at the start of the pattern (whole-string match); this one is not")
                 }
-                f.hasAnchor = true
-                f.lastQuantifiable = false
-                stack[stack.count - 1] = f
+                stack[stack.count - 1].hasAnchor = true
+                stack[stack.count - 1].lastQuantifiable = false
             case 0x24: // $
                 pos += 1
-                var f = stack[stack.count - 1]
-                f.hasAnchor = true
-                f.lastQuantifiable = false
-                if f.pendingEnd == nil { f.pendingEnd = at }
-                f.anyEnd = f.anyEnd ?? at
-                stack[stack.count - 1] = f
+                stack[stack.count - 1].appendEndAnchor(at: at)
             case 0x2E: // .
                 pos += 1
                 let set = dotAll ? CodePointSet.all : CodePointSet.lineTerminators.inverted()
@@ -157,9 +180,8 @@ public struct RegexParser {
         guard stack.count == 1 else {
             throw error(stack[stack.count - 1].openOffset, "unterminated group: '(' has no matching ')'")
         }
-        var f = stack[0]
-        f.alternatives.append(Self.sequence(f.items))
-        return f.alternatives.count == 1 ? f.alternatives[0] : .alternation(f.alternatives)
+        var f = stack.removeLast()
+        return f.finish()
     }
 
     private func anchorEndError(_ offset: Int) -> FSMDecodeError {

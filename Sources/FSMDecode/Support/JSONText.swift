@@ -3,7 +3,19 @@
 public enum JSONText {
     /// A JSON string literal for `s`, escaped as Python's `json.dumps(ensure_ascii=False)` does:
     /// `\" \\ \n \r \t \b \f`, other control characters as `\u00XX`, everything else raw UTF-8.
-    public static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String { quote(s, controls: .json) }
+
+    /// How `quote(_:controls:)` writes control characters other than `\n \r \t`.
+    enum ControlEscapes {
+        /// JSON: `\b \f`, the rest of U+0000–U+001F as `\u00XX`; DEL raw.
+        case json
+        /// GBNF / Lark literals: U+0000–U+001F and DEL as `\xHH`.
+        case grammar
+    }
+
+    /// `"…"` with `\" \\ \n \r \t` escaped and other control characters as `controls` says;
+    /// one writer for JSON text and for grammar literals in `TerminalPattern.description`.
+    static func quote(_ s: String, controls: ControlEscapes) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -12,18 +24,23 @@ public enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "\u{8}": out += "\\b"
-            case "\u{C}": out += "\\f"
             default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
+                let v = u.value
+                switch controls {
+                case .json where v == 0x08: out += "\\b"
+                case .json where v == 0x0C: out += "\\f"
+                case .json where v < 0x20: out += "\\u" + hex(v, 4, uppercase: false)
+                case .grammar where v < 0x20 || v == 0x7F: out += "\\x" + hex(v, 2, uppercase: true)
+                default: out.unicodeScalars.append(u)
                 }
             }
         }
         return out + "\""
+    }
+
+    private static func hex(_ v: UInt32, _ width: Int, uppercase: Bool) -> String {
+        let s = String(v, radix: 16, uppercase: uppercase)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
     }
 
     public static func object(_ fields: [(String, String)]) -> String {
