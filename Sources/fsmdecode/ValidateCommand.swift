@@ -32,7 +32,7 @@ struct ValidateCommand: ParsableCommand {
             if let g = try constraint.loadGrammar() {
                 let c = try Constraint.compile(grammar: g, vocabulary: try ConstraintFlags.byteVocabulary())
                 var m = c.makeMatcher()
-                let k = m.viablePrefixLength(bytes)
+                let k = try m.checkedViablePrefixLength(bytes)
                 _ = m.accept(bytes: Array(bytes[..<k]))
                 failure = k == bytes.count && m.isAccepting ? nil : ValidationFailure.at(k, in: bytes, incomplete: k == bytes.count)
                 if failure != nil { expected = m.expectedHere() }

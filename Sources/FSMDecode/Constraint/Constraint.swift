@@ -79,6 +79,12 @@ public struct Matcher: TokenMatcher, Sendable {
         cfg?.viablePrefixLength(bytes) ?? regex!.viablePrefixLength(bytes)
     }
 
+    /// As `viablePrefixLength`; throws when a grammar lexer needed on the way exceeds the
+    /// state budget (see `GrammarMatcher.checkedViablePrefixLength`).
+    public func checkedViablePrefixLength(_ bytes: [UInt8]) throws -> Int {
+        try cfg?.checkedViablePrefixLength(bytes) ?? regex!.viablePrefixLength(bytes)
+    }
+
     /// What the constraint expects at the current position (terminal names; empty for regexes).
     public func expectedHere() -> [String] { cfg?.expectedHere() ?? [] }
 }

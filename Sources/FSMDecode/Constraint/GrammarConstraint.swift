@@ -379,6 +379,19 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         return bytes.count
     }
 
+    /// As `viablePrefixLength`, but a byte refused because a lexer needed there exceeds the
+    /// state budget is an error (thrown), not a mismatch: the text may well be valid.
+    public func checkedViablePrefixLength(_ bytes: [UInt8]) throws -> Int {
+        guard !eosAccepted else { return 0 }
+        var o = EarleyCore(overlaying: core)
+        o.restartAt(position: core.position, threads: Array(core.currentThreads))
+        for (i, b) in bytes.enumerated() where !o.push(b) {
+            if let e = o.error { throw FSMDecodeError(e.kind, "at byte \(Int(core.position) + i): \(e.message)") }
+            return i
+        }
+        return bytes.count
+    }
+
     /// What the grammar expects at the current position (terminal names), for messages.
     public func expectedHere() -> [String] {
         var names: [String] = []

@@ -73,6 +73,26 @@ final class ParseTables: Sendable {
         var collapse = [Bool](repeating: false, count: g.rules.count)
         if g.lexing == .characterLevel {
             for r in g.rules.indices where g.regularPatterns[r] != nil { collapse[r] = true }
+            // A regular rule used by the context-free part that is one sequence with a big part
+            // (a JSON member `"key": value` with a long string value) stays a rule over its
+            // parts: collapsed, each such rule copies the big part into a DFA of its own
+            // (compiled, masked and joined into lexers separately; a lexer over the members of
+            // an object is as big as their sum). Its parts become terminals (equal ones share).
+            for r in g.rules.indices where g.regularPatterns[r] == nil {
+                for p in g.productions(of: r) {
+                    for s in g.symbols(ofProduction: p) where !s.isTerminal && collapse[s.index] && s.index != g.start {
+                        let sub = g.productions(of: s.index)
+                        guard sub.count == 1 else { continue }
+                        let parts = g.symbols(ofProduction: sub.lowerBound)
+                        guard parts.count > 1 else { continue }
+                        let big = parts.contains { part in
+                            guard let pattern = part.isTerminal ? g.terminals[part.index].pattern : g.regularPatterns[part.index] else { return false }
+                            return ParseTables.sizeEstimate(pattern) >= ParseTables.bigPart
+                        }
+                        if big { collapse[s.index] = false }
+                    }
+                }
+            }
         }
         // Keep rules reachable from the start through kept rules (iterative).
         var keep = [Bool](repeating: false, count: g.rules.count)
@@ -264,6 +284,25 @@ final class ParseTables: Sendable {
     }
 
     // MARK: - Terminal compilation
+
+    /// Patterns estimated at this many DFA states or more are not copied into collapsed rules.
+    static let bigPart = 2048
+
+    /// A rough size of `p`'s DFA: bytes of literals and classes, repetitions multiplied out
+    /// (capped). Regexes count their source length (unknown shape).
+    static func sizeEstimate(_ p: TerminalPattern) -> Int {
+        let cap = 1 << 24
+        switch p {
+        case .literal(let b): return b.count
+        case .caseInsensitiveLiteral(let s): return s.unicodeScalars.count
+        case .regex(let source, _): return source.utf8.count
+        case .codePointClass, .token, .tokenText: return 1
+        case .sequence(let parts), .alternation(let parts):
+            return parts.reduce(0) { min(cap, $0 + sizeEstimate($1)) }
+        case .repetition(let q, let lo, let hi):
+            return min(cap, max(1, sizeEstimate(q)) * max(1, min(cap, hi ?? (lo + 1))))
+        }
+    }
 
     /// The regex AST of a byte-level pattern. Recursion is bounded by the front-ends' nesting limit.
     static func regexAST(_ p: TerminalPattern, where place: String) throws -> RegexAST {
