@@ -142,6 +142,13 @@ import Testing
         #expect(refusal(##"{"$ref":"#/$defs/missing"}"##)?.contains("does not resolve") == true)
     }
 
+    @Test func misspeltTypeNamesAreErrorsNotSilentDrops() throws {
+        // Under an optional property a bad type once compiled silently (the property just vanished).
+        #expect(refusal(#"{"type":"object","properties":{"ab":{"type":"nope"}}}"#)?.contains("type at #/properties/ab: \"nope\" is not a JSON Schema type") == true)
+        #expect(refusal(#"{"type":["string",3]}"#)?.contains("type at #: 3 is not a JSON Schema type") == true)
+        try check(#"{"type":["integer","null"]}"#, accept: ["1", "null"], reject: ["1.5", "\"a\""])
+    }
+
     @Test func whitespacePolicies() throws {
         let s = #"{"properties":{"a":{"type":"array"},"b":{"type":"object"}}}"#
         let v = try JSONSchemaTestSupport.parse(#"{"a":[1,{"x":[]}],"b":{}}"#)

@@ -197,6 +197,7 @@ struct SchemaCompiler {
         let d = trackDepth ? depth : 0
         if case .bool(let b) = node.value { return b ? anyValue(depth: d) : .never }
         guard let members = node.value.members else { throw error("schema", node.pointer, "a schema must be an object or a boolean") }
+        if let t = node.value["type"] { try checkTypeNames(t, at: node.pointer) }
         // A pure reference: compile the target (memoized by its pointer).
         if let ref = node.value["$ref"]?.stringValue, refIgnoresSiblings || members.allSatisfy({ $0.key == "$ref" || Self.annotations.contains($0.key) }) {
             expansionDepth += 1
@@ -384,6 +385,16 @@ struct SchemaCompiler {
     }
 
     static let allTypes = ["null", "boolean", "object", "array", "number", "string"]
+
+    /// `type` must name JSON Schema types: a misspelt name would otherwise read as "no type
+    /// allowed" and silently drop an optional property (or reject everything at the root).
+    func checkTypeNames(_ t: SchemaValue, at pointer: String) throws {
+        for n in t.arrayValue ?? [t] {
+            guard let s = n.stringValue, s == "integer" || Self.allTypes.contains(s) else {
+                throw error("type", pointer, "\(n.compactText.prefix(40)) is not a JSON Schema type (null, boolean, object, array, number, integer, string)")
+            }
+        }
+    }
 
     /// Conjunction of two simple nodes as one simple node; nil when provably unsatisfiable.
     mutating func merge(_ x: SchemaNode, _ y: SchemaNode, at pointer: String) throws -> SchemaNode? {
