@@ -149,6 +149,14 @@ import Testing
         try check(#"{"type":["integer","null"]}"#, accept: ["1", "null"], reject: ["1.5", "\"a\""])
     }
 
+    @Test func messagesQuotingSchemaKeysStayOnOneLine() throws {
+        // A property name with a line break, quoted in the pointer of an error and of a warning.
+        let bad = refusal(#"{"properties":{"a\nb":{"type":"nope"}}}"#)
+        #expect(bad?.contains("#/properties/a\\nb") == true && bad?.contains("\n") == false, "\(bad ?? "compiled")")
+        let c = try JSONSchemaTestSupport.compile(#"{"properties":{"a\nb":{"patt\nern":1}}}"#)
+        #expect(!c.warnings.isEmpty && c.warnings.allSatisfy { !$0.contains("\n") }, "\(c.warnings)")
+    }
+
     @Test func whitespacePolicies() throws {
         let s = #"{"properties":{"a":{"type":"array"},"b":{"type":"object"}}}"#
         let v = try JSONSchemaTestSupport.parse(#"{"a":[1,{"x":[]}],"b":{}}"#)

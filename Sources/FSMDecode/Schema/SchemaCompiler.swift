@@ -153,14 +153,15 @@ struct SchemaCompiler {
     // MARK: errors
 
     func error(_ keyword: String, _ pointer: String, _ why: String) -> FSMDecodeError {
-        FSMDecodeError(.schema, "\(source): \(keyword) at #\(pointer): \(why)")
+        // Keys and values from the schema are quoted raw: keep the message on one line.
+        FSMDecodeError(.schema, "\(source): " + messageText("\(keyword) at #\(pointer): \(why)"))
     }
 
     /// A construct that cannot be exact: an error, or in lenient mode a warning (the caller
     /// then relaxes it).
     mutating func refuse(_ keyword: String, _ pointer: String, _ why: String) throws {
         if options.lenient {
-            warnings.append("\(keyword) at #\(pointer): \(why) (relaxed: ignored)")
+            warnings.append(messageText("\(keyword) at #\(pointer): \(why) (relaxed: ignored)"))
             return
         }
         throw error(keyword, pointer, why)
@@ -230,7 +231,7 @@ struct SchemaCompiler {
 
     mutating func noteUnknown(_ node: SchemaNode) {
         for m in node.value.members ?? [] where !Self.annotations.contains(m.key) && !Self.known.contains(m.key) && !Self.combinators.contains(m.key) {
-            if !m.key.hasPrefix("x-") { warnings.append("unknown keyword '\(m.key)' at #\(node.pointer) ignored (an annotation per the specification)") }
+            if !m.key.hasPrefix("x-") { warnings.append(messageText("unknown keyword '\(m.key)' at #\(node.pointer) ignored (an annotation per the specification)")) }
         }
     }
 

@@ -221,7 +221,7 @@ extension SchemaCompiler {
         } else if let f = v["format"]?.stringValue, Self.unassertedFormats.contains(f) {
             try refuse("format", node.pointer, "format '\(f)' has no exact grammar here (it would be an annotation)")
         } else if let f = v["format"]?.stringValue {
-            warnings.append("format '\(f)' at #\(node.pointer) is not known: treated as an annotation (any string)")
+            warnings.append(messageText("format '\(f)' at #\(node.pointer) is not known: treated as an annotation (any string)"))
         }
         return regex
     }
