@@ -281,6 +281,7 @@ import Testing
         (#"[{"name":"a","parameters":false}]"#, "/0/parameters: parameters `false` admit no arguments"),
         (#"[{"name":"a","parameters":{"type":"string"}}]"#, "/0/parameters/type: parameters must describe a JSON object"),
         (#"[{"type":"retrieval"}]"#, "/0/type: unsupported tool type 'retrieval'"),
+        (#"[{"type":"ret\nrieval"}]"#, "/0/type: unsupported tool type 'ret\\nrieval'"),
         (#"[{"type":"function","function":[1]}]"#, "/0/function: \"function\" must be an object, not an array"),
         (#"[3]"#, "/0: a tool must be an object, not a number"),
         (#"{"functions":[]}"#, "#: expected a tool list"),
@@ -300,6 +301,7 @@ import Testing
         } catch let e as FSMDecodeError {
             #expect(e.message.hasPrefix("t.json"), "\(e.message)")
             #expect(e.message.contains(expected), "\(e.message)")
+            #expect(!e.message.contains("\n"), "one line: \(e.message)")
             #expect(!e.message.contains("/anyOf/"), "synthetic pointer leaked: \(e.message)")
         }
     }

@@ -132,7 +132,7 @@ public enum ToolCallCompiler {
         if case .function(let name) = options.toolChoice {
             guard let d = defs.first(where: { $0.definition.name == name }) else {
                 let declared = defs.map { "'\($0.definition.name)'" }.joined(separator: ", ")
-                throw FSMDecodeError(.usage, "\(source): tool_choice '\(name)' names no declared function (declared: \(declared.isEmpty ? "none" : declared))")
+                throw FSMDecodeError(.usage, "\(source): " + messageText("tool_choice '\(name)' names no declared function (declared: \(declared.isEmpty ? "none" : declared))"))
             }
             selected = [d]
         }
@@ -193,7 +193,8 @@ public enum ToolCallCompiler {
     /// Reads the tool list; every structural problem is an error naming its JSON pointer.
     static func parse(_ root: JSONValue, source: String) throws -> [ParsedTool] {
         func fail(_ pointer: String, _ why: String) -> FSMDecodeError {
-            FSMDecodeError(.schema, "\(source): #\(pointer): \(why)")
+            // Pointers and reasons quote the tool list's own strings: keep the message one line.
+            FSMDecodeError(.schema, "\(source): " + messageText("#\(pointer): \(why)"))
         }
         var list = root, base = ""
         if root.kind == .object {
