@@ -57,7 +57,7 @@ import Testing
         for n in picked {
             let text = try readFile(dir + "/" + n)
             GrammarMaskWalkTests.check(c, n, text, stride: TestSupport.fullSuites ? 1 : 16)
-            GrammarMaskWalkTests.check(c, n + " (compact)", JSONCompact.compact(text), stride: TestSupport.fullSuites ? 1 : 16)
+            GrammarMaskWalkTests.check(c, n + " (compact)", JSONText.compact(text), stride: TestSupport.fullSuites ? 1 : 16)
         }
     }
 
@@ -68,24 +68,5 @@ import Testing
             let text = try readFile(TestSupport.repoRoot + "/Benchmarks/data/c-like/" + f)
             GrammarMaskWalkTests.check(c, f, text, stride: TestSupport.fullSuites ? 1 : 64)
         }
-    }
-}
-
-/// Drops JSON whitespace outside strings.
-enum JSONCompact {
-    static func compact(_ b: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var inString = false, escaped = false
-        for c in b {
-            if inString {
-                out.append(c)
-                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
-            } else if c == 0x22 {
-                inString = true; out.append(c)
-            } else if c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 {
-                out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -26,7 +26,7 @@ enum GrammarMaskBenchmark {
             for n in names.prefix(maxDocs / 2) {
                 let pretty = try readFile("\(corpus)/\(n)")
                 docs.append((n + " (as is)", pretty))
-                docs.append((n + " (compact)", compact(pretty)))
+                docs.append((n + " (compact)", JSONText.compact(pretty)))
             }
             // C-like programs (Benchmarks/data/c-like, 2-3 KB each) under Grammars/c-like.lark.
             let dataDir = access("data/c-like", R_OK) == 0 ? "data/c-like" : "Benchmarks/data/c-like"
@@ -103,23 +103,6 @@ enum GrammarMaskBenchmark {
             print("error: \(error)")
             return 1
         }
-    }
-
-    /// Drops JSON whitespace outside strings.
-    static func compact(_ b: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var inString = false, escaped = false
-        for c in b {
-            if inString {
-                out.append(c)
-                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
-            } else if c == 0x22 {
-                inString = true; out.append(c)
-            } else if c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 {
-                out.append(c)
-            }
-        }
-        return out
     }
 
     static func listDirectory(_ path: String) -> [String] {

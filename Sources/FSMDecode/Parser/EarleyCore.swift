@@ -78,12 +78,7 @@ struct EarleyCore {
 
     /// A fresh parser at position 0 with the start rule predicted.
     init(tables: ParseTables) {
-        self.tables = tables
-        self.longest = tables.lexing == .longestMatch
-        self.baseItems = []
-        self.baseSetStart = []
-        self.baseSetPos = []
-        self.baseSets = 0
+        self.init(tables: tables, items: [], setStart: [], setPos: [])
         beginSet(position: 0)
         for p in tables.ruleProductionStart[Int(tables.start)]..<tables.ruleProductionStart[Int(tables.start) + 1] {
             add(EarleyItem(production: p, dot: 0, origin: 0))

@@ -1,6 +1,25 @@
 /// Writing JSON text: string escaping shared by the CLI's `--json` output, artifacts and
 /// generated tokenizer files.
 public enum JSONText {
+    /// `text` with JSON whitespace outside strings dropped (a pretty-printed document made
+    /// compact, byte for byte otherwise; the text is not validated).
+    public static func compact(_ text: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var inString = false, escaped = false
+        for c in text {
+            if inString {
+                out.append(c)
+                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+            } else if c == 0x22 {
+                inString = true; out.append(c)
+            } else if c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
     /// A JSON string literal for `s`, escaped as Python's `json.dumps(ensure_ascii=False)` does:
     /// `\" \\ \n \r \t \b \f`, other control characters as `\u00XX`, everything else raw UTF-8.
     public static func quote(_ s: String) -> String { quote(s, controls: .json) }
