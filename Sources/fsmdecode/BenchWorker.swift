@@ -241,6 +241,7 @@ struct BenchWorkerCommand: ParsableCommand {
     @Option(name: .long) var format: String = "maskbench"
     @Option(name: .customLong("dump-work")) var dumpWork: String?
     @Flag(name: .customLong("dump-only")) var dumpOnly = false
+    @Flag(name: .long) var cold = false
     /// Fault injection for the runner's own tests: `crash:TEXT` / `hang:TEXT` makes the worker
     /// abort / hang on units whose name contains TEXT.
     @Option(name: .customLong("inject-fault")) var faults: [String] = []
@@ -252,6 +253,7 @@ struct BenchWorkerCommand: ParsableCommand {
             let ws = try ConstraintFlags.parse(["--any-json", "--whitespace", whitespace]).whitespacePolicy()
             let m = BenchMeasure(vocabulary: v, encoder: try TokenEncoder(vocabulary: v), whitespace: ws, format: format,
                                  dumpDir: dumpWork, eos: eos, dumpOnly: dumpOnly)
+            v.prepareMaskWalks()
             print("ready"); fflush(nil)
             while let line = readLine() {
                 guard let unit = BenchUnit(line: line) else { continue }
@@ -260,6 +262,10 @@ struct BenchWorkerCommand: ParsableCommand {
                     guard parts.count == 2, unit.name.contains(parts[1]) else { continue }
                     if parts[0] == "crash" { printError("bench worker: injected crash on \(unit.name)"); abort() }
                     if parts[0] == "hang" { while true { sleep(3600) } }
+                }
+                if cold {
+                    SharedCaches.clear()
+                    v.sharedMasks.clear()
                 }
                 let o = m.run(unit)
                 var fields: [(String, String)] = [

@@ -114,6 +114,13 @@ public final class MaskStore: @unchecked Sendable {
     /// When set, the trie walk of each state also records where the DFA's match can end
     /// inside tokens, published there before the state's mask.
     let boundaries: TerminalBoundaries?
+    /// Walk results shared across stores of equal DFAs (only with `boundaries`: a shared
+    /// entry carries the lexeme ends too).
+    private let shared: SharedTerminalMasks?
+    /// `SharedTerminalMasks.classRuns(dfa)`.
+    private let classRuns: [UInt8]
+    /// `TokenSlice.runs(dfa)`.
+    private let sliceRuns: [UInt8]
     private let walkTableCache = Mutex<TrieWalk.Table?>(nil)
     /// Per state: index into `entries`, or -1 while not computed.
     private let slots: UnsafeMutablePointer<Atomic<Int32>>
@@ -149,15 +156,21 @@ public final class MaskStore: @unchecked Sendable {
     }
 
     /// A lazy store over shared `tokens` whose walks also fill `boundaries` (one walk per state).
-    convenience init(dfa: ByteDFA, tokens: GrammarTokens, boundaries: TerminalBoundaries) {
-        self.init(dfa: dfa, tokens: tokens, mode: .lazy, collector: nil, preset: nil, boundaries: boundaries)
+    /// With `shared` (the vocabulary's), a state whose language some store over the same
+    /// vocabulary has walked already is copied from there, and the walks done here are shared.
+    convenience init(dfa: ByteDFA, tokens: GrammarTokens, boundaries: TerminalBoundaries,
+                     shared: SharedTerminalMasks? = nil) {
+        self.init(dfa: dfa, tokens: tokens, mode: .lazy, collector: nil, preset: nil, boundaries: boundaries, shared: shared)
     }
 
     private init(dfa: ByteDFA, tokens: GrammarTokens, mode: MaskStoreMode,
                  collector: (@Sendable (Int32, UnsafeMutablePointer<UInt32>) -> Void)?,
                  preset: (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])])?,
-                 boundaries: TerminalBoundaries? = nil) {
+                 boundaries: TerminalBoundaries? = nil, shared: SharedTerminalMasks? = nil) {
         self.boundaries = boundaries
+        self.shared = boundaries == nil ? nil : shared
+        self.classRuns = SharedTerminalMasks.classRuns(dfa)
+        self.sliceRuns = TokenSlice.runs(dfa)
         self.dfa = dfa
         self.vocabulary = tokens.vocabulary
         self.mode = mode
@@ -348,18 +361,40 @@ public final class MaskStore: @unchecked Sendable {
         }
     }
 
+    /// Bytes that keep `state` alive.
+    private func liveBytes(_ state: Int32) -> Int {
+        let row = Int(state) * dfa.classCount
+        var n = 0
+        for (k, b) in classRuns.enumerated() where dfa.table[row + Int(dfa.byteClass[Int(b)])] >= 0 {
+            n += (k + 1 < classRuns.count ? Int(classRuns[k + 1]) : 256) - Int(b)
+        }
+        return n
+    }
+
     private func compute(_ state: Int32) -> EncodedMask {
         let words = wordCount
+        // Only wide states are worth a signature: a walk from a state with few live bytes
+        // prunes the trie at once and costs less than describing the state.
+        let signature = shared != nil && liveBytes(state) >= SharedTerminalMasks.minLiveBytes
+            ? SharedTerminalMasks.signature(dfa, state, runs: classRuns) : nil
+        if let shared, let signature, let m = shared.get(signature) {
+            boundaries?.publish(state, m.ends)
+            let payload = UnsafeMutablePointer<UInt32>.allocate(capacity: max(m.payload.count, 1))
+            m.payload.withUnsafeBufferPointer { if let b = $0.baseAddress { payload.initialize(from: b, count: $0.count) } }
+            return EncodedMask(encoding: m.encoding, payload: payload, count: m.payload.count, allowed: Int(m.allowed),
+                               hash: m.hash)
+        }
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         defer { bits.deallocate() }
         bits.initialize(repeating: 0, count: max(words, 1))
         var allowed: Int
+        var ends: [UInt32]? = nil
         if let collector {
             collector(state, bits)
             allowed = 0
             for w in 0..<words { allowed &+= bits[w].nonzeroBitCount }
         } else {
-            allowed = collectAllowed(from: state, into: bits)
+            (allowed, ends) = collectAllowed(from: state, into: bits)
         }
         for id in vocabulary.eosIDs where bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
             bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31))
@@ -405,8 +440,12 @@ public final class MaskStore: @unchecked Sendable {
             precondition(k == count)
         }
         let view = UnsafeBufferPointer(start: UnsafePointer(payload), count: count)
-        return EncodedMask(encoding: encoding, payload: payload, count: count, allowed: allowed,
-                           hash: MaskStore.hash(encoding, view))
+        let h = MaskStore.hash(encoding, view)
+        if let shared, let signature, let ends {
+            shared.put(signature, SharedTerminalMasks.StateMask(encoding: encoding, allowed: Int32(allowed), payload: Array(view),
+                                                            hash: h, ends: ends))
+        }
+        return EncodedMask(encoding: encoding, payload: payload, count: count, allowed: allowed, hash: h)
     }
 
     /// Stores `mask` as the mask of `state` (reusing an equal stored mask), unless another
@@ -452,12 +491,34 @@ public final class MaskStore: @unchecked Sendable {
 
     /// Sets the bit of every trie token whose bytes keep the DFA alive from `state`; returns how
     /// many bits it set. `bits` must hold `wordCount` zeroed words. With `boundaries`, also
-    /// publishes where the match can end inside tokens.
-    private func collectAllowed(from state: Int32, into bits: UnsafeMutablePointer<UInt32>) -> Int {
-        let trie = vocabulary.trie
-        let kernel = walkTable
+    /// publishes (and returns) where the match can end inside tokens.
+    private func collectAllowed(from state: Int32, into bits: UnsafeMutablePointer<UInt32>) -> (Int, [UInt32]?) {
+        var n: Int
         var ends: [UInt32] = []
-        let n = trie.byte.withUnsafeBufferPointer { byte in
+        if liveBytes(state) >= SharedTerminalMasks.minLiveBytes && TokenSlice.admits(dfa, state, runs: sliceRuns) {
+            // Every slice token is allowed and ends no lexeme: walk only the other tokens.
+            let slice = vocabulary.sharedMasks.slice(vocabulary)
+            n = walk(slice.rest, from: state, into: bits, ends: &ends)
+            for k in ends.indices { ends[k] = slice.fullNode[Int(ends[k])] }
+            slice.bits.withUnsafeBufferPointer { sb in
+                for w in 0..<sb.count { bits[w] |= sb[w] }
+            }
+            n += slice.count
+        } else {
+            n = walk(vocabulary.trie, from: state, into: bits, ends: &ends)
+        }
+        guard let boundaries else { return (n, nil) }
+        boundaries.publish(state, ends)
+        return (n, ends)
+    }
+
+    /// The kernel over `trie` (the vocabulary's, or a slice's rest): sets the bits of the
+    /// tokens whose bytes keep the DFA alive from `state`; with `boundaries`, appends the nodes
+    /// (of `trie`) where the match can end inside tokens.
+    private func walk(_ trie: TokenTrie, from state: Int32, into bits: UnsafeMutablePointer<UInt32>, ends: inout [UInt32]) -> Int {
+        let kernel = walkTable
+        let record = boundaries != nil
+        return trie.byte.withUnsafeBufferPointer { byte in
             trie.depth.withUnsafeBufferPointer { depth in
                 trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
                     trie.tokenStart.withUnsafeBufferPointer { tokenStart in
@@ -467,7 +528,7 @@ public final class MaskStore: @unchecked Sendable {
                                     TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
                                              tokenIDs: tokenIDs, table: table, byteClass: byteClass)
                                         .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
-                                                 recordEnds: boundaries != nil, ends: &ends)
+                                                 recordEnds: record, ends: &ends)
                                 }
                             }
                         }
@@ -475,8 +536,6 @@ public final class MaskStore: @unchecked Sendable {
                 }
             }
         }
-        boundaries?.publish(state, ends)
-        return n
     }
 
     /// `dfa` in the walk kernel's encoding, built on first use.

@@ -13,7 +13,7 @@
 /// languages, which is what lets token masks be computed per (terminal, state) and shared.
 /// Cost: O(states × classes × parts) steps plus one hash probe per transition.
 enum LexerProduct {
-    struct Result {
+    struct Result: Sendable {
         var dfa: ByteDFA
         /// Per state: sorted indices (into the terminal set) of the parts accepting there.
         var labels: [[Int32]]

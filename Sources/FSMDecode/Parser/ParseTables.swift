@@ -56,6 +56,8 @@ final class ParseTables: Sendable {
     let terminalBoundaries: [TerminalBoundaries?]
     /// Per terminal: its DFA (nil for token terminals and terminals matching nothing).
     let terminalDFAs: [ByteDFA?]
+    /// `terminalDFAs[t].hashValue` (0 for nil), computed once: keys of the shared lexer cache.
+    let terminalDFAHashes: [Int]
     let lexers: LexerCache
     /// Token masks are computed against this vocabulary (nil: parsing only).
     let vocabulary: Vocabulary?
@@ -199,6 +201,8 @@ final class ParseTables: Sendable {
             dfas.append(dfa)
         }
         self.terminalDFAs = dfas
+        let hashes = dfas.map { $0?.hashValue ?? 0 }
+        self.terminalDFAHashes = hashes
         let tokens = vocabulary.map { GrammarTokens($0) }
         self.grammarTokens = tokens
         // Terminals with equal DFAs (equal languages: DFAs are canonical) share one store.
@@ -207,12 +211,13 @@ final class ParseTables: Sendable {
         if let tokens {
             for t in dfas.indices {
                 guard let d = dfas[t] else { continue }
-                if let same = (0..<t).first(where: { dfas[$0] == d }) {
+                if let same = (0..<t).first(where: { hashes[$0] == hashes[t] && dfas[$0] == d }) {
                     boundaries[t] = boundaries[same]
                     stores[t] = stores[same]
                 } else {
                     boundaries[t] = TerminalBoundaries(stateCount: d.stateCount)
-                    stores[t] = MaskStore(dfa: d, tokens: tokens, boundaries: boundaries[t]!)
+                    stores[t] = MaskStore(dfa: d, tokens: tokens, boundaries: boundaries[t]!,
+                                          shared: tokens.vocabulary.sharedMasks)
                 }
             }
         }
@@ -265,8 +270,17 @@ final class ParseTables: Sendable {
     /// on first use. Throws `.budget` when the combined DFA exceeds the state budget.
     func lexer(for terminalSet: [Int32]) throws -> Lexer {
         if let l = lexers.lookup(terminalSet) { return l }
-        guard let built = try LexerProduct.build(terminalSet.map { terminalDFAs[Int($0)] }, maxStates: regexOptions.maxStates,
-                                                 description: "grammar \(grammar.source)") else {
+        let dfas = terminalSet.map { terminalDFAs[Int($0)] }
+        let key = SharedCaches.ProductKey(hashes: terminalSet.map { terminalDFAHashes[Int($0)] }, dfas: dfas,
+                                          maxStates: regexOptions.maxStates)
+        let product: LexerProduct.Result?
+        if let cached = SharedCaches.lexerProducts.get(key) {
+            product = cached
+        } else {
+            product = try LexerProduct.build(dfas, maxStates: regexOptions.maxStates, description: "grammar \(grammar.source)")
+            SharedCaches.lexerProducts.put(key, product, cost: product.map { $0.dfa.table.count + $0.partState.count * 2 } ?? 1)
+        }
+        guard let built = product else {
             throw FSMDecodeError(.grammar, "grammar \(grammar.source): terminals \(terminalSet.map { terminalName($0) }) match nothing")
         }
         return lexers.insert(terminalSet) { id in
@@ -365,7 +379,12 @@ final class ParseTables: Sendable {
             accepting[n - 1] = true
             return ByteDFA(stateCount: n, start: 0, byteClass: byteClass, classCount: k, table: table, accepting: accepting)
         }
-        return try RegexCompiler.compile(ast, options: options, description: description)
+        let key = SharedCaches.TerminalKey(ast: ast, maxStates: options.maxStates, maxNFAStates: options.maxNFAStates,
+                                           maxSubsetWork: options.maxSubsetWork)
+        if let cached = SharedCaches.terminalDFAs.get(key) { return cached }
+        let dfa = try RegexCompiler.compile(ast, options: options, description: description)
+        SharedCaches.terminalDFAs.put(key, dfa, cost: dfa?.table.count ?? 1)
+        return dfa
     }
 
     /// The UTF-8 bytes of an AST that is a sequence of single (valid) scalars, else nil.

@@ -54,6 +54,9 @@ public struct Vocabulary: Sendable {
     public let tokenizerSpec: TokenizerSpec?
     /// Depth-first trie over every token that a grammar may allow (no special/absent ids).
     public let trie: TokenTrie
+    /// Token masks of terminal-DFA states, shared by every grammar compiled against this
+    /// vocabulary (and its copies). See `SharedCaches`.
+    public let sharedMasks = SharedTerminalMasks()
 
     /// Builds a vocabulary from per-id entries. `tokens[i] == nil` means no token has id i.
     public init(kind: Kind, source: String, tokens: [(bytes: [UInt8], piece: String, flags: TokenFlags)?],

@@ -1,0 +1,250 @@
+import Synchronization
+
+/// Compile products that depend only on their inputs, shared by every constraint of the
+/// process: a server compiling schema after schema meets the same terminals (JSON strings,
+/// numbers, whitespace, keys) and the same lexers again and again. Entries are immutable
+/// values; the caches are bounded (oldest entries dropped first) and thread-safe.
+///
+/// What is shared, and what stays per constraint:
+/// - terminal DFAs, keyed by the terminal's regex AST and the budgets (`terminalDFAs`);
+/// - lexer products, keyed by the terminals' DFAs (`lexerProducts`);
+/// - per-(terminal DFA, state) token masks and lexeme ends, per vocabulary
+///   (`Vocabulary.sharedMasks`, a `SharedTerminalMasks`).
+/// Parse tables, lexers, walk caches and matchers stay per constraint.
+///
+/// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles);
+/// `Vocabulary.sharedMasks.clear()` empties a vocabulary's masks.
+public enum SharedCaches {
+    struct TerminalKey: Hashable, Sendable {
+        var ast: RegexAST
+        var maxStates: Int
+        var maxNFAStates: Int
+        var maxSubsetWork: Int?
+    }
+
+    /// The parts' DFAs with their hash values (computed once per grammar), so a lookup does
+    /// not hash whole DFA tables.
+    struct ProductKey: Hashable, Sendable {
+        var hashes: [Int]
+        var dfas: [ByteDFA?]
+        var maxStates: Int
+
+        func hash(into h: inout Hasher) {
+            h.combine(hashes)
+            h.combine(maxStates)
+        }
+
+        static func == (a: ProductKey, b: ProductKey) -> Bool {
+            a.hashes == b.hashes && a.maxStates == b.maxStates && a.dfas == b.dfas
+        }
+    }
+
+    /// Regex AST → minimal DFA (nil: matches nothing). Failures are not cached. Cost bound:
+    /// about 64 M table cells.
+    static let terminalDFAs = BoundedCache<TerminalKey, ByteDFA?>(maxCost: 64 << 20)
+    /// Terminal DFAs → their product (nil: all match nothing). Cost bound: ~64 M cells.
+    static let lexerProducts = BoundedCache<ProductKey, LexerProduct.Result?>(maxCost: 64 << 20)
+
+    /// Empties the process-wide caches (not the vocabularies' masks).
+    public static func clear() {
+        terminalDFAs.clear()
+        lexerProducts.clear()
+    }
+}
+
+/// A key whose hash is computed once: big keys (regex trees, DFA tables, signatures) would
+/// otherwise be rehashed whole at every dictionary resize.
+struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
+    let value: T
+    let hashValue_: Int
+
+    init(_ value: T) {
+        self.value = value
+        hashValue_ = value.hashValue
+    }
+
+    func hash(into h: inout Hasher) { h.combine(hashValue_) }
+    static func == (a: HashedKey, b: HashedKey) -> Bool { a.hashValue_ == b.hashValue_ && a.value == b.value }
+}
+
+/// A dictionary with a total cost bound: inserting past it drops the oldest entries.
+final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct State {
+        var values: [HashedKey<Key>: (value: Value, cost: Int)] = [:]
+        /// Insertion order (keys may be stale after removal: checked on eviction).
+        var order: [HashedKey<Key>] = []
+        var head = 0
+        var cost = 0
+    }
+    private let state = Mutex(State())
+    let maxCost: Int
+
+    init(maxCost: Int) { self.maxCost = maxCost }
+
+    func get(_ key: Key) -> Value? {
+        let k = HashedKey(key)
+        return state.withLock { $0.values[k]?.value }
+    }
+
+    /// Stores `value` unless present; an entry costing more than the whole bound is not kept.
+    func put(_ key: Key, _ value: Value, cost: Int) {
+        guard cost <= maxCost else { return }
+        let key = HashedKey(key)
+        state.withLock { s in
+            guard s.values[key] == nil else { return }
+            while s.cost + cost > maxCost && s.head < s.order.count {
+                let old = s.order[s.head]
+                s.head += 1
+                if let e = s.values.removeValue(forKey: old) { s.cost -= e.cost }
+            }
+            if s.head > 1024 && s.head * 2 > s.order.count {
+                s.order.removeFirst(s.head)
+                s.head = 0
+            }
+            s.values[key] = (value, cost)
+            s.order.append(key)
+            s.cost += cost
+        }
+    }
+
+    func clear() { state.withLock { $0 = State() } }
+
+    var count: Int { state.withLock { $0.values.count } }
+}
+
+/// One vocabulary's token masks and lexeme ends per *language*: the mask of a DFA state q (the
+/// tokens whose bytes keep q's match alive) and where the match ends inside tokens depend only
+/// on the language accepted from q, so they are keyed by a canonical description of the part of
+/// the DFA reachable from q (`signature`). A JSON string body met inside a key terminal, a value
+/// terminal or another schema's terminal is walked once per vocabulary. Shared by the mask
+/// stores of every grammar compiled against it (`MaskStore`'s `shared`); holds plain data only
+/// (no reference back to the vocabulary). Bounded: past `maxBytes` of payload, new masks are
+/// computed but not kept.
+public final class SharedTerminalMasks: Sendable {
+    /// One state's walk result: the encoded mask (as `MaskStore` encodes it) and the trie nodes
+    /// where the match ends inside tokens.
+    struct StateMask: Sendable {
+        var encoding: MaskEncoding
+        var allowed: Int32
+        var payload: [UInt32]
+        var hash: UInt64
+        var ends: [UInt32]
+    }
+
+    /// Live bytes from a state below which its mask is not shared (its walk is cheap).
+    static let minLiveBytes = 32
+
+    /// States reachable from q beyond which no signature is made (the state is not shared).
+    static let maxSignatureStates = 1024
+
+    public static let defaultMaxBytes = 256 << 20
+    private let masks: Mutex<[HashedKey<[UInt32]>: StateMask]> = Mutex([:])
+    private let bytes = Atomic<Int>(0)
+    let maxBytes: Int
+
+    private let sliceBox = Mutex<TokenSlice?>(nil)
+
+    public init(maxBytes: Int = SharedTerminalMasks.defaultMaxBytes) { self.maxBytes = maxBytes }
+
+    /// The vocabulary's `TokenSlice` (built on first use; `vocabulary` must be the owner).
+    func slice(_ vocabulary: Vocabulary) -> TokenSlice {
+        sliceBox.withLock { box in
+            if let s = box { return s }
+            let s = TokenSlice(vocabulary)
+            box = s
+            return s
+        }
+    }
+
+    func get(_ signature: [UInt32]) -> StateMask? {
+        let k = HashedKey(signature)
+        return masks.withLock { $0[k] }
+    }
+
+    func put(_ signature: [UInt32], _ mask: StateMask) {
+        let n = (mask.payload.count + mask.ends.count + signature.count) * 4 + 64
+        guard reserve(n) else { return }
+        let k = HashedKey(signature)
+        masks.withLock { m in if m[k] == nil { m[k] = mask } }
+    }
+
+    /// The first byte of each run of equal byte classes of `dfa` (0 first): a state's
+    /// transitions are constant on each run.
+    static func classRuns(_ dfa: ByteDFA) -> [UInt8] {
+        var runs: [UInt8] = [0]
+        for b in 1..<256 where dfa.byteClass[b] != dfa.byteClass[b - 1] { runs.append(UInt8(b)) }
+        return runs
+    }
+
+    /// The sub-DFA reachable from `q`, canonically: states numbered breadth-first from q in byte
+    /// order; per state its accepting bit, then its transitions as runs of bytes (first byte,
+    /// target number or dead; adjacent runs with equal targets merged). For a minimal DFA,
+    /// equal signatures ⇔ equal languages from q (a sub-automaton of a minimal DFA is minimal).
+    /// `runs` is `classRuns(dfa)`. Nil past `maxSignatureStates` states.
+    /// Cost: O(reachable states × runs).
+    static func signature(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> [UInt32]? {
+        var number = [Int32: UInt32](minimumCapacity: 16)
+        var queue: [Int32] = [q]
+        number[q] = 0
+        var out: [UInt32] = []
+        var head = 0
+        while head < queue.count {
+            let s = queue[head]
+            head += 1
+            out.append(dfa.accepting[Int(s)] ? 0x8000_0000 : 0x4000_0000)
+            let row = Int(s) * dfa.classCount
+            var previous: Int32 = -2
+            for b in runs {
+                let t = dfa.table[row + Int(dfa.byteClass[Int(b)])]
+                if t == previous { continue }
+                previous = t
+                var id: UInt32 = 0xFFFF
+                if t >= 0 {
+                    if let k = number[t] { id = k } else {
+                        guard queue.count < maxSignatureStates else { return nil }
+                        id = UInt32(queue.count)
+                        number[t] = id
+                        queue.append(t)
+                    }
+                }
+                out.append(UInt32(b) << 16 | id)
+            }
+        }
+        return out
+    }
+
+    private func reserve(_ n: Int) -> Bool {
+        while true {
+            let cur = bytes.load(ordering: .relaxed)
+            if cur + n > maxBytes { return false }
+            if bytes.compareExchange(expected: cur, desired: cur + n, ordering: .relaxed).exchanged { return true }
+        }
+    }
+
+    /// Drops every shared mask (stores already built keep the masks they published).
+    public func clear() {
+        masks.withLock { $0 = [:] }
+        bytes.store(0, ordering: .relaxed)
+    }
+
+    /// Payload bytes held.
+    public var byteCount: Int { bytes.load(ordering: .relaxed) }
+}
+
+// Terminal DFAs key the shared caches (equal languages give `==` DFAs: they are canonical).
+extension ByteDFA: Hashable {
+    public func hash(into h: inout Hasher) {
+        h.combine(stateCount)
+        h.combine(start)
+        h.combine(classCount)
+        h.combine(table)
+        h.combine(accepting)
+        h.combine(byteClass)
+    }
+}
+
+extension Vocabulary {
+    /// Builds the vocabulary's `TokenSlice` now (otherwise built on the first wide mask walk:
+    /// ~10 ms for a 128k vocabulary), as a server would at start-up.
+    public func prepareMaskWalks() { _ = sharedMasks.slice(self) }
+}

@@ -1,0 +1,118 @@
+/// The tokens made only of JSON-string characters that need no escape, and a trie of all the
+/// other tokens, so that a mask walk from a DFA state that keeps every such string alive costs
+/// a walk of the (small) other trie plus one bitset OR, not a walk of the whole vocabulary.
+///
+/// The slice language R is the set of byte strings that are valid UTF-8 prefixes of strings of
+/// code points ≥ U+0020 other than `"` and `\` (the last character may be cut short). R is
+/// prefix-closed. A state q of a DFA *admits* the slice when every non-empty w ∈ R leads q to
+/// a live, non-accepting state: then every token in R is allowed from q (its bytes stay
+/// alive) and no lexeme ends inside it (no accepting state on its path), so the trie walk from
+/// q only needs the tokens outside R — and every node below a node outside R is outside R
+/// (prefix closure), so lexeme ends found in the other trie have the same subtrees in the full
+/// trie. Inside a JSON string body (of any terminal: keys, values, key complements) the
+/// states admit the slice; bounded or pattern-restricted strings do not (and are walked
+/// whole). Exact: `admits` decides the condition on the product of R's automaton and the DFA.
+///
+/// The idea is llguidance's token "slices"; built once per vocabulary (shared through
+/// `Vocabulary.sharedMasks`). Immutable.
+final class TokenSlice: Sendable {
+    /// R's automaton: 8 states (0: between characters; others: inside a UTF-8 sequence),
+    /// `next[state * 256 + byte]` (-1: the string leaves R).
+    static let next: [Int8] = {
+        var t = [Int8](repeating: -1, count: 8 * 256)
+        func set(_ s: Int, _ bytes: ClosedRange<Int>, _ to: Int8) { for b in bytes { t[s * 256 + b] = to } }
+        set(0, 0x20...0x21, 0); set(0, 0x23...0x5B, 0); set(0, 0x5D...0x7F, 0)
+        set(0, 0xC2...0xDF, 1); set(0, 0xE0...0xE0, 4); set(0, 0xE1...0xEC, 2); set(0, 0xED...0xED, 5)
+        set(0, 0xEE...0xEF, 2); set(0, 0xF0...0xF0, 6); set(0, 0xF1...0xF3, 3); set(0, 0xF4...0xF4, 7)
+        set(1, 0x80...0xBF, 0); set(2, 0x80...0xBF, 1); set(3, 0x80...0xBF, 2)
+        set(4, 0xA0...0xBF, 1); set(5, 0x80...0x9F, 1); set(6, 0x90...0xBF, 2); set(7, 0x80...0x8F, 2)
+        return t
+    }()
+
+    /// Per byte: an id shared by exactly the bytes with the same column in `next`.
+    static let byteKind: [UInt8] = {
+        var ids: [[Int8]: UInt8] = [:]
+        return (0..<256).map { b in
+            let col = (0..<8).map { next[$0 * 256 + b] }
+            if let k = ids[col] { return k }
+            let k = UInt8(ids.count)
+            ids[col] = k
+            return k
+        }
+    }()
+
+    /// The slice's tokens (trie tokens in R), as mask words.
+    let bits: [UInt32]
+    let count: Int
+    /// The trie of every other grammar token.
+    let rest: TokenTrie
+    /// `rest` node → the node of the full trie with the same bytes.
+    let fullNode: [UInt32]
+
+    init(_ vocabulary: Vocabulary) {
+        let words = TokenMask.wordCount(vocabulary.maskWidth)
+        var bits = [UInt32](repeating: 0, count: words)
+        var flags = vocabulary.flags
+        var n = 0
+        let trie = vocabulary.trie
+        for id32 in trie.tokenIDs {
+            let id = Int(id32)
+            var s: Int8 = 0
+            for k in Int(vocabulary.tokenOffsets[id])..<Int(vocabulary.tokenOffsets[id + 1]) {
+                s = TokenSlice.next[Int(s) * 256 + Int(vocabulary.tokenBytes[k])]
+                if s < 0 { break }
+            }
+            if s >= 0 {
+                bits[id >> 5] |= 1 << UInt32(id & 31)
+                flags[id].insert(.absent)
+                n += 1
+            }
+        }
+        self.bits = bits
+        self.count = n
+        let rest = TokenTrie(tokenBytes: vocabulary.tokenBytes, offsets: vocabulary.tokenOffsets, flags: flags)
+        self.rest = rest
+        // Map each node of `rest` to the full trie's node with the same path (children are in
+        // byte order in both; a node's parent is the last node one level up).
+        var map = [UInt32](repeating: 0, count: rest.nodeCount)
+        var at = [Int](repeating: 0, count: rest.maxDepth + 1)
+        for i in 1..<max(rest.nodeCount, 1) {
+            let d = Int(rest.depth[i])
+            let parent = at[d - 1]
+            var c = parent + 1
+            let end = Int(trie.subtreeEnd[parent])
+            while c < end && trie.byte[c] != rest.byte[i] { c = Int(trie.subtreeEnd[c]) }
+            precondition(c < end, "token slice: a node of the rest trie is missing from the full trie")
+            at[d] = c
+            map[i] = UInt32(c)
+        }
+        self.fullNode = map
+    }
+
+    /// First bytes of the runs of bytes on which both R's automaton and `dfa` behave alike.
+    static func runs(_ dfa: ByteDFA) -> [UInt8] {
+        var out: [UInt8] = [0]
+        for b in 1..<256 where dfa.byteClass[b] != dfa.byteClass[b - 1] || byteKind[b] != byteKind[b - 1] {
+            out.append(UInt8(b))
+        }
+        return out
+    }
+
+    /// Whether every non-empty string of R leads `q` to a live, non-accepting state of `dfa`
+    /// (`runs` = `runs(dfa)`). Cost: O(reachable (R state, DFA state) pairs × runs).
+    static func admits(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> Bool {
+        var seen = Set<Int>()
+        var stack: [(Int8, Int32)] = [(0, q)]
+        seen.insert(Int(q) << 3)
+        while let (r, s) = stack.popLast() {
+            for b in runs {
+                let r2 = next[Int(r) * 256 + Int(b)]
+                if r2 < 0 { continue }
+                let s2 = dfa.next(s, b)
+                if s2 < 0 || dfa.accepting[Int(s2)] { return false }
+                if seen.insert(Int(s2) << 3 | Int(r2)).inserted { stack.append((r2, s2)) }
+            }
+        }
+        return true
+    }
+}

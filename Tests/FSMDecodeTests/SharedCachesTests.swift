@@ -1,0 +1,74 @@
+@testable import FSMDecode
+import Testing
+
+/// Caches shared across constraints (terminal DFAs, lexer products, per-language token masks)
+/// and the token slice must never change a mask: equal-language states of different terminals
+/// share one walk, unequal ones never do, and a slice is used only where it is exact.
+@Suite struct SharedCachesTests {
+    private static func dfa(_ pattern: String) throws -> ByteDFA {
+        try RegexCompiler.compile(pattern, options: RegexOptions())
+    }
+
+    @Test func sliceIsAdmittedOnlyWhereEverySliceStringStaysInside() throws {
+        // (pattern, prefix leading to the state, admits)
+        let cases: [(String, String, Bool)] = [
+            (#""[^"\\]*""#, "\"", true),
+            (#""(?:[^"\\]|\\.)*"x"#, "\"ab", true),
+            (#""[^"\\]{0,3}""#, "\"", false),            // bounded: a long plain string dies
+            (#""[^"\\a]*""#, "\"", false),               // `a` is a slice byte that dies
+            (#"[^"\\]*"#, "", false),                    // accepting inside plain text
+            (#""[^"\\\u00e9]*""#, "\"", false),          // é (C3 A9) dies after its lead byte
+            (#"x"#, "", false),
+        ]
+        for (pattern, prefix, admits) in cases {
+            let d = try SharedCachesTests.dfa(pattern)
+            let q = d.run(Array(prefix.utf8))
+            #expect(q >= 0)
+            #expect(TokenSlice.admits(d, q, runs: TokenSlice.runs(d)) == admits, "\(pattern) after \(prefix)")
+        }
+    }
+
+    @Test func sliceTokensAndRestTriePartitionTheVocabulary() throws {
+        guard let v = TestSupport.vocabulary("llama2") else { return }
+        let slice = TokenSlice(v)
+        var restIDs = Set(slice.rest.tokenIDs)
+        #expect(slice.count + restIDs.count == v.trie.tokenIDs.count)
+        for id in v.trie.tokenIDs {
+            let inSlice = slice.bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0
+            let inRest = restIDs.remove(id) != nil
+            #expect(inSlice != inRest, "token \(id) in both or neither")
+        }
+        // Every rest node maps to the full-trie node with the same bytes.
+        for i in stride(from: 1, to: slice.rest.nodeCount, by: 97) {
+            let full = Int(slice.fullNode[i])
+            #expect(slice.rest.depth[i] == v.trie.depth[full] && slice.rest.byte[i] == v.trie.byte[full])
+        }
+    }
+
+    /// Different terminals with an equal-language state inside a string: the second grammar
+    /// reuses the first one's walk, and both masks equal the brute-force oracle.
+    @Test func equalLanguagesShareOneWalkAndStayExact() throws {
+        // A vocabulary of its own: other tests share the cached ones (and their masks).
+        guard let path = TestSupport.shared("vocab/llama2/tokenizer.json") else { return }
+        let v = try Vocabulary.load(path: path)
+        let grammars = [
+            #"root ::= "\"" [^"\\]* "\"""#,
+            #"root ::= "key" "\"" [^"\\]* "\"""#,
+        ]
+        var sizes: [Int] = []
+        for (i, text) in grammars.enumerated() {
+            let g = try Grammar.gbnf(bytes: Array(text.utf8), file: "g\(i).gbnf")
+            let c = try GrammarConstraint(grammar: g, vocabulary: v)
+            var m = c.makeMatcher()
+            let accepted = m.accept(bytes: Array((i == 0 ? "\"ab" : "key\"ab").utf8))
+            #expect(accepted)
+            let got = m.nextTokenMask()
+            #expect(got == GrammarRuntimeSupport.oracleMask(m), "grammar \(i)")
+            sizes.append(v.sharedMasks.byteCount)
+        }
+        #expect(sizes[0] > 0)
+        // The string-body state was found in the shared masks, not walked and stored again
+        // (the second grammar stores only its other wide states, if any: none here).
+        #expect(sizes[1] == sizes[0])
+    }
+}
