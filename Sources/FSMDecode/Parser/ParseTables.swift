@@ -300,7 +300,11 @@ final class ParseTables: Sendable {
     // MARK: - Terminal compilation
 
     /// Patterns estimated at this many DFA states or more are not copied into collapsed rules.
-    static let bigPart = 2048
+    /// Low on purpose: a lexer over an object's members is the product of their terminals, so
+    /// copying each value pattern into its member makes every lexer as big as the sum of the
+    /// values (measured on every 10th maskbench-dev schema, cold, flexible: 2048 → 16 cut CPU
+    /// by a third, TTFM p50 40 → 26 ms, TBM avg 257 → 155 µs; 64 was in between).
+    static let bigPart = 16
 
     /// A rough size of `p`'s DFA: bytes of literals and classes, repetitions multiplied out
     /// (capped). Regexes count their source length (unknown shape).
