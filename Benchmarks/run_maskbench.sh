@@ -18,6 +18,8 @@
 #   ENGINES [xgrammar,llguidance,outlines_core]
 #   OUTLINES_EVERY [50], OUTLINES_LIMIT: outlines-core's sample (~20 s per schema)
 #   PYTHON: an interpreter that already has the pinned peers (skips the venv; offline machines)
+#   COLD=1: fsmdecode empties its caches shared across constraints (terminal DFAs, lexers,
+#           per-language token masks) before each schema; default: kept, as in a server
 #   REUSE_WORK=1: keep step 2's output from the last run with this NAME and rerun the peers only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +47,7 @@ args=(--vocab "$VOCAB" --out "$out" --name "$NAME" --fsmdecode "$bin"
 [[ -n "${OUTLINES_LIMIT:-}" ]] && args+=(--outlines-limit "$OUTLINES_LIMIT")
 [[ -n "${PYTHON:-}" ]] && args+=(--python "$PYTHON")
 [[ "${REUSE_WORK:-}" == 1 ]] && args+=(--reuse-work)
+[[ "${COLD:-}" == 1 ]] && args+=(--cold)
 python3 Benchmarks/peers/run_peers.py "${args[@]}" "$CORPUS"
 
 echo "== wrote $out/$NAME.{md,json,png} in $(( $(date +%s) - started )) s" >&2

@@ -391,6 +391,8 @@ def main():
     ap.add_argument("--reuse-work", action="store_true",
                     help="skip the fsmdecode run: reuse the work set and records already in --scratch (to rerun the peers)")
     ap.add_argument("--whitespace", default="flexible", help="fsmdecode's JSON whitespace policy (peers' defaults are flexible)")
+    ap.add_argument("--cold", action="store_true",
+                    help="fsmdecode empties its cross-constraint caches before each schema (bench masks --cold)")
     ap.add_argument("--worker"), ap.add_argument("--work")
     args = ap.parse_args()
     if args.worker:
@@ -408,7 +410,8 @@ def main():
     py = ensure_venv(args)
     cmd = [binary, "bench", "masks", "--vocab", args.vocab, "--dump-work", work, "--records", records, "--json",
            "--timeout", str(args.timeout), "--jobs", str(args.jobs), "--whitespace", args.whitespace,
-           "--every", str(args.every)] + (["--limit", str(args.limit)] if args.limit else []) + args.paths
+           "--every", str(args.every)] + (["--limit", str(args.limit)] if args.limit else []) \
+        + (["--cold"] if args.cold else []) + args.paths
     if args.reuse_work:
         saved = json.load(open(ours_summary_path))
     else:
@@ -422,7 +425,8 @@ def main():
     wall = {"fsmdecode": saved["wall_s"]}
     manifest = json.load(open(os.path.join(work, "manifest.json")))
     grammars = manifest["grammars"]
-    results = {"fsmdecode": {"notes": [f"bench masks --whitespace {args.whitespace}", "single-threaded per schema",
+    results = {"fsmdecode": {"notes": [f"bench masks --whitespace {args.whitespace}" + (" --cold" if args.cold else ""),
+                                       "single-threaded per schema",
                                        f"--jobs {args.jobs} worker processes"]}}
     recs = {"fsmdecode": ours_records(work, records)}
     samples = {}

@@ -64,13 +64,10 @@ final class GrammarTokens: @unchecked Sendable {
         wordCount = words
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         bits.initialize(repeating: 0, count: max(words, 1))
-        vocabulary.trie.tokenIDs.withUnsafeBufferPointer { ids in
-            for id in ids { bits[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
-        }
-        for id in vocabulary.eosIDs { bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31)) }
-        var n = 0
-        for w in 0..<words { n += bits[w].nonzeroBitCount }
-        count = n
+        // Computed once per vocabulary; each holder gets its own copy to point into.
+        let shared = vocabulary.sharedMasks.grammarTokenBits(vocabulary)
+        shared.bits.withUnsafeBufferPointer { if let b = $0.baseAddress { bits.update(from: b, count: $0.count) } }
+        count = shared.count
         self.bits = bits
     }
 

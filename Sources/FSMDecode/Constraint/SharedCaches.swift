@@ -143,6 +143,21 @@ public final class SharedTerminalMasks: Sendable {
     let maxBytes: Int
 
     private let sliceBox = Mutex<TokenSlice?>(nil)
+    private let grammarTokenBox = Mutex<(bits: [UInt32], count: Int)?>(nil)
+
+    /// The vocabulary's grammar tokens (in the trie, not EOS) as mask words, and how many
+    /// (computed on first use; `vocabulary` must be the owner). See `GrammarTokens`.
+    func grammarTokenBits(_ vocabulary: Vocabulary) -> (bits: [UInt32], count: Int) {
+        grammarTokenBox.withLock { box in
+            if let b = box { return b }
+            var bits = [UInt32](repeating: 0, count: TokenMask.wordCount(vocabulary.maskWidth))
+            for id in vocabulary.trie.tokenIDs { bits[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
+            for id in vocabulary.eosIDs { bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31)) }
+            let b = (bits, bits.reduce(0) { $0 + $1.nonzeroBitCount })
+            box = b
+            return b
+        }
+    }
 
     public init(maxBytes: Int = SharedTerminalMasks.defaultMaxBytes) { self.maxBytes = maxBytes }
 

@@ -105,9 +105,34 @@ enum LexerProduct {
         let scratchT = UnsafeMutablePointer<Int32>.allocate(capacity: m)
         let scratchS = UnsafeMutablePointer<Int32>.allocate(capacity: m)
         defer { scratchT.deallocate(); scratchS.deallocate() }
+        // A single-part state's row: its terminal's row (one entry per terminal class) mapped
+        // to product states once, then spread over the product classes through `column`.
+        var mapped = [Int32](repeating: ByteDFA.dead, count: 256)
         var q = 0
         while q < partStart.count - 1 {
             let lo = Int(partStart[q]), hi = Int(partStart[q + 1])
+            if hi == lo + 1 {
+                let i = Int(partTerminal[lo])
+                let row = base[i] + Int(partState[lo]) * width[i]
+                for j in 0..<width[i] {
+                    let s = tables[row + j]
+                    if s < 0 { mapped[j] = ByteDFA.dead; continue }
+                    let g = acceptBase[i] + Int(s)
+                    if single[g] < 0 {
+                        let r = partStart.count - 1
+                        partTerminal.append(Int32(i))
+                        partState.append(s)
+                        partStart.append(Int32(partTerminal.count))
+                        hashes.append(0)
+                        single[g] = Int32(r)
+                    }
+                    mapped[j] = single[g]
+                }
+                let col = i * classCount
+                for c in 0..<classCount { table.append(mapped[column[col + c]]) }
+                q += 1
+                continue
+            }
             for c in 0..<classCount {
                 var n = 0
                 for k in lo..<hi {
