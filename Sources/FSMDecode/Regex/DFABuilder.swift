@@ -28,9 +28,9 @@ enum DFABuilder {
     static func build(_ nfa: ByteNFA, maxStates: Int, maxWork: Int? = nil, patternForErrors: String) throws -> Result? {
         // 1. Byte classes: a boundary before every range start and after every range end.
         var boundary = [Bool](repeating: false, count: 257)
-        for s in 0 ..< nfa.count where nfa.kind[s] == .byteRange {
-            boundary[Int(nfa.lo[s])] = true
-            boundary[Int(nfa.hi[s]) + 1] = true
+        for s in nfa.states where s.kind == .byteRange {
+            boundary[Int(s.lo)] = true
+            boundary[Int(s.hi) + 1] = true
         }
         var byteClass = [UInt8](repeating: 0, count: 256)
         var classCount = 0
@@ -498,13 +498,12 @@ struct SubsetConstruction {
         stack = .allocate(capacity: m)
         candidate = .allocate(capacity: m)
         kernel = .allocate(capacity: m)
-        for s in 0 ..< n {
-            let kd = nfa.kind[s]
-            kind[s] = kd == .byteRange ? Self.byteRange : kd == .epsilon ? Self.epsilon : Self.accept
-            next[s] = nfa.next[s]
-            eps2[s] = nfa.eps2[s]
-            classLo[s] = byteClass[Int(nfa.lo[s])]
-            classHi[s] = byteClass[Int(nfa.hi[s])]
+        for (s, st) in nfa.states.enumerated() {
+            kind[s] = st.kind == .byteRange ? Self.byteRange : st.kind == .epsilon ? Self.epsilon : Self.accept
+            next[s] = st.next
+            eps2[s] = st.eps2
+            classLo[s] = byteClass[Int(st.lo)]
+            classHi[s] = byteClass[Int(st.hi)]
         }
         seedCount = .allocate(capacity: classCount)
         seedStart = .allocate(capacity: classCount)
@@ -648,26 +647,40 @@ struct SubsetConstruction {
         var keys = [Int32](repeating: 0, count: stateCount)
         var maxLabel: Int32 = -1
         for s in 0 ..< n where kind[s] == Self.accept { maxLabel = Swift.max(maxLabel, next[s]) }
+        // One shared array per single label (the usual case), so most states allocate nothing.
+        let single = (0 ... Swift.max(maxLabel, 0)).map { [$0] }
         var interned: [[Int32]: Int32] = [:]
+        var ls: [Int32] = []
         for d in 0 ..< stateCount {
-            var ls: [Int32] = []
+            ls.removeAll(keepingCapacity: true)
+            var first: Int32 = -1
+            var same = true
             let (arena, range) = states.members(d)
             for j in range {
                 let s = Int(arena[j])
-                if kind[s] == Self.accept { ls.append(next[s]) }
+                if kind[s] == Self.accept {
+                    let l = next[s]
+                    if first < 0 { first = l } else if l != first { same = false }
+                    ls.append(l)
+                }
             }
-            if ls.isEmpty { continue }
-            if ls.count > 1 { ls.sort(); ls = ls.reduce(into: []) { if $0.last != $1 { $0.append($1) } } }
-            if ls.count == 1 {
-                keys[d] = ls[0] + 1
-            } else if let id = interned[ls] {
+            if first < 0 { continue }
+            if same {
+                keys[d] = first + 1
+                out[d] = single[Int(first)]
+                continue
+            }
+            ls.sort()
+            var u: [Int32] = []
+            for l in ls where u.last != l { u.append(l) }
+            if let id = interned[u] {
                 keys[d] = id
             } else {
                 let id = maxLabel + 2 + Int32(interned.count)
-                interned[ls] = id
+                interned[u] = id
                 keys[d] = id
             }
-            out[d] = ls
+            out[d] = u
         }
         return (out, keys)
     }
