@@ -45,8 +45,14 @@ struct ByteNFA {
     private var fan: [Int32] = []
     /// Scratch: template node index → state.
     private var tMap: [Int32] = []
-    /// Hash-consing table (`intern`): state + 1, 0 = empty; power-of-two size.
-    private var cons: [Int32] = []
+    /// Hash-consing (`intern`): byte-range and epsilon states are looked up by content before
+    /// one is added, so equal suffixes (the spellings of a character that continue alike, the
+    /// fan-outs over them) exist once. Built backwards, a state's targets exist when it is
+    /// made and never change (the loop state of `x*`, patched later, is never shared), so
+    /// sharing keeps every state's language; fewer distinct NFA states make fewer subsets.
+    /// Open addressing, power-of-two size; `id` = state + 1, 0 = empty slot.
+    private struct ConsSlot { var key: UInt64; var id: Int32 }
+    private var cons = [ConsSlot](repeating: ConsSlot(key: 0, id: 0), count: 256)
     private var consCount = 0
 
     init(maxStates: Int, patternForErrors: String) {
@@ -63,36 +69,42 @@ struct ByteNFA {
         return Int32(states.count - 1)
     }
 
-    @inline(__always) private static func hash(_ s: State) -> Int {
-        var z = UInt64(UInt32(bitPattern: s.next)) | UInt64(UInt32(bitPattern: s.eps2)) << 32
-        z ^= UInt64(s.lo) << 7 | UInt64(s.hi) << 17 | UInt64(s.kind.rawValue) << 27
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int(truncatingIfNeeded: z ^ (z >> 31))
+    /// The content of a shareable state as one word (ids are below 2^31): epsilon
+    /// `(a+1) | (b+1) << 32`, byte range `1 << 63 | hi << 40 | lo << 32 | next`.
+    @inline(__always) private static func key(_ s: State) -> UInt64 {
+        s.kind == .byteRange
+            ? 1 << 63 | UInt64(s.hi) << 40 | UInt64(s.lo) << 32 | UInt64(UInt32(bitPattern: s.next))
+            : UInt64(UInt32(bitPattern: s.next &+ 1)) | UInt64(UInt32(bitPattern: s.eps2 &+ 1)) << 32
     }
 
-    /// The state with `st`'s content: found (hash-consing), or appended.
+    @inline(__always) private static func home(_ key: UInt64, _ mask: Int) -> Int {
+        var z = key
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int(truncatingIfNeeded: z ^ (z >> 31)) & mask
+    }
+
+    /// The state with `st`'s content (byte range or epsilon): found, or appended.
     private mutating func intern(_ st: State) throws -> Int32 {
-        if cons.isEmpty { cons = [Int32](repeating: 0, count: 1024) }
+        let k = Self.key(st)
         let mask = cons.count - 1
-        var i = Self.hash(st) & mask
+        var i = Self.home(k, mask)
         while true {
-            let v = cons[i]
-            if v == 0 { break }
-            let o = states[Int(v) - 1]
-            if o.next == st.next && o.eps2 == st.eps2 && o.lo == st.lo && o.hi == st.hi && o.kind == st.kind { return v - 1 }
+            let slot = cons[i]
+            if slot.id == 0 { break }
+            if slot.key == k { return slot.id - 1 }
             i = (i + 1) & mask
         }
         let id = try addUnshared(st)
-        cons[i] = id + 1
+        cons[i] = ConsSlot(key: k, id: id + 1)
         consCount += 1
         if consCount * 2 > mask {
-            var bigger = [Int32](repeating: 0, count: cons.count * 2)
+            var bigger = [ConsSlot](repeating: ConsSlot(key: 0, id: 0), count: cons.count * 2)
             let m = bigger.count - 1
-            for v in cons where v != 0 {
-                var j = Self.hash(states[Int(v) - 1]) & m
-                while bigger[j] != 0 { j = (j + 1) & m }
-                bigger[j] = v
+            for slot in cons where slot.id != 0 {
+                var j = Self.home(slot.key, m)
+                while bigger[j].id != 0 { j = (j + 1) & m }
+                bigger[j] = slot
             }
             cons = bigger
         }
@@ -125,93 +137,156 @@ struct ByteNFA {
         return t
     }
 
-    /// A lower bound on the states `build` allocates for `node` (saturating), so a pattern
-    /// whose repetitions multiply past the budget fails before allocating anything.
-    static func minimumSize(_ node: RegexAST) -> Int {
-        let cap = Int.max / 4
-        switch node {
-        case .empty: return 0
-        case .scalars(let set): return Swift.max(set.ranges.count, 1)
-        case .concat(let items), .alternation(let items):
-            var total = 0
-            for i in items { total = Swift.min(cap, total + minimumSize(i)) }
-            return total
-        case .repetition(let item, let min, let max):
-            let copies = Swift.max(min, max ?? 1, 1)
-            let one = minimumSize(item)
-            return one == 0 ? 0 : copies > cap / one ? cap : copies * one
+    /// Flattens `alternatives` into `nodes` (once per compile: the NFA construction walks a
+    /// repetition's body once per copy, and flat nodes cost no reference counting and hash each
+    /// code-point set once), then throws the budget error when their size (see `flatten`)
+    /// already exceeds it, so a pattern whose repetitions multiply past the budget fails before any
+    /// state is allocated. Returns each alternative's root node, for `build(node:then:)`.
+    mutating func prepare(_ alternatives: [RegexAST]) throws -> [Int32] {
+        var roots: [Int32] = []
+        var total = 0
+        for a in alternatives {
+            let (root, size) = flatten(a)
+            roots.append(root)
+            total = Swift.min(Int.max / 2, total + size)
         }
+        if total > maxStates { throw budgetError() }
+        return roots
     }
 
-    /// Throws the budget error when `minimumSize` already exceeds it.
-    func checkBudget(_ nodes: [RegexAST]) throws {
-        var total = 0
-        for n in nodes { total = Swift.min(Int.max / 2, total + Self.minimumSize(n)) }
-        if total > maxStates { throw budgetError() }
+    /// A flattened AST node. Nodes of size 0 (built from `.empty` alone: their language is the
+    /// empty string) are all `.empty`, so no repetition loops over a body that adds no state.
+    private struct Node {
+        enum Op: UInt8 { case empty, scalar, set, concat, alternation, repetition }
+        var op: Op
+        /// scalar: the code point; set: the template; concat/alternation: first child in
+        /// `children`; repetition: the body node.
+        var a: Int32
+        /// concat/alternation: child count; repetition: min.
+        var b: Int
+        /// repetition: max, -1 = unbounded.
+        var c: Int
+    }
+
+    private var nodes: [Node] = []
+    private var children: [Int32] = []
+
+    /// Appends `node`'s flat form; returns it and the node's size: a lower bound on the states
+    /// the construction without state sharing allocates for it (saturating; repetitions
+    /// multiply), which also bounds the scalar nodes built, so the build does
+    /// O(budget × depth) work even where shared states make copies free.
+    /// Recursion depth = AST depth (bounded by the parser's nesting limit).
+    private mutating func flatten(_ node: RegexAST) -> (node: Int32, size: Int) {
+        let cap = Int.max / 4
+        var n = Node(op: .empty, a: 0, b: 0, c: 0)
+        var size = 0
+        switch node {
+        case .empty:
+            break
+        case .scalars(let set):
+            size = Swift.max(set.ranges.count, 1)
+            if let c = set.singleScalar, c < 0xD800 || c > 0xDFFF {
+                n = Node(op: .scalar, a: Int32(bitPattern: c), b: 0, c: 0)
+            } else {
+                n = Node(op: .set, a: template(set), b: 0, c: 0)
+            }
+        case .alternation(let items) where items.isEmpty:
+            // No alternative: matches nothing, like an empty set (and counted as one).
+            size = 1
+            n = Node(op: .set, a: template(CodePointSet()), b: 0, c: 0)
+        case .concat(let items), .alternation(let items):
+            let from = fan.count
+            for i in items {
+                let (child, s) = flatten(i)
+                fan.append(child)
+                size = Swift.min(cap, size + s)
+            }
+            if size > 0 {
+                var isConcat = false
+                if case .concat = node { isConcat = true }
+                n = Node(op: isConcat ? .concat : .alternation, a: Int32(children.count), b: items.count, c: 0)
+                children.append(contentsOf: fan[from...])
+            }
+            fan.removeSubrange(from...)
+        case .repetition(let item, let min, let max):
+            let (child, one) = flatten(item)
+            let copies = Swift.max(min, max ?? 1, 1)
+            size = one == 0 ? 0 : copies > cap / one ? cap : copies * one
+            if size > 0 { n = Node(op: .repetition, a: child, b: min, c: max ?? -1) }
+        }
+        nodes.append(n)
+        return (Int32(nodes.count - 1), size)
     }
 
     private func budgetError() -> FSMDecodeError {
         FSMDecodeError(.budget, "\(patternForErrors) expands to more than \(maxStates) NFA states (repetition counts multiply); simplify the pattern")
     }
 
-    /// Compiles `node` so that a match of it continues at `out`; returns the entry state.
-    /// Recursion depth = AST depth (bounded by the parser's nesting limit).
-    mutating func build(_ node: RegexAST, then out: Int32) throws -> Int32 {
-        switch node {
+    /// Compiles flat node `i` (from `prepare`) so that a match of it continues at `out`;
+    /// returns the entry state. Recursion depth = AST depth.
+    mutating func build(node i: Int32, then out: Int32) throws -> Int32 {
+        let n = nodes[Int(i)]
+        switch n.op {
         case .empty:
             return out
-        case .scalars(let set):
-            return try buildScalars(set, then: out)
-        case .concat(let items):
+        case .scalar:
+            return try buildScalar(UInt32(bitPattern: n.a), then: out)
+        case .set:
+            return try instantiate(template: Int(n.a), then: out)
+        case .concat:
             var t = out
-            for item in items.reversed() { t = try build(item, then: t) }
+            var j = Int(n.a) + n.b - 1
+            while j >= Int(n.a) {
+                t = try build(node: children[j], then: t)
+                j -= 1
+            }
             return t
-        case .alternation(let items):
+        case .alternation:
             let from = fan.count
-            for item in items {
-                let e = try build(item, then: out)
+            for j in Int(n.a) ..< Int(n.a) + n.b {
+                let e = try build(node: children[j], then: out)
                 fan.append(e)
             }
             return try fanOut(from: from)
-        case .repetition(let item, let min, let max):
+        case .repetition:
+            let item = n.a, min = n.b
             var t = out
-            if let max {
-                for _ in 0 ..< (max - min) {
-                    let e = try build(item, then: t)
+            if n.c >= 0 {
+                for _ in 0 ..< (n.c - min) {
+                    let e = try build(node: item, then: t)
                     t = try addEpsilon(e, out)
                 }
-                for _ in 0 ..< min { t = try build(item, then: t) }
+                for _ in 0 ..< min { t = try build(node: item, then: t) }
                 return t
             }
             // Unbounded: a loop state that either enters the body again or leaves.
             let loop = try addUnshared(State(next: -1, eps2: out, lo: 0, hi: 0, kind: .epsilon)) // patched below: never shared
-            let body = try build(item, then: loop)
+            let body = try build(node: item, then: loop)
             states[Int(loop)].next = body
             t = min == 0 ? loop : body
-            for _ in 0 ..< Swift.max(min - 1, 0) { t = try build(item, then: t) }
+            for _ in 0 ..< Swift.max(min - 1, 0) { t = try build(node: item, then: t) }
             return t
         }
     }
 
-    /// One code point of `set`, continuing at `out`: UTF-8 byte-range chains whose identical
-    /// suffixes are shared, entered through a fan-out (in that creation order). A single
-    /// scalar is encoded directly; other sets are instantiated from their template.
-    private mutating func buildScalars(_ set: CodePointSet, then out: Int32) throws -> Int32 {
-        if let c = set.singleScalar, c < 0xD800 || c > 0xDFFF {
-            var t = out
-            if c < 0x80 { return try addByte(UInt8(c), UInt8(c), t) }
-            let n = CodePointSet.encodedLength(c)
-            // Last byte first (each state is created knowing its continuation).
-            var v = c
-            for _ in 1 ..< n {
-                let b = UInt8(0x80 | v & 0x3F)
-                t = try addByte(b, b, t)
-                v >>= 6
-            }
-            let lead = UInt8(truncatingIfNeeded: (n == 2 ? 0xC0 : n == 3 ? 0xE0 : 0xF0) | v)
-            return try addByte(lead, lead, t)
+    /// The UTF-8 chain of one scalar (not a surrogate), built last byte first.
+    private mutating func buildScalar(_ c: UInt32, then out: Int32) throws -> Int32 {
+        var t = out
+        if c < 0x80 { return try addByte(UInt8(c), UInt8(c), t) }
+        let n = CodePointSet.encodedLength(c)
+        var v = c
+        for _ in 1 ..< n {
+            let b = UInt8(0x80 | v & 0x3F)
+            t = try addByte(b, b, t)
+            v >>= 6
         }
-        let id = Int(template(set))
+        let lead = UInt8(truncatingIfNeeded: (n == 2 ? 0xC0 : n == 3 ? 0xE0 : 0xF0) | v)
+        return try addByte(lead, lead, t)
+    }
+
+    /// One code point of a set, continuing at `out`, from its template: UTF-8 byte-range
+    /// chains whose identical suffixes are shared, entered through a fan-out.
+    private mutating func instantiate(template id: Int, then out: Int32) throws -> Int32 {
         let nodes = Int(tNodeStart[id]) ..< Int(tNodeStart[id + 1])
         let entries = Int(tEntryStart[id]) ..< Int(tEntryStart[id + 1])
         if entries.isEmpty { return try addEpsilon(-1) } // matches nothing: a state with no way on

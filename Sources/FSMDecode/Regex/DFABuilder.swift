@@ -51,16 +51,39 @@ enum DFABuilder {
         let (labelOf, labelKey) = sc.labels()
         sc.release()
 
-        // 3. Trim: keep states that reach an accepting state (reverse BFS).
-        var reverseCount = [Int32](repeating: 0, count: count + 1)
-        for t in table where t >= 0 { reverseCount[Int(t) + 1] += 1 }
-        for i in 0 ..< count { reverseCount[i + 1] += reverseCount[i] }
-        var reverseSources = [Int32](repeating: 0, count: Int(reverseCount[count]))
-        var fill = reverseCount
-        for s in 0 ..< count {
-            for c in 0 ..< k {
-                let t = table[s * k + c]
-                if t >= 0 { reverseSources[Int(fill[Int(t)])] = Int32(s); fill[Int(t)] += 1 }
+        // 3. Trim: keep states that reach an accepting state (reverse BFS). The reverse edges
+        // (dead transitions left out) are also Hopcroft's predecessor lists; slot `count` is
+        // the implicit sink, which needs none (see `hopcroft`).
+        var reverseCount = [Int32](repeating: 0, count: count + 2)
+        var reverseSources: [Int32] = []
+        var reverseClasses: [UInt8] = []
+        table.withUnsafeBufferPointer { tp in
+            reverseCount.withUnsafeMutableBufferPointer { rc in
+                for t in tp where t >= 0 { rc[Int(t) + 1] += 1 }
+                for i in 0 ..< count { rc[i + 1] += rc[i] }
+                rc[count + 1] = rc[count]
+                let edges = Int(rc[count])
+                var fill = Array(rc[0 ..< count])
+                reverseSources = [Int32](unsafeUninitializedCapacity: edges) { src, initialized in
+                    reverseClasses = [UInt8](unsafeUninitializedCapacity: edges) { cls, initializedClasses in
+                        fill.withUnsafeMutableBufferPointer { f in
+                            var i = 0
+                            for s in 0 ..< count {
+                                for c in 0 ..< k {
+                                    let t = tp[i]
+                                    i += 1
+                                    if t < 0 { continue }
+                                    let at = Int(f[Int(t)])
+                                    src[at] = Int32(s)
+                                    cls[at] = UInt8(c)
+                                    f[Int(t)] = Int32(at + 1)
+                                }
+                            }
+                        }
+                        initializedClasses = edges
+                    }
+                    initialized = edges
+                }
             }
         }
         var live = [Bool](repeating: false, count: count)
@@ -81,7 +104,7 @@ enum DFABuilder {
         for s in 0 ..< count where !live[s] { key[s] = -1 }
 
         // 4. Minimize (dead states end up unreachable and are dropped in step 5).
-        let block = hopcroft(count: count, classCount: k, table: table, key: key)
+        let block = hopcroft(count: count, classCount: k, predStart: reverseCount, predSrc: reverseSources, predCls: reverseClasses, key: key)
 
         // 5. Canonical classes and numbering.
         let blockCount = Int(block.max().map { $0 + 1 } ?? 0)
@@ -156,19 +179,17 @@ enum DFABuilder {
     /// states with key -1 (non-live ones) or gets a block of its own. Returns the block of
     /// every state; states in one block are equivalent.
     ///
-    /// Flat memory: predecessors by target in one CSR array (source, class), gathered per
-    /// splitter and bucketed by class, so a splitter costs O(its predecessors + classes).
-    /// With the sink the DFA is complete, so the initial worklist may leave out one block
-    /// (the sink's, whose predecessors are the most numerous): stability against all other
-    /// blocks implies stability against it.
-    static func hopcroft(count n: Int, classCount k: Int, table: [Int32], key: [Int32]) -> [Int32] {
+    /// Flat memory: predecessors by target in one CSR array (`predStart` over `n + 1` targets,
+    /// `predSrc`/`predCls`: source and class), gathered per splitter and bucketed by class, so
+    /// a splitter costs O(its predecessors + classes). With the sink the DFA is complete, so
+    /// the initial worklist may leave out one block (the sink's): stability against all other
+    /// blocks implies stability against it. That block is never a splitter and never split
+    /// (its members — the sink and non-live states — lead only into it), so the dead
+    /// transitions, most of a sparse table, need no predecessor entries: the caller passes
+    /// the live edges only (edges into non-live states may be present; they are never read).
+    static func hopcroft(count n: Int, classCount k: Int, predStart ps: [Int32], predSrc: [Int32], predCls: [UInt8], key: [Int32]) -> [Int32] {
         let total = n + 1
-        // Predecessors of each state (the sink is state n and loops to itself).
-        let predStart = UnsafeMutablePointer<Int>.allocate(capacity: total + 1)
-        predStart.initialize(repeating: 0, count: total + 1)
-        let edges = total * k
-        let predSrc = UnsafeMutablePointer<Int32>.allocate(capacity: edges)
-        let predCls = UnsafeMutablePointer<UInt8>.allocate(capacity: edges)
+        precondition(ps.count == total + 1 && predSrc.count == Int(ps[n]) && predCls.count == predSrc.count)
         // Partition: elems grouped by block; block b owns elems[first[b] ..< end[b]]; marked
         // members are moved to the front, up to mid[b].
         let blockOf = UnsafeMutablePointer<Int32>.allocate(capacity: total)
@@ -182,38 +203,32 @@ enum DFABuilder {
         let work = UnsafeMutablePointer<Int32>.allocate(capacity: total)
         // Per splitter: predecessors bucketed by class.
         let classCount = UnsafeMutablePointer<Int>.allocate(capacity: k + 1)
-        let gathered = UnsafeMutablePointer<Int32>.allocate(capacity: edges)
+        let gathered = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(predSrc.count, 1))
         let touched = UnsafeMutablePointer<Int32>.allocate(capacity: total)
         defer {
-            predStart.deallocate(); predSrc.deallocate(); predCls.deallocate()
             blockOf.deallocate(); elems.deallocate(); loc.deallocate(); first.deallocate(); end.deallocate()
             mid.deallocate(); inWork.deallocate(); work.deallocate(); classCount.deallocate()
             gathered.deallocate(); touched.deallocate()
         }
-
-        table.withUnsafeBufferPointer { tp in
-            for s in 0 ..< n {
-                for c in 0 ..< k {
-                    let t = tp[s * k + c]
-                    predStart[(t >= 0 ? Int(t) : n) + 1] += 1
+        return ps.withUnsafeBufferPointer { predStart in
+            predSrc.withUnsafeBufferPointer { predSrc in
+                predCls.withUnsafeBufferPointer { predCls in
+                    refine(n: n, k: k, key: key, predStart: predStart, predSrc: predSrc, predCls: predCls,
+                           blockOf: blockOf, elems: elems, loc: loc, first: first, end: end, mid: mid, inWork: inWork,
+                           work: work, classCount: classCount, gathered: gathered, touched: touched)
                 }
             }
-            predStart[n + 1] += k
-            for i in 0 ..< total { predStart[i + 1] += predStart[i] }
-            let fill = UnsafeMutablePointer<Int>.allocate(capacity: total)
-            fill.initialize(from: predStart, count: total)
-            for s in 0 ..< total {
-                for c in 0 ..< k {
-                    let t = s < n ? tp[s * k + c] : -1
-                    let tt = t >= 0 ? Int(t) : n
-                    predSrc[fill[tt]] = Int32(s)
-                    predCls[fill[tt]] = UInt8(c)
-                    fill[tt] += 1
-                }
-            }
-            fill.deallocate()
         }
+    }
 
+    /// Hopcroft's refinement loop over preallocated scratch (see `hopcroft`).
+    private static func refine(n: Int, k: Int, key: [Int32], predStart: UnsafeBufferPointer<Int32>, predSrc: UnsafeBufferPointer<Int32>,
+                               predCls: UnsafeBufferPointer<UInt8>, blockOf: UnsafeMutablePointer<Int32>, elems: UnsafeMutablePointer<Int32>,
+                               loc: UnsafeMutablePointer<Int32>, first: UnsafeMutablePointer<Int32>, end: UnsafeMutablePointer<Int32>,
+                               mid: UnsafeMutablePointer<Int32>, inWork: UnsafeMutablePointer<Bool>, work: UnsafeMutablePointer<Int32>,
+                               classCount: UnsafeMutablePointer<Int>, gathered: UnsafeMutablePointer<Int32>,
+                               touched: UnsafeMutablePointer<Int32>) -> [Int32] {
+        let total = n + 1
         // Initial partition by key; the sink with key -1.
         var blockCount: Int32 = 0
         var keyBlock: [Int32: Int32] = [:]
@@ -246,14 +261,14 @@ enum DFABuilder {
             var gatheredCount = 0
             for i in Int(first[b]) ..< Int(end[b]) {
                 let t = Int(elems[i])
-                for j in predStart[t] ..< predStart[t + 1] { classCount[Int(predCls[j]) + 1] += 1 }
-                gatheredCount += predStart[t + 1] - predStart[t]
+                for j in Int(predStart[t]) ..< Int(predStart[t + 1]) { classCount[Int(predCls[j]) + 1] += 1 }
+                gatheredCount += Int(predStart[t + 1] - predStart[t])
             }
             if gatheredCount == 0 { continue }
             for c in 0 ..< k { classCount[c + 1] += classCount[c] }
             for i in Int(first[b]) ..< Int(end[b]) {
                 let t = Int(elems[i])
-                for j in predStart[t] ..< predStart[t + 1] {
+                for j in Int(predStart[t]) ..< Int(predStart[t + 1]) {
                     let c = Int(predCls[j])
                     gathered[classCount[c]] = predSrc[j]
                     classCount[c] += 1
