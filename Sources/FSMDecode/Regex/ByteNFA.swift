@@ -37,6 +37,7 @@ struct ByteNFA {
     /// Template `i`: nodes `tNode[tNodeStart[i] ..< tNodeStart[i+1]]` in creation order,
     /// entries `tEntry[tEntryStart[i] ..< tEntryStart[i+1]]` (node indices).
     private var templateOf: [CodePointSet: Int32] = [:]
+    private var addressCache = [(address: UInt, id: Int32)](repeating: (0, 0), count: 64)
     private var tNode: [State] = []
     private var tNodeStart: [Int32] = [0]
     private var tEntry: [Int32] = []
@@ -54,6 +55,8 @@ struct ByteNFA {
     private struct ConsSlot { var key: UInt64; var id: Int32 }
     private var cons = [ConsSlot](repeating: ConsSlot(key: 0, id: 0), count: 256)
     private var consCount = 0
+    /// Per state: some shared state has it as a target.
+    private var referenced: [Bool] = []
 
     init(maxStates: Int, patternForErrors: String) {
         self.maxStates = maxStates
@@ -66,6 +69,7 @@ struct ByteNFA {
     private mutating func addUnshared(_ st: State) throws -> Int32 {
         if states.count >= maxStates { throw budgetError() }
         states.append(st)
+        referenced.append(false)
         return Int32(states.count - 1)
     }
 
@@ -89,13 +93,18 @@ struct ByteNFA {
         let k = Self.key(st)
         let mask = cons.count - 1
         var i = Self.home(k, mask)
+        // A shared state pointing at a target no shared state points at yet is new (the usual
+        // case: a chain being built back to front); it only needs a free slot.
+        let known = (st.next < 0 || referenced[Int(st.next)]) && (st.eps2 < 0 || referenced[Int(st.eps2)])
         while true {
             let slot = cons[i]
             if slot.id == 0 { break }
-            if slot.key == k { return slot.id - 1 }
+            if known && slot.key == k { return slot.id - 1 }
             i = (i + 1) & mask
         }
         let id = try addUnshared(st)
+        if st.next >= 0 { referenced[Int(st.next)] = true }
+        if st.eps2 >= 0 { referenced[Int(st.eps2)] = true }
         cons[i] = ConsSlot(key: k, id: id + 1)
         consCount += 1
         if consCount * 2 > mask {
@@ -309,6 +318,13 @@ struct ByteNFA {
     /// built from its last range back, a node shared when one with the same range and
     /// continuation exists (-1 = the continuation `out`, else a node index).
     private mutating func template(_ set: CodePointSet) -> Int32 {
+        // Equal sets in one AST usually share their range storage: a direct-mapped cache by
+        // storage address skips hashing the ranges. Sound because every set met here lives in
+        // the AST for the whole compile (live storage is never reused at the same address).
+        let address = set.ranges.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let slot = Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & 63
+        if address != 0 && addressCache[slot].address == address { return addressCache[slot].id }
+        defer { if address != 0 { addressCache[slot] = (address, templateOf[set]!) } }
         if let id = templateOf[set] { return id }
         let base = tNode.count
         var shared: [UInt64: Int32] = [:]

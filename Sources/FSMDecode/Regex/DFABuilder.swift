@@ -112,31 +112,40 @@ enum DFABuilder {
         for s in 0 ..< count where live[s] && rep[Int(block[s])] < 0 { rep[Int(block[s])] = Int32(s) }
         // Merge classes whose columns (target block per block) are equal; classes are
         // contiguous byte intervals numbered by first byte, so class order is byte order.
+        // Columns are compared in a compact transposed copy, `column[c * used + i]` = target
+        // block (-1 = dead) of the i-th used block's representative on class c: one pass over
+        // the representatives' rows instead of a strided walk of the whole table per class.
+        var used: [Int32] = []
+        for bl in 0 ..< blockCount where rep[bl] >= 0 { used.append(rep[bl]) }
+        let u = used.count
+        var column = [Int32](repeating: -1, count: k * u)
+        for (i, r) in used.enumerated() {
+            let row = Int(r) * k
+            for c in 0 ..< k {
+                let t = table[row + c]
+                if t >= 0 { column[c * u + i] = block[Int(t)] }
+            }
+        }
         var classMap = [Int](repeating: -1, count: k)
         var representativeClass: [Int] = []
         var columnHash: [UInt64] = []
-        for c in 0 ..< k {
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for bl in 0 ..< blockCount where rep[bl] >= 0 {
-                let t = table[Int(rep[bl]) * k + c]
-                h = (h ^ UInt64(UInt32(bitPattern: t >= 0 ? block[Int(t)] : -1))) &* 0x100_0000_01B3
-            }
-            var found = -1
-            for (i, rc) in representativeClass.enumerated() where columnHash[i] == h {
-                var same = true
-                for bl in 0 ..< blockCount where rep[bl] >= 0 {
-                    let r = Int(rep[bl]) * k
-                    let t1 = table[r + c], t2 = table[r + rc]
-                    if (t1 >= 0 ? block[Int(t1)] : -1) != (t2 >= 0 ? block[Int(t2)] : -1) { same = false; break }
+        column.withUnsafeBufferPointer { col in
+            for c in 0 ..< k {
+                var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                for i in 0 ..< u { h = (h ^ UInt64(UInt32(bitPattern: col[c * u + i]))) &* 0x100_0000_01B3 }
+                var found = -1
+                for (j, rc) in representativeClass.enumerated() where columnHash[j] == h {
+                    var same = true
+                    for i in 0 ..< u where col[c * u + i] != col[rc * u + i] { same = false; break }
+                    if same { found = j; break }
                 }
-                if same { found = i; break }
+                if found < 0 {
+                    found = representativeClass.count
+                    representativeClass.append(c)
+                    columnHash.append(h)
+                }
+                classMap[c] = found
             }
-            if found < 0 {
-                found = representativeClass.count
-                representativeClass.append(c)
-                columnHash.append(h)
-            }
-            classMap[c] = found
         }
         let newClassCount = representativeClass.count
         var newClassOfByte = [UInt8](repeating: 0, count: 256)
