@@ -36,8 +36,9 @@ struct ByteNFA {
     /// hundreds of times, and the UTF-8 split and suffix sharing are then done once.
     /// Template `i`: nodes `tNode[tNodeStart[i] ..< tNodeStart[i+1]]` in creation order,
     /// entries `tEntry[tEntryStart[i] ..< tEntryStart[i+1]]` (node indices).
-    private var templateOf: [CodePointSet: Int32] = [:]
-    private var addressCache = [(address: UInt, id: Int32)](repeating: (0, 0), count: 64)
+    private var templateSets: [CodePointSet] = []
+    /// Open-addressing index of `templateSets` (template + 1, 0 = empty), power-of-two size.
+    private var templateSlots = [Int32](repeating: 0, count: 64)
     private var tNode: [State] = []
     private var tNodeStart: [Int32] = [0]
     private var tEntry: [Int32] = []
@@ -160,6 +161,10 @@ struct ByteNFA {
             total = Swift.min(Int.max / 2, total + size)
         }
         if total > maxStates { throw budgetError() }
+        // Size the sharing table for the expected states (capped: sharing may make far fewer).
+        var slots = cons.count
+        while slots < 2 * Swift.min(total, 1 << 16) { slots *= 2 }
+        if slots > cons.count { cons = [ConsSlot](repeating: ConsSlot(key: 0, id: 0), count: slots) }
         return roots
     }
 
@@ -318,14 +323,17 @@ struct ByteNFA {
     /// built from its last range back, a node shared when one with the same range and
     /// continuation exists (-1 = the continuation `out`, else a node index).
     private mutating func template(_ set: CodePointSet) -> Int32 {
-        // Equal sets in one AST usually share their range storage: a direct-mapped cache by
-        // storage address skips hashing the ranges. Sound because every set met here lives in
-        // the AST for the whole compile (live storage is never reused at the same address).
-        let address = set.ranges.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-        let slot = Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & 63
-        if address != 0 && addressCache[slot].address == address { return addressCache[slot].id }
-        defer { if address != 0 { addressCache[slot] = (address, templateOf[set]!) } }
-        if let id = templateOf[set] { return id }
+        // Looked up by a cheap hash of the ranges (open addressing over `templateSets`): the
+        // sets of one AST are separate storages, and hashing them with `Hasher` cost more
+        // than instantiating them.
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(set.ranges.count)
+        for r in set.ranges { h = (h ^ (UInt64(r.lowerBound) << 32 | UInt64(r.upperBound))) &* 0x100_0000_01B3 }
+        var slot = Self.home(h, templateSlots.count - 1)
+        while templateSlots[slot] != 0 {
+            let id = templateSlots[slot] - 1
+            if templateSets[Int(id)] == set { return id }
+            slot = (slot + 1) & (templateSlots.count - 1)
+        }
         let base = tNode.count
         var shared: [UInt64: Int32] = [:]
         for seq in set.utf8Sequences() {
@@ -342,8 +350,20 @@ struct ByteNFA {
         }
         tNodeStart.append(Int32(tNode.count))
         tEntryStart.append(Int32(tEntry.count))
-        let id = Int32(templateOf.count)
-        templateOf[set] = id
+        let id = Int32(templateSets.count)
+        templateSets.append(set)
+        templateSlots[slot] = id + 1
+        if templateSets.count * 2 > templateSlots.count {
+            var bigger = [Int32](repeating: 0, count: templateSlots.count * 2)
+            for (i, t) in templateSets.enumerated() {
+                var g: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(t.ranges.count)
+                for r in t.ranges { g = (g ^ (UInt64(r.lowerBound) << 32 | UInt64(r.upperBound))) &* 0x100_0000_01B3 }
+                var j = Self.home(g, bigger.count - 1)
+                while bigger[j] != 0 { j = (j + 1) & (bigger.count - 1) }
+                bigger[j] = Int32(i + 1)
+            }
+            templateSlots = bigger
+        }
         return id
     }
 }

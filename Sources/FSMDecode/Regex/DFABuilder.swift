@@ -98,10 +98,12 @@ enum DFABuilder {
             }
         }
         if !live[0] { return nil }
-        for i in 0 ..< table.count where table[i] >= 0 && !live[Int(table[i])] { table[i] = ByteDFA.dead }
-        // Non-live states are told apart from every live one (they go with the sink).
         var key = labelKey
-        for s in 0 ..< count where !live[s] { key[s] = -1 }
+        if queue.count < count {
+            for i in 0 ..< table.count where table[i] >= 0 && !live[Int(table[i])] { table[i] = ByteDFA.dead }
+            // Non-live states are told apart from every live one (they go with the sink).
+            for s in 0 ..< count where !live[s] { key[s] = -1 }
+        }
 
         // 4. Minimize (dead states end up unreachable and are dropped in step 5).
         let block = hopcroft(count: count, classCount: k, predStart: reverseCount, predSrc: reverseSources, predCls: reverseClasses, key: key)
