@@ -494,6 +494,9 @@ struct SubsetConstruction {
     /// Per class: seed count, then start offset in `seeds`.
     private let seedCount: UnsafeMutablePointer<Int32>
     private let seedStart: UnsafeMutablePointer<Int32>
+    /// Per class of the state being expanded: some member's range starts at it, or ends
+    /// just before it (else its seed list equals the previous class's).
+    private let edge: UnsafeMutablePointer<Bool>
     private var seeds = RawBuffer<Int32>(capacity: 256)
 
     private var states = StampedSetTable()
@@ -533,6 +536,7 @@ struct SubsetConstruction {
         }
         seedCount = .allocate(capacity: classCount)
         seedStart = .allocate(capacity: classCount)
+        edge = .allocate(capacity: classCount + 1)
         table = RawBuffer(capacity: 64 * classCount)
     }
 
@@ -541,7 +545,7 @@ struct SubsetConstruction {
         released = true
         kind.deallocate(); next.deallocate(); eps2.deallocate(); classLo.deallocate(); classHi.deallocate()
         mark.deallocate(); seedMark.deallocate(); stack.deallocate(); candidate.deallocate(); kernel.deallocate()
-        seedCount.deallocate(); seedStart.deallocate(); seeds.free()
+        seedCount.deallocate(); seedStart.deallocate(); edge.deallocate(); seeds.free()
         states.free(); kernels.free(); kernelTarget.free(); table.free()
     }
 
@@ -629,9 +633,12 @@ struct SubsetConstruction {
             let (arena, range) = states.members(d)
             // Counting sort of the targets by class.
             for c in 0 ..< k { seedCount[c] = 0 }
+            edge.update(repeating: false, count: k + 1)
             for j in range {
                 let s = Int(arena[j])
                 guard kind[s] == Self.byteRange else { continue }
+                edge[Int(classLo[s])] = true
+                edge[Int(classHi[s]) + 1] = true
                 for c in Int(classLo[s]) ... Int(classHi[s]) { seedCount[c] += 1 }
             }
             var total: Int32 = 0
@@ -654,6 +661,9 @@ struct SubsetConstruction {
             let row = table.count
             table.append(repeating: ByteDFA.dead, count: k)
             for c in 0 ..< k where seedCount[c] > 0 {
+                // The same members cover c and c - 1: same seeds (in the same order), same
+                // target, and no work counted either way (the kernel is known).
+                if c > 0 && !edge[c] { table[row + c] = table[row + c - 1]; continue }
                 table[row + c] = try target(sp + Int(seedStart[c]), Int(seedCount[c]), maxStates: maxStates, patternForErrors: patternForErrors)
                 if work > maxWork {
                     throw FSMDecodeError(.budget, "\(patternForErrors) is too costly to determinize: the subset construction visited more than \(maxWork) NFA states (the work budget, RegexOptions.maxSubsetWork) after building \(states.count) DFA states; simplify the pattern or raise the budget")
