@@ -9,7 +9,8 @@
 /// Built backwards (each node is compiled knowing its continuation state), so repetition
 /// needs no fragment copying or patch lists, and `{m,n}` uses the nested form
 /// `x{m}(x(x(…)?)?)?`, whose epsilon closures stay O(1) in size.
-/// Size is capped at `maxStates` (error, never unbounded memory).
+/// Size is capped at `maxStates` (error, never unbounded memory): `prepare` checks a lower bound
+/// counted as if no state were shared, `addUnshared` the states actually made.
 struct ByteNFA {
     enum Kind: UInt8 { case byteRange, epsilon, accept }
 
