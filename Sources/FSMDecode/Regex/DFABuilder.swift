@@ -28,9 +28,9 @@ enum DFABuilder {
     static func build(_ nfa: ByteNFA, maxStates: Int, maxWork: Int? = nil, patternForErrors: String) throws -> Result? {
         // 1. Byte classes: a boundary before every range start and after every range end.
         var boundary = [Bool](repeating: false, count: 257)
-        for s in 0 ..< nfa.count where nfa.kind[s] == .byteRange {
-            boundary[Int(nfa.lo[s])] = true
-            boundary[Int(nfa.hi[s]) + 1] = true
+        for s in nfa.states where s.kind == .byteRange {
+            boundary[Int(s.lo)] = true
+            boundary[Int(s.hi) + 1] = true
         }
         var byteClass = [UInt8](repeating: 0, count: 256)
         var classCount = 0
@@ -51,16 +51,39 @@ enum DFABuilder {
         let (labelOf, labelKey) = sc.labels()
         sc.release()
 
-        // 3. Trim: keep states that reach an accepting state (reverse BFS).
-        var reverseCount = [Int32](repeating: 0, count: count + 1)
-        for t in table where t >= 0 { reverseCount[Int(t) + 1] += 1 }
-        for i in 0 ..< count { reverseCount[i + 1] += reverseCount[i] }
-        var reverseSources = [Int32](repeating: 0, count: Int(reverseCount[count]))
-        var fill = reverseCount
-        for s in 0 ..< count {
-            for c in 0 ..< k {
-                let t = table[s * k + c]
-                if t >= 0 { reverseSources[Int(fill[Int(t)])] = Int32(s); fill[Int(t)] += 1 }
+        // 3. Trim: keep states that reach an accepting state (reverse BFS). The reverse edges
+        // (dead transitions left out) are also Hopcroft's predecessor lists; slot `count` is
+        // the implicit sink, which needs none (see `hopcroft`).
+        var reverseCount = [Int32](repeating: 0, count: count + 2)
+        var reverseSources: [Int32] = []
+        var reverseClasses: [UInt8] = []
+        table.withUnsafeBufferPointer { tp in
+            reverseCount.withUnsafeMutableBufferPointer { rc in
+                for t in tp where t >= 0 { rc[Int(t) + 1] += 1 }
+                for i in 0 ..< count { rc[i + 1] += rc[i] }
+                rc[count + 1] = rc[count]
+                let edges = Int(rc[count])
+                var fill = Array(rc[0 ..< count])
+                reverseSources = [Int32](unsafeUninitializedCapacity: edges) { src, initialized in
+                    reverseClasses = [UInt8](unsafeUninitializedCapacity: edges) { cls, initializedClasses in
+                        fill.withUnsafeMutableBufferPointer { f in
+                            var i = 0
+                            for s in 0 ..< count {
+                                for c in 0 ..< k {
+                                    let t = tp[i]
+                                    i += 1
+                                    if t < 0 { continue }
+                                    let at = Int(f[Int(t)])
+                                    src[at] = Int32(s)
+                                    cls[at] = UInt8(c)
+                                    f[Int(t)] = Int32(at + 1)
+                                }
+                            }
+                        }
+                        initializedClasses = edges
+                    }
+                    initialized = edges
+                }
             }
         }
         var live = [Bool](repeating: false, count: count)
@@ -75,13 +98,15 @@ enum DFABuilder {
             }
         }
         if !live[0] { return nil }
-        for i in 0 ..< table.count where table[i] >= 0 && !live[Int(table[i])] { table[i] = ByteDFA.dead }
-        // Non-live states are told apart from every live one (they go with the sink).
         var key = labelKey
-        for s in 0 ..< count where !live[s] { key[s] = -1 }
+        if queue.count < count {
+            for i in 0 ..< table.count where table[i] >= 0 && !live[Int(table[i])] { table[i] = ByteDFA.dead }
+            // Non-live states are told apart from every live one (they go with the sink).
+            for s in 0 ..< count where !live[s] { key[s] = -1 }
+        }
 
         // 4. Minimize (dead states end up unreachable and are dropped in step 5).
-        let block = hopcroft(count: count, classCount: k, table: table, key: key)
+        let block = hopcroft(count: count, classCount: k, predStart: reverseCount, predSrc: reverseSources, predCls: reverseClasses, key: key)
 
         // 5. Canonical classes and numbering.
         let blockCount = Int(block.max().map { $0 + 1 } ?? 0)
@@ -89,31 +114,40 @@ enum DFABuilder {
         for s in 0 ..< count where live[s] && rep[Int(block[s])] < 0 { rep[Int(block[s])] = Int32(s) }
         // Merge classes whose columns (target block per block) are equal; classes are
         // contiguous byte intervals numbered by first byte, so class order is byte order.
+        // Columns are compared in a compact transposed copy, `column[c * used + i]` = target
+        // block (-1 = dead) of the i-th used block's representative on class c: one pass over
+        // the representatives' rows instead of a strided walk of the whole table per class.
+        var used: [Int32] = []
+        for bl in 0 ..< blockCount where rep[bl] >= 0 { used.append(rep[bl]) }
+        let u = used.count
+        var column = [Int32](repeating: -1, count: k * u)
+        for (i, r) in used.enumerated() {
+            let row = Int(r) * k
+            for c in 0 ..< k {
+                let t = table[row + c]
+                if t >= 0 { column[c * u + i] = block[Int(t)] }
+            }
+        }
         var classMap = [Int](repeating: -1, count: k)
         var representativeClass: [Int] = []
         var columnHash: [UInt64] = []
-        for c in 0 ..< k {
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for bl in 0 ..< blockCount where rep[bl] >= 0 {
-                let t = table[Int(rep[bl]) * k + c]
-                h = (h ^ UInt64(UInt32(bitPattern: t >= 0 ? block[Int(t)] : -1))) &* 0x100_0000_01B3
-            }
-            var found = -1
-            for (i, rc) in representativeClass.enumerated() where columnHash[i] == h {
-                var same = true
-                for bl in 0 ..< blockCount where rep[bl] >= 0 {
-                    let r = Int(rep[bl]) * k
-                    let t1 = table[r + c], t2 = table[r + rc]
-                    if (t1 >= 0 ? block[Int(t1)] : -1) != (t2 >= 0 ? block[Int(t2)] : -1) { same = false; break }
+        column.withUnsafeBufferPointer { col in
+            for c in 0 ..< k {
+                var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                for i in 0 ..< u { h = (h ^ UInt64(UInt32(bitPattern: col[c * u + i]))) &* 0x100_0000_01B3 }
+                var found = -1
+                for (j, rc) in representativeClass.enumerated() where columnHash[j] == h {
+                    var same = true
+                    for i in 0 ..< u where col[c * u + i] != col[rc * u + i] { same = false; break }
+                    if same { found = j; break }
                 }
-                if same { found = i; break }
+                if found < 0 {
+                    found = representativeClass.count
+                    representativeClass.append(c)
+                    columnHash.append(h)
+                }
+                classMap[c] = found
             }
-            if found < 0 {
-                found = representativeClass.count
-                representativeClass.append(c)
-                columnHash.append(h)
-            }
-            classMap[c] = found
         }
         let newClassCount = representativeClass.count
         var newClassOfByte = [UInt8](repeating: 0, count: 256)
@@ -156,19 +190,17 @@ enum DFABuilder {
     /// states with key -1 (non-live ones) or gets a block of its own. Returns the block of
     /// every state; states in one block are equivalent.
     ///
-    /// Flat memory: predecessors by target in one CSR array (source, class), gathered per
-    /// splitter and bucketed by class, so a splitter costs O(its predecessors + classes).
-    /// With the sink the DFA is complete, so the initial worklist may leave out one block
-    /// (the sink's, whose predecessors are the most numerous): stability against all other
-    /// blocks implies stability against it.
-    static func hopcroft(count n: Int, classCount k: Int, table: [Int32], key: [Int32]) -> [Int32] {
+    /// Flat memory: predecessors by target in one CSR array (`predStart` over `n + 1` targets,
+    /// `predSrc`/`predCls`: source and class), gathered per splitter and bucketed by class, so
+    /// a splitter costs O(its predecessors + classes). With the sink the DFA is complete, so
+    /// the initial worklist may leave out one block (the sink's): stability against all other
+    /// blocks implies stability against it. That block is never a splitter and never split
+    /// (its members — the sink and non-live states — lead only into it), so the dead
+    /// transitions, most of a sparse table, need no predecessor entries: the caller passes
+    /// the live edges only (edges into non-live states may be present; they are never read).
+    static func hopcroft(count n: Int, classCount k: Int, predStart ps: [Int32], predSrc: [Int32], predCls: [UInt8], key: [Int32]) -> [Int32] {
         let total = n + 1
-        // Predecessors of each state (the sink is state n and loops to itself).
-        let predStart = UnsafeMutablePointer<Int>.allocate(capacity: total + 1)
-        predStart.initialize(repeating: 0, count: total + 1)
-        let edges = total * k
-        let predSrc = UnsafeMutablePointer<Int32>.allocate(capacity: edges)
-        let predCls = UnsafeMutablePointer<UInt8>.allocate(capacity: edges)
+        precondition(ps.count == total + 1 && predSrc.count == Int(ps[n]) && predCls.count == predSrc.count)
         // Partition: elems grouped by block; block b owns elems[first[b] ..< end[b]]; marked
         // members are moved to the front, up to mid[b].
         let blockOf = UnsafeMutablePointer<Int32>.allocate(capacity: total)
@@ -182,38 +214,32 @@ enum DFABuilder {
         let work = UnsafeMutablePointer<Int32>.allocate(capacity: total)
         // Per splitter: predecessors bucketed by class.
         let classCount = UnsafeMutablePointer<Int>.allocate(capacity: k + 1)
-        let gathered = UnsafeMutablePointer<Int32>.allocate(capacity: edges)
+        let gathered = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(predSrc.count, 1))
         let touched = UnsafeMutablePointer<Int32>.allocate(capacity: total)
         defer {
-            predStart.deallocate(); predSrc.deallocate(); predCls.deallocate()
             blockOf.deallocate(); elems.deallocate(); loc.deallocate(); first.deallocate(); end.deallocate()
             mid.deallocate(); inWork.deallocate(); work.deallocate(); classCount.deallocate()
             gathered.deallocate(); touched.deallocate()
         }
-
-        table.withUnsafeBufferPointer { tp in
-            for s in 0 ..< n {
-                for c in 0 ..< k {
-                    let t = tp[s * k + c]
-                    predStart[(t >= 0 ? Int(t) : n) + 1] += 1
+        return ps.withUnsafeBufferPointer { predStart in
+            predSrc.withUnsafeBufferPointer { predSrc in
+                predCls.withUnsafeBufferPointer { predCls in
+                    refine(n: n, k: k, key: key, predStart: predStart, predSrc: predSrc, predCls: predCls,
+                           blockOf: blockOf, elems: elems, loc: loc, first: first, end: end, mid: mid, inWork: inWork,
+                           work: work, classCount: classCount, gathered: gathered, touched: touched)
                 }
             }
-            predStart[n + 1] += k
-            for i in 0 ..< total { predStart[i + 1] += predStart[i] }
-            let fill = UnsafeMutablePointer<Int>.allocate(capacity: total)
-            fill.initialize(from: predStart, count: total)
-            for s in 0 ..< total {
-                for c in 0 ..< k {
-                    let t = s < n ? tp[s * k + c] : -1
-                    let tt = t >= 0 ? Int(t) : n
-                    predSrc[fill[tt]] = Int32(s)
-                    predCls[fill[tt]] = UInt8(c)
-                    fill[tt] += 1
-                }
-            }
-            fill.deallocate()
         }
+    }
 
+    /// Hopcroft's refinement loop over preallocated scratch (see `hopcroft`).
+    private static func refine(n: Int, k: Int, key: [Int32], predStart: UnsafeBufferPointer<Int32>, predSrc: UnsafeBufferPointer<Int32>,
+                               predCls: UnsafeBufferPointer<UInt8>, blockOf: UnsafeMutablePointer<Int32>, elems: UnsafeMutablePointer<Int32>,
+                               loc: UnsafeMutablePointer<Int32>, first: UnsafeMutablePointer<Int32>, end: UnsafeMutablePointer<Int32>,
+                               mid: UnsafeMutablePointer<Int32>, inWork: UnsafeMutablePointer<Bool>, work: UnsafeMutablePointer<Int32>,
+                               classCount: UnsafeMutablePointer<Int>, gathered: UnsafeMutablePointer<Int32>,
+                               touched: UnsafeMutablePointer<Int32>) -> [Int32] {
+        let total = n + 1
         // Initial partition by key; the sink with key -1.
         var blockCount: Int32 = 0
         var keyBlock: [Int32: Int32] = [:]
@@ -246,14 +272,14 @@ enum DFABuilder {
             var gatheredCount = 0
             for i in Int(first[b]) ..< Int(end[b]) {
                 let t = Int(elems[i])
-                for j in predStart[t] ..< predStart[t + 1] { classCount[Int(predCls[j]) + 1] += 1 }
-                gatheredCount += predStart[t + 1] - predStart[t]
+                for j in Int(predStart[t]) ..< Int(predStart[t + 1]) { classCount[Int(predCls[j]) + 1] += 1 }
+                gatheredCount += Int(predStart[t + 1] - predStart[t])
             }
             if gatheredCount == 0 { continue }
             for c in 0 ..< k { classCount[c + 1] += classCount[c] }
             for i in Int(first[b]) ..< Int(end[b]) {
                 let t = Int(elems[i])
-                for j in predStart[t] ..< predStart[t + 1] {
+                for j in Int(predStart[t]) ..< Int(predStart[t + 1]) {
                     let c = Int(predCls[j])
                     gathered[classCount[c]] = predSrc[j]
                     classCount[c] += 1
@@ -468,6 +494,9 @@ struct SubsetConstruction {
     /// Per class: seed count, then start offset in `seeds`.
     private let seedCount: UnsafeMutablePointer<Int32>
     private let seedStart: UnsafeMutablePointer<Int32>
+    /// Per class of the state being expanded: some member's range starts at it, or ends
+    /// just before it (else its seed list equals the previous class's).
+    private let edge: UnsafeMutablePointer<Bool>
     private var seeds = RawBuffer<Int32>(capacity: 256)
 
     private var states = StampedSetTable()
@@ -498,16 +527,16 @@ struct SubsetConstruction {
         stack = .allocate(capacity: m)
         candidate = .allocate(capacity: m)
         kernel = .allocate(capacity: m)
-        for s in 0 ..< n {
-            let kd = nfa.kind[s]
-            kind[s] = kd == .byteRange ? Self.byteRange : kd == .epsilon ? Self.epsilon : Self.accept
-            next[s] = nfa.next[s]
-            eps2[s] = nfa.eps2[s]
-            classLo[s] = byteClass[Int(nfa.lo[s])]
-            classHi[s] = byteClass[Int(nfa.hi[s])]
+        for (s, st) in nfa.states.enumerated() {
+            kind[s] = st.kind == .byteRange ? Self.byteRange : st.kind == .epsilon ? Self.epsilon : Self.accept
+            next[s] = st.next
+            eps2[s] = st.eps2
+            classLo[s] = byteClass[Int(st.lo)]
+            classHi[s] = byteClass[Int(st.hi)]
         }
         seedCount = .allocate(capacity: classCount)
         seedStart = .allocate(capacity: classCount)
+        edge = .allocate(capacity: classCount + 1)
         table = RawBuffer(capacity: 64 * classCount)
     }
 
@@ -516,7 +545,7 @@ struct SubsetConstruction {
         released = true
         kind.deallocate(); next.deallocate(); eps2.deallocate(); classLo.deallocate(); classHi.deallocate()
         mark.deallocate(); seedMark.deallocate(); stack.deallocate(); candidate.deallocate(); kernel.deallocate()
-        seedCount.deallocate(); seedStart.deallocate(); seeds.free()
+        seedCount.deallocate(); seedStart.deallocate(); edge.deallocate(); seeds.free()
         states.free(); kernels.free(); kernelTarget.free(); table.free()
     }
 
@@ -604,9 +633,12 @@ struct SubsetConstruction {
             let (arena, range) = states.members(d)
             // Counting sort of the targets by class.
             for c in 0 ..< k { seedCount[c] = 0 }
+            edge.update(repeating: false, count: k + 1)
             for j in range {
                 let s = Int(arena[j])
                 guard kind[s] == Self.byteRange else { continue }
+                edge[Int(classLo[s])] = true
+                edge[Int(classHi[s]) + 1] = true
                 for c in Int(classLo[s]) ... Int(classHi[s]) { seedCount[c] += 1 }
             }
             var total: Int32 = 0
@@ -629,6 +661,9 @@ struct SubsetConstruction {
             let row = table.count
             table.append(repeating: ByteDFA.dead, count: k)
             for c in 0 ..< k where seedCount[c] > 0 {
+                // The same members cover c and c - 1: same seeds (in the same order), same
+                // target, and no work counted either way (the kernel is known).
+                if c > 0 && !edge[c] { table[row + c] = table[row + c - 1]; continue }
                 table[row + c] = try target(sp + Int(seedStart[c]), Int(seedCount[c]), maxStates: maxStates, patternForErrors: patternForErrors)
                 if work > maxWork {
                     throw FSMDecodeError(.budget, "\(patternForErrors) is too costly to determinize: the subset construction visited more than \(maxWork) NFA states (the work budget, RegexOptions.maxSubsetWork) after building \(states.count) DFA states; simplify the pattern or raise the budget")
@@ -648,26 +683,40 @@ struct SubsetConstruction {
         var keys = [Int32](repeating: 0, count: stateCount)
         var maxLabel: Int32 = -1
         for s in 0 ..< n where kind[s] == Self.accept { maxLabel = Swift.max(maxLabel, next[s]) }
+        // One shared array per single label (the usual case), so most states allocate nothing.
+        let single = (0 ... Swift.max(maxLabel, 0)).map { [$0] }
         var interned: [[Int32]: Int32] = [:]
+        var ls: [Int32] = []
         for d in 0 ..< stateCount {
-            var ls: [Int32] = []
+            ls.removeAll(keepingCapacity: true)
+            var first: Int32 = -1
+            var same = true
             let (arena, range) = states.members(d)
             for j in range {
                 let s = Int(arena[j])
-                if kind[s] == Self.accept { ls.append(next[s]) }
+                if kind[s] == Self.accept {
+                    let l = next[s]
+                    if first < 0 { first = l } else if l != first { same = false }
+                    ls.append(l)
+                }
             }
-            if ls.isEmpty { continue }
-            if ls.count > 1 { ls.sort(); ls = ls.reduce(into: []) { if $0.last != $1 { $0.append($1) } } }
-            if ls.count == 1 {
-                keys[d] = ls[0] + 1
-            } else if let id = interned[ls] {
+            if first < 0 { continue }
+            if same {
+                keys[d] = first + 1
+                out[d] = single[Int(first)]
+                continue
+            }
+            ls.sort()
+            var u: [Int32] = []
+            for l in ls where u.last != l { u.append(l) }
+            if let id = interned[u] {
                 keys[d] = id
             } else {
                 let id = maxLabel + 2 + Int32(interned.count)
-                interned[ls] = id
+                interned[u] = id
                 keys[d] = id
             }
-            out[d] = ls
+            out[d] = u
         }
         return (out, keys)
     }

@@ -52,11 +52,11 @@ public enum RegexCompiler {
 
     private static func build(_ alternatives: [RegexAST], options: RegexOptions, description: String) throws -> DFABuilder.Result? {
         var nfa = ByteNFA(maxStates: options.maxNFAStates, patternForErrors: description)
-        try nfa.checkBudget(alternatives)
+        let roots = try nfa.prepare(alternatives)
         var entries: [Int32] = []
-        for (i, alt) in alternatives.enumerated() {
+        for (i, root) in roots.enumerated() {
             let accept = try nfa.addAccept(label: Int32(i))
-            entries.append(try nfa.build(alt, then: accept))
+            entries.append(try nfa.build(node: root, then: accept))
         }
         guard !entries.isEmpty else { return nil }
         nfa.start = try nfa.addFanOut(entries)
