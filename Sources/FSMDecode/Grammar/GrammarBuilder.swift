@@ -296,7 +296,10 @@ struct GrammarBuilder {
         var patterns = [TerminalPattern?](repeating: nil, count: ruleCount)
         if lexing == .characterLevel {
             var shape = [(nodes: Int, depth: Int)](repeating: (0, 0), count: ruleCount)
-            let terminalShape = terminals.map { t in (nodes: t.pattern.nodeCount, depth: 1, tokens: t.pattern.involvesTokens) }
+            let terminalShape = terminals.map { t in
+                let (nodes, tokens) = t.pattern.nodeCountAndTokens
+                return (nodes: nodes, depth: 1, tokens: tokens)
+            }
             for r in order where isRegular[r] {
                 // Size and depth are computed from the parts' (already known) sizes, so no walk
                 // over a deep pattern ever happens.
