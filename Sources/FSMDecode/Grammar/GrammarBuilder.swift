@@ -162,10 +162,13 @@ struct GrammarBuilder {
     }
 
     private mutating func internTerminal(_ pattern: TerminalPattern, name: String, at loc: SourcePosition) -> GrammarSymbol {
-        if let t = terminalIndex[pattern] { return .terminal(t) }
-        terminalIndex[pattern] = terminals.count
-        terminals.append(GrammarTerminal(name: name, location: loc, pattern: pattern))
-        return .terminal(terminals.count - 1)
+        // One probe (find or insert) through the defaulted subscript's in-place access.
+        let next = terminals.count
+        var t = -1
+        func claim(_ slot: inout Int) { if slot < 0 { slot = next }; t = slot }
+        claim(&terminalIndex[pattern, default: -1])
+        if t == next { terminals.append(GrammarTerminal(name: name, location: loc, pattern: pattern)) }
+        return .terminal(t)
     }
 
     private mutating func addHelper(owner: String, at loc: SourcePosition, origin: GrammarRule.Origin, productions: [[GrammarSymbol]]) -> Int {

@@ -110,7 +110,9 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         switch self {
         case .literal, .caseInsensitiveLiteral, .regex, .codePointClass: break
         case .token, .tokenText: tokens = true
-        case .sequence(let parts), .alternation(let parts): for p in parts { p.measure(&nodes, &tokens) }
+        case .sequence(let parts), .alternation(let parts):
+            // Through the buffer: no retain/release per element.
+            parts.withUnsafeBufferPointer { b in for i in b.indices { b[i].measure(&nodes, &tokens) } }
         case .repetition(let p, _, _): p.measure(&nodes, &tokens)
         }
     }
@@ -172,6 +174,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
 
     /// Sorts and merges ranges, drops surrogates; the canonical `codePointClass` payload.
     public static func normalizeClass(_ ranges: [ClosedRange<UInt32>], negated: Bool = false) -> [ClosedRange<UInt32>] {
+        if !negated && isNormalized(ranges) { return ranges }
         var sorted = ranges.filter { $0.lowerBound <= 0x10FFFF }
             .map { $0.lowerBound...min($0.upperBound, 0x10FFFF) }
             .sorted { $0.lowerBound < $1.lowerBound }
@@ -203,6 +206,21 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             if r.upperBound > 0xDFFF { sorted.append(0xE000...r.upperBound) }
         }
         return sorted
+    }
+}
+
+extension TerminalPattern {
+    /// Whether `ranges` is already a canonical class (sorted, disjoint, non-adjacent, within
+    /// U+0000–U+10FFFF, no surrogates): then `normalizeClass` returns it as it is, without
+    /// building new arrays (the JSON-string encoders normalize thousands of small classes).
+    static func isNormalized(_ ranges: [ClosedRange<UInt32>]) -> Bool {
+        var next: UInt32 = 0  // smallest lower bound the next range may have
+        for (i, r) in ranges.enumerated() {
+            if i > 0 && r.lowerBound < next { return false }
+            if r.upperBound > 0x10FFFF || (r.lowerBound <= 0xDFFF && r.upperBound >= 0xD800) { return false }
+            next = r.upperBound &+ 2
+        }
+        return true
     }
 }
 

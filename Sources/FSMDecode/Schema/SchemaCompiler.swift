@@ -19,6 +19,8 @@ struct SchemaCompiler {
     var anyMemo: [Int: Int] = [:]
     var valueNesting = 0
     var charCache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
+    var keyComplements: [[[UInt32]]: TerminalPattern] = [:]
+    var stringLiterals: [[UInt32]: TerminalPattern] = [:]
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "example", "$comment", "$id", "id", "$schema", "$defs", "definitions",
@@ -264,11 +266,11 @@ struct SchemaCompiler {
         if let r = anyMemo[depth] { return .ref(r) }
         let r = newRule("any")
         anyMemo[depth] = r
-        var alts: [SchemaExpr] = [lit("null"), lit("true"), lit("false"), .term(JSONLexemes.anyNumber), .term(stringPattern(.rep(.any, 0, nil)))]
+        var alts: [SchemaExpr] = [lit("null"), lit("true"), lit("false"), .term(JSONLexemes.anyNumber), .term(JSONLexemes.anyString)]
         if !trackDepth || depth < depthLimit {
             let l = layout(depth)
             let child = anyValue(depth: trackDepth ? depth + 1 : 0)
-            let member = SchemaExpr.seq([.term(stringPattern(.rep(.any, 0, nil))), l.colon, child])
+            let member = SchemaExpr.seq([.term(JSONLexemes.anyString), l.colon, child])
             alts.append(.seq([lit("{"), l.emptyInside, lit("}")]))
             alts.append(.seq([lit("{"), l.open, member, .rep(.seq([l.sep, member]), 0, nil), l.close, lit("}")]))
             alts.append(.seq([lit("["), l.emptyInside, lit("]")]))
@@ -280,6 +282,15 @@ struct SchemaCompiler {
 
     mutating func stringPattern(_ content: CodePointRegex) -> TerminalPattern {
         JSONLexemes.seq([.literal([0x22]), content.jsonPattern(cache: &charCache), .literal([0x22])])
+    }
+
+    /// The JSON strings whose value is none of `keys` (undeclared member names), memoized per
+    /// key set: objects declaring the same names share one pattern.
+    mutating func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
+        if let p = keyComplements[keys] { return p }
+        let p = stringPattern(Self.complement(of: keys))
+        keyComplements[keys] = p
+        return p
     }
 
     // MARK: expansion of combinators
