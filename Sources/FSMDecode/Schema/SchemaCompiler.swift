@@ -84,10 +84,11 @@ struct SchemaCompiler {
         prune()
         guard rules[start] != nil else { throw error("schema", "", "no finite JSON value validates against this schema (unbounded recursion)") }
         var defs: [RuleDefinition] = []
+        var literalNames: [[UInt8]: String] = [:]
         let loc = SourcePosition(file: source, line: 1, column: 1)
         for (i, r) in rules.enumerated() {
             guard let r else { continue }
-            defs.append(RuleDefinition(name: ruleNames[i], location: loc, body: lower(r)))
+            defs.append(RuleDefinition(name: ruleNames[i], location: loc, body: lower(r, &literalNames)))
         }
         var builder = GrammarBuilder(source: source, format: .gbnf, lexing: .characterLevel, limits: options.limits)
         let grammar = try builder.build(rules: defs, start: ruleNames[start])
@@ -100,17 +101,23 @@ struct SchemaCompiler {
         return rules.count - 1
     }
 
-    private func lower(_ e: SchemaExpr) -> GrammarExpr {
+    private func lower(_ e: SchemaExpr, _ literalNames: inout [[UInt8]: String]) -> GrammarExpr {
         let loc = SourcePosition(file: source, line: 1, column: 1)
         switch e {
         case .term(let p):
             // Terminal names are for listings only; big patterns get a short placeholder.
-            if case .literal = p { return .pattern(p, text: p.description, loc) }
+            // Literals (`,`, `:`, keys) recur: each name is rendered once.
+            if case .literal(let bytes) = p {
+                if let name = literalNames[bytes] { return .pattern(p, text: name, loc) }
+                let name = p.description
+                literalNames[bytes] = name
+                return .pattern(p, text: name, loc)
+            }
             return .pattern(p, text: "<json lexeme>", loc)
         case .ref(let r): return .named(ruleNames[r], loc)
-        case .seq(let parts): return .sequence(parts.map(lower))
-        case .alt(let parts): return .alternation(parts.map(lower))
-        case .rep(let x, let a, let b): return .repetition(lower(x), min: a, max: b, loc)
+        case .seq(let parts): return .sequence(parts.map { lower($0, &literalNames) })
+        case .alt(let parts): return .alternation(parts.map { lower($0, &literalNames) })
+        case .rep(let x, let a, let b): return .repetition(lower(x, &literalNames), min: a, max: b, loc)
         }
     }
 
