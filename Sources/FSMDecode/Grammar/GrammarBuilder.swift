@@ -299,19 +299,20 @@ struct GrammarBuilder {
         var patterns = [TerminalPattern?](repeating: nil, count: ruleCount)
         if lexing == .characterLevel {
             var shape = [(nodes: Int, depth: Int)](repeating: (0, 0), count: ruleCount)
-            let terminalShape = terminals.map { t in
-                let (nodes, tokens) = t.pattern.nodeCountAndTokens
-                return (nodes: nodes, depth: 1, tokens: tokens)
-            }
+            // Terminal sizes are measured on first use: terminals only non-regular rules use
+            // (JSON Schema's big undeclared-key strings, next to any-value rules) are never walked.
+            var terminalShape = [(nodes: Int, tokens: Bool)?](repeating: nil, count: terminals.count)
             for r in order where isRegular[r] {
                 // Size and depth are computed from the parts' (already known) sizes, so no walk
                 // over a deep pattern ever happens.
                 var nodes = 1, depth = 1, ok = true
                 func add(_ s: GrammarSymbol) {
+                    guard ok else { return }  // the rule stays a rule; no need to measure the rest
                     if s.isTerminal {
-                        let t = terminalShape[s.index]
+                        if terminalShape[s.index] == nil { terminalShape[s.index] = terminals[s.index].pattern.nodeCountAndTokens }
+                        let t = terminalShape[s.index]!
                         if t.tokens { ok = false }
-                        nodes += t.nodes; depth = max(depth, 2 + t.depth)
+                        nodes += t.nodes; depth = max(depth, 3)
                     } else if patterns[s.index] == nil {
                         ok = false
                     } else {

@@ -59,7 +59,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         hashPrefix(into: &hasher, budget: &budget)
     }
 
-    static let hashedNodes = 48
+    static let hashedNodes = 32
 
     private func hashPrefix(into hasher: inout Hasher, budget: inout Int) {
         budget -= 1

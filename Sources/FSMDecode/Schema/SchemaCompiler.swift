@@ -154,8 +154,17 @@ struct SchemaCompiler {
                 return .rep(s, a, b)
             }
         }
+        /// Whether `simplify(e)` would return `e` unchanged (then it is not rebuilt).
+        func settled(_ e: SchemaExpr) -> Bool {
+            switch e {
+            case .term(let p): return !JSONLexemes.isNever(p)
+            case .ref(let r): return productive[r]
+            case .seq(let parts), .alt(let parts): return parts.allSatisfy { !$0.isNever && settled($0) }
+            case .rep(let x, _, _): return !x.isNever && settled(x)
+            }
+        }
         for i in rules.indices {
-            rules[i] = productive[i] ? simplify(rules[i]!) : nil
+            rules[i] = productive[i] ? (settled(rules[i]!) ? rules[i]! : simplify(rules[i]!)) : nil
         }
     }
 
