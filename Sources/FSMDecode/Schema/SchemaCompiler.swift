@@ -304,8 +304,30 @@ struct SchemaCompiler {
     /// key set: objects declaring the same names share one pattern.
     mutating func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
         if let p = keyComplements[keys] { return p }
-        let p = stringPattern(Self.complement(of: keys))
+        // Straight from the key trie: the pattern `stringPattern(Self.complement(of: keys))`
+        // builds (node for node), without the intermediate regex tree.
+        final class Trie { var end = false; var children: [UInt32: Trie] = [:] }
+        let root = Trie()
+        for w in keys { var t = root; for c in w { if t.children[c] == nil { t.children[c] = Trie() }; t = t.children[c]! }; t.end = true }
+        let anyTail = TerminalPattern.repetition(jsonChar(TerminalPattern.anyScalar), min: 0, max: nil)
+        func comp(_ t: Trie) -> TerminalPattern {
+            var alts: [TerminalPattern] = []
+            if !t.end { alts.append(.literal([])) }
+            let next = t.children.keys.sorted()
+            alts.append(JSONLexemes.seq([jsonChar(JSONLexemes.scalarsExcept(next)), anyTail]))
+            for k in next { alts.append(JSONLexemes.seq([jsonChar([k...k]), comp(t.children[k]!)])) }
+            return JSONLexemes.alt(alts)
+        }
+        let p = JSONLexemes.seq([.literal([0x22]), comp(root), .literal([0x22])])
         keyComplements[keys] = p
+        return p
+    }
+
+    /// `JSONLexemes.jsonChar` through this compilation's cache.
+    mutating func jsonChar(_ ranges: [ClosedRange<UInt32>]) -> TerminalPattern {
+        if let p = charCache[ranges] { return p }
+        let p = JSONLexemes.jsonChar(ranges)
+        charCache[ranges] = p
         return p
     }
 
