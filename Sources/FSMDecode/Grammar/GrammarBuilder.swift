@@ -162,10 +162,13 @@ struct GrammarBuilder {
     }
 
     private mutating func internTerminal(_ pattern: TerminalPattern, name: String, at loc: SourcePosition) -> GrammarSymbol {
-        if let t = terminalIndex[pattern] { return .terminal(t) }
-        terminalIndex[pattern] = terminals.count
-        terminals.append(GrammarTerminal(name: name, location: loc, pattern: pattern))
-        return .terminal(terminals.count - 1)
+        // One probe (find or insert) through the defaulted subscript's in-place access.
+        let next = terminals.count
+        var t = -1
+        func claim(_ slot: inout Int) { if slot < 0 { slot = next }; t = slot }
+        claim(&terminalIndex[pattern, default: -1])
+        if t == next { terminals.append(GrammarTerminal(name: name, location: loc, pattern: pattern)) }
+        return .terminal(t)
     }
 
     private mutating func addHelper(owner: String, at loc: SourcePosition, origin: GrammarRule.Origin, productions: [[GrammarSymbol]]) -> Int {
@@ -296,16 +299,20 @@ struct GrammarBuilder {
         var patterns = [TerminalPattern?](repeating: nil, count: ruleCount)
         if lexing == .characterLevel {
             var shape = [(nodes: Int, depth: Int)](repeating: (0, 0), count: ruleCount)
-            let terminalShape = terminals.map { t in (nodes: t.pattern.nodeCount, depth: 1, tokens: t.pattern.involvesTokens) }
+            // Terminal sizes are measured on first use: terminals only non-regular rules use
+            // (JSON Schema's big undeclared-key strings, next to any-value rules) are never walked.
+            var terminalShape = [(nodes: Int, tokens: Bool)?](repeating: nil, count: terminals.count)
             for r in order where isRegular[r] {
                 // Size and depth are computed from the parts' (already known) sizes, so no walk
                 // over a deep pattern ever happens.
                 var nodes = 1, depth = 1, ok = true
                 func add(_ s: GrammarSymbol) {
+                    guard ok else { return }  // the rule stays a rule; no need to measure the rest
                     if s.isTerminal {
-                        let t = terminalShape[s.index]
+                        if terminalShape[s.index] == nil { terminalShape[s.index] = terminals[s.index].pattern.nodeCountAndTokens }
+                        let t = terminalShape[s.index]!
                         if t.tokens { ok = false }
-                        nodes += t.nodes; depth = max(depth, 2 + t.depth)
+                        nodes += t.nodes; depth = max(depth, 3)
                     } else if patterns[s.index] == nil {
                         ok = false
                     } else {

@@ -48,6 +48,44 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         public static let multiline = RegexFlags(rawValue: 4)
     }
 
+    /// Hashes a bounded prefix of the tree (pre-order, at most `hashedNodes` nodes, leaves in
+    /// full): consistent with `==` (equal trees hash the same), and O(1) however big the
+    /// pattern. Interning terminals hashes each pattern a few times (lookup, insert, table
+    /// growth); a full walk made that the front-ends' main cost on JSON-string terminals of
+    /// thousands of nodes. Patterns that agree on their first nodes collide and are told apart
+    /// by `==`, which stops at the first difference.
+    public func hash(into hasher: inout Hasher) {
+        var budget = TerminalPattern.hashedNodes
+        hashPrefix(into: &hasher, budget: &budget)
+    }
+
+    static let hashedNodes = 32
+
+    private func hashPrefix(into hasher: inout Hasher, budget: inout Int) {
+        budget -= 1
+        switch self {
+        case .literal(let b): hasher.combine(0 as UInt8); hasher.combine(b)
+        case .caseInsensitiveLiteral(let s): hasher.combine(1 as UInt8); hasher.combine(s)
+        case .regex(let source, let flags): hasher.combine(2 as UInt8); hasher.combine(source); hasher.combine(flags)
+        case .codePointClass(let ranges):
+            hasher.combine(3 as UInt8)
+            hasher.combine(ranges.count)
+            for r in ranges.prefix(8) { hasher.combine(r.lowerBound); hasher.combine(r.upperBound) }
+        case .sequence(let parts), .alternation(let parts):
+            if case .sequence = self { hasher.combine(4 as UInt8) } else { hasher.combine(5 as UInt8) }
+            hasher.combine(parts.count)
+            for p in parts {
+                if budget <= 0 { break }
+                p.hashPrefix(into: &hasher, budget: &budget)
+            }
+        case .repetition(let p, let min, let max):
+            hasher.combine(6 as UInt8); hasher.combine(min); hasher.combine(max)
+            if budget > 0 { p.hashPrefix(into: &hasher, budget: &budget) }
+        case .token(let id, let negated): hasher.combine(7 as UInt8); hasher.combine(id); hasher.combine(negated)
+        case .tokenText(let text, let negated): hasher.combine(8 as UInt8); hasher.combine(text); hasher.combine(negated)
+        }
+    }
+
     /// Every Unicode scalar value: the set `.` stands for in GBNF.
     public static let anyScalar: [ClosedRange<UInt32>] = [0...0xD7FF, 0xE000...0x10FFFF]
 
@@ -57,6 +95,25 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .token, .tokenText: return 1
         case .sequence(let parts), .alternation(let parts): return parts.reduce(1) { $0 + $1.nodeCount }
         case .repetition(let p, _, _): return 1 + p.nodeCount
+        }
+    }
+
+    /// `nodeCount` and `involvesTokens` in one walk.
+    var nodeCountAndTokens: (nodes: Int, tokens: Bool) {
+        var nodes = 0, tokens = false
+        measure(&nodes, &tokens)
+        return (nodes, tokens)
+    }
+
+    private func measure(_ nodes: inout Int, _ tokens: inout Bool) {
+        nodes += 1
+        switch self {
+        case .literal, .caseInsensitiveLiteral, .regex, .codePointClass: break
+        case .token, .tokenText: tokens = true
+        case .sequence(let parts), .alternation(let parts):
+            // Through the buffer: no retain/release per element.
+            parts.withUnsafeBufferPointer { b in for i in b.indices { b[i].measure(&nodes, &tokens) } }
+        case .repetition(let p, _, _): p.measure(&nodes, &tokens)
         }
     }
 
@@ -117,6 +174,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
 
     /// Sorts and merges ranges, drops surrogates; the canonical `codePointClass` payload.
     public static func normalizeClass(_ ranges: [ClosedRange<UInt32>], negated: Bool = false) -> [ClosedRange<UInt32>] {
+        if !negated && isNormalized(ranges) { return ranges }
         var sorted = ranges.filter { $0.lowerBound <= 0x10FFFF }
             .map { $0.lowerBound...min($0.upperBound, 0x10FFFF) }
             .sorted { $0.lowerBound < $1.lowerBound }
@@ -148,6 +206,21 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             if r.upperBound > 0xDFFF { sorted.append(0xE000...r.upperBound) }
         }
         return sorted
+    }
+}
+
+extension TerminalPattern {
+    /// Whether `ranges` is already a canonical class (sorted, disjoint, non-adjacent, within
+    /// U+0000–U+10FFFF, no surrogates): then `normalizeClass` returns it as it is, without
+    /// building new arrays (the JSON-string encoders normalize thousands of small classes).
+    static func isNormalized(_ ranges: [ClosedRange<UInt32>]) -> Bool {
+        var next: UInt32 = 0  // smallest lower bound the next range may have
+        for (i, r) in ranges.enumerated() {
+            if i > 0 && r.lowerBound < next { return false }
+            if r.upperBound > 0x10FFFF || (r.lowerBound <= 0xDFFF && r.upperBound >= 0xD800) { return false }
+            next = r.upperBound &+ 2
+        }
+        return true
     }
 }
 

@@ -324,12 +324,28 @@ final class ParseTables: Sendable {
 
     /// The regex AST of a byte-level pattern. Recursion is bounded by the front-ends' nesting limit.
     static func regexAST(_ p: TerminalPattern, where place: String) throws -> RegexAST {
+        // JSON-string terminals repeat a few classes and literals (hex digits, `\u`, short
+        // escapes) hundreds of times: each distinct one is converted once per pattern, and the
+        // copies share their storage.
+        var memo = RegexASTMemo()
+        return try regexAST(p, where: place, memo: &memo)
+    }
+
+    private struct RegexASTMemo {
+        var classes: [[ClosedRange<UInt32>]: RegexAST] = [:]
+        var literals: [[UInt8]: RegexAST] = [:]
+    }
+
+    private static func regexAST(_ p: TerminalPattern, where place: String, memo: inout RegexASTMemo) throws -> RegexAST {
         switch p {
         case .literal(let bytes):
+            if let a = memo.literals[bytes] { return a }
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw FSMDecodeError(.grammar, "\(place): literal is not valid UTF-8")
             }
-            return .literal(text)
+            let a = RegexAST.literal(text)
+            memo.literals[bytes] = a
+            return a
         case .caseInsensitiveLiteral(let s):
             let items = s.unicodeScalars.map { RegexAST.scalars(CodePointSet(TerminalPattern.caseInsensitiveAlternatives(of: $0))) }
             return items.isEmpty ? .empty : items.count == 1 ? items[0] : .concat(items)
@@ -343,15 +359,24 @@ final class ParseTables: Sendable {
             if flags.contains(.ignoreCase) { ast = CaseFolding.fold(ast) }
             return ast
         case .codePointClass(let ranges):
-            return .scalars(CodePointSet(ranges))
+            if let a = memo.classes[ranges] { return a }
+            let a = RegexAST.scalars(CodePointSet(ranges))
+            memo.classes[ranges] = a
+            return a
         case .sequence(let parts):
             if parts.isEmpty { return .empty }
-            return .concat(try parts.map { try regexAST($0, where: place) })
+            var items: [RegexAST] = []
+            items.reserveCapacity(parts.count)
+            for q in parts { items.append(try regexAST(q, where: place, memo: &memo)) }
+            return .concat(items)
         case .alternation(let parts):
             if parts.isEmpty { return .scalars(CodePointSet()) }
-            return .alternation(try parts.map { try regexAST($0, where: place) })
+            var items: [RegexAST] = []
+            items.reserveCapacity(parts.count)
+            for q in parts { items.append(try regexAST(q, where: place, memo: &memo)) }
+            return .alternation(items)
         case .repetition(let q, let min, let max):
-            return .repetition(try regexAST(q, where: place), min: min, max: max)
+            return .repetition(try regexAST(q, where: place, memo: &memo), min: min, max: max)
         case .token, .tokenText:
             throw FSMDecodeError(.grammar, "\(place): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
         }

@@ -19,6 +19,8 @@ struct SchemaCompiler {
     var anyMemo: [Int: Int] = [:]
     var valueNesting = 0
     var charCache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
+    var keyComplements: [[[UInt32]]: TerminalPattern] = [:]
+    var stringLiterals: [[UInt32]: TerminalPattern] = [:]
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "example", "$comment", "$id", "id", "$schema", "$defs", "definitions",
@@ -82,10 +84,11 @@ struct SchemaCompiler {
         prune()
         guard rules[start] != nil else { throw error("schema", "", "no finite JSON value validates against this schema (unbounded recursion)") }
         var defs: [RuleDefinition] = []
+        var literalNames: [[UInt8]: String] = [:]
         let loc = SourcePosition(file: source, line: 1, column: 1)
         for (i, r) in rules.enumerated() {
             guard let r else { continue }
-            defs.append(RuleDefinition(name: ruleNames[i], location: loc, body: lower(r)))
+            defs.append(RuleDefinition(name: ruleNames[i], location: loc, body: lower(r, &literalNames)))
         }
         var builder = GrammarBuilder(source: source, format: .gbnf, lexing: .characterLevel, limits: options.limits)
         let grammar = try builder.build(rules: defs, start: ruleNames[start])
@@ -98,17 +101,23 @@ struct SchemaCompiler {
         return rules.count - 1
     }
 
-    private func lower(_ e: SchemaExpr) -> GrammarExpr {
+    private func lower(_ e: SchemaExpr, _ literalNames: inout [[UInt8]: String]) -> GrammarExpr {
         let loc = SourcePosition(file: source, line: 1, column: 1)
         switch e {
         case .term(let p):
             // Terminal names are for listings only; big patterns get a short placeholder.
-            if case .literal = p { return .pattern(p, text: p.description, loc) }
+            // Literals (`,`, `:`, keys) recur: each name is rendered once.
+            if case .literal(let bytes) = p {
+                if let name = literalNames[bytes] { return .pattern(p, text: name, loc) }
+                let name = p.description
+                literalNames[bytes] = name
+                return .pattern(p, text: name, loc)
+            }
             return .pattern(p, text: "<json lexeme>", loc)
         case .ref(let r): return .named(ruleNames[r], loc)
-        case .seq(let parts): return .sequence(parts.map(lower))
-        case .alt(let parts): return .alternation(parts.map(lower))
-        case .rep(let x, let a, let b): return .repetition(lower(x), min: a, max: b, loc)
+        case .seq(let parts): return .sequence(parts.map { lower($0, &literalNames) })
+        case .alt(let parts): return .alternation(parts.map { lower($0, &literalNames) })
+        case .rep(let x, let a, let b): return .repetition(lower(x, &literalNames), min: a, max: b, loc)
         }
     }
 
@@ -145,8 +154,17 @@ struct SchemaCompiler {
                 return .rep(s, a, b)
             }
         }
+        /// Whether `simplify(e)` would return `e` unchanged (then it is not rebuilt).
+        func settled(_ e: SchemaExpr) -> Bool {
+            switch e {
+            case .term(let p): return !JSONLexemes.isNever(p)
+            case .ref(let r): return productive[r]
+            case .seq(let parts), .alt(let parts): return parts.allSatisfy { !$0.isNever && settled($0) }
+            case .rep(let x, _, _): return !x.isNever && settled(x)
+            }
+        }
         for i in rules.indices {
-            rules[i] = productive[i] ? simplify(rules[i]!) : nil
+            rules[i] = productive[i] ? (settled(rules[i]!) ? rules[i]! : simplify(rules[i]!)) : nil
         }
     }
 
@@ -264,11 +282,11 @@ struct SchemaCompiler {
         if let r = anyMemo[depth] { return .ref(r) }
         let r = newRule("any")
         anyMemo[depth] = r
-        var alts: [SchemaExpr] = [lit("null"), lit("true"), lit("false"), .term(JSONLexemes.anyNumber), .term(stringPattern(.rep(.any, 0, nil)))]
+        var alts: [SchemaExpr] = [lit("null"), lit("true"), lit("false"), .term(JSONLexemes.anyNumber), .term(JSONLexemes.anyString)]
         if !trackDepth || depth < depthLimit {
             let l = layout(depth)
             let child = anyValue(depth: trackDepth ? depth + 1 : 0)
-            let member = SchemaExpr.seq([.term(stringPattern(.rep(.any, 0, nil))), l.colon, child])
+            let member = SchemaExpr.seq([.term(JSONLexemes.anyString), l.colon, child])
             alts.append(.seq([lit("{"), l.emptyInside, lit("}")]))
             alts.append(.seq([lit("{"), l.open, member, .rep(.seq([l.sep, member]), 0, nil), l.close, lit("}")]))
             alts.append(.seq([lit("["), l.emptyInside, lit("]")]))
@@ -280,6 +298,37 @@ struct SchemaCompiler {
 
     mutating func stringPattern(_ content: CodePointRegex) -> TerminalPattern {
         JSONLexemes.seq([.literal([0x22]), content.jsonPattern(cache: &charCache), .literal([0x22])])
+    }
+
+    /// The JSON strings whose value is none of `keys` (undeclared member names), memoized per
+    /// key set: objects declaring the same names share one pattern.
+    mutating func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
+        if let p = keyComplements[keys] { return p }
+        // Straight from the key trie: the pattern `stringPattern(Self.complement(of: keys))`
+        // builds (node for node), without the intermediate regex tree.
+        final class Trie { var end = false; var children: [UInt32: Trie] = [:] }
+        let root = Trie()
+        for w in keys { var t = root; for c in w { if t.children[c] == nil { t.children[c] = Trie() }; t = t.children[c]! }; t.end = true }
+        let anyTail = TerminalPattern.repetition(jsonChar(TerminalPattern.anyScalar), min: 0, max: nil)
+        func comp(_ t: Trie) -> TerminalPattern {
+            var alts: [TerminalPattern] = []
+            if !t.end { alts.append(.literal([])) }
+            let next = t.children.keys.sorted()
+            alts.append(JSONLexemes.seq([jsonChar(JSONLexemes.scalarsExcept(next)), anyTail]))
+            for k in next { alts.append(JSONLexemes.seq([jsonChar([k...k]), comp(t.children[k]!)])) }
+            return JSONLexemes.alt(alts)
+        }
+        let p = JSONLexemes.seq([.literal([0x22]), comp(root), .literal([0x22])])
+        keyComplements[keys] = p
+        return p
+    }
+
+    /// `JSONLexemes.jsonChar` through this compilation's cache.
+    mutating func jsonChar(_ ranges: [ClosedRange<UInt32>]) -> TerminalPattern {
+        if let p = charCache[ranges] { return p }
+        let p = JSONLexemes.jsonChar(ranges)
+        charCache[ranges] = p
+        return p
     }
 
     // MARK: expansion of combinators

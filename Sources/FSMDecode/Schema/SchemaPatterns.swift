@@ -39,6 +39,8 @@ enum JSONLexemes {
 
     /// Any character: computed once.
     static let anyJSONChar = jsonCharUncached(P.anyScalar)
+    /// Any JSON string (quotes included): what `stringPattern(.rep(.any, 0, nil))` builds, once.
+    static let anyString = seq([.literal([0x22]), .repetition(anyJSONChar, min: 0, max: nil), .literal([0x22])])
 
     /// One scalar's encodings without range splitting (the common case: literal text).
     static func jsonScalar(_ c: UInt32) -> P {
@@ -62,17 +64,35 @@ enum JSONLexemes {
         let cls = P.normalizeClass(ranges)
         if cls.isEmpty { return never }
         var alts: [P] = []
-        let raw = subtract(cls, [0...0x1F, 0x22...0x22, 0x5C...0x5C])
+        let raw = intersect(cls, rawAllowed)
         if !raw.isEmpty { alts.append(.codePointClass(raw)) }
-        let shorts: [(UInt32, String)] = [(0x22, "\""), (0x5C, "\\"), (0x2F, "/"), (8, "b"), (0xC, "f"), (0xA, "n"), (0xD, "r"), (9, "t")]
-        var shortAlts: [P] = []
-        for (c, e) in shorts where contains(cls, c) { shortAlts.append(lit("\\" + e)) }
-        alts += shortAlts
+        for (c, e) in shortEscapes where contains(cls, c) { alts.append(e) }
+        // `\u` followed by the digits (four, or four + `\u` + four for a surrogate pair): the
+        // prefix factored once. (`hexDigits` at position 0 is never a bare literal, so it is
+        // what `stripU` would make of `\u` + it.)
+        var u: [P] = []
         let bmp = intersect(cls, [0...0xFFFF])
-        var uForms: [P] = []
-        if !bmp.isEmpty { uForms.append(seq([lit("\\u"), hexDigits(allowed: bmp, position: 0, base: 0)])) }
+        if !bmp.isEmpty { u.append(hexDigits(allowed: bmp[...], position: 0, base: 0)) }
+        let astral = intersect(cls, [0x10000...0x10FFFF])
+        u += astral == [0x10000...0x10FFFF] ? allSurrogatePairsAfterU : surrogatePairs(astral).map(stripU)
+        if !u.isEmpty { alts.append(seq([uLit, alt(u)])) }
+        return alt(alts)
+    }
+
+    /// Characters JSON allows raw inside a string (all but controls, `"` and `\`).
+    private static let rawAllowed = P.normalizeClass([0...0x1F, 0x22...0x22, 0x5C...0x5C], negated: true)
+    /// The short escapes and the character each stands for.
+    private static let shortEscapes: [(UInt32, P)] = [(0x22, "\""), (0x5C, "\\"), (0x2F, "/"), (8, "b"), (0xC, "f"), (0xA, "n"), (0xD, "r"), (9, "t")]
+        .map { ($0.0, lit("\\" + $0.1)) }
+
+    /// The surrogate-pair spellings of every character above U+FFFF after their first `\u`:
+    /// built once (almost every class a schema needs contains them all).
+    private static let allSurrogatePairsAfterU = surrogatePairs([0x10000...0x10FFFF]).map(stripU)
+
+    /// `\uHHHH\uLLLL` for the astral ranges given (sorted, within U+10000–U+10FFFF).
+    private static func surrogatePairs(_ astral: [ClosedRange<UInt32>]) -> [P] {
         var pairs: [P] = []
-        for r in intersect(cls, [0x10000...0x10FFFF]) {
+        for r in astral {
             let a = r.lowerBound - 0x10000, b = r.upperBound - 0x10000
             let ha = 0xD800 + (a >> 10), hb = 0xD800 + (b >> 10)
             let la = 0xDC00 + (a & 0x3FF), lb = 0xDC00 + (b & 0x3FF)
@@ -84,44 +104,59 @@ enum JSONLexemes {
                 pairs.append(seq([hex4(hb, hb), lit("\\u"), hex4Digits(0xDC00, lb)]))
             }
         }
-        // `\u` followed by the digits: factor the prefix once.
-        let u = uForms + pairs
-        if !u.isEmpty { alts.append(seq([lit("\\u"), alt(u.map(stripU))])) }
-        return alt(alts)
+        return pairs
     }
 
     /// Four hex digits (either case) whose value lies in `allowed` (sorted, disjoint), for the
     /// values starting with the digits already read (`base`, `position` digits so far).
     /// Cost: O(range boundaries × 64) — each boundary splits at most one digit per level.
-    private static func hexDigits(allowed: [ClosedRange<UInt32>], position: Int, base: UInt32) -> P {
+    private static func hexDigits(allowed: ArraySlice<ClosedRange<UInt32>>, position: Int, base: UInt32) -> P {
         let width = UInt32(1) << (4 * UInt32(4 - position - 1))  // values per next digit
         var free: [UInt32] = [], alts: [P] = []
+        var i = allowed.startIndex  // first range that may overlap digit d's values
         for d: UInt32 in 0..<16 {
             let lo = base + d * width, hi = lo + width - 1
-            var covered = false, touched = false
-            for r in allowed where r.lowerBound <= hi && lo <= r.upperBound {
-                touched = true
-                if r.lowerBound <= lo && hi <= r.upperBound { covered = true }
-                break
+            while i < allowed.endIndex && allowed[i].upperBound < lo { i += 1 }
+            guard i < allowed.endIndex, allowed[i].lowerBound <= hi else { continue }  // no value of d allowed
+            if allowed[i].lowerBound <= lo && hi <= allowed[i].upperBound { free.append(d); continue }
+            var j = i + 1  // the ranges overlapping lo...hi are allowed[i..<j]
+            while j < allowed.endIndex && allowed[j].lowerBound <= hi { j += 1 }
+            if position == 0 && d == 0xD && j == i + 1 && allowed[i] == 0xD000...0xD7FF {
+                // U+D000–U+D7FF (the surrogates cut off): in nearly every class, built once.
+                alts.append(surrogateFreeD)
+                continue
             }
-            if !touched { continue }
-            if covered { free.append(d); continue }
-            let sub = allowed.filter { $0.lowerBound <= hi && lo <= $0.upperBound }
-            alts.append(seq([hexDigitClass([d]), hexDigits(allowed: sub, position: position + 1, base: lo)]))
+            alts.append(seq([hexClass(UInt8(d), UInt8(d)), hexDigits(allowed: allowed[i..<j], position: position + 1, base: lo)]))
         }
         if !free.isEmpty {
             let rest = 3 - position
-            alts.append(seq([hexDigitClass(free), rest > 0 ? .repetition(hexDigitClass(Array(0..<16)), min: rest, max: rest) : lit("")]))
+            alts.append(seq([hexDigitClass(free), rest > 0 ? anyHexDigits[rest] : lit("")]))
         }
         return alt(alts)
     }
 
+    /// `D` + three hex digits with value in U+D000–U+D7FF.
+    private static let surrogateFreeD = seq([hexClass(0xD, 0xD), hexDigits(allowed: [0xD000...0xD7FF][...], position: 1, base: 0xD000)])
+
+    /// `[0-9A-Fa-f]{n}` for n in 0...3 (index 0 unused).
+    private static let anyHexDigits: [P] = (0...3).map { .repetition(hexClass(0, 15), min: $0, max: $0) }
+
+    /// The hex digits with these values (ascending), either case.
     private static func hexDigitClass(_ values: [UInt32]) -> P {
-        var r: [ClosedRange<UInt32>] = []
-        for v in values {
-            if v <= 9 { r.append(48 + v...48 + v) } else { r.append(55 + v...55 + v); r.append(87 + v...87 + v) }
+        // A run of consecutive values is a table entry.
+        if let first = values.first, let last = values.last, Int(last - first) == values.count - 1 { return hexClass(UInt8(first), UInt8(last)) }
+        // Built in canonical order (digits, then A-F, then a-f; runs merged), which is what
+        // normalizeClass would make of the per-value ranges.
+        var digits: [ClosedRange<UInt32>] = [], upper: [ClosedRange<UInt32>] = [], lower: [ClosedRange<UInt32>] = []
+        var k = 0
+        while k < values.count {
+            var e = k
+            while e + 1 < values.count && values[e + 1] == values[e] + 1 && (values[e] != 9) { e += 1 }
+            let a = values[k], b = values[e]
+            if b <= 9 { digits.append(48 + a...48 + b) } else { upper.append(55 + a...55 + b); lower.append(87 + a...87 + b) }
+            k = e + 1
         }
-        return .codePointClass(P.normalizeClass(r))
+        return .codePointClass(digits + upper + lower)
     }
 
     private static func stripU(_ p: P) -> P {
@@ -130,12 +165,20 @@ enum JSONLexemes {
     }
 
     /// `\u` + four hex digits with value in lo...hi.
-    private static func hex4(_ lo: UInt32, _ hi: UInt32) -> P { seq([lit("\\u"), hex4Digits(lo, hi)]) }
+    private static func hex4(_ lo: UInt32, _ hi: UInt32) -> P { seq([uLit, hex4Digits(lo, hi)]) }
+    private static let uLit = lit("\\u")
     private static func hex4Digits(_ lo: UInt32, _ hi: UInt32) -> P {
         fixedWidthRange(lo: (0..<4).reversed().map { UInt8((lo >> (4 * UInt32($0))) & 15) },
                         hi: (0..<4).reversed().map { UInt8((hi >> (4 * UInt32($0))) & 15) }, base: 16, digitClass: hexClass)
     }
-    private static func hexClass(_ a: UInt8, _ b: UInt8) -> P {
+    /// Hex digits with values a...b, either case: `hexClasses[a << 4 | b]` (a <= b), built once
+    /// so the thousands of digit classes of JSON-string terminals share their storage.
+    private static let hexClasses: [P] = (0..<256).map { (i: Int) -> P in
+        let a = UInt8(i >> 4), b = UInt8(i & 15)
+        return a <= b ? hexClassUncached(a, b) : never
+    }
+    private static func hexClass(_ a: UInt8, _ b: UInt8) -> P { hexClasses[Int(a) << 4 | Int(b)] }
+    private static func hexClassUncached(_ a: UInt8, _ b: UInt8) -> P {
         var r: [ClosedRange<UInt32>] = []
         if a <= 9 { r.append(48 + UInt32(a)...48 + UInt32(min(b, 9))) }
         if b >= 10 {
@@ -144,7 +187,11 @@ enum JSONLexemes {
         }
         return .codePointClass(P.normalizeClass(r))
     }
-    static func decClass(_ a: UInt8, _ b: UInt8) -> P { .codePointClass([48 + UInt32(a)...48 + UInt32(b)]) }
+    static func decClass(_ a: UInt8, _ b: UInt8) -> P { decClasses[Int(a) * 10 + Int(b)] }
+    private static let decClasses: [P] = (0..<100).map { (i: Int) -> P in
+        let a = UInt32(i / 10), b = max(a, UInt32(i % 10))
+        return .codePointClass([48 + a...48 + b])
+    }
 
     /// Fixed-width digit strings (most significant first) with lo <= value <= hi.
     static func fixedWidthRange(lo: [UInt8], hi: [UInt8], base: UInt8, digitClass: (UInt8, UInt8) -> P) -> P {
@@ -168,6 +215,26 @@ enum JSONLexemes {
     }
 
     static func contains(_ cls: [ClosedRange<UInt32>], _ v: UInt32) -> Bool { cls.contains { $0.contains(v) } }
+
+    /// Every scalar except `excluded` (sorted, distinct scalars): the canonical class
+    /// `subtract(P.anyScalar, excluded.map { $0...$0 })` without its intermediate arrays.
+    static func scalarsExcept(_ excluded: [UInt32]) -> [ClosedRange<UInt32>] {
+        var out: [ClosedRange<UInt32>] = []
+        out.reserveCapacity(excluded.count + 2)
+        func add(_ lo: UInt32, _ hi: UInt32) {
+            // Without the surrogates U+D800–U+DFFF.
+            if hi < 0xD800 || lo > 0xDFFF { out.append(lo...hi); return }
+            if lo < 0xD800 { out.append(lo...0xD7FF) }
+            if hi > 0xDFFF { out.append(0xE000...hi) }
+        }
+        var next: UInt32 = 0
+        for k in excluded where k <= 0x10FFFF {
+            if k > next { add(next, k - 1) }
+            next = k + 1
+        }
+        if next <= 0x10FFFF { add(next, 0x10FFFF) }
+        return P.normalizeClass(out)
+    }
     static func intersect(_ a: [ClosedRange<UInt32>], _ b: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
         var out: [ClosedRange<UInt32>] = []
         for x in a { for y in b { let lo = max(x.lowerBound, y.lowerBound), hi = min(x.upperBound, y.upperBound); if lo <= hi { out.append(lo...hi) } } }

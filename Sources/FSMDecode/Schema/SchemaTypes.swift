@@ -143,7 +143,13 @@ extension SchemaCompiler {
             let b = JSONLexemes.Bound(value: d, exclusive: false)
             return .term(d.isInteger ? JSONLexemes.integerRange(lo: b, hi: b) : JSONLexemes.decimalRange(lo: b, hi: b))
         case .string(let s):
-            return .term(stringPattern(.seq(s.unicodeScalars.map { .cls([$0.value...$0.value]) })))
+            // Member names and enum strings repeat: each distinct one is encoded once. (Keyed
+            // by scalars: String's == identifies canonically equivalent spellings.)
+            let scalars = s.unicodeScalars.map(\.value)
+            if let p = stringLiterals[scalars] { return .term(p) }
+            let p = stringPattern(.seq(scalars.map { .cls([$0...$0]) }))
+            stringLiterals[scalars] = p
+            return .term(p)
         case .array(let a):
             if a.isEmpty { return .seq([lit("["), layout(depth).emptyInside, lit("]")]) }
             let l = layout(depth)
@@ -380,7 +386,7 @@ extension SchemaCompiler {
             var alts: [CodePointRegex] = []
             if !t.end { alts.append(.empty) }
             let keys = t.children.keys.sorted()
-            let others = JSONLexemes.subtract(TerminalPattern.anyScalar, keys.map { $0...$0 })
+            let others = JSONLexemes.scalarsExcept(keys)
             alts.append(.seq([.cls(others), .rep(.any, 0, nil)]))
             for k in keys { alts.append(.seq([.cls([k...k]), comp(t.children[k]!)])) }
             return .alt(alts)
@@ -559,7 +565,7 @@ extension SchemaCompiler {
         var addAlts: [SchemaExpr] = []
         let excludedKeys = (names + extraKeys).map { $0.unicodeScalars.map(\.value) }
         if patterns.isEmpty, nameFilter == nil {
-            if let a = additional { addAlts.append(try member(key: .term(stringPattern(Self.complement(of: excludedKeys))), a, l, depth)) }
+            if let a = additional { addAlts.append(try member(key: .term(keyComplementPattern(excludedKeys)), a, l, depth)) }
         } else if patterns.isEmpty, case .regex(let r)? = filterLang, !names.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }),
                   !extraKeys.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }) {
             // propertyNames alone, disjoint from the tracked keys: its language as it is.
