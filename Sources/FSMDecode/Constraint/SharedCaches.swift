@@ -8,8 +8,8 @@ import Synchronization
 /// What is shared, and what stays per constraint:
 /// - terminal DFAs, keyed by the terminal's regex AST and the budgets (`terminalDFAs`);
 /// - lexer products, keyed by the terminals' DFAs (`lexerProducts`);
-/// - per-(terminal DFA, state) token masks and lexeme ends, per vocabulary
-///   (`Vocabulary.sharedMasks`, a `SharedTerminalMasks`).
+/// - token masks and lexeme ends of terminal-DFA states, per vocabulary and keyed by the
+///   language accepted from the state (`Vocabulary.sharedMasks`, a `SharedTerminalMasks`).
 /// Parse tables, lexers, walk caches and matchers stay per constraint.
 ///
 /// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles);
@@ -40,10 +40,10 @@ public enum SharedCaches {
     }
 
     /// Regex AST → minimal DFA (nil: matches nothing). Failures are not cached. Cost bound:
-    /// about 64 M table cells.
-    static let terminalDFAs = BoundedCache<TerminalKey, ByteDFA?>(maxCost: 64 << 20)
-    /// Terminal DFAs → their product (nil: all match nothing). Cost bound: ~64 M cells.
-    static let lexerProducts = BoundedCache<ProductKey, LexerProduct.Result?>(maxCost: 64 << 20)
+    /// 16 M table cells (~64 MB).
+    static let terminalDFAs = BoundedCache<TerminalKey, ByteDFA?>(maxCost: 16 << 20)
+    /// Terminal DFAs → their product (nil: all match nothing). Cost bound: 16 M cells.
+    static let lexerProducts = BoundedCache<ProductKey, LexerProduct.Result?>(maxCost: 16 << 20)
 
     /// Empties the process-wide caches (not the vocabularies' masks).
     public static func clear() {
@@ -137,7 +137,7 @@ public final class SharedTerminalMasks: Sendable {
     /// States reachable from q beyond which no signature is made (the state is not shared).
     static let maxSignatureStates = 1024
 
-    public static let defaultMaxBytes = 256 << 20
+    public static let defaultMaxBytes = 128 << 20
     private let masks: Mutex<[HashedKey<[UInt32]>: StateMask]> = Mutex([:])
     private let bytes = Atomic<Int>(0)
     let maxBytes: Int
