@@ -30,6 +30,23 @@ import Testing
         try check(#"{"type":"string","enum":["x",3]}"#, accept: [#""x""#], reject: ["3"])
     }
 
+    /// Keys that differ only in Unicode normalization ("é" as U+00E9 vs "e" + U+0301) are
+    /// distinct JSON keys but equal Swift strings: refused with both pointers, never judged
+    /// by a shared rule (was: the second property validated as the first one's type).
+    @Test func canonicallyEquivalentKeysAreRefused() throws {
+        for schema in [#"{"properties":{"\u00e9":{"type":"integer"},"e\u0301":{"type":"string"}}}"#,
+                       #"{"properties":{"\u00e9":{}},"required":["e\u0301"]}"#,
+                       #"{"dependentRequired":{"a":["\u00e9"]},"properties":{"e\u0301":{}}}"#] {
+            let message = refusal(schema)
+            #expect(message?.contains("Unicode normalization") == true, "\(schema): \(message ?? "compiled")")
+            #expect(message?.contains("#/") == true)
+        }
+        // The same key (same code points) in several places, and equivalent enum values, compile.
+        try check(#"{"properties":{"\u00e9":{"type":"integer"}},"required":["\u00e9"]}"#,
+                  accept: [#"{"\u00e9":1}"#], reject: [#"{"\u00e9":"x"}"#, "{}"])
+        try check(#"{"enum":["\u00e9","e\u0301"]}"#, accept: [#""\u00e9""#, #""e\u0301""#], reject: [#""e""#])
+    }
+
     @Test func integerRangesAreExact() throws {
         for (lo, hi) in [(-37, 12), (0, 100), (5, 5), (-120, -3), (99, 1001)] {
             let r = try recognizer(#"{"type":"integer","minimum":\#(lo),"maximum":\#(hi)}"#)

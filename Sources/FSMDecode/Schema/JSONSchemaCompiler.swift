@@ -57,8 +57,57 @@ public struct JSONSchemaCompilation: Sendable {
 /// `FSMDecodeError(.schema, "SOURCE: KEYWORD at POINTER: WHY")`, unless `options.lenient`.
 public enum JSONSchemaCompiler {
     public static func compile(_ schema: JSONValue, source: String, options: JSONSchemaOptions = JSONSchemaOptions()) throws -> JSONSchemaCompilation {
-        var c = SchemaCompiler(root: SchemaValue(schema), source: source, options: options)
+        let root = SchemaValue(schema)
+        try refuseEquivalentKeys(root, source: source)
+        var c = SchemaCompiler(root: root, source: source, options: options)
         return try c.run()
+    }
+
+    /// Refuses a schema whose member names (or `required`/`dependentRequired` entries) include
+    /// two different code-point sequences that Swift's `String` equality treats as one
+    /// (canonically equivalent: `"é"` vs `"e\u{301}"`). The compiler keys rules, pointers and
+    /// key sets on `String`, so such keys could share a rule and judge instances wrongly; JSON
+    /// keys are compared by code points. Cost: one walk of the schema.
+    static func refuseEquivalentKeys(_ root: SchemaValue, source: String) throws {
+        var seen: [String: (scalars: [UInt32], pointer: String)] = [:]
+        func note(_ key: String, _ pointer: String) throws {
+            let scalars = key.unicodeScalars.map(\.value)
+            if let first = seen[key] {
+                guard first.scalars != scalars else { return }
+                throw FSMDecodeError(.schema, "\(source): " + messageText(
+                    "keys \(JSONText.quote(key)) at #\(first.pointer) and at #\(pointer) differ only in Unicode normalization (\(codePoints(first.scalars)) vs \(codePoints(scalars))); such schemas are not supported"))
+            }
+            seen[key] = (scalars, pointer)
+        }
+        func codePoints(_ v: [UInt32]) -> String { v.map { "U+" + grammarHex($0, 4) }.joined(separator: " ") }
+        func escape(_ k: String) -> String { k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
+        // Iterative: schemas nest deeply.
+        var stack: [(SchemaValue, String)] = [(root, "")]
+        while let (v, pointer) = stack.popLast() {
+            switch v {
+            case .object(let members):
+                for m in members {
+                    let p = pointer + "/" + escape(m.key)
+                    try note(m.key, p)
+                    // Key names held as strings: `required: [..]`, `dependentRequired: {k: [..]}`,
+                    // draft-7 `dependencies: {k: [..]}`.
+                    var lists: [(SchemaValue, String)] = []
+                    if m.key == "required" { lists.append((m.value, p)) }
+                    if m.key == "dependentRequired" || m.key == "dependencies", case .object(let deps) = m.value {
+                        for d in deps { lists.append((d.value, p + "/" + escape(d.key))) }
+                    }
+                    for (list, lp) in lists {
+                        guard case .array(let names) = list else { continue }
+                        for (i, n) in names.enumerated() { if case .string(let s) = n { try note(s, lp + "/\(i)") } }
+                    }
+                    stack.append((m.value, p))
+                }
+            case .array(let items):
+                for (i, x) in items.enumerated() { stack.append((x, pointer + "/\(i)")) }
+            default:
+                break
+            }
+        }
     }
 
     /// The grammar of any JSON value (the empty schema).
