@@ -372,7 +372,8 @@ public final class MaskStore: @unchecked Sendable {
         let words = wordCount
         // Only wide states are worth a signature: a walk from a state with few live bytes
         // prunes the trie at once and costs less than describing the state.
-        let signature = shared != nil && liveBytes(state) >= SharedTerminalMasks.minLiveBytes
+        let wide = liveBytes(state) >= SharedTerminalMasks.minLiveBytes
+        let signature = shared != nil && wide
             ? SharedTerminalMasks.signature(dfa, state, runs: classRuns) : nil
         if let shared, let signature, let m = shared.get(signature) {
             boundaries?.publish(state, m.ends)
@@ -391,7 +392,7 @@ public final class MaskStore: @unchecked Sendable {
             allowed = 0
             for w in 0..<words { allowed &+= bits[w].nonzeroBitCount }
         } else {
-            (allowed, ends) = collectAllowed(from: state, into: bits)
+            (allowed, ends) = collectAllowed(from: state, wide: wide, into: bits)
         }
         for id in vocabulary.eosIDs where bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
             bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31))
@@ -488,11 +489,12 @@ public final class MaskStore: @unchecked Sendable {
 
     /// Sets the bit of every trie token whose bytes keep the DFA alive from `state`; returns how
     /// many bits it set. `bits` must hold `wordCount` zeroed words. With `boundaries`, also
-    /// publishes (and returns) where the match can end inside tokens.
-    private func collectAllowed(from state: Int32, into bits: UnsafeMutablePointer<UInt32>) -> (Int, [UInt32]?) {
+    /// publishes (and returns) where the match can end inside tokens. `wide` (enough live
+    /// bytes) states try the token slice first.
+    private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> (Int, [UInt32]?) {
         var n: Int
         var ends: [UInt32] = []
-        if liveBytes(state) >= SharedTerminalMasks.minLiveBytes && TokenSlice.admits(dfa, state, runs: sliceRuns) {
+        if wide && TokenSlice.admits(dfa, state, runs: sliceRuns) {
             // Every slice token is allowed and ends no lexeme: walk only the other tokens.
             let slice = vocabulary.sharedMasks.slice(vocabulary)
             n = walk(slice.rest, from: state, into: bits, ends: &ends)

@@ -108,8 +108,6 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     func clear() { state.withLock { $0 = State() } }
-
-    var count: Int { state.withLock { $0.values.count } }
 }
 
 /// One vocabulary's token masks and lexeme ends per *language*: the mask of a DFA state q (the
@@ -184,10 +182,13 @@ public final class SharedTerminalMasks: Sendable {
     }
 
     /// The first byte of each run of equal byte classes of `dfa` (0 first): a state's
-    /// transitions are constant on each run.
-    static func classRuns(_ dfa: ByteDFA) -> [UInt8] {
+    /// transitions are constant on each run. With `kinds` (a class per byte of another
+    /// automaton), runs also split where that class changes.
+    static func classRuns(_ dfa: ByteDFA, splitting kinds: [UInt8]? = nil) -> [UInt8] {
         var runs: [UInt8] = [0]
-        for b in 1..<256 where dfa.byteClass[b] != dfa.byteClass[b - 1] { runs.append(UInt8(b)) }
+        for b in 1..<256 where dfa.byteClass[b] != dfa.byteClass[b - 1] || (kinds.map { $0[b] != $0[b - 1] } ?? false) {
+            runs.append(UInt8(b))
+        }
         return runs
     }
 

@@ -90,13 +90,7 @@ final class TokenSlice: Sendable {
     }
 
     /// First bytes of the runs of bytes on which both R's automaton and `dfa` behave alike.
-    static func runs(_ dfa: ByteDFA) -> [UInt8] {
-        var out: [UInt8] = [0]
-        for b in 1..<256 where dfa.byteClass[b] != dfa.byteClass[b - 1] || byteKind[b] != byteKind[b - 1] {
-            out.append(UInt8(b))
-        }
-        return out
-    }
+    static func runs(_ dfa: ByteDFA) -> [UInt8] { SharedTerminalMasks.classRuns(dfa, splitting: byteKind) }
 
     /// Whether every non-empty string of R leads `q` to a live, non-accepting state of `dfa`
     /// (`runs` = `runs(dfa)`). Cost: O(reachable (R state, DFA state) pairs × runs).

@@ -105,6 +105,20 @@ enum LexerProduct {
         let scratchT = UnsafeMutablePointer<Int32>.allocate(capacity: m)
         let scratchS = UnsafeMutablePointer<Int32>.allocate(capacity: m)
         defer { scratchT.deallocate(); scratchS.deallocate() }
+        /// The product state of terminal `i` alone in state `s`, added on first use. No budget
+        /// check: single-part states are at most the parts' own states (each DFA already within
+        /// the budget).
+        func singleState(_ i: Int32, _ s: Int32) -> Int32 {
+            let g = acceptBase[Int(i)] + Int(s)
+            if single[g] < 0 {
+                single[g] = Int32(partStart.count - 1)
+                partTerminal.append(i)
+                partState.append(s)
+                partStart.append(Int32(partTerminal.count))
+                hashes.append(0)
+            }
+            return single[g]
+        }
         // A single-part state's row: its terminal's row (one entry per terminal class) mapped
         // to product states once, then spread over the product classes through `column`.
         var mapped = [Int32](repeating: ByteDFA.dead, count: 256)
@@ -117,16 +131,7 @@ enum LexerProduct {
                 for j in 0..<width[i] {
                     let s = tables[row + j]
                     if s < 0 { mapped[j] = ByteDFA.dead; continue }
-                    let g = acceptBase[i] + Int(s)
-                    if single[g] < 0 {
-                        let r = partStart.count - 1
-                        partTerminal.append(Int32(i))
-                        partState.append(s)
-                        partStart.append(Int32(partTerminal.count))
-                        hashes.append(0)
-                        single[g] = Int32(r)
-                    }
-                    mapped[j] = single[g]
+                    mapped[j] = singleState(Int32(i), s)
                 }
                 let col = i * classCount
                 for c in 0..<classCount { table.append(mapped[column[col + c]]) }
@@ -142,18 +147,7 @@ enum LexerProduct {
                 }
                 if n == 0 { table.append(ByteDFA.dead); continue }
                 if n == 1 {
-                    let g = acceptBase[Int(scratchT[0])] + Int(scratchS[0])
-                    if single[g] < 0 {
-                        // No budget check: single-part states are at most the parts' own
-                        // states (each DFA already within the budget).
-                        let r = partStart.count - 1
-                        partTerminal.append(scratchT[0])
-                        partState.append(scratchS[0])
-                        partStart.append(Int32(partTerminal.count))
-                        hashes.append(0)
-                        single[g] = Int32(r)
-                    }
-                    table.append(single[g])
+                    table.append(singleState(scratchT[0], scratchS[0]))
                     continue
                 }
                 let h = hashParts(scratchT, scratchS, n)

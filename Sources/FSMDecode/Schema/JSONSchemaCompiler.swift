@@ -80,21 +80,20 @@ public enum JSONSchemaCompiler {
             seen[key] = (scalars, pointer)
         }
         func codePoints(_ v: [UInt32]) -> String { v.map { "U+" + grammarHex($0, 4) }.joined(separator: " ") }
-        func escape(_ k: String) -> String { k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
         // Iterative: schemas nest deeply.
         var stack: [(SchemaValue, String)] = [(root, "")]
         while let (v, pointer) = stack.popLast() {
             switch v {
             case .object(let members):
                 for m in members {
-                    let p = pointer + "/" + escape(m.key)
+                    let p = pointer + "/" + SchemaNode.pointerToken(m.key)
                     try note(m.key, p)
                     // Key names held as strings: `required: [..]`, `dependentRequired: {k: [..]}`,
                     // draft-7 `dependencies: {k: [..]}`.
                     var lists: [(SchemaValue, String)] = []
                     if m.key == "required" { lists.append((m.value, p)) }
                     if m.key == "dependentRequired" || m.key == "dependencies", case .object(let deps) = m.value {
-                        for d in deps { lists.append((d.value, p + "/" + escape(d.key))) }
+                        for d in deps { lists.append((d.value, p + "/" + SchemaNode.pointerToken(d.key))) }
                     }
                     for (list, lp) in lists {
                         guard case .array(let names) = list else { continue }
@@ -139,7 +138,12 @@ struct SchemaNode: Sendable {
     var synthetic: Bool
 
     func child(_ key: String, _ v: SchemaValue) -> SchemaNode {
-        SchemaNode(value: v, pointer: pointer + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1"), synthetic: synthetic)
+        SchemaNode(value: v, pointer: pointer + "/" + SchemaNode.pointerToken(key), synthetic: synthetic)
+    }
+
+    /// `key` as one JSON Pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
+    static func pointerToken(_ key: String) -> String {
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
     subscript(key: String) -> SchemaNode? { value[key].map { child(key, $0) } }
 }
