@@ -261,6 +261,6 @@ extension ByteDFA: Hashable {
 
 extension Vocabulary {
     /// Builds the vocabulary's `TokenSlice` now (otherwise built on the first wide mask walk:
-    /// ~10 ms for a 128k vocabulary), as a server would at start-up.
+    /// one pass over the tokens and a trie of the others), as a server would at start-up.
     public func prepareMaskWalks() { _ = sharedMasks.slice(self) }
 }
