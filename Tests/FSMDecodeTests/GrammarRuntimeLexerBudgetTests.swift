@@ -16,26 +16,65 @@ import Testing
                        bosID: nil, eosIDs: [])
     }
 
+    static func lexer(_ dfas: [ByteDFA], maxStates: Int) throws -> Lexer {
+        try #require(Lexer(id: 0, terminals: dfas.indices.map { Int32($0) }, dfas: dfas, priorities: dfas.map { _ in 0 },
+                           ignored: dfas.map { _ in false }, longestMatch: false, terminalStores: [], wordCount: 0,
+                           maxStates: maxStates, description: "test"))
+    }
+
     @Test func disjointTerminalsFitTheBudgetOfTheBiggest() throws {
         let dfas = try ["a[0-9]{0,60}", "b[0-9]{0,60}", "c[0-9]{0,60}", "d[0-9]{0,60}"].map { try RegexCompiler.compile($0) }
         let biggest = dfas.map(\.stateCount).max()!
-        let product = try #require(try LexerProduct.build(dfas, maxStates: biggest, description: "test"))
+        let lexer = try GrammarRuntimeLexerBudgetTests.lexer(dfas, maxStates: biggest)
         // The start (four parts) and every state of every part (one part each).
-        #expect(product.dfa.stateCount == 1 + dfas.reduce(0) { $0 + $1.stateCount - 1 })
+        #expect(lexer.materialized().dfa.stateCount == 1 + dfas.reduce(0) { $0 + $1.stateCount - 1 })
         for (i, d) in dfas.enumerated() {
             let text = Array("\("abcd".map { $0 }[i])0123456789".utf8)
-            var s = product.dfa.start
-            for b in text { s = product.dfa.next(s, b) }
-            #expect(s >= 0 && product.labels[Int(s)] == [Int32(i)])
-            #expect(d.validationFailure(text) == nil)
+            var s = lexer.start
+            for b in text { s = lexer.next(s, b) }
+            #expect(s >= 0 && lexer.labels(s) == [Int32(i)])
+            #expect(d.matches(text))
         }
     }
 
     @Test func overlappingTerminalsStillHitTheBudget() throws {
         // After "a" both parts are live: two overlapping states, over a budget of one.
         let dfas = try ["ab", "ac"].map { try RegexCompiler.compile($0) }
-        #expect(throws: FSMDecodeError.self) { try LexerProduct.build(dfas, maxStates: 1, description: "test") }
-        #expect(try LexerProduct.build(dfas, maxStates: 2, description: "test") != nil)
+        let tight = try GrammarRuntimeLexerBudgetTests.lexer(dfas, maxStates: 1)
+        #expect(tight.next(tight.start, UInt8(ascii: "a")) == Lexer.overBudget)
+        // Not cached: still over budget, and a byte leading to one part is fine.
+        #expect(tight.next(tight.start, UInt8(ascii: "a")) == Lexer.overBudget)
+        #expect(tight.next(tight.start, UInt8(ascii: "b")) == ByteDFA.dead)
+        let roomy = try GrammarRuntimeLexerBudgetTests.lexer(dfas, maxStates: 2)
+        let a = roomy.next(roomy.start, UInt8(ascii: "a"))
+        #expect(a >= 0 && roomy.partCount(a) == 2)
+        let ab = roomy.next(a, UInt8(ascii: "b"))
+        #expect(ab >= 0 && roomy.labels(ab) == [0])
+        let ac = roomy.next(a, UInt8(ascii: "c"))
+        #expect(ac >= 0 && roomy.labels(ac) == [1])
+    }
+
+    /// The lazy product equals the product: every state of the materialized lexer accepts
+    /// exactly the texts whose parts accept, on random texts over the terminals' alphabet.
+    @Test func lazyProductMatchesItsParts() throws {
+        let patterns = ["\"[a-c]*\"", "\"ab\"", "\"abc\"", "[a-c]+", "\"a[bc]{2,4}\"", "\"(\\\\[bc]|a)*\""]
+        let dfas = try patterns.map { try RegexCompiler.compile($0) }
+        let lexer = try GrammarRuntimeLexerBudgetTests.lexer(dfas, maxStates: 10_000)
+        var rng = SeededRNG(seed: 7)
+        let alphabet = Array("\"abc\\".utf8)
+        for _ in 0..<2000 {
+            let text = (0..<Int(rng.next() % 9)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            var s = lexer.start
+            for b in text where s >= 0 { s = lexer.next(s, b) }
+            let expected = dfas.indices.filter { dfas[$0].run(text) >= 0 }
+            let accepting = dfas.indices.filter { dfas[$0].matches(text) }.map { Int32($0) }
+            if expected.isEmpty {
+                #expect(s == ByteDFA.dead, "\(String(decoding: text, as: UTF8.self))")
+            } else {
+                #expect(s >= 0 && lexer.labels(s) == accepting, "\(String(decoding: text, as: UTF8.self))")
+                #expect(s >= 0 && (0..<lexer.partCount(s)).map { Int(lexer.part(s, $0).terminal) } == expected)
+            }
+        }
     }
 
     /// End to end: members with long string values, under a budget that fits the biggest

@@ -29,6 +29,27 @@ final class LexemeWalk: Sendable {
         self.endsHere = endsHere
     }
 
+    /// Inside tokens only, from a bitset of `bits.count` words: kept as a bitset when more
+    /// than `MaskStore.listLimit` tokens are set, else as sorted ids.
+    convenience init(insideBits bits: UnsafeBufferPointer<UInt32>) {
+        var n = 0
+        for w in bits { n += w.nonzeroBitCount }
+        if n > MaskStore.listLimit(words: bits.count) {
+            self.init(inside: Array(bits), insideIsBitset: true, groups: [], endsHere: nil)
+            return
+        }
+        var ids: [UInt32] = []
+        ids.reserveCapacity(n)
+        for (w, word) in bits.enumerated() {
+            var x = word
+            while x != 0 {
+                ids.append(UInt32(w) << 5 | UInt32(x.trailingZeroBitCount))
+                x &= x - 1
+            }
+        }
+        self.init(inside: ids, insideIsBitset: false, groups: [], endsHere: nil)
+    }
+
     /// ORs `inside` into the mask words at `dst`.
     @inline(__always) func formUnion(into dst: UnsafeMutablePointer<UInt32>) {
         inside.withUnsafeBufferPointer { ids in
@@ -112,7 +133,7 @@ public final class GrammarConstraint: Sendable {
     public func lexerDOT() -> String {
         var out = ""
         for l in tables.lexers.all {
-            out += l.dfa.dot(name: "lexer\(l.id)_" + l.terminals.map { sanitize(tables.terminalName($0)) }.joined(separator: "_"))
+            out += l.materialized().dfa.dot(name: "lexer\(l.id)_" + l.terminals.map { sanitize(tables.terminalName($0)) }.joined(separator: "_"))
         }
         return out
     }
@@ -165,12 +186,14 @@ public final class GrammarConstraint: Sendable {
     /// `endsHere`. The inside tokens are `Lexer.formInside`'s. Cost: O(candidates × depth).
     private func computeRootWalk(_ lexer: Lexer, _ q: Int32) -> LexemeWalk {
         let trie = vocabulary.trie
-        let dfa = lexer.dfa
         let longest = tables.lexing == .longestMatch
-        let lo = Int(lexer.partStart[Int(q)]), hi = Int(lexer.partStart[Int(q) + 1])
+        let parts = lexer.partCount(q)
         var nodes: [UInt32] = []
-        for k in lo..<hi { nodes += tables.boundaries(terminal: lexer.partTerminal[k], state: lexer.partState[k]) }
-        if hi - lo > 1 {
+        for k in 0..<parts {
+            let p = lexer.part(q, k)
+            nodes += tables.boundaries(terminal: p.terminal, state: p.state)
+        }
+        if parts > 1 {
             nodes.sort()
             var w = 0
             for r in nodes.indices where r == 0 || nodes[r] != nodes[w - 1] { nodes[w] = nodes[r]; w += 1 }
@@ -183,21 +206,23 @@ public final class GrammarConstraint: Sendable {
             let token = Int(trie.tokenIDs[Int(trie.tokenStart[i])])
             let from = Int(v.tokenOffsets[token])
             var s = q
-            for k in from..<(from + Int(trie.depth[i])) { s = dfa.next(s, v.tokenBytes[k]) }
-            // `s` is live and accepting: some part's terminal accepts here.
+            for k in from..<(from + Int(trie.depth[i])) where s >= 0 { s = lexer.next(s, v.tokenBytes[k]) }
+            // `s` is live and accepting (some part's terminal accepts here), unless the lexer
+            // ran out of its state budget on the way (then the node is left out).
+            if s < 0 { continue }
             let end = Int(trie.subtreeEnd[i])
             var c = i + 1
             while c < end {
-                if !longest || dfa.next(s, trie.byte[c]) < 0 { groups[s, default: []].append(UInt32(c)) }
+                if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { groups[s, default: []].append(UInt32(c)) }
                 c = Int(trie.subtreeEnd[c])
             }
         }
         var endsHere: BoundaryGroup? = nil
-        if longest && (!lexer.labels[Int(q)].isEmpty || lexer.acceptsIgnored[Int(q)]) {
+        if longest && lexer.endsLexeme(q) {
             var list: [UInt32] = []
             var c = 1
             while c < trie.nodeCount {
-                if dfa.next(q, trie.byte[c]) < 0 { list.append(UInt32(c)) }
+                if lexer.next(q, trie.byte[c]) == ByteDFA.dead { list.append(UInt32(c)) }
                 c = Int(trie.subtreeEnd[c])
             }
             if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.newList(), starts: list) }
@@ -208,7 +233,7 @@ public final class GrammarConstraint: Sendable {
     /// Groups ordered by (end class, state), each list sorted and unique; fresh list ids.
     private func sortedGroups(_ groups: [Int32: [UInt32]], _ lexer: Lexer) -> [BoundaryGroup] {
         var out: [BoundaryGroup] = []
-        for s in groups.keys.sorted(by: { (lexer.endClass[Int($0)], $0) < (lexer.endClass[Int($1)], $1) }) {
+        for s in groups.keys.sorted(by: { (lexer.endClass($0), $0) < (lexer.endClass($1), $1) }) {
             var list = groups[s]!
             list.sort()
             var w = 0
@@ -225,7 +250,6 @@ public final class GrammarConstraint: Sendable {
     /// cannot continue s) start the next lexeme. Cost: O(live nodes of the subtrees).
     private func computeWalk(_ lexer: Lexer, _ q: Int32, starts: [UInt32]) -> LexemeWalk {
         let trie = vocabulary.trie
-        let dfa = lexer.dfa
         let longest = tables.lexing == .longestMatch
         let words = TokenMask.wordCount(vocabulary.maskWidth)
         var stack = [Int32](repeating: 0, count: trie.maxDepth + 2)
@@ -239,15 +263,15 @@ public final class GrammarConstraint: Sendable {
             var i = lo
             while i < hi {
                 let d = Int(trie.depth[i]) - base
-                let s = dfa.next(stack[d - 1], trie.byte[i])
+                let s = lexer.next(stack[d - 1], trie.byte[i])
                 if s < 0 { i = Int(trie.subtreeEnd[i]); continue }
                 stack[d] = s
                 for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { ids.append(UInt32(bitPattern: trie.tokenIDs[k])) }
                 let end = Int(trie.subtreeEnd[i])
-                if end > i + 1 && (!lexer.labels[Int(s)].isEmpty || lexer.acceptsIgnored[Int(s)]) {
+                if end > i + 1 && lexer.endsLexeme(s) {
                     var c = i + 1
                     while c < end {
-                        if !longest || dfa.next(s, trie.byte[c]) < 0 { groups[s, default: []].append(UInt32(c)) }
+                        if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { groups[s, default: []].append(UInt32(c)) }
                         c = Int(trie.subtreeEnd[c])
                     }
                 }
@@ -308,12 +332,12 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
     /// Some byte or token can follow the output.
     private func canContinue() -> Bool {
         if let k = core.setAtPosition, constraint.tables.hasTokenTerminals, expectsTokenTerminal(k) { return true }
-        for th in core.currentThreads where constraint.tables.lexer(id: th.lexer).hasExit[Int(th.state)] { return true }
+        for th in core.currentThreads where constraint.tables.lexer(id: th.lexer).hasExit(th.state) { return true }
         guard core.longest, let th = core.currentThreads.first, th.start < core.position else { return false }
         let l = constraint.tables.lexer(id: th.lexer)
-        guard !l.labels[Int(th.state)].isEmpty || l.acceptsIgnored[Int(th.state)] else { return false }
+        guard l.endsLexeme(th.state) else { return false }
         var o = EarleyCore(overlaying: core)
-        o.restartAfterCommit(from: th.set, labels: l.labels[Int(th.state)], ignored: l.acceptsIgnored[Int(th.state)], position: core.position)
+        o.restartAfterCommit(from: th.set, labels: l.labels(th.state), ignored: l.acceptsIgnored(th.state), position: core.position)
         return !o.currentThreads.isEmpty
     }
 
@@ -474,8 +498,8 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
             commits.removeAll(keepingCapacity: true)
             while let f = frames.popLast() {
                 let fl = tables.lexer(id: f.lexer)
-                let s = Int(f.group.state)
-                let cls = fl.endClass[s]
+                let s = f.group.state
+                let cls = fl.endClass(s)
                 var next: LexThread? = nil
                 var hit = false
                 for c in commits.reversed() where c.mark == f.mark {
@@ -490,7 +514,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 if !hit {
                     o.truncate(to: f.mark)
                     while let top = commits.last, top.after > f.mark { commits.removeLast() }
-                    next = o.commitThread(from: f.set, labels: fl.labels[s], ignored: fl.acceptsIgnored[s])
+                    next = o.commitThread(from: f.set, labels: fl.labels(s), ignored: fl.acceptsIgnored(s))
                     commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
                 }
                 guard let next else { continue }

@@ -2,12 +2,11 @@ import Synchronization
 
 /// Compile products that depend only on their inputs, shared by every constraint of the
 /// process: a server compiling schema after schema meets the same terminals (JSON strings,
-/// numbers, whitespace, keys) and the same lexers again and again. Entries are immutable
+/// numbers, whitespace, keys) again and again. Entries are immutable
 /// values; the caches are bounded (oldest entries dropped first) and thread-safe.
 ///
 /// What is shared, and what stays per constraint:
 /// - terminal DFAs, keyed by the terminal's regex AST and the budgets (`terminalDFAs`);
-/// - lexer products, keyed by the terminals' DFAs (`lexerProducts`);
 /// - token masks and lexeme ends of terminal-DFA states, per vocabulary and keyed by the
 ///   language accepted from the state (`Vocabulary.sharedMasks`, a `SharedTerminalMasks`).
 /// Parse tables, lexers, walk caches and matchers stay per constraint.
@@ -22,33 +21,13 @@ public enum SharedCaches {
         var maxSubsetWork: Int?
     }
 
-    /// The parts' DFAs with their hash values (computed once per grammar), so a lookup does
-    /// not hash whole DFA tables.
-    struct ProductKey: Hashable, Sendable {
-        var hashes: [Int]
-        var dfas: [ByteDFA?]
-        var maxStates: Int
-
-        func hash(into h: inout Hasher) {
-            h.combine(hashes)
-            h.combine(maxStates)
-        }
-
-        static func == (a: ProductKey, b: ProductKey) -> Bool {
-            a.hashes == b.hashes && a.maxStates == b.maxStates && a.dfas == b.dfas
-        }
-    }
-
     /// Regex AST → minimal DFA (nil: matches nothing). Failures are not cached. Cost bound:
     /// 16 M table cells (~64 MB).
     static let terminalDFAs = BoundedCache<TerminalKey, ByteDFA?>(maxCost: 16 << 20)
-    /// Terminal DFAs → their product (nil: all match nothing). Cost bound: 16 M cells.
-    static let lexerProducts = BoundedCache<ProductKey, LexerProduct.Result?>(maxCost: 16 << 20)
 
     /// Empties the process-wide caches (not the vocabularies' masks).
     public static func clear() {
         terminalDFAs.clear()
-        lexerProducts.clear()
     }
 }
 

@@ -174,10 +174,10 @@ struct EarleyCore {
         guard let th = currentThreads.first else { return false }
         if th.start == position { return isComplete(set: th.set) }
         let l = tables.lexer(id: th.lexer)
-        let labels = l.labels[Int(th.state)]
-        if labels.isEmpty { return l.acceptsIgnored[Int(th.state)] && isComplete(set: th.set) }
+        let labels = l.labels(th.state)
+        if labels.isEmpty { return l.acceptsIgnored(th.state) && isComplete(set: th.set) }
         var o = overlay()
-        let k = o.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored[Int(th.state)], position: position)
+        let k = o.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored(th.state), position: position)
         return o.isComplete(set: k)
     }
 
@@ -312,10 +312,13 @@ struct EarleyCore {
             let th = threadLog[i]
             i += 1
             let l = tables.lexer(id: th.lexer)
-            let q = l.dfa.next(th.state, b)
-            if q < 0 { continue }
-            if l.hasExit[Int(q)] { threadLog.append(LexThread(lexer: th.lexer, state: q, set: th.set, start: th.start)) }
-            let labels = l.labels[Int(q)]
+            let q = l.next(th.state, b)
+            if q < 0 {
+                if q == Lexer.overBudget { error = l.budgetError }
+                continue
+            }
+            if l.hasExit(q) { threadLog.append(LexThread(lexer: th.lexer, state: q, set: th.set, start: th.start)) }
+            let labels = l.labels(q)
             if labels.isEmpty { continue }
             if newSet < 0 { newSet = setCount; beginSet(position: pos) }
             scan(from: th.set, labels: labels)
@@ -326,6 +329,7 @@ struct EarleyCore {
             if error != nil { return false }
             return true
         }
+        if error != nil { return false }
         return threadLog.count > Int(c.threadHi)
     }
 
@@ -333,21 +337,23 @@ struct EarleyCore {
         guard c.threadHi > c.threadLo else { return false }
         let th = threadLog[Int(c.threadLo)]
         let l = tables.lexer(id: th.lexer)
-        let q = l.dfa.next(th.state, b)
+        let q = l.next(th.state, b)
+        if q == Lexer.overBudget { error = l.budgetError; return false }
         if q >= 0 {
             threadLog.append(LexThread(lexer: th.lexer, state: q, set: th.set, start: th.start))
             return true
         }
         // The lexeme must end before b: it must be non-empty and accepting.
         guard th.start < c.position else { return false }
-        let labels = l.labels[Int(th.state)]
-        let ignored = l.acceptsIgnored[Int(th.state)]
+        let labels = l.labels(th.state)
+        let ignored = l.acceptsIgnored(th.state)
         guard !labels.isEmpty || ignored else { return false }
         let k = commit(from: th.set, labels: labels, ignored: ignored, position: c.position)
-        guard let next = (k == th.set ? LexThread(lexer: th.lexer, state: l.dfa.start, set: k, start: c.position)
+        guard let next = (k == th.set ? LexThread(lexer: th.lexer, state: l.start, set: k, start: c.position)
                                       : threadFor(set: k, position: c.position)) else { return false }
         let nl = tables.lexer(id: next.lexer)
-        let q2 = nl.dfa.next(next.state, b)
+        let q2 = nl.next(next.state, b)
+        if q2 == Lexer.overBudget { error = nl.budgetError; return false }
         guard q2 >= 0 else { return false }
         threadLog.append(LexThread(lexer: next.lexer, state: q2, set: k, start: c.position))
         return true
@@ -572,8 +578,8 @@ struct EarleyCore {
             memoTerms.append(contentsOf: terms)
             memoEnd.append(Int32(memoTerms.count))
             memoLexer.append(l.id)
-            memoStart.append(l.dfa.start)
-            return LexThread(lexer: l.id, state: l.dfa.start, set: k, start: position)
+            memoStart.append(l.start)
+            return LexThread(lexer: l.id, state: l.start, set: k, start: position)
         } catch let e as FSMDecodeError {
             error = e
             return nil

@@ -56,8 +56,6 @@ final class ParseTables: Sendable {
     let terminalBoundaries: [TerminalBoundaries?]
     /// Per terminal: its DFA (nil for token terminals and terminals matching nothing).
     let terminalDFAs: [ByteDFA?]
-    /// `terminalDFAs[t].hashValue` (0 for nil), computed once: keys of the shared lexer cache.
-    let terminalDFAHashes: [Int]
     let lexers: LexerCache
     /// Token masks are computed against this vocabulary (nil: parsing only).
     let vocabulary: Vocabulary?
@@ -187,7 +185,7 @@ final class ParseTables: Sendable {
         if g.lexing == .longestMatch {
             for i in g.terminals.indices where g.terminals[i].isIgnored { ignored.append(try runtimeTerminal(i)) }
         }
-        // Each terminal's DFA, compiled once: lexers are products of these (`LexerProduct`),
+        // Each terminal's DFA, compiled once: lexers are products of these (`Lexer`),
         // and a DFA over the state budget is a compile error here, not a lexer that fails to
         // build in the middle of a mask.
         var dfas: [ByteDFA?] = []
@@ -201,8 +199,15 @@ final class ParseTables: Sendable {
             dfas.append(dfa)
         }
         self.terminalDFAs = dfas
-        let hashes = dfas.map { $0?.hashValue ?? 0 }
-        self.terminalDFAHashes = hashes
+        // A cheap key to find equal DFAs (hashing whole tables cost 6% of a cold compile).
+        let hashes = dfas.map { d -> Int in
+            guard let d else { return 0 }
+            var h = Hasher()
+            h.combine(d.stateCount)
+            h.combine(d.classCount)
+            for c in d.table.prefix(64) { h.combine(c) }
+            return h.finalize()
+        }
         let tokens = vocabulary.map { GrammarTokens($0) }
         self.grammarTokens = tokens
         // Terminals with equal DFAs (equal languages: DFAs are canonical) share one store.
@@ -266,25 +271,21 @@ final class ParseTables: Sendable {
 
     // MARK: - Lexers
 
-    /// The lexer for a sorted set of terminals (byte terminals only), building and caching it
-    /// on first use. Throws `.budget` when the combined DFA exceeds the state budget.
+    /// The lexer for a sorted set of terminals (byte terminals only), created on first use
+    /// (cheap: its states are built as they are stepped). Throws `.grammar` when every terminal
+    /// matches nothing; the state budget is met while stepping (`Lexer.overBudget`).
     func lexer(for terminalSet: [Int32]) throws -> Lexer {
         if let l = lexers.lookup(terminalSet) { return l }
         let dfas = terminalSet.map { terminalDFAs[Int($0)] }
-        let key = SharedCaches.ProductKey(hashes: terminalSet.map { terminalDFAHashes[Int($0)] }, dfas: dfas,
-                                          maxStates: regexOptions.maxStates)
-        let product: LexerProduct.Result?
-        if let cached = SharedCaches.lexerProducts.get(key) {
-            product = cached
-        } else {
-            product = try LexerProduct.build(dfas, maxStates: regexOptions.maxStates, description: "grammar \(grammar.source)")
-            SharedCaches.lexerProducts.put(key, product, cost: product.map { $0.dfa.table.count + $0.partState.count * 2 } ?? 1)
-        }
-        guard let built = product else {
+        guard dfas.contains(where: { $0 != nil }) else {
             throw FSMDecodeError(.grammar, "grammar \(grammar.source): terminals \(terminalSet.map { terminalName($0) }) match nothing")
         }
         return lexers.insert(terminalSet) { id in
-            Lexer(id: id, terminals: terminalSet, product: built, tables: self)
+            Lexer(id: id, terminals: terminalSet, dfas: dfas,
+                  priorities: terminalSet.map { terminals[Int($0)].priority },
+                  ignored: terminalSet.map { terminals[Int($0)].ignored }, longestMatch: lexing == .longestMatch,
+                  terminalStores: terminalStores, wordCount: grammarTokens?.wordCount ?? 0,
+                  maxStates: regexOptions.maxStates, description: "grammar \(grammar.source)")!
         }
     }
 
@@ -440,100 +441,6 @@ final class ParseTables: Sendable {
         let bytes = Array(text.utf8)
         for id in 0..<v.size where v.bytes(of: id) == bytes && !v.flags[id].contains(.absent) { return Int32(id) }
         return nil
-    }
-}
-
-/// A combined byte DFA over a set of terminals (the product of their DFAs), with per-state
-/// accepting labels, and the vocabulary-independent tables the runtime reads on every byte.
-/// Immutable apart from the lazily filled mask store.
-final class Lexer: Sendable {
-    let id: Int32
-    /// Sorted runtime terminal indices.
-    let terminals: [Int32]
-    let dfa: ByteDFA
-    /// Per state: runtime terminals whose match ends there (longest-match grammars: only the
-    /// highest-priority ones).
-    let labels: [[Int32]]
-    /// Per state: some byte leads to a live state.
-    let hasExit: [Bool]
-    /// Per state: the labels contain an ignored terminal.
-    let acceptsIgnored: [Bool]
-    /// Per state: an id shared by exactly the states with equal `labels` and `acceptsIgnored`
-    /// (ending the lexeme in either commits the same thing).
-    let endClass: [Int32]
-    /// State q is the union of the terminal-DFA states `partTerminal/partState[partStart[q] ..<
-    /// partStart[q + 1]]` (runtime terminal indices, sorted).
-    let partStart: [Int32]
-    let partTerminal: [Int32]
-    let partState: [Int32]
-    /// Per state with several parts: the tokens that stay inside the lexeme, the union of its
-    /// parts' masks (computed on first visit). Single-part states read the terminal's store.
-    let store: MaskStore?
-    /// `ParseTables.terminalStores` (not the tables themselves: they own the lexers).
-    private let terminalStores: [MaskStore?]
-
-    init(id: Int32, terminals: [Int32], product: LexerProduct.Result, tables: ParseTables) {
-        self.id = id
-        self.terminals = terminals
-        self.terminalStores = tables.terminalStores
-        let dfa = product.dfa
-        self.dfa = dfa
-        var labels: [[Int32]] = []
-        var ignoredFlags: [Bool] = []
-        labels.reserveCapacity(product.labels.count)
-        ignoredFlags.reserveCapacity(product.labels.count)
-        for ls in product.labels {
-            if ls.isEmpty { labels.append([]); ignoredFlags.append(false); continue }
-            var ts = ls.map { terminals[Int($0)] }
-            if tables.lexing == .longestMatch, let top = ts.map({ tables.terminals[Int($0)].priority }).max() {
-                ts = ts.filter { tables.terminals[Int($0)].priority == top }
-            }
-            ignoredFlags.append(ts.contains { tables.terminals[Int($0)].ignored })
-            labels.append(ts.filter { !tables.terminals[Int($0)].ignored })
-        }
-        self.labels = labels
-        self.acceptsIgnored = ignoredFlags
-        var classes: [[Int32]: Int32] = [:]
-        // Most states accept nothing: they share one class without hashing.
-        var none: Int32 = -1
-        self.endClass = labels.indices.map { s in
-            if labels[s].isEmpty && !ignoredFlags[s] {
-                if none < 0 { none = Int32(classes.count); classes[[-2]] = none }
-                return none
-            }
-            let key = labels[s] + [ignoredFlags[s] ? -1 : -2]
-            if let c = classes[key] { return c }
-            let c = Int32(classes.count)
-            classes[key] = c
-            return c
-        }
-        self.partStart = product.partStart
-        let partTerminal = product.partTerminal.map { terminals[Int($0)] }
-        self.partTerminal = partTerminal
-        let partState = product.partState
-        self.partState = partState
-        if let tokens = tables.grammarTokens {
-            let partStart = product.partStart
-            let stores = tables.terminalStores
-            self.store = MaskStore(dfa: dfa, tokens: tokens) { q, bits in
-                for k in Int(partStart[Int(q)])..<Int(partStart[Int(q) + 1]) {
-                    stores[Int(partTerminal[k])]!.formUnion(state: partState[k], into: bits)
-                }
-            }
-        } else {
-            self.store = nil
-        }
-        self.hasExit = product.hasExit
-    }
-
-    /// ORs the tokens that stay inside the lexeme from `state` (EOS excluded) into `dst`.
-    @inline(__always) func formInside(_ state: Int32, into dst: UnsafeMutablePointer<UInt32>) {
-        let lo = Int(partStart[Int(state)])
-        if Int(partStart[Int(state) + 1]) == lo + 1 {
-            terminalStores[Int(partTerminal[lo])]!.formUnion(state: partState[lo], into: dst)
-        } else {
-            store!.formUnion(state: state, into: dst)
-        }
     }
 }
 

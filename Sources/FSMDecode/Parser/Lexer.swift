@@ -1,0 +1,396 @@
+import Synchronization
+
+/// A lexer over a sorted set of terminals: the product of their compiled DFAs, built lazily,
+/// one transition at a time, the first time something steps it.
+///
+/// Why lazy: a parser meets many terminal sets (an object with n optional keys in schema
+/// order meets n shrinking sets of key terminals), and a key terminal overlaps the
+/// undeclared-key terminal along its whole length, so each eager product was as big as the sum
+/// of the keys' DFAs (maskbench-dev Github_hard---o12337: 255 products of ~8,000 states × 74
+/// classes, 0.6 s). Decoding and mask walks visit a few states of each.
+///
+/// A product state is the sorted list of its live *parts*: (index of the terminal in the set,
+/// state of that terminal's DFA). A byte steps every part and drops the dead ones; no part
+/// left is `ByteDFA.dead`. Every state is live and co-reachable (each part's DFA is trimmed).
+/// States are numbered in order of discovery (the start is 0), so numbers depend on the order
+/// of first visits; nothing outside the lexer depends on them.
+///
+/// Thread safety: transitions are published cells (`unknown` until computed). A reader loads a
+/// cell with acquire ordering; a miss takes the builder lock, computes the target (creating
+/// its state: parts, labels, flags) and stores the cell with release ordering. A state's info
+/// and page are written before any cell naming it is published and never change after, so
+/// readers read them without a lock.
+///
+/// Budget: states of several parts (the only ones that can multiply) are counted; a step that
+/// would create one past `maxStates` returns `overBudget` (not stored, so it stays an error).
+/// The parser reports it as `budgetError`; mask walks treat it as dead (a narrower mask).
+final class Lexer: @unchecked Sendable {
+    /// A cell not computed yet.
+    static let unknown: Int32 = -2
+    /// `next` when the target would pass the state budget.
+    static let overBudget: Int32 = -3
+    private static let pageShift = 6
+    private static let pageSize = 1 << pageShift
+
+    let id: Int32
+    /// Sorted runtime terminal indices.
+    let terminals: [Int32]
+    let start: Int32 = 0
+    let classCount: Int
+    private let maxStates: Int
+    private let description: String
+
+    /// Read-only after init: the product's byte classes (the common refinement of the parts'),
+    /// and per (part, product class) the part's own class.
+    private let byteClass: UnsafeMutablePointer<UInt8>
+    private let partDFAs: [ByteDFA?]
+    private let column: [Int32]
+    private let partPriority: [Int]
+    private let partIgnored: [Bool]
+    private let longest: Bool
+    /// Per runtime terminal: its mask store (`ParseTables.terminalStores`; empty without a
+    /// vocabulary).
+    private let terminalStores: [MaskStore?]
+    private let wordCount: Int
+
+    /// A state's facts, written once when it is created.
+    struct StateInfo {
+        /// `2 × partCount` entries: (set index, terminal-DFA state), by set index.
+        var parts: UnsafeMutablePointer<Int32>
+        var partCount: Int32
+        /// An id shared by exactly the states with equal `labels` and `acceptsIgnored`
+        /// (ending the lexeme in either commits the same thing).
+        var endClass: Int32
+        /// Some byte leads to a live state.
+        var hasExit: Bool
+        var acceptsIgnored: Bool
+        /// Runtime terminals whose match ends here (longest-match: the highest priority only),
+        /// ignored ones left out.
+        var labels: [Int32]
+        /// `!labels.isEmpty || acceptsIgnored`.
+        var endsLexeme: Bool
+    }
+
+    private struct Page {
+        var info: UnsafeMutablePointer<StateInfo>
+        /// `pageSize × classCount` transitions.
+        var cells: UnsafeMutablePointer<Atomic<Int32>>
+        /// Multi-part states: their inside tokens (an unretained `LexemeWalk`, kept alive by
+        /// `Builder.insideWalks`), nil until computed.
+        var inside: UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>
+    }
+
+    /// Fixed capacity (every state the budget allows), so pages never move.
+    private let pages: UnsafeMutablePointer<Page>
+    private let pageCapacity: Int
+
+    private struct Builder {
+        var stateCount = 0
+        var multiPart = 0
+        /// Open-addressing index of multi-part states (slot = state + 1, 0 = empty).
+        var slots = [Int32](repeating: 0, count: 64)
+        var slotHashes: [UInt64] = []
+        var slotStates: [Int32] = []
+        /// Single-part states by (set index << 32 | terminal state).
+        var single: [Int64: Int32] = [:]
+        var classes: [[Int32]: Int32] = [:]
+        var insideWalks: [LexemeWalk] = []
+        var scratch: [Int32] = []
+    }
+    private let builder: Mutex<Builder>
+
+    /// A lexer over `terminals` (runtime indices, sorted) whose DFAs are `dfas` (nil: matches
+    /// nothing; left out). `priorities`/`ignored` are per set index. Nil when every DFA is nil.
+    init?(id: Int32, terminals: [Int32], dfas: [ByteDFA?], priorities: [Int], ignored: [Bool], longestMatch: Bool,
+          terminalStores: [MaskStore?], wordCount: Int, maxStates: Int, description: String) {
+        guard dfas.contains(where: { $0 != nil }) else { return nil }
+        self.id = id
+        self.terminals = terminals
+        self.partDFAs = dfas
+        self.partPriority = priorities
+        self.partIgnored = ignored
+        self.longest = longestMatch
+        self.terminalStores = terminalStores
+        self.wordCount = wordCount
+        self.maxStates = maxStates
+        self.description = description
+        // Byte classes: the common refinement of the parts' classes, numbered by first byte.
+        let byteClass = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        byteClass.initialize(repeating: 0, count: 256)
+        var classCount = 1
+        for case let d? in dfas where d.classCount > 1 {
+            var ids = [Int32](repeating: -1, count: classCount * d.classCount)
+            var next: Int32 = 0
+            for b in 0..<256 {
+                let k = Int(byteClass[b]) * d.classCount + Int(d.byteClass[b])
+                if ids[k] < 0 { ids[k] = next; next += 1 }
+                byteClass[b] = UInt8(ids[k])
+            }
+            classCount = Int(next)
+        }
+        self.byteClass = byteClass
+        self.classCount = classCount
+        var representative = [UInt8](repeating: 0, count: classCount)
+        for b in (0..<256).reversed() { representative[Int(byteClass[b])] = UInt8(b) }
+        var column = [Int32](repeating: 0, count: dfas.count * classCount)
+        var partStates = 0
+        for (i, d) in dfas.enumerated() {
+            guard let d else { continue }
+            partStates += d.stateCount
+            for c in 0..<classCount { column[i * classCount + c] = Int32(d.byteClass[Int(representative[c])]) }
+        }
+        self.column = column
+        let capacity = 1 + maxStates + partStates
+        self.pageCapacity = (capacity + Lexer.pageSize - 1) >> Lexer.pageShift
+        self.pages = .allocate(capacity: pageCapacity)
+        self.builder = Mutex(Builder())
+        var startParts: [Int32] = []
+        for (i, d) in dfas.enumerated() {
+            if let d { startParts += [Int32(i), d.start] }
+        }
+        builder.withLock { b in
+            if startParts.count > 2 { b.multiPart = 1 }
+            _ = createState(&b, startParts, startParts.count / 2)
+        }
+    }
+
+    deinit {
+        builder.withLock { b in
+            for s in 0..<b.stateCount {
+                let info = pages[s >> Lexer.pageShift].info + (s & (Lexer.pageSize - 1))
+                info.pointee.parts.deallocate()
+                info.deinitialize(count: 1)
+            }
+            let used = (b.stateCount + Lexer.pageSize - 1) >> Lexer.pageShift
+            for p in 0..<used {
+                pages[p].info.deallocate()
+                pages[p].cells.deinitialize(count: Lexer.pageSize * classCount)
+                pages[p].cells.deallocate()
+                pages[p].inside.deinitialize(count: Lexer.pageSize)
+                pages[p].inside.deallocate()
+            }
+        }
+        pages.deallocate()
+        byteClass.deallocate()
+    }
+
+    // MARK: - Reading (lock-free)
+
+    @inline(__always) private func info(_ s: Int32) -> UnsafeMutablePointer<StateInfo> {
+        pages[Int(s) >> Lexer.pageShift].info + (Int(s) & (Lexer.pageSize - 1))
+    }
+
+    /// The state after byte `b` from live state `s`: a state, `ByteDFA.dead`, or `overBudget`.
+    @inline(__always) func next(_ s: Int32, _ b: UInt8) -> Int32 {
+        let c = Int(byteClass[Int(b)])
+        let v = pages[Int(s) >> Lexer.pageShift].cells[(Int(s) & (Lexer.pageSize - 1)) * classCount + c].load(ordering: .acquiring)
+        return v != Lexer.unknown ? v : step(s, c)
+    }
+
+    @inline(__always) func labels(_ s: Int32) -> [Int32] { info(s).pointee.labels }
+    @inline(__always) func acceptsIgnored(_ s: Int32) -> Bool { info(s).pointee.acceptsIgnored }
+    @inline(__always) func hasExit(_ s: Int32) -> Bool { info(s).pointee.hasExit }
+    @inline(__always) func endClass(_ s: Int32) -> Int32 { info(s).pointee.endClass }
+    @inline(__always) func endsLexeme(_ s: Int32) -> Bool { info(s).pointee.endsLexeme }
+    @inline(__always) func partCount(_ s: Int32) -> Int { Int(info(s).pointee.partCount) }
+    /// Part k of state s: (runtime terminal, terminal-DFA state).
+    @inline(__always) func part(_ s: Int32, _ k: Int) -> (terminal: Int32, state: Int32) {
+        let p = info(s).pointee.parts
+        return (terminals[Int(p[2 * k])], p[2 * k + 1])
+    }
+
+    /// The error a step that returned `overBudget` stands for.
+    var budgetError: FSMDecodeError {
+        FSMDecodeError(.budget, "\(description) needs more than \(maxStates) DFA states of overlapping terminals (the state budget, RegexOptions.maxStates); simplify the pattern or raise the budget")
+    }
+
+    /// ORs the tokens that stay inside the lexeme from `s` (EOS excluded) into `dst`: a
+    /// single-part state reads its terminal's store; a multi-part state the union of its
+    /// parts' masks, computed on first use.
+    @inline(__always) func formInside(_ s: Int32, into dst: UnsafeMutablePointer<UInt32>) {
+        let i = info(s)
+        if i.pointee.partCount == 1 {
+            let p = i.pointee.parts
+            terminalStores[Int(terminals[Int(p[0])])]!.formUnion(state: p[1], into: dst)
+        } else {
+            insideWalk(s).formUnion(into: dst)
+        }
+    }
+
+    private func insideWalk(_ s: Int32) -> LexemeWalk {
+        let slot = pages[Int(s) >> Lexer.pageShift].inside + (Int(s) & (Lexer.pageSize - 1))
+        if let p = slot.pointee.load(ordering: .acquiring) { return Unmanaged<LexemeWalk>.fromOpaque(p).takeUnretainedValue() }
+        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(wordCount, 1))
+        bits.initialize(repeating: 0, count: max(wordCount, 1))
+        defer { bits.deallocate() }
+        let i = info(s).pointee
+        for k in 0..<Int(i.partCount) {
+            terminalStores[Int(terminals[Int(i.parts[2 * k])])]!.formUnion(state: i.parts[2 * k + 1], into: bits)
+        }
+        let walk = LexemeWalk(insideBits: UnsafeBufferPointer(start: bits, count: wordCount))
+        return builder.withLock { b in
+            if let p = slot.pointee.load(ordering: .acquiring) { return Unmanaged<LexemeWalk>.fromOpaque(p).takeUnretainedValue() }
+            b.insideWalks.append(walk)
+            slot.pointee.store(UnsafeRawPointer(Unmanaged.passUnretained(walk).toOpaque()), ordering: .releasing)
+            return walk
+        }
+    }
+
+    // MARK: - Building (under the lock)
+
+    /// Computes, publishes and returns the transition of `s` on product class `c`.
+    private func step(_ s: Int32, _ c: Int) -> Int32 {
+        builder.withLock { b in
+            let cell = pages[Int(s) >> Lexer.pageShift].cells + ((Int(s) & (Lexer.pageSize - 1)) * classCount + c)
+            let v = cell.pointee.load(ordering: .acquiring)
+            if v != Lexer.unknown { return v }
+            let from = info(s).pointee
+            b.scratch.removeAll(keepingCapacity: true)
+            for k in 0..<Int(from.partCount) {
+                let i = Int(from.parts[2 * k])
+                let d = partDFAs[i]!
+                let t = d.table[Int(from.parts[2 * k + 1]) * d.classCount + Int(column[i * classCount + c])]
+                if t >= 0 { b.scratch.append(Int32(i)); b.scratch.append(t) }
+            }
+            let n = b.scratch.count / 2
+            var target = ByteDFA.dead
+            if n == 1 {
+                let key = Int64(b.scratch[0]) << 32 | Int64(b.scratch[1])
+                if let q = b.single[key] { target = q } else { let parts = b.scratch; target = createState(&b, parts, 1) }
+            } else if n > 1 {
+                let h = Lexer.hashParts(b.scratch)
+                if let q = findMulti(b, h) {
+                    target = q
+                } else {
+                    if b.multiPart >= maxStates { return Lexer.overBudget }
+                    b.multiPart += 1
+                    let parts = b.scratch
+                    target = createState(&b, parts, n)
+                }
+            }
+            cell.pointee.store(target, ordering: .releasing)
+            return target
+        }
+    }
+
+    private static func hashParts(_ parts: [Int32]) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var k = 0
+        while k < parts.count {
+            h = (h ^ (UInt64(UInt32(bitPattern: parts[k])) << 32 | UInt64(UInt32(bitPattern: parts[k + 1])))) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            k += 2
+        }
+        return h
+    }
+
+    private func findMulti(_ b: Builder, _ h: UInt64) -> Int32? {
+        let mask = b.slots.count - 1
+        var p = Int(truncatingIfNeeded: h >> 17) & mask
+        while b.slots[p] != 0 {
+            let r = Int(b.slots[p] - 1)
+            if b.slotHashes[r] == h {
+                let q = b.slotStates[r]
+                let i = info(q).pointee
+                if Int(i.partCount) * 2 == b.scratch.count {
+                    var same = true
+                    for k in 0..<b.scratch.count where i.parts[k] != b.scratch[k] { same = false; break }
+                    if same { return q }
+                }
+            }
+            p = (p + 1) & mask
+        }
+        return nil
+    }
+
+    private func insertMulti(_ b: inout Builder, _ r: Int) {
+        let mask = b.slots.count - 1
+        var p = Int(truncatingIfNeeded: b.slotHashes[r] >> 17) & mask
+        while b.slots[p] != 0 { p = (p + 1) & mask }
+        b.slots[p] = Int32(r + 1)
+    }
+
+    /// Creates the state of `parts` (n pairs), indexes it and returns its number.
+    private func createState(_ b: inout Builder, _ parts: [Int32], _ n: Int) -> Int32 {
+        let q = b.stateCount
+        let page = q >> Lexer.pageShift
+        precondition(page < pageCapacity, "lexer state capacity exceeded")
+        if q & (Lexer.pageSize - 1) == 0 {
+            let cells = UnsafeMutablePointer<Atomic<Int32>>.allocate(capacity: Lexer.pageSize * classCount)
+            for k in 0..<(Lexer.pageSize * classCount) { (cells + k).initialize(to: Atomic<Int32>(Lexer.unknown)) }
+            let inside = UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>.allocate(capacity: Lexer.pageSize)
+            for k in 0..<Lexer.pageSize { (inside + k).initialize(to: Atomic<UnsafeRawPointer?>(nil)) }
+            (pages + page).initialize(to: Page(info: .allocate(capacity: Lexer.pageSize), cells: cells, inside: inside))
+        }
+        let stored = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * n, 1))
+        var accepting: [Int32] = []
+        var hasExit = false
+        for k in 0..<n {
+            stored[2 * k] = parts[2 * k]
+            stored[2 * k + 1] = parts[2 * k + 1]
+            let i = Int(parts[2 * k]), st = Int(parts[2 * k + 1])
+            let d = partDFAs[i]!
+            if d.accepting[st] { accepting.append(Int32(i)) }
+            if !hasExit {
+                for j in 0..<d.classCount where d.table[st * d.classCount + j] >= 0 { hasExit = true; break }
+            }
+        }
+        if longest, let top = accepting.map({ partPriority[Int($0)] }).max() {
+            accepting = accepting.filter { partPriority[Int($0)] == top }
+        }
+        let ignored = accepting.contains { partIgnored[Int($0)] }
+        let labels = accepting.filter { !partIgnored[Int($0)] }.map { terminals[Int($0)] }
+        let key = labels + [ignored ? -1 : -2]
+        let endClass: Int32
+        if let c = b.classes[key] { endClass = c } else { endClass = Int32(b.classes.count); b.classes[key] = endClass }
+        (pages[page].info + (q & (Lexer.pageSize - 1))).initialize(to: StateInfo(
+            parts: stored, partCount: Int32(n), endClass: endClass, hasExit: hasExit, acceptsIgnored: ignored,
+            labels: labels, endsLexeme: !labels.isEmpty || ignored))
+        b.stateCount += 1
+        if n == 1 {
+            b.single[Int64(parts[0]) << 32 | Int64(parts[1])] = Int32(q)
+        } else {
+            b.slotHashes.append(Lexer.hashParts(Array(parts[0..<(2 * n)])))
+            b.slotStates.append(Int32(q))
+            let r = b.slotStates.count - 1
+            if (r + 1) * 2 > b.slots.count {
+                b.slots = [Int32](repeating: 0, count: b.slots.count * 2)
+                for j in 0...r { insertMulti(&b, j) }
+            } else {
+                insertMulti(&b, r)
+            }
+        }
+        return Int32(q)
+    }
+
+    // MARK: - Inspection
+
+    /// Every state reachable from the start, as a `ByteDFA` (states renumbered breadth-first;
+    /// accepting = ends a lexeme), with each state's labels. Builds every transition; states
+    /// past the budget are left out (their transitions dead). For DOT output and tests.
+    func materialized() -> (dfa: ByteDFA, labels: [[Int32]]) {
+        var representative = [UInt8](repeating: 0, count: classCount)
+        for b in (0..<256).reversed() { representative[Int(byteClass[b])] = UInt8(b) }
+        var order: [Int32] = [start]
+        var number: [Int32: Int32] = [start: 0]
+        var table: [Int32] = []
+        var i = 0
+        while i < order.count {
+            let s = order[i]
+            i += 1
+            for c in 0..<classCount {
+                let t = next(s, representative[c])
+                if t < 0 { table.append(ByteDFA.dead); continue }
+                if let n = number[t] { table.append(n); continue }
+                let n = Int32(order.count)
+                number[t] = n
+                order.append(t)
+                table.append(n)
+            }
+        }
+        let classes = (0..<256).map { byteClass[$0] }
+        let dfa = ByteDFA(stateCount: order.count, start: 0, byteClass: classes, classCount: classCount, table: table,
+                          accepting: order.map { endsLexeme($0) })
+        return (dfa, order.map { labels($0) })
+    }
+}
