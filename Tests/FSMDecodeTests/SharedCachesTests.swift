@@ -1,7 +1,7 @@
 @testable import FSMDecode
 import Testing
 
-/// Caches shared across constraints (terminal DFAs, lexer products, per-language token masks)
+/// Caches shared across constraints (terminal DFAs, per-language token masks)
 /// and the token slice must never change a mask: equal-language states of different terminals
 /// share one walk, unequal ones never do, and a slice is used only where it is exact.
 @Suite struct SharedCachesTests {
@@ -24,13 +24,47 @@ import Testing
             let d = try SharedCachesTests.dfa(pattern)
             let q = d.run(Array(prefix.utf8))
             #expect(q >= 0)
-            #expect(TokenSlice.admits(d, q, runs: TokenSlice.runs(d)) == admits, "\(pattern) after \(prefix)")
+            #expect(TokenSlice.admits(d, q, runs: TokenSlice.runs(d), maxBytes: nil) == admits, "\(pattern) after \(prefix)")
+        }
+    }
+
+    @Test func boundedStringsAdmitTheSlicesOfShortTokens() throws {
+        // (pattern, prefix, admitted at nil / 32 / 12 bytes): a code point takes 1 to 4 bytes,
+        // so a slice of L bytes holds strings of up to L characters.
+        let cases: [(String, String, [Bool])] = [
+            (#""[^"\\]{0,40}""#, "\"", [false, true, true]),
+            (#""[^"\\]{0,40}""#, "\"abcdefghij", [false, false, true]),   // 30 characters left
+            (#""[^"\\]{0,40}""#, "\"" + String(repeating: "a", count: 30), [false, false, false]),
+            (#""[^"\\]{5,40}""#, "\"", [false, true, true]),               // below minLength: still inside
+            (#""[^"\\a]{0,40}""#, "\"", [false, false, false]),
+        ]
+        for (pattern, prefix, admits) in cases {
+            let d = try SharedCachesTests.dfa(pattern)
+            let q = d.run(Array(prefix.utf8))
+            #expect(q >= 0)
+            let got = TokenSlice.levels.map { TokenSlice.admits(d, q, runs: TokenSlice.runs(d), maxBytes: $0) }
+            #expect(got == admits, "\(pattern) after \(prefix)")
+        }
+    }
+
+    /// Masks inside a bounded string (where the length slices apply) equal the brute-force
+    /// oracle, at every position up to the bound and past it.
+    @Test func boundedStringMasksStayExact() throws {
+        guard let v = TestSupport.vocabulary("llama2") else { return }
+        let g = try Grammar.gbnf(bytes: Array(#"root ::= "\"" [^"\\]{2,40} "\"" "x""#.utf8), file: "bounded.gbnf")
+        let c = try GrammarConstraint(grammar: g, vocabulary: v)
+        for n in [0, 1, 5, 9, 20, 27, 31, 38, 40] {
+            var m = c.makeMatcher()
+            let accepted = m.accept(bytes: Array(("\"" + String(repeating: "é", count: n / 2) + String(repeating: "b", count: n - n / 2)).utf8))
+            #expect(accepted)
+            #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(n) characters")
         }
     }
 
     @Test func sliceTokensAndRestTriePartitionTheVocabulary() throws {
         guard let v = TestSupport.vocabulary("llama2") else { return }
-        let slice = TokenSlice(v)
+        for maxBytes in TokenSlice.levels {
+        let slice = TokenSlice(v, maxBytes: maxBytes)
         var restIDs = Set(slice.rest.tokenIDs)
         #expect(slice.count + restIDs.count == v.trie.tokenIDs.count)
         for id in v.trie.tokenIDs {
@@ -42,6 +76,12 @@ import Testing
         for i in stride(from: 1, to: slice.rest.nodeCount, by: 97) {
             let full = Int(slice.fullNode[i])
             #expect(slice.rest.depth[i] == v.trie.depth[full] && slice.rest.byte[i] == v.trie.byte[full])
+        }
+        if let maxBytes {
+            for id in v.trie.tokenIDs where slice.bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
+                #expect(v.bytes(of: Int(id)).count <= maxBytes)
+            }
+        }
         }
     }
 

@@ -473,7 +473,6 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         dst.update(repeating: 0, count: words)
         if eosAccepted { return }
         let tables = constraint.tables
-        let trie = constraint.vocabulary.trie
         // Inside tokens per thread (one cached mask each), then the lexeme ends inside tokens:
         // a depth-first walk over (commit, next lexer, cached walk of the start nodes) whose
         // parser work is one commit per distinct chain of lexeme ends, shared by all tokens.

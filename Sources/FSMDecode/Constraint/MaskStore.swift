@@ -494,9 +494,9 @@ public final class MaskStore: @unchecked Sendable {
     private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> (Int, [UInt32]?) {
         var n: Int
         var ends: [UInt32] = []
-        if wide && TokenSlice.admits(dfa, state, runs: sliceRuns) {
+        if wide, let level = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns) {
+            let slice = vocabulary.sharedMasks.slices(vocabulary)[level]
             // Every slice token is allowed and ends no lexeme: walk only the other tokens.
-            let slice = vocabulary.sharedMasks.slice(vocabulary)
             n = walk(slice.rest, from: state, into: bits, ends: &ends)
             for k in ends.indices { ends[k] = slice.fullNode[Int(ends[k])] }
             slice.bits.withUnsafeBufferPointer { sb in

@@ -119,7 +119,7 @@ public final class SharedTerminalMasks: Sendable {
     private let bytes = Atomic<Int>(0)
     let maxBytes: Int
 
-    private let sliceBox = Mutex<TokenSlice?>(nil)
+    private let sliceBox = Mutex<[TokenSlice]?>(nil)
     private let grammarTokenBox = Mutex<(bits: [UInt32], count: Int)?>(nil)
 
     /// The vocabulary's grammar tokens (in the trie, not EOS) as mask words, and how many
@@ -138,11 +138,12 @@ public final class SharedTerminalMasks: Sendable {
 
     public init(maxBytes: Int = SharedTerminalMasks.defaultMaxBytes) { self.maxBytes = maxBytes }
 
-    /// The vocabulary's `TokenSlice` (built on first use; `vocabulary` must be the owner).
-    func slice(_ vocabulary: Vocabulary) -> TokenSlice {
+    /// The vocabulary's `TokenSlice`s, one per `TokenSlice.levels`, widest first (built on
+    /// first use; `vocabulary` must be the owner).
+    func slices(_ vocabulary: Vocabulary) -> [TokenSlice] {
         sliceBox.withLock { box in
             if let s = box { return s }
-            let s = TokenSlice(vocabulary)
+            let s = TokenSlice.levels.map { TokenSlice(vocabulary, maxBytes: $0) }
             box = s
             return s
         }
@@ -241,5 +242,5 @@ extension ByteDFA: Hashable {
 extension Vocabulary {
     /// Builds the vocabulary's `TokenSlice` now (otherwise built on the first wide mask walk:
     /// one pass over the tokens and a trie of the others), as a server would at start-up.
-    public func prepareMaskWalks() { _ = sharedMasks.slice(self) }
+    public func prepareMaskWalks() { _ = sharedMasks.slices(self) }
 }

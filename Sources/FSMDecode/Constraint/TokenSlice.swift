@@ -13,6 +13,12 @@
 /// states admit the slice; bounded or pattern-restricted strings do not (and are walked
 /// whole). Exact: `admits` decides the condition on the product of R's automaton and the DFA.
 ///
+/// Bounded strings (`maxLength`, fixed-width counters) keep every w ∈ R alive only up to some
+/// length, so there are slices by token length too: R_L = the words of R of at most L bytes,
+/// and a state admits R_L when every non-empty w ∈ R_L leads it to a live, non-accepting state
+/// (the same argument holds: R_L is prefix-closed, and the nodes of the other trie whose path
+/// is in R have more than L bytes, so no lexeme ends there before the full trie would say).
+///
 /// The idea is llguidance's token "slices"; built once per vocabulary (shared through
 /// `Vocabulary.sharedMasks`). Immutable.
 final class TokenSlice: Sendable {
@@ -41,7 +47,13 @@ final class TokenSlice: Sendable {
         }
     }()
 
-    /// The slice's tokens (trie tokens in R), as mask words.
+    /// Slices by maximum token length in bytes (nil: unbounded), widest first. 32 and 12 bytes
+    /// hold 99.8% and 96% of Llama-3's 123k tokens in R.
+    static let levels: [Int?] = [nil, 32, 12]
+
+    /// Longest token (bytes) in the slice; nil: no bound (R itself).
+    let maxBytes: Int?
+    /// The slice's tokens (trie tokens in R, of at most `maxBytes` bytes), as mask words.
     let bits: [UInt32]
     let count: Int
     /// The trie of every other grammar token.
@@ -49,7 +61,8 @@ final class TokenSlice: Sendable {
     /// `rest` node → the node of the full trie with the same bytes.
     let fullNode: [UInt32]
 
-    init(_ vocabulary: Vocabulary) {
+    init(_ vocabulary: Vocabulary, maxBytes: Int?) {
+        self.maxBytes = maxBytes
         let words = TokenMask.wordCount(vocabulary.maskWidth)
         var bits = [UInt32](repeating: 0, count: words)
         var flags = vocabulary.flags
@@ -57,6 +70,7 @@ final class TokenSlice: Sendable {
         let trie = vocabulary.trie
         for id32 in trie.tokenIDs {
             let id = Int(id32)
+            if let maxBytes, Int(vocabulary.tokenOffsets[id + 1] - vocabulary.tokenOffsets[id]) > maxBytes { continue }
             var s: Int8 = 0
             for k in Int(vocabulary.tokenOffsets[id])..<Int(vocabulary.tokenOffsets[id + 1]) {
                 s = TokenSlice.next[Int(s) * 256 + Int(vocabulary.tokenBytes[k])]
@@ -92,21 +106,47 @@ final class TokenSlice: Sendable {
     /// First bytes of the runs of bytes on which both R's automaton and `dfa` behave alike.
     static func runs(_ dfa: ByteDFA) -> [UInt8] { SharedTerminalMasks.classRuns(dfa, splitting: byteKind) }
 
-    /// Whether every non-empty string of R leads `q` to a live, non-accepting state of `dfa`
-    /// (`runs` = `runs(dfa)`). Cost: O(reachable (R state, DFA state) pairs × runs).
-    static func admits(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> Bool {
+    /// Depth (bytes) past the longest finite level at which the search for the unbounded slice
+    /// gives up: a DFA that keeps every string of R alive closes its (R state, DFA state)
+    /// pairs within a few bytes, while a length counter only fails at its bound.
+    static let unboundedSearchDepth = 48
+
+    /// The widest slice (index into `levels`) whose every non-empty string leads `q` to a live,
+    /// non-accepting state of `dfa`, or nil (`runs` = `runs(dfa)`). One breadth-first search
+    /// over (R state, DFA state) pairs: a pair is first met at its least depth, so the first
+    /// failure is at the least failing length, and a finite level L is admitted iff nothing
+    /// fails within L bytes; the unbounded one iff the search closes with no failure (given up
+    /// past `unboundedSearchDepth`). Cost: O(pairs met × runs).
+    static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> Int? {
         var seen = Set<Int>()
-        var stack: [(Int8, Int32)] = [(0, q)]
+        var level: [(Int8, Int32)] = [(0, q)]
+        var following: [(Int8, Int32)] = []
         seen.insert(Int(q) << 3)
-        while let (r, s) = stack.popLast() {
-            for b in runs {
-                let r2 = next[Int(r) * 256 + Int(b)]
-                if r2 < 0 { continue }
-                let s2 = dfa.next(s, b)
-                if s2 < 0 || dfa.accepting[Int(s2)] { return false }
-                if seen.insert(Int(s2) << 3 | Int(r2)).inserted { stack.append((r2, s2)) }
+        var depth = 0
+        var failedAt: Int? = nil
+        search: while !level.isEmpty {
+            if depth >= unboundedSearchDepth { failedAt = depth + 1; break }
+            depth += 1
+            for (r, s) in level {
+                for b in runs {
+                    let r2 = next[Int(r) * 256 + Int(b)]
+                    if r2 < 0 { continue }
+                    let s2 = dfa.next(s, b)
+                    if s2 < 0 || dfa.accepting[Int(s2)] { failedAt = depth; break search }
+                    if seen.insert(Int(s2) << 3 | Int(r2)).inserted { following.append((r2, s2)) }
+                }
             }
+            swap(&level, &following)
+            following.removeAll(keepingCapacity: true)
         }
-        return true
+        guard let failedAt else { return 0 }
+        return levels.indices.first { levels[$0].map { $0 < failedAt } ?? false }
+    }
+
+    /// Whether `q` admits the slice of at most `maxBytes` bytes (nil: R itself).
+    static func admits(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8], maxBytes: Int?) -> Bool {
+        guard let widest = widestAdmitted(dfa, q, runs: runs) else { return false }
+        guard let maxBytes else { return widest == 0 }
+        return levels[widest].map { $0 >= maxBytes } ?? true
     }
 }
