@@ -49,12 +49,24 @@ struct EarleyCore {
     let baseSetStart: [Int32]
     let baseSetPos: [Int32]
     let baseSets: Int32
+    /// The base's completion index (see `waitStart`).
+    let baseWaitStart: [Int32]
+    let baseWaitSym: [Int32]
+    let baseWaitItem: [Int32]
     // Own chart: set baseSets + j has items[setStart[j] ..< setStart[j+1] or items.count].
     var items: [EarleyItem] = []
     var setStart: [Int32] = []
     var setPos: [Int32] = []
     var threadLog: [LexThread] = []
     var checkpoints: [Checkpoint] = []
+    /// Completion index of a root core's closed sets (overlays index none of theirs): own set j's
+    /// items that wait on a nonterminal are `waitItem[waitStart[j] ..< next start]`, sorted by
+    /// that nonterminal (`waitSym`), then by item. Completing a rule into set j then reads only
+    /// its parents (binary search) instead of scanning the set: the sets of enclosing arrays and
+    /// objects are completed into by many commits of every mask walk.
+    private var waitStart: [Int32] = []
+    private var waitSym: [Int32] = []
+    private var waitItem: [Int32] = []
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
 
@@ -99,6 +111,9 @@ struct EarleyCore {
         self.baseSetStart = base.setStart
         self.baseSetPos = base.setPos
         self.baseSets = Int32(base.setStart.count)
+        self.baseWaitStart = base.waitStart
+        self.baseWaitSym = base.waitSym
+        self.baseWaitItem = base.waitItem
         self.memoTerms = base.memoTerms
         self.memoEnd = base.memoEnd
         self.memoLexer = base.memoLexer
@@ -203,6 +218,7 @@ struct EarleyCore {
         allStart += setStart.map { $0 + shift }
         allPos += setPos
         r = EarleyCore(tables: tables, items: allItems, setStart: allStart, setPos: allPos)
+        for j in r.setStart.indices { r.indexSet(j) }
         return r
     }
 
@@ -213,6 +229,9 @@ struct EarleyCore {
         self.baseSetStart = []
         self.baseSetPos = []
         self.baseSets = 0
+        self.baseWaitStart = []
+        self.baseWaitSym = []
+        self.baseWaitItem = []
         self.items = items
         self.setStart = setStart
         self.setPos = setPos
@@ -260,6 +279,7 @@ struct EarleyCore {
         if setStart.count > Int(m.sets) {
             setStart.removeSubrange(Int(m.sets)...)
             setPos.removeSubrange(Int(m.sets)...)
+            truncateWaitIndex(sets: Int(m.sets))
         }
     }
 
@@ -282,6 +302,7 @@ struct EarleyCore {
         items.removeSubrange(Int(c.items)...)
         setStart.removeSubrange(Int(c.sets)...)
         setPos.removeSubrange(Int(c.sets)...)
+        truncateWaitIndex(sets: Int(c.sets))
         threadLog.removeSubrange(Int(c.threadHi)...)
     }
 
@@ -296,6 +317,7 @@ struct EarleyCore {
             items.removeSubrange(Int(c.items)...)
             setStart.removeSubrange(Int(c.sets)...)
             setPos.removeSubrange(Int(c.sets)...)
+            truncateWaitIndex(sets: Int(c.sets))
             threadLog.removeSubrange(Int(c.threadHi)...)
             return false
         }
@@ -527,6 +549,14 @@ struct EarleyCore {
                 }
             } else {
                 let lhs = t.productionRule[Int(it.production)]
+                if it.origin < k, let (fromBase, lo, hi) = waitRange(set: it.origin, symbol: lhs) {
+                    for j in lo..<hi {
+                        var a = fromBase ? baseItems[Int(baseWaitItem[j])] : items[Int(waitItem[j])]
+                        a.dot += 1
+                        add(a)
+                    }
+                    continue
+                }
                 // The origin's items as of now (the open set's own additions past `hi` are
                 // not parents: they were predicted after this item).
                 let (fromBase, lo, hi) = itemRange(ofSet: it.origin)
@@ -536,6 +566,52 @@ struct EarleyCore {
                 }
             }
         }
+        if baseSets == 0 {
+            // The open set is complete: (re)index it (a re-close after `scanToken` replaces it).
+            let j = setStart.count - 1
+            truncateWaitIndex(sets: j)
+            indexSet(j)
+        }
+    }
+
+    /// Indexes own set j (all sets before it are indexed, it is not).
+    private mutating func indexSet(_ j: Int) {
+        let lo = Int(setStart[j]), hi = j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count
+        var entries: [(Int32, Int32)] = []
+        for i in lo..<hi {
+            if let s = nextSymbol(items[i]), s >= 0 { entries.append((s, Int32(i))) }
+        }
+        entries.sort { $0 < $1 }
+        waitStart.append(Int32(waitSym.count))
+        for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
+    }
+
+    private mutating func truncateWaitIndex(sets n: Int) {
+        guard waitStart.count > n else { return }
+        let cut = Int(waitStart[n])
+        waitStart.removeSubrange(n...)
+        waitSym.removeSubrange(cut...)
+        waitItem.removeSubrange(cut...)
+    }
+
+    /// The index entries of set k's items waiting on `symbol` (`baseWaitItem` when `fromBase`,
+    /// else `waitItem`); nil when set k is not indexed (an overlay's own sets).
+    @inline(__always) private func waitRange(set k: Int32, symbol: Int32) -> (fromBase: Bool, lo: Int, hi: Int)? {
+        let fromBase = k < baseSets
+        let j = Int(fromBase ? k : k - baseSets)
+        let starts = fromBase ? baseWaitStart : waitStart
+        guard j < starts.count else { return nil }
+        let syms = fromBase ? baseWaitSym : waitSym
+        var lo = Int(starts[j])
+        var hi = j + 1 < starts.count ? Int(starts[j + 1]) : syms.count
+        // Lower bound of `symbol`, then its end.
+        var a = lo, b = hi
+        while a < b { let m = (a + b) >> 1; if syms[m] < symbol { a = m + 1 } else { b = m } }
+        lo = a
+        b = hi
+        while a < b { let m = (a + b) >> 1; if syms[m] <= symbol { a = m + 1 } else { b = m } }
+        hi = a
+        return (fromBase, lo, hi)
     }
 
     /// The thread for the next lexeme at set k: its lexer over the byte terminals the set
