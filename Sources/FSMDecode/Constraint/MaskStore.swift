@@ -119,6 +119,10 @@ public final class MaskStore: @unchecked Sendable {
     /// `TokenSlice.runs(dfa)`.
     private let sliceRuns: [UInt8]
     private let walkTableCache = Mutex<TrieWalk.Table?>(nil)
+    /// States known to admit the unbounded token slice (found by earlier admission searches, which
+    /// prove it for every state they meet between characters): a string body walked byte by byte
+    /// searches once, not at every state.
+    private let admitsSlice = Mutex<Set<Int32>>([])
     /// Per state: index into `entries`, or -1 while not computed.
     private let slots: UnsafeMutablePointer<Atomic<Int32>>
     /// Capacity `max(dfa.stateCount, 1)`: there are never more distinct masks than states.
@@ -494,7 +498,7 @@ public final class MaskStore: @unchecked Sendable {
     private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> (Int, [UInt32]?) {
         var n: Int
         var ends: [UInt32] = []
-        if wide, let level = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns) {
+        if wide, let level = admittedSliceLevel(state) {
             let slice = vocabulary.sharedMasks.slices(vocabulary)[level]
             // Every slice token is allowed and ends no lexeme: walk only the other tokens.
             n = walk(slice.rest, from: state, into: bits, ends: &ends)
@@ -509,6 +513,15 @@ public final class MaskStore: @unchecked Sendable {
         guard let boundaries else { return (n, nil) }
         boundaries.publish(state, ends)
         return (n, ends)
+    }
+
+    /// `TokenSlice.widestAdmitted` for `state`, reading and filling `admitsSlice`.
+    private func admittedSliceLevel(_ state: Int32) -> Int? {
+        if admitsSlice.withLock({ $0.contains(state) }) { return 0 }
+        var proven: [Int32] = []
+        let level = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns, admittedStates: &proven)
+        if !proven.isEmpty { admitsSlice.withLock { $0.formUnion(proven) } }
+        return level
     }
 
     /// The kernel over `trie` (the vocabulary's, or a slice's rest): sets the bits of the

@@ -118,6 +118,13 @@ final class TokenSlice: Sendable {
     /// fails within L bytes; the unbounded one iff the search closes with no failure (given up
     /// past `unboundedSearchDepth`). Cost: O(pairs met × runs).
     static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> Int? {
+        widestAdmitted(dfa, q, runs: runs, admittedStates: nil)
+    }
+
+    /// As above; when R itself is admitted, also appends to `admittedStates` every DFA state
+    /// met between characters (R state 0): each is reached from q by a string u of whole
+    /// characters, and uw ∈ R for every w ∈ R, so each admits R too.
+    static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8], admittedStates: UnsafeMutablePointer<[Int32]>?) -> Int? {
         var seen = Set<Int>()
         var level: [(Int8, Int32)] = [(0, q)]
         var following: [(Int8, Int32)] = []
@@ -139,7 +146,12 @@ final class TokenSlice: Sendable {
             swap(&level, &following)
             following.removeAll(keepingCapacity: true)
         }
-        guard let failedAt else { return 0 }
+        guard let failedAt else {
+            if let admittedStates {
+                for key in seen where key & 7 == 0 { admittedStates.pointee.append(Int32(key >> 3)) }
+            }
+            return 0
+        }
         return levels.indices.first { levels[$0].map { $0 < failedAt } ?? false }
     }
 
