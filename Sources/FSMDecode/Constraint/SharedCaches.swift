@@ -179,9 +179,11 @@ public final class SharedTerminalMasks: Sendable {
     /// `runs` is `classRuns(dfa)`. Nil past `maxSignatureStates` states.
     /// Cost: O(reachable states × runs).
     static func signature(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> [UInt32]? {
-        var number = [Int32: UInt32](minimumCapacity: 16)
+        // BFS numbers in a flat array over the DFA's states (a dictionary probe per transition
+        // cost more than the rest of the search).
+        var number = [Int32](repeating: -1, count: dfa.stateCount)
         var queue: [Int32] = [q]
-        number[q] = 0
+        number[Int(q)] = 0
         var out: [UInt32] = []
         var head = 0
         while head < queue.count {
@@ -196,10 +198,10 @@ public final class SharedTerminalMasks: Sendable {
                 previous = t
                 var id: UInt32 = 0xFFFF
                 if t >= 0 {
-                    if let k = number[t] { id = k } else {
+                    if number[Int(t)] >= 0 { id = UInt32(number[Int(t)]) } else {
                         guard queue.count < maxSignatureStates else { return nil }
                         id = UInt32(queue.count)
-                        number[t] = id
+                        number[Int(t)] = Int32(id)
                         queue.append(t)
                     }
                 }
