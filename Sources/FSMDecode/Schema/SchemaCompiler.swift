@@ -308,13 +308,15 @@ struct SchemaCompiler {
         // (after every trie node, any character no key continues with, then any tail), written
         // so that its big parts occur once: every later stage (regex AST, NFA) walks each copy.
         // A string that is not a key either is a trie path that is not a key (P), or leaves
-        // the trie after a path w with a character c: c is one of the keys' characters (near:
-        // D·tail, D spelling w then c) or not (far: T·far·tail, T = every trie path).
+        // the trie after a path w with a character c: c is near (D·tail, D spelling w then c),
+        // or far, a character no key has (T·far·tail, T = every trie path).
         final class Trie { var end = false; var children: [UInt32: Trie] = [:] }
         let root = Trie()
         for w in keys { var t = root; for c in w { if t.children[c] == nil { t.children[c] = Trie() }; t = t.children[c]! }; t.end = true }
         let anyTail = TerminalPattern.repetition(jsonChar(TerminalPattern.anyScalar), min: 0, max: nil)
-        let near = TerminalPattern.normalizeClass(keys.joined().map { $0...$0 })
+        // Near: the keys' characters, widened to printable ASCII (where they nearly always
+        // lie), so that both near and far are a few ranges and their encodings small.
+        let near = TerminalPattern.normalizeClass([0x20...0x7E] + keys.joined().map { $0...$0 })
         func alt(_ alts: [TerminalPattern]) -> TerminalPattern? { alts.isEmpty ? nil : alts.count == 1 ? alts[0] : .alternation(alts) }
         /// From node t: D (nil: none), T, P (nil: none); one walk, each edge's character once.
         func walk(_ t: Trie) -> (d: TerminalPattern?, t: TerminalPattern, p: TerminalPattern?) {
