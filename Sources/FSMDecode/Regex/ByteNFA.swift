@@ -51,6 +51,8 @@ struct ByteNFA {
     private var fan: [Int32] = []
     /// Scratch: template node index → state.
     private var tMap: [Int32] = []
+    /// Scratch of `template`: its nodes by content (range and continuation).
+    private var templateShared: [UInt64: Int32] = [:]
     /// Hash-consing (`intern`): byte-range and epsilon states are looked up by content before
     /// one is added, so equal suffixes (the spellings of a character that continue alike, the
     /// fan-outs over them) exist once. Built backwards, a state's targets exist when it is
@@ -415,15 +417,15 @@ struct ByteNFA {
             slot = (slot + 1) & (templateSlots.count - 1)
         }
         let base = tNode.count
-        var shared: [UInt64: Int32] = [:]
+        templateShared.removeAll(keepingCapacity: true)
         for seq in set.utf8Sequences() {
             var t: Int32 = -1
             for r in seq.reversed() {
                 let key = UInt64(r.lowerBound) << 40 | UInt64(r.upperBound) << 32 | UInt64(UInt32(bitPattern: t))
-                if let s = shared[key] { t = s; continue }
+                if let s = templateShared[key] { t = s; continue }
                 let s = Int32(tNode.count - base)
                 tNode.append(State(next: t, eps2: -1, lo: r.lowerBound, hi: r.upperBound, kind: .byteRange))
-                shared[key] = s
+                templateShared[key] = s
                 t = s
             }
             tEntry.append(t)
