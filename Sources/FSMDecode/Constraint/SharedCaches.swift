@@ -14,11 +14,33 @@ import Synchronization
 /// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles);
 /// `Vocabulary.sharedMasks.clear()` empties a vocabulary's masks.
 public enum SharedCaches {
+    /// Hashed by the AST's `structuralHash` (computed once, at init), compared in full.
     struct TerminalKey: Hashable, Sendable {
-        var ast: RegexAST
-        var maxStates: Int
-        var maxNFAStates: Int
-        var maxSubsetWork: Int?
+        let ast: RegexAST
+        let maxStates: Int
+        let maxNFAStates: Int
+        let maxSubsetWork: Int?
+        let astHash: UInt64
+
+        init(ast: RegexAST, maxStates: Int, maxNFAStates: Int, maxSubsetWork: Int?) {
+            self.ast = ast
+            self.maxStates = maxStates
+            self.maxNFAStates = maxNFAStates
+            self.maxSubsetWork = maxSubsetWork
+            astHash = ast.structuralHash
+        }
+
+        func hash(into h: inout Hasher) {
+            h.combine(astHash)
+            h.combine(maxStates)
+            h.combine(maxNFAStates)
+            h.combine(maxSubsetWork)
+        }
+
+        static func == (a: TerminalKey, b: TerminalKey) -> Bool {
+            a.astHash == b.astHash && a.maxStates == b.maxStates && a.maxNFAStates == b.maxNFAStates
+                && a.maxSubsetWork == b.maxSubsetWork && a.ast == b.ast
+        }
     }
 
     /// Regex AST → minimal DFA (nil: matches nothing). Failures are not cached. Cost bound:

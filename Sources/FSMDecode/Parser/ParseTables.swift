@@ -333,19 +333,38 @@ final class ParseTables: Sendable {
     }
 
     private struct RegexASTMemo {
-        var classes: [[ClosedRange<UInt32>]: RegexAST] = [:]
-        var literals: [[UInt8]: RegexAST] = [:]
+        var classes: [MemoKey<ClosedRange<UInt32>>: RegexAST] = [:]
+        var literals: [MemoKey<UInt8>: RegexAST] = [:]
+    }
+
+    /// A memo key hashed once by a cheap FNV pass: `Hasher` over every range or byte, at each
+    /// of the thousands of lookups a JSON-string terminal makes, cost about what the
+    /// conversions it saves do.
+    private struct MemoKey<T: Hashable>: Hashable {
+        let items: [T]
+        let h: UInt64
+
+        init(_ items: [T], _ word: (T) -> UInt64) {
+            self.items = items
+            var h = 0xCBF2_9CE4_8422_2325 ^ UInt64(items.count)
+            for x in items { h = (h ^ word(x)) &* 0x100_0000_01B3 }
+            self.h = h
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(h) }
+        static func == (a: MemoKey, b: MemoKey) -> Bool { a.h == b.h && a.items == b.items }
     }
 
     private static func regexAST(_ p: TerminalPattern, where place: String, memo: inout RegexASTMemo) throws -> RegexAST {
         switch p {
         case .literal(let bytes):
-            if let a = memo.literals[bytes] { return a }
+            let key = MemoKey(bytes) { UInt64($0) }
+            if let a = memo.literals[key] { return a }
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw FSMDecodeError(.grammar, "\(place): literal is not valid UTF-8")
             }
             let a = RegexAST.literal(text)
-            memo.literals[bytes] = a
+            memo.literals[key] = a
             return a
         case .caseInsensitiveLiteral(let s):
             let items = s.unicodeScalars.map { RegexAST.scalars(CodePointSet(TerminalPattern.caseInsensitiveAlternatives(of: $0))) }
@@ -360,9 +379,10 @@ final class ParseTables: Sendable {
             if flags.contains(.ignoreCase) { ast = CaseFolding.fold(ast) }
             return ast
         case .codePointClass(let ranges):
-            if let a = memo.classes[ranges] { return a }
+            let key = MemoKey(ranges) { UInt64($0.lowerBound) << 32 | UInt64($0.upperBound) }
+            if let a = memo.classes[key] { return a }
             let a = RegexAST.scalars(CodePointSet(ranges))
-            memo.classes[ranges] = a
+            memo.classes[key] = a
             return a
         case .sequence(let parts):
             if parts.isEmpty { return .empty }

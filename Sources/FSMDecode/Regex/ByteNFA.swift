@@ -9,6 +9,9 @@
 /// Built backwards (each node is compiled knowing its continuation state), so repetition
 /// needs no fragment copying or patch lists, and `{m,n}` uses the nested form
 /// `x{m}(x(x(…)?)?)?`, whose epsilon closures stay O(1) in size.
+/// Equal subtrees flatten to one node, and a big node met again with the same continuation
+/// reuses its entry state (`build(node:then:)`), so a subtree repeated under many prefixes
+/// (the JSON-string tail of every undeclared-key prefix) costs one copy.
 /// Size is capped at `maxStates` (error, never unbounded memory): `prepare` checks a lower bound
 /// counted as if no state were shared, `addUnshared` the states actually made.
 struct ByteNFA {
@@ -48,6 +51,8 @@ struct ByteNFA {
     private var fan: [Int32] = []
     /// Scratch: template node index → state.
     private var tMap: [Int32] = []
+    /// Scratch of `template`: its nodes by content (range and continuation).
+    private var templateShared: [UInt64: Int32] = [:]
     /// Hash-consing (`intern`): byte-range and epsilon states are looked up by content before
     /// one is added, so equal suffixes (the spellings of a character that continue alike, the
     /// fan-outs over them) exist once. Built backwards, a state's targets exist when it is
@@ -185,6 +190,22 @@ struct ByteNFA {
 
     private var nodes: [Node] = []
     private var children: [Int32] = []
+    /// Per node: its size (see `flatten`).
+    private var nodeSize: [Int] = []
+    /// Hash-consing of flat nodes: equal subtrees (children compared by node id, so equal
+    /// subtrees are one node bottom-up) flatten to one node. Open addressing, power-of-two
+    /// size; node + 1, 0 = empty; `nodeHash` per node.
+    private var nodeSlots = [Int32](repeating: 0, count: 256)
+    private var nodeHash: [UInt64] = []
+    /// `build(node:then:)` results of big composite nodes, keyed by node and continuation: a
+    /// subtree met again with the same continuation (the `[^"\\…]*` tail after every
+    /// undeclared-key prefix, shared classes inside alternations) is built once. A node built
+    /// with continuation `out` matches L(node)·L(out) whichever copy is entered, so sharing keeps
+    /// the language; fewer NFA states make fewer and smaller subsets.
+    private var built: [UInt64: Int32] = [:]
+    /// Nodes of at least this size are looked up in `built` (below it a lookup costs about
+    /// what building does).
+    private static let memoSize = 24
 
     /// Appends `node`'s flat form; returns it and the node's size: a lower bound on the states
     /// the construction without state sharing allocates for it (saturating; repetitions
@@ -229,8 +250,57 @@ struct ByteNFA {
             size = one == 0 ? 0 : copies > cap / one ? cap : copies * one
             if size > 0 { n = Node(op: .repetition, a: child, b: min, c: max ?? -1) }
         }
+        return (intern(n, size: size), size)
+    }
+
+    /// The id of a node equal to `n` (op, operands, children by id), appended when new; a
+    /// composite `n`'s children are the last `n.b` entries of `children` (dropped when found).
+    private mutating func intern(_ n: Node, size: Int) -> Int32 {
+        let composite = n.op == .concat || n.op == .alternation
+        var h = UInt64(n.op.rawValue) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ UInt64(UInt32(bitPattern: composite ? 0 : n.a))) &* 0x100_0000_01B3
+        h = (h ^ UInt64(UInt(bitPattern: n.b))) &* 0x100_0000_01B3
+        h = (h ^ UInt64(UInt(bitPattern: n.c))) &* 0x100_0000_01B3
+        let first = Int(n.a)
+        if composite {
+            for j in first ..< first + n.b { h = (h ^ UInt64(UInt32(bitPattern: children[j]))) &* 0x100_0000_01B3 }
+        }
+        let mask = nodeSlots.count - 1
+        var slot = Self.home(h, mask)
+        while nodeSlots[slot] != 0 {
+            let id = Int(nodeSlots[slot] - 1)
+            let m = nodes[id]
+            if nodeHash[id] == h && m.op == n.op && m.b == n.b && m.c == n.c {
+                var same = true
+                if composite {
+                    let other = Int(m.a)
+                    for j in 0 ..< n.b where children[other + j] != children[first + j] { same = false; break }
+                } else {
+                    same = m.a == n.a
+                }
+                if same {
+                    if composite { children.removeLast(n.b) }
+                    return Int32(id)
+                }
+            }
+            slot = (slot + 1) & mask
+        }
+        let id = Int32(nodes.count)
         nodes.append(n)
-        return (Int32(nodes.count - 1), size)
+        nodeSize.append(size)
+        nodeHash.append(h)
+        nodeSlots[slot] = id + 1
+        if nodes.count * 2 > nodeSlots.count {
+            var bigger = [Int32](repeating: 0, count: nodeSlots.count * 2)
+            let m = bigger.count - 1
+            for (i, g) in nodeHash.enumerated() {
+                var j = Self.home(g, m)
+                while bigger[j] != 0 { j = (j + 1) & m }
+                bigger[j] = Int32(i + 1)
+            }
+            nodeSlots = bigger
+        }
+        return id
     }
 
     private func budgetError() -> FSMDecodeError {
@@ -241,6 +311,17 @@ struct ByteNFA {
     /// returns the entry state. Recursion depth = AST depth.
     mutating func build(node i: Int32, then out: Int32) throws -> Int32 {
         let n = nodes[Int(i)]
+        if nodeSize[Int(i)] >= Self.memoSize && n.op != .set {
+            let key = UInt64(UInt32(bitPattern: i)) << 32 | UInt64(UInt32(bitPattern: out))
+            if let e = built[key] { return e }
+            let e = try buildUncached(n, then: out)
+            built[key] = e
+            return e
+        }
+        return try buildUncached(n, then: out)
+    }
+
+    private mutating func buildUncached(_ n: Node, then out: Int32) throws -> Int32 {
         switch n.op {
         case .empty:
             return out
@@ -336,15 +417,15 @@ struct ByteNFA {
             slot = (slot + 1) & (templateSlots.count - 1)
         }
         let base = tNode.count
-        var shared: [UInt64: Int32] = [:]
+        templateShared.removeAll(keepingCapacity: true)
         for seq in set.utf8Sequences() {
             var t: Int32 = -1
             for r in seq.reversed() {
                 let key = UInt64(r.lowerBound) << 40 | UInt64(r.upperBound) << 32 | UInt64(UInt32(bitPattern: t))
-                if let s = shared[key] { t = s; continue }
+                if let s = templateShared[key] { t = s; continue }
                 let s = Int32(tNode.count - base)
                 tNode.append(State(next: t, eps2: -1, lo: r.lowerBound, hi: r.upperBound, kind: .byteRange))
-                shared[key] = s
+                templateShared[key] = s
                 t = s
             }
             tEntry.append(t)

@@ -92,26 +92,29 @@ public struct CodePointSet: Sendable, Hashable {
     /// Cost: O(ranges) with a small constant (at most ~9 sequences per input range).
     public func utf8Sequences() -> [[ClosedRange<UInt8>]] {
         var out: [[ClosedRange<UInt8>]] = []
-        for r in ranges {
-            // Cut the surrogate block out, then split at encoded-length boundaries.
-            var pieces: [ClosedRange<UInt32>] = []
-            if r.upperBound < 0xD800 || r.lowerBound > 0xDFFF {
-                pieces.append(r)
-            } else {
-                if r.lowerBound < 0xD800 { pieces.append(r.lowerBound ... 0xD7FF) }
-                if r.upperBound > 0xDFFF { pieces.append(0xE000 ... r.upperBound) }
+        func piece(_ a: UInt32, _ b: UInt32) {
+            // Split at encoded-length boundaries.
+            var lo = a
+            for limit: UInt32 in Self.lengthLimits where lo <= b && lo <= limit {
+                let hi = min(b, limit)
+                Self.splitSameLength(lo, hi, into: &out)
+                lo = hi + 1
             }
-            for p in pieces {
-                var lo = p.lowerBound
-                for limit: UInt32 in [0x7F, 0x7FF, 0xFFFF, 0x10FFFF] where lo <= p.upperBound && lo <= limit {
-                    let hi = min(p.upperBound, limit)
-                    Self.splitSameLength(lo, hi, into: &out)
-                    lo = hi + 1
-                }
+        }
+        for r in ranges {
+            // Cut the surrogate block out.
+            if r.upperBound < 0xD800 || r.lowerBound > 0xDFFF {
+                piece(r.lowerBound, r.upperBound)
+            } else {
+                if r.lowerBound < 0xD800 { piece(r.lowerBound, 0xD7FF) }
+                if r.upperBound > 0xDFFF { piece(0xE000, r.upperBound) }
             }
         }
         return out
     }
+
+    /// The last code point of each UTF-8 encoded length.
+    private static let lengthLimits: [UInt32] = [0x7F, 0x7FF, 0xFFFF, 0x10FFFF]
 
     /// `lo ... hi` encode with the same length. Splits until every continuation position spans
     /// a full or aligned sub-range, so the byte ranges multiply out to exactly the code points.
@@ -134,8 +137,15 @@ public struct CodePointSet: Sendable, Hashable {
                 }
             }
         }
-        let a = encode(lo), b = encode(hi)
-        out.append((0 ..< a.count).map { a[$0] ... b[$0] })
+        // Byte j of an n-byte encoding: the lead byte, then 6-bit groups from the top.
+        func byte(_ c: UInt32, _ j: Int) -> UInt8 {
+            if j == 0 { return UInt8(truncatingIfNeeded: n == 1 ? c : (n == 2 ? 0xC0 : n == 3 ? 0xE0 : 0xF0) | c >> (6 * UInt32(n - 1))) }
+            return UInt8(truncatingIfNeeded: 0x80 | c >> (6 * UInt32(n - 1 - j)) & 0x3F)
+        }
+        var seq: [ClosedRange<UInt8>] = []
+        seq.reserveCapacity(n)
+        for j in 0 ..< n { seq.append(byte(lo, j) ... byte(hi, j)) }
+        out.append(seq)
     }
 
     static func encodedLength(_ c: UInt32) -> Int { c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4 }

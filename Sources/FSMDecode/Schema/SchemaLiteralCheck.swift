@@ -68,7 +68,7 @@ extension SchemaCompiler {
                 return r.matches(scalars)
             case "format":
                 guard let f = kv.stringValue else { return true }
-                if let r = SchemaFormats.regexes[f] { return r.matches(scalars) }
+                if let r = SchemaFormats.regex(f) { return r.matches(scalars) }
                 return Self.unassertedFormats.contains(f) ? nil : true
             case "$notString":
                 for n in kv.arrayValue ?? [] { guard let r = sub(v, n) else { return nil }; if r { return false } }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A regular expression over Unicode code points (the decoded string value), parsed from an
 /// ECMA-262 `pattern`. Anchors are resolved at parse time; the tree is bounded in depth.
 indirect enum CodePointRegex: Hashable, Sendable {
@@ -346,9 +348,25 @@ struct ECMARegexParser {
 
 /// `format` values asserted exactly, as anchored ECMA patterns over the string value.
 enum SchemaFormats {
-    /// Parsed once (the time formats enumerate every leap-second offset).
-    static let regexes: [String: CodePointRegex] = patterns.mapValues { try! ECMARegexParser.parseSearch($0) }
-    static let contentPatterns: [String: TerminalPattern] = regexes.mapValues(\.plainJSONPattern)
+    /// A format's regex and JSON content pattern, built on first use of that format and kept
+    /// for the process (the time formats enumerate every leap-second offset: ~50 ms for all
+    /// formats at once, which a first schema asking for `email` need not pay).
+    private static let built = Mutex<[String: (regex: CodePointRegex, content: TerminalPattern)]>([:])
+
+    private static func entry(_ name: String) -> (regex: CodePointRegex, content: TerminalPattern)? {
+        guard let source = patterns[name] else { return nil }
+        if let e = built.withLock({ $0[name] }) { return e }
+        // Built outside the lock (two threads may both build it; either result is the same).
+        let r = try! ECMARegexParser.parseSearch(source)
+        let e = (regex: r, content: r.plainJSONPattern)
+        built.withLock { if $0[name] == nil { $0[name] = e } }
+        return e
+    }
+
+    /// The asserted format's regex over the string value (nil: not an asserted format).
+    static func regex(_ name: String) -> CodePointRegex? { entry(name)?.regex }
+    /// `regex(name)` as a JSON string content pattern (`plainJSONPattern`).
+    static func contentPattern(_ name: String) -> TerminalPattern? { entry(name)?.content }
 
     static let patterns: [String: String] = {
         let dec8 = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"

@@ -70,8 +70,8 @@ extension SchemaCompiler {
             let excludedStrings = excluded.compactMap(\.stringValue)
             if let content = try stringContent(node, excluding: excludedStrings) {
                 // An asserted format alone: its (large) JSON pattern is built once per process.
-                if excludedStrings.isEmpty, v["pattern"] == nil, let f = v["format"]?.stringValue, let cached = SchemaFormats.contentPatterns[f],
-                   case .regex(let r) = content, r == SchemaFormats.regexes[f] {
+                if excludedStrings.isEmpty, v["pattern"] == nil, let f = v["format"]?.stringValue, let cached = SchemaFormats.contentPattern(f),
+                   case .regex(let r) = content, r == SchemaFormats.regex(f) {
                     alts.append(.term(JSONLexemes.seq([.literal([0x22]), cached, .literal([0x22])])))
                 } else {
                     alts.append(try stringExpr(content, at: node.pointer))
@@ -220,7 +220,7 @@ extension SchemaCompiler {
             do { regex = try ECMARegexParser.parseSearch(p) }
             catch let f as ECMARegexParser.Failure { try refuse("pattern", node.pointer, "/\(p)/: \(f.why)") }
         }
-        if let f = v["format"]?.stringValue, let r = SchemaFormats.regexes[f] {
+        if let f = v["format"]?.stringValue, let r = SchemaFormats.regex(f) {
             used.insert("format")
             if regex != nil { try refuse("format", node.pointer, "format '\(f)' together with a pattern cannot be intersected exactly") }
             else { regex = r }
