@@ -201,11 +201,15 @@ public final class SharedTerminalMasks: Sendable {
     /// `runs` is `classRuns(dfa)`. Nil past `maxSignatureStates` states.
     /// Cost: O(reachable states × runs).
     static func signature(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> [UInt32]? {
-        // BFS numbers in a flat array over the DFA's states (a dictionary probe per transition
-        // cost more than the rest of the search).
-        var number = [Int32](repeating: -1, count: dfa.stateCount)
+        // BFS numbers in an open-addressing table (a dictionary probe per transition cost more
+        // than the rest of the search), sized by the states it can hold, not by the DFA.
+        var capacity = 16
+        while capacity < 2 * min(dfa.stateCount, maxSignatureStates) { capacity <<= 1 }
+        let mask = capacity - 1
+        var slotState = [Int32](repeating: -1, count: capacity)
+        var slotNumber = [UInt32](repeating: 0, count: capacity)
+        slotState[Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask] = q
         var queue: [Int32] = [q]
-        number[Int(q)] = 0
         var out: [UInt32] = []
         var head = 0
         while head < queue.count {
@@ -220,10 +224,13 @@ public final class SharedTerminalMasks: Sendable {
                 previous = t
                 var id: UInt32 = 0xFFFF
                 if t >= 0 {
-                    if number[Int(t)] >= 0 { id = UInt32(number[Int(t)]) } else {
+                    var i = Int(UInt32(bitPattern: t) &* 0x9E37_79B1) & mask
+                    while slotState[i] >= 0 && slotState[i] != t { i = (i + 1) & mask }
+                    if slotState[i] == t { id = slotNumber[i] } else {
                         guard queue.count < maxSignatureStates else { return nil }
                         id = UInt32(queue.count)
-                        number[Int(t)] = Int32(id)
+                        slotState[i] = t
+                        slotNumber[i] = id
                         queue.append(t)
                     }
                 }

@@ -117,14 +117,12 @@ final class TokenSlice: Sendable {
     /// failure is at the least failing length, and a finite level L is admitted iff nothing
     /// fails within L bytes; the unbounded one iff the search closes with no failure (given up
     /// past `unboundedSearchDepth`). Cost: O(pairs met × runs).
-    static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> Int? {
-        widestAdmitted(dfa, q, runs: runs, admittedStates: nil)
-    }
-
-    /// As above; when R itself is admitted, also appends to `admittedStates` every DFA state
-    /// met between characters (R state 0): each is reached from q by a string u of whole
-    /// characters, and uw ∈ R for every w ∈ R, so each admits R too.
-    static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8], admittedStates: UnsafeMutablePointer<[Int32]>?) -> Int? {
+    ///
+    /// When R itself is admitted, also appends to `admittedStates` every DFA state met between
+    /// characters (R state 0): each is reached from q by a string u of whole characters, and
+    /// uw ∈ R for every w ∈ R, so each admits R too.
+    static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8],
+                               admittedStates: UnsafeMutablePointer<[Int32]>? = nil) -> Int? {
         var seen = Set<Int>()
         var level: [(Int8, Int32)] = [(0, q)]
         var following: [(Int8, Int32)] = []

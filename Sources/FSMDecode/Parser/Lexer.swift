@@ -130,8 +130,7 @@ final class Lexer: @unchecked Sendable {
         }
         self.byteClass = byteClass
         self.classCount = classCount
-        var representative = [UInt8](repeating: 0, count: classCount)
-        for b in (0..<256).reversed() { representative[Int(byteClass[b])] = UInt8(b) }
+        let representative = Lexer.representatives(byteClass, classCount)
         var column = [Int32](repeating: 0, count: dfas.count * classCount)
         var partStates = 0
         for (i, d) in dfas.enumerated() {
@@ -150,7 +149,7 @@ final class Lexer: @unchecked Sendable {
         }
         builder.withLock { b in
             if startParts.count > 2 { b.multiPart = 1 }
-            _ = createState(&b, startParts, startParts.count / 2)
+            _ = createState(&b, startParts, hash: Lexer.hashParts(startParts))
         }
     }
 
@@ -256,7 +255,7 @@ final class Lexer: @unchecked Sendable {
             var target = ByteDFA.dead
             if n == 1 {
                 let key = Int64(b.scratch[0]) << 32 | Int64(b.scratch[1])
-                if let q = b.single[key] { target = q } else { let parts = b.scratch; target = createState(&b, parts, 1) }
+                if let q = b.single[key] { target = q } else { let parts = b.scratch; target = createState(&b, parts, hash: 0) }
             } else if n > 1 {
                 let h = Lexer.hashParts(b.scratch)
                 if let q = findMulti(b, h) {
@@ -265,7 +264,7 @@ final class Lexer: @unchecked Sendable {
                     if b.multiPart >= maxStates { return Lexer.overBudget }
                     b.multiPart += 1
                     let parts = b.scratch
-                    target = createState(&b, parts, n)
+                    target = createState(&b, parts, hash: h)
                 }
             }
             cell.pointee.store(target, ordering: .releasing)
@@ -274,14 +273,13 @@ final class Lexer: @unchecked Sendable {
     }
 
     private static func hashParts(_ parts: [Int32]) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var h = StableHasher()
         var k = 0
         while k < parts.count {
-            h = (h ^ (UInt64(UInt32(bitPattern: parts[k])) << 32 | UInt64(UInt32(bitPattern: parts[k + 1])))) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 29
+            h.combine(UInt64(UInt32(bitPattern: parts[k])) << 32 | UInt64(UInt32(bitPattern: parts[k + 1])))
             k += 2
         }
-        return h
+        return h.finalize()
     }
 
     private func findMulti(_ b: Builder, _ h: UInt64) -> Int32? {
@@ -310,8 +308,10 @@ final class Lexer: @unchecked Sendable {
         b.slots[p] = Int32(r + 1)
     }
 
-    /// Creates the state of `parts` (n pairs), indexes it and returns its number.
-    private func createState(_ b: inout Builder, _ parts: [Int32], _ n: Int) -> Int32 {
+    /// Creates the state of `parts` (pairs), indexes it (several parts: under `hash`, their
+    /// `hashParts`) and returns its number.
+    private func createState(_ b: inout Builder, _ parts: [Int32], hash: UInt64) -> Int32 {
+        let n = parts.count / 2
         let q = b.stateCount
         let page = q >> Lexer.pageShift
         precondition(page < pageCapacity, "lexer state capacity exceeded")
@@ -350,7 +350,7 @@ final class Lexer: @unchecked Sendable {
         if n == 1 {
             b.single[Int64(parts[0]) << 32 | Int64(parts[1])] = Int32(q)
         } else {
-            b.slotHashes.append(Lexer.hashParts(Array(parts[0..<(2 * n)])))
+            b.slotHashes.append(hash)
             b.slotStates.append(Int32(q))
             let r = b.slotStates.count - 1
             if (r + 1) * 2 > b.slots.count {
@@ -363,14 +363,20 @@ final class Lexer: @unchecked Sendable {
         return Int32(q)
     }
 
+    /// The first byte of each product class.
+    private static func representatives(_ byteClass: UnsafeMutablePointer<UInt8>, _ classCount: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: classCount)
+        for b in (0..<256).reversed() { out[Int(byteClass[b])] = UInt8(b) }
+        return out
+    }
+
     // MARK: - Inspection
 
     /// Every state reachable from the start, as a `ByteDFA` (states renumbered breadth-first;
     /// accepting = ends a lexeme), with each state's labels. Builds every transition; states
     /// past the budget are left out (their transitions dead). For DOT output and tests.
     func materialized() -> (dfa: ByteDFA, labels: [[Int32]]) {
-        var representative = [UInt8](repeating: 0, count: classCount)
-        for b in (0..<256).reversed() { representative[Int(byteClass[b])] = UInt8(b) }
+        let representative = Lexer.representatives(byteClass, classCount)
         var order: [Int32] = [start]
         var number: [Int32: Int32] = [start: 0]
         var table: [Int32] = []

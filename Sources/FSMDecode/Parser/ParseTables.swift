@@ -337,7 +337,7 @@ final class ParseTables: Sendable {
         var literals: [MemoKey<UInt8>: RegexAST] = [:]
     }
 
-    /// A memo key hashed once by a cheap FNV pass: `Hasher` over every range or byte, at each
+    /// A memo key hashed once by `StableHasher`: `Hasher` over every range or byte, at each
     /// of the thousands of lookups a JSON-string terminal makes, cost about what the
     /// conversions it saves do.
     private struct MemoKey<T: Hashable>: Hashable {
@@ -346,9 +346,10 @@ final class ParseTables: Sendable {
 
         init(_ items: [T], _ word: (T) -> UInt64) {
             self.items = items
-            var h = 0xCBF2_9CE4_8422_2325 ^ UInt64(items.count)
-            for x in items { h = (h ^ word(x)) &* 0x100_0000_01B3 }
-            self.h = h
+            var h = StableHasher()
+            h.combine(UInt64(items.count))
+            for x in items { h.combine(word(x)) }
+            self.h = h.finalize()
         }
 
         func hash(into hasher: inout Hasher) { hasher.combine(h) }

@@ -257,14 +257,16 @@ struct ByteNFA {
     /// composite `n`'s children are the last `n.b` entries of `children` (dropped when found).
     private mutating func intern(_ n: Node, size: Int) -> Int32 {
         let composite = n.op == .concat || n.op == .alternation
-        var h = UInt64(n.op.rawValue) &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ UInt64(UInt32(bitPattern: composite ? 0 : n.a))) &* 0x100_0000_01B3
-        h = (h ^ UInt64(UInt(bitPattern: n.b))) &* 0x100_0000_01B3
-        h = (h ^ UInt64(UInt(bitPattern: n.c))) &* 0x100_0000_01B3
+        var hasher = StableHasher()
+        hasher.combine(UInt64(n.op.rawValue))
+        hasher.combine(UInt64(UInt32(bitPattern: composite ? 0 : n.a)))
+        hasher.combine(UInt64(UInt(bitPattern: n.b)))
+        hasher.combine(UInt64(UInt(bitPattern: n.c)))
         let first = Int(n.a)
         if composite {
-            for j in first ..< first + n.b { h = (h ^ UInt64(UInt32(bitPattern: children[j]))) &* 0x100_0000_01B3 }
+            for j in first ..< first + n.b { hasher.combine(UInt64(UInt32(bitPattern: children[j]))) }
         }
+        let h = hasher.finalize()
         let mask = nodeSlots.count - 1
         var slot = Self.home(h, mask)
         while nodeSlots[slot] != 0 {
@@ -401,6 +403,12 @@ struct ByteNFA {
         return t
     }
 
+    private static func setHash(_ set: CodePointSet) -> UInt64 {
+        var h = StableHasher()
+        h.combine(ranges: set.ranges)
+        return h.finalize()
+    }
+
     /// The template of `set` (built on first use): the chains of `set.utf8Sequences()`, each
     /// built from its last range back, a node shared when one with the same range and
     /// continuation exists (-1 = the continuation `out`, else a node index).
@@ -408,9 +416,7 @@ struct ByteNFA {
         // Looked up by a cheap hash of the ranges (open addressing over `templateSets`): the
         // sets of one AST are separate storages, and hashing them with `Hasher` cost more
         // than instantiating them.
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(set.ranges.count)
-        for r in set.ranges { h = (h ^ (UInt64(r.lowerBound) << 32 | UInt64(r.upperBound))) &* 0x100_0000_01B3 }
-        var slot = Self.home(h, templateSlots.count - 1)
+        var slot = Self.home(Self.setHash(set), templateSlots.count - 1)
         while templateSlots[slot] != 0 {
             let id = templateSlots[slot] - 1
             if templateSets[Int(id)] == set { return id }
@@ -438,9 +444,7 @@ struct ByteNFA {
         if templateSets.count * 2 > templateSlots.count {
             var bigger = [Int32](repeating: 0, count: templateSlots.count * 2)
             for (i, t) in templateSets.enumerated() {
-                var g: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(t.ranges.count)
-                for r in t.ranges { g = (g ^ (UInt64(r.lowerBound) << 32 | UInt64(r.upperBound))) &* 0x100_0000_01B3 }
-                var j = Self.home(g, bigger.count - 1)
+                var j = Self.home(Self.setHash(t), bigger.count - 1)
                 while bigger[j] != 0 { j = (j + 1) & (bigger.count - 1) }
                 bigger[j] = Int32(i + 1)
             }

@@ -133,8 +133,9 @@ enum DFABuilder {
         var columnHash: [UInt64] = []
         column.withUnsafeBufferPointer { col in
             for c in 0 ..< k {
-                var h: UInt64 = 0xCBF2_9CE4_8422_2325
-                for i in 0 ..< u { h = (h ^ UInt64(UInt32(bitPattern: col[c * u + i]))) &* 0x100_0000_01B3 }
+                var hasher = StableHasher()
+                for i in 0 ..< u { hasher.combine(UInt64(UInt32(bitPattern: col[c * u + i]))) }
+                let h = hasher.finalize()
                 var found = -1
                 for (j, rc) in representativeClass.enumerated() where columnHash[j] == h {
                     var same = true

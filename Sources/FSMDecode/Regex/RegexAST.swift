@@ -21,30 +21,30 @@ public indirect enum RegexAST: Sendable, Hashable {
         return items.isEmpty ? .empty : items.count == 1 ? items[0] : .concat(items)
     }
 
-    /// A structural hash of the tree (equal trees, equal hashes), FNV-style over node kinds,
-    /// ranges and bounds: JSON-string terminals are trees of thousands of nodes, and `Hasher`
-    /// (SipHash, one call per field) cost a tenth of compiling them. Keys the shared terminal
-    /// cache (`SharedCaches.TerminalKey`), computed once per lookup. Recursion depth = tree depth.
+    /// A structural hash of the tree (equal trees, equal hashes; `StableHasher` over node
+    /// kinds, ranges and bounds): JSON-string terminals are trees of thousands of nodes, and
+    /// `Hasher` (SipHash, one call per field) cost a tenth of compiling them. Keys the shared
+    /// terminal cache (`SharedCaches.TerminalKey`), computed once per lookup. Recursion depth =
+    /// tree depth.
     var structuralHash: UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        var h = StableHasher()
         mixStructure(into: &h)
-        return h
+        return h.finalize()
     }
 
-    private func mixStructure(into h: inout UInt64) {
-        @inline(__always) func mix(_ v: UInt64) { h = (h ^ v) &* 0x100_0000_01B3 }
+    private func mixStructure(into h: inout StableHasher) {
         switch self {
         case .empty:
-            mix(1)
+            h.combine(1)
         case .scalars(let set):
-            mix(2 | UInt64(set.ranges.count) << 8)
-            for r in set.ranges { mix(UInt64(r.lowerBound) << 32 | UInt64(r.upperBound)) }
+            h.combine(2)
+            h.combine(ranges: set.ranges)
         case .concat(let items), .alternation(let items):
-            if case .concat = self { mix(3 | UInt64(items.count) << 8) } else { mix(4 | UInt64(items.count) << 8) }
+            if case .concat = self { h.combine(3 | UInt64(items.count) << 8) } else { h.combine(4 | UInt64(items.count) << 8) }
             for item in items { item.mixStructure(into: &h) }
         case .repetition(let item, let min, let max):
-            mix(5 | UInt64(UInt(bitPattern: min)) << 8)
-            mix(UInt64(UInt(bitPattern: max ?? -1)))
+            h.combine(5 | UInt64(UInt(bitPattern: min)) << 8)
+            h.combine(UInt64(UInt(bitPattern: max ?? -1)))
             item.mixStructure(into: &h)
         }
     }

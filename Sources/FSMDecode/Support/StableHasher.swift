@@ -1,5 +1,7 @@
 /// A deterministic 64-bit hash for fingerprints, checksums and mask deduplication
-/// (Swift's `Hasher` is seeded per process, so it cannot go into files).
+/// (Swift's `Hasher` is seeded per process, so it cannot go into files), and the cheap hash of
+/// in-memory lookup keys compared in full on a hit (regex trees, NFA nodes, code-point sets,
+/// lexer parts): one multiply per word where `Hasher` runs SipHash per field.
 ///
 /// Each step `h = (rotl(h, 5) ^ word) &* K` with odd `K` is a bijection of `h` for a fixed word
 /// and of the word for a fixed `h`, so changing any single 8-byte word of the input always
@@ -13,6 +15,12 @@ struct StableHasher {
         state = ((state << 5) | (state >> 59)) ^ word
         state = state &* 0x9E37_79B9_7F4A_7C15
         length &+= 8
+    }
+
+    /// The count, then each range as one word (lower << 32 | upper).
+    @inline(__always) mutating func combine(ranges: [ClosedRange<UInt32>]) {
+        combine(UInt64(ranges.count))
+        for r in ranges { combine(UInt64(r.lowerBound) << 32 | UInt64(r.upperBound)) }
     }
 
     mutating func combine(bytes: UnsafeRawBufferPointer) {
