@@ -244,9 +244,75 @@ struct CodePointDFA {
         return out
     }
 
-    /// The language as a regex when the automaton is acyclic apart from self-loops and the
-    /// expansion stays within `budget` nodes; nil otherwise.
+    /// The language as a regex when its expansion stays within `budget` nodes; nil otherwise.
+    /// Acyclic automata (apart from self-loops) are written out directly, by state; others
+    /// (complements of unanchored patterns, whose failure links loop back) by state elimination.
     func regex(budget: Int = 4_000) -> CodePointRegex? {
+        treeRegex(budget: budget) ?? eliminationRegex(budget: budget)
+    }
+
+    /// Brzozowski–McCluskey state elimination: edges labelled by regexes between the states, a
+    /// new source and a new sink; each state is removed in turn (the one whose removal adds the
+    /// fewest nodes first), rerouting p→k→q through k's loop. Sizes count shared subtrees in
+    /// full (the terminal built from the regex expands them), so the budget bounds that too.
+    private func eliminationRegex(budget: Int, maxStates: Int = 48) -> CodePointRegex? {
+        let n = count
+        guard n <= maxStates else { return nil }
+        let source = n, sink = n + 1, m = n + 2
+        var edge = [CodePointRegex?](repeating: nil, count: m * m)
+        var size = [Int](repeating: 0, count: m * m)
+        for q in 0..<n {
+            for (t, syms) in transitions(q) { edge[q * m + Int(t)] = .cls(alphabet.ranges(syms)); size[q * m + Int(t)] = 1 }
+            if accepting[q] { edge[q * m + sink] = .empty; size[q * m + sink] = 1 }
+        }
+        edge[source * m + Int(start)] = .empty
+        size[source * m + Int(start)] = 1
+        var alive = [Bool](repeating: true, count: n)
+        func seq(_ parts: [CodePointRegex]) -> CodePointRegex {
+            var out: [CodePointRegex] = []
+            for p in parts { if case .seq(let xs) = p { out += xs } else { out.append(p) } }
+            return out.count == 1 ? out[0] : .seq(out)
+        }
+        for _ in 0..<n {
+            // The state whose removal adds the fewest nodes.
+            var best = -1, bestCost = Int.max
+            for k in 0..<n where alive[k] {
+                let loop = size[k * m + k]
+                var cost = 0
+                for p in 0..<m where p != k && edge[p * m + k] != nil {
+                    for q in 0..<m where q != k && edge[k * m + q] != nil {
+                        cost += size[p * m + k] + loop + size[k * m + q] + 3
+                    }
+                }
+                if cost < bestCost { best = k; bestCost = cost }
+            }
+            let k = best
+            let loop = edge[k * m + k].map { CodePointRegex.rep($0, 0, nil) }
+            let loopSize = loop == nil ? 0 : size[k * m + k] + 1
+            for p in 0..<m where p != k {
+                guard let into = edge[p * m + k] else { continue }
+                for q in 0..<m where q != k {
+                    guard let out = edge[k * m + q] else { continue }
+                    let piece = seq(loop.map { [into, $0, out] } ?? [into, out])
+                    let pieceSize = size[p * m + k] + loopSize + size[k * m + q] + 1
+                    if let old = edge[p * m + q] {
+                        if case .alt(let xs) = old { edge[p * m + q] = .alt(xs + [piece]) } else { edge[p * m + q] = .alt([old, piece]) }
+                        size[p * m + q] += pieceSize + 1
+                    } else {
+                        edge[p * m + q] = piece
+                        size[p * m + q] = pieceSize
+                    }
+                    if size[p * m + q] > budget { return nil }
+                }
+            }
+            for x in 0..<m { edge[x * m + k] = nil; edge[k * m + x] = nil }
+            alive[k] = false
+        }
+        return edge[source * m + sink]
+    }
+
+    /// The language by state, when the automaton is acyclic apart from self-loops.
+    private func treeRegex(budget: Int) -> CodePointRegex? {
         var memo: [Int: CodePointRegex] = [:]
         var sizes: [Int: Int] = [:]
         var visiting = Set<Int>()
