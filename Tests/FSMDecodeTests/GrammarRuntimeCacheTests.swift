@@ -1,5 +1,5 @@
 import Dispatch
-import FSMDecode
+@testable import FSMDecode
 import Foundation
 import Testing
 
@@ -103,5 +103,79 @@ import Testing
             }
         }
         #expect(failures.value == 0, "json.gbnf: \(failures.value) wrong masks")
+    }
+    /// The mask memo (`MaskMemo`) replays a context's lexeme ends when the chart up to the
+    /// lexeme's start recurs. Documents of one shape with other values, the same prefix reached
+    /// after a rollback, and charts that differ only in older sets (a different member before
+    /// the same value type) must all get the mask a fresh constraint (empty memo) computes.
+    @Test func memoizedMasksEqualFreshOnes() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let texts = [
+            #"{"name":"ab"#, #"{"name":"xyz w"#, #"{"name":"x","tags":["a","b"#, #"{"name":"é","tags":["cc","d"#,
+            #"{"name":"x","note":"a"#, #"{"name":"x","tags":[],"value":"a"#, #"{"name":"x","tags":[],"value":12"#,
+            #"{"name":"q","tags":["a"],"value":"a"#,
+        ]
+        try GrammarRuntimeCacheTests.checkMemo({ try GrammarRuntimeCacheTests.constraint(v) }, texts)
+    }
+
+    /// Random sentences of a recursive schema (the same string value at many depths and
+    /// positions), byte by byte on one memoizing constraint: every mask equals the one computed
+    /// without the memo. With the chart hash left out of the memo key this fails (contexts with
+    /// the same set index, lexer and state but different enclosing objects share an entry).
+    @Test func memoizedMasksEqualUnmemoizedOnRandomSentences() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let nested = ##"{"$ref":"#/$defs/n","$defs":{"n":{"type":"object","properties":{"k":{"$ref":"#/$defs/n"},"l":{"type":"array","items":{"$ref":"#/$defs/n"}},"a":{"type":"string"}},"additionalProperties":false}}}"##
+        let doc = try JSONDocument(bytes: Array(nested.utf8), source: "nested.json")
+        let g = try JSONSchemaCompiler.compile(doc.value, source: "nested.json").grammar
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var rng = GrammarRuntimeSupport.RNG(state: 7)
+        var checked = 0, wrong = 0
+        for _ in 0..<(TestSupport.fullSuites ? 40 : 12) {
+            guard let s = GrammarRuntimeSupport.randomSentence(g, &rng, depthBudget: 8) else { continue }
+            var a = memoized.makeMatcher(), b = plain.makeMatcher()
+            var i = 0
+            while i < s.count {
+                let n = min(s.count - i, 1 + rng.below(3))
+                guard a.accept(bytes: Array(s[i..<(i + n)])), b.accept(bytes: Array(s[i..<(i + n)])) else {
+                    Issue.record("random sentence refused: \(String(decoding: s, as: UTF8.self))")
+                    break
+                }
+                i += n
+                if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
+                checked += 1
+            }
+        }
+        #expect(checked > 100)
+        #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
+    }
+
+    /// Visits `texts` in order on one constraint byte by byte (filling the memo at every step,
+    /// with a rollback and replay midway), then compares each final mask with a fresh one's.
+    static func checkMemo(_ make: () throws -> GrammarConstraint, _ texts: [String]) throws {
+        let shared = try make()
+        var got: [TokenMask] = []
+        for t in texts {
+            var m = shared.makeMatcher()
+            let bytes = Array(t.utf8)
+            for (i, b) in bytes.enumerated() {
+                _ = m.nextTokenMask()
+                let ok = m.accept(bytes: [b])
+                #expect(ok, "\(t) refused at \(i)")
+                if i == bytes.count / 2 {
+                    m.rollback(2)
+                    _ = m.nextTokenMask()
+                    let again = m.accept(bytes: Array(bytes[(i - 1)...i]))
+                    #expect(again)
+                }
+            }
+            got.append(m.nextTokenMask())
+        }
+        for (t, mask) in zip(texts, got) {
+            var fresh = try make().makeMatcher()
+            let ok = fresh.accept(bytes: Array(t.utf8))
+            let want = fresh.nextTokenMask()
+            #expect(ok && want == mask, "memoized mask differs after \(t)")
+        }
     }
 }

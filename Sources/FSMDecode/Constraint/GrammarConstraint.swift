@@ -90,6 +90,35 @@ final class WalkCache: Sendable {
     func newList() -> Int32 { state.withLock { s in s.nextList += 1; return s.nextList } }
 }
 
+/// Lexeme-end parts of masks, per constraint: for a thread (lexer, DFA state) whose lexeme
+/// began at a chart set with a given `EarleyCore.chartHash`, the lexeme walks a mask unions
+/// (commits and walks from there read only that chart prefix, so they are the same whenever it
+/// recurs: the next token of the same lexeme, or another document of the same shape). Saves
+/// the Earley commits of every repeat. Thread-safe; stops storing past `budgetWalks` entries.
+final class MaskMemo: Sendable {
+    struct Key: Hashable {
+        var chartA: UInt64
+        var chartB: UInt64
+        var set: Int32
+        var lexer: Int32
+        var state: Int32
+        var endsHere: Bool
+    }
+
+    static let budgetWalks = 1 << 20
+    private let state = Mutex<(entries: [Key: [LexemeWalk]], stored: Int)>(([:], 0))
+
+    func lookup(_ k: Key) -> [LexemeWalk]? { state.withLock { $0.entries[k] } }
+
+    func insert(_ k: Key, _ walks: [LexemeWalk]) {
+        state.withLock { s in
+            guard s.stored + walks.count + 1 <= MaskMemo.budgetWalks, s.entries[k] == nil else { return }
+            s.entries[k] = walks
+            s.stored += walks.count + 1
+        }
+    }
+}
+
 /// A compiled context-free constraint: the grammar's parse tables, its lexers (built on first
 /// use) and their per-state token masks, against one vocabulary. Immutable apart from those
 /// lazily filled, thread-safe caches; `Sendable`; create one `GrammarMatcher` per sequence.
@@ -109,12 +138,20 @@ public final class GrammarConstraint: Sendable {
     let tables: ParseTables
     /// Lexeme walks for masks (filled on first use).
     let walks = WalkCache()
+    /// The walks each recurring mask context unions (filled on first use); nil only in tests
+    /// that compare against masks computed without it.
+    let memo: MaskMemo?
 
     /// Compiles `grammar` against `vocabulary`. Throws `.grammar` for terminals the byte-level
     /// lexer cannot honour and `.budget` when a terminal's DFA exceeds `options.maxStates`.
     /// Cost: one DFA per terminal and the start lexer (their product); everything else is built
     /// on first use.
-    public init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions = RegexOptions()) throws {
+    public convenience init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions = RegexOptions()) throws {
+        try self.init(grammar: grammar, vocabulary: vocabulary, options: options, memoizingMasks: true)
+    }
+
+    init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool) throws {
+        self.memo = memoizingMasks ? MaskMemo() : nil
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.tables = try ParseTables(grammar: grammar, vocabulary: vocabulary, options: options)
@@ -480,9 +517,18 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         o.restartAt(position: core.position, threads: [])
         var frames: [WalkFrame] = []
         var commits: [WalkCommit] = []
+        var applied: [LexemeWalk] = []
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
             l.formInside(th.state, into: dst)
+            let key = core.chartHash(upTo: th.set).map {
+                MaskMemo.Key(chartA: $0.0, chartB: $0.1, set: th.set, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
+            }
+            if let key, let known = constraint.memo?.lookup(key) {
+                for w in known { w.formUnion(into: dst) }
+                continue
+            }
+            applied.removeAll(keepingCapacity: true)
             let root = constraint.rootWalk(l, th.state)
             let m = o.mark
             for g in root.groups { frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m)) }
@@ -519,10 +565,12 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 guard let next else { continue }
                 let w = constraint.walk(f.group, tables.lexer(id: next.lexer), next.state)
                 w.formUnion(into: dst)
+                applied.append(w)
                 let m = o.mark
                 for g in w.groups { frames.append(WalkFrame(set: next.set, lexer: next.lexer, group: g, mark: m)) }
             }
             o.truncate(to: m)
+            if let key, o.error == nil { constraint.memo?.insert(key, applied) }
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {
             core.forEachItem(inSet: k) { it in
