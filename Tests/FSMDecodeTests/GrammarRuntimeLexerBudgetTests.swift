@@ -116,4 +116,35 @@ import Testing
             #expect(p.nextTokenMask().contains(0x22))
         }
     }
+    /// A regular grammar whose one DFA passes the budget is not an error: it is parsed as a
+    /// grammar, and a collapsed rule that passes it is parsed as rules (with the rules below
+    /// it), each part lexed on its own. The language is the same: on every prefix of valid
+    /// and invalid texts, the small-budget constraint agrees byte by byte and mask by mask
+    /// with the one-DFA constraint compiled under the default budget.
+    @Test func tooBigRegularRulesAreParsedAsRules() throws {
+        let text = #"""
+        root ::= "[" obj ("," obj){0,6} "]"
+        obj ::= "{" kv ("," kv){0,6} "}"
+        kv ::= [a-z]+ ":" ([0-9]{1,3} | "\"" [a-z]{0,8} "\"")
+        """#
+        let g = try Grammar.gbnf(text, file: "big.gbnf")
+        let v = try GrammarRuntimeLexerBudgetTests.byteVocabulary()
+        let reference = try Constraint.compile(grammar: g, vocabulary: v)
+        guard case .regular = reference else { Issue.record("expected one DFA under the default budget"); return }
+        let small = try Constraint.compile(grammar: g, vocabulary: v, options: RegexOptions(maxStates: 400, maxNFAStates: 400))
+        guard case .grammar(let gc) = small else { Issue.record("expected a grammar constraint under the small budget"); return }
+        #expect(gc.tables.terminals.count > 3, "the big rules were not split into terminals")
+        let texts = [#"[{a:1,bc:"x"},{d:22}]"#, #"[{a:1},{b:2},{c:3},{d:4},{e:5},{f:6},{g:7},{h:8}]"#, #"[{a:1234}]"#,
+                     #"[{a:"abcdefghi"}]"#, #"[{}]"#, #"[{a:1,b:2,c:3,d:4,e:5,f:6,g:7}]"#]
+        for t in texts {
+            var a = reference.makeMatcher(), b = small.makeMatcher()
+            for (i, byte) in t.utf8.enumerated() {
+                #expect(a.nextTokenMask() == b.nextTokenMask(), "\(t): masks differ before byte \(i)")
+                let okA = a.accept(token: Int32(byte)), okB = b.accept(token: Int32(byte))
+                #expect(okA == okB, "\(t): byte \(i) judged differently")
+                if !okA || !okB { break }
+            }
+            #expect(a.isAccepting == b.isAccepting, "\(t): completeness judged differently")
+        }
+    }
 }

@@ -5,15 +5,21 @@ public enum Constraint: Sendable {
     case grammar(GrammarConstraint)
 
     /// Compiles a grammar; when its start rule is regular (no recursion, no vocabulary tokens,
-    /// character-level lexing) it becomes a `RegexConstraint` over the same language.
+    /// character-level lexing) and its DFA fits the budget, it becomes a `RegexConstraint` over
+    /// the same language.
     public static func compile(grammar: Grammar, vocabulary: Vocabulary, mode: MaskStoreMode = .lazy,
                                options: RegexOptions = RegexOptions()) throws -> Constraint {
         if grammar.lexing == .characterLevel, let pattern = grammar.regularPatterns[grammar.start] {
             let ast = try ParseTables.regexAST(pattern, where: "grammar \(grammar.source)")
-            if let dfa = try RegexCompiler.compile(ast, options: options, description: "grammar \(grammar.source)") {
-                return .regular(RegexConstraint(dfa: dfa, vocabulary: vocabulary, mode: mode))
+            do {
+                if let dfa = try RegexCompiler.compile(ast, options: options, description: "grammar \(grammar.source)") {
+                    return .regular(RegexConstraint(dfa: dfa, vocabulary: vocabulary, mode: mode))
+                }
+                throw FSMDecodeError(.grammar, "grammar \(grammar.source) matches no string")
+            } catch let e as FSMDecodeError where e.kind == .budget {
+                // Too big for one DFA: parsed as a grammar, its big rules lexed part by part
+                // (`ParseTables` un-collapses rules whose DFAs pass the budget).
             }
-            throw FSMDecodeError(.grammar, "grammar \(grammar.source) matches no string")
         }
         return .grammar(try GrammarConstraint(grammar: grammar, vocabulary: vocabulary, options: options))
     }

@@ -69,10 +69,114 @@ final class ParseTables: Sendable {
         self.vocabulary = vocabulary
         self.lexing = g.lexing
         self.regexOptions = options
+        // A collapsed regular rule whose terminal passes the NFA or DFA budget is parsed as a
+        // rule instead, with the rules below it (their parts become terminals; same language,
+        // exact), and the layout is redone, at most `maxUncollapsed` times before the budget
+        // error stands.
+        var blocked = Set<Int>()
+        var retries = 0
+        var layout: Layout
+        while true {
+            do {
+                layout = try ParseTables.layout(g, vocabulary: vocabulary, options: options, blocked: blocked)
+                break
+            } catch let u as Uncollapse {
+                guard retries < ParseTables.maxUncollapsed else { throw u.error }
+                retries += 1
+                // The rule and every rule below it: a too-big rule's collapsed sub-rules tend to
+                // be too big as well, and each failed attempt builds up to the budget.
+                var stack = [u.rule]
+                blocked.insert(u.rule)
+                while let r = stack.popLast() {
+                    for p in g.productions(of: r) {
+                        for sym in g.symbols(ofProduction: p) where !sym.isTerminal && !blocked.contains(sym.index) {
+                            blocked.insert(sym.index)
+                            stack.append(sym.index)
+                        }
+                    }
+                }
+            }
+        }
+        let (infos, dfas, order, ruleMap) = (layout.infos, layout.dfas, layout.order, layout.ruleMap)
+        let (productionRule, symbolStart, symbols) = (layout.productionRule, layout.symbolStart, layout.symbols)
+        let (ruleProductionStart, ignored) = (layout.ruleProductionStart, layout.ignored)
+        self.terminalDFAs = dfas
+        // A cheap key to find equal DFAs (hashing whole tables cost 6% of a cold compile).
+        let hashes = dfas.map { d -> Int in
+            guard let d else { return 0 }
+            var h = Hasher()
+            h.combine(d.stateCount)
+            h.combine(d.classCount)
+            for c in d.table.prefix(64) { h.combine(c) }
+            return h.finalize()
+        }
+        let tokens = vocabulary.map { GrammarTokens($0) }
+        self.grammarTokens = tokens
+        // Terminals with equal DFAs (equal languages: DFAs are canonical) share one store.
+        var boundaries = [TerminalBoundaries?](repeating: nil, count: dfas.count)
+        var stores = [MaskStore?](repeating: nil, count: dfas.count)
+        if let tokens {
+            for t in dfas.indices {
+                guard let d = dfas[t] else { continue }
+                if let same = (0..<t).first(where: { hashes[$0] == hashes[t] && dfas[$0] == d }) {
+                    boundaries[t] = boundaries[same]
+                    stores[t] = stores[same]
+                } else {
+                    boundaries[t] = TerminalBoundaries(stateCount: d.stateCount)
+                    stores[t] = MaskStore(dfa: d, tokens: tokens, boundaries: boundaries[t]!,
+                                          shared: tokens.vocabulary.sharedMasks)
+                }
+            }
+        }
+        self.terminalBoundaries = boundaries
+        self.terminalStores = stores
+        self.terminals = infos
+        self.ruleNames = order.map { g.rules[$0].name }
+        self.start = ruleMap[g.start]
+        self.productionRule = productionRule
+        self.symbolStart = symbolStart
+        self.symbols = symbols
+        self.ruleProductionStart = ruleProductionStart
+        self.nullable = ParseTables.nullableRules(ruleCount: order.count, productionRule: productionRule,
+                                                   symbolStart: symbolStart, symbols: symbols, terminals: infos)
+        self.ignoredTerminals = ignored.sorted()
+        self.hasTokenTerminals = infos.contains { $0.token != nil }
+        self.isByteTerminal = infos.map { $0.ast != nil }
+        self.terminalNullable = infos.map(\.nullable)
+        self.lexers = LexerCache()
+    }
+
+    /// At most this many layouts are redone after budget errors on collapsed rules.
+    static let maxUncollapsed = 8
+
+    /// A budget error on the terminal of collapsed rule `rule`.
+    private struct Uncollapse: Error {
+        var rule: Int
+        var error: FSMDecodeError
+    }
+
+    /// The runtime grammar: terminals (with their DFAs) and the flattened productions of the
+    /// kept rules.
+    private struct Layout {
+        var infos: [TerminalInfo]
+        var dfas: [ByteDFA?]
+        var order: [Int]
+        var ruleMap: [Int32]
+        var productionRule: [Int32]
+        var symbolStart: [Int32]
+        var symbols: [Int32]
+        var ruleProductionStart: [Int32]
+        var ignored: [Int32]
+    }
+
+    /// Lays out `g` for the runtime: which regular rules are inlined as terminals (all but the
+    /// `blocked` ones and big-part members), the kept rules' productions over runtime terminals,
+    /// and each terminal's DFA. Throws `Uncollapse` when an inlined rule's DFA passes a budget.
+    private static func layout(_ g: Grammar, vocabulary: Vocabulary?, options: RegexOptions, blocked: Set<Int>) throws -> Layout {
         // Rules to inline as terminals (character-level): regular rules other than the start.
         var collapse = [Bool](repeating: false, count: g.rules.count)
         if g.lexing == .characterLevel {
-            for r in g.rules.indices where g.regularPatterns[r] != nil { collapse[r] = true }
+            for r in g.rules.indices where g.regularPatterns[r] != nil && !blocked.contains(r) { collapse[r] = true }
             // A regular rule used by the context-free part that is one sequence with a big part
             // (a JSON member `"key": value` with a long string value) stays a rule over its
             // parts: collapsed, each such rule copies the big part into a DFA of its own
@@ -103,12 +207,15 @@ final class ParseTables: Sendable {
         // Character-level grammar terminals (not inlined rules) whose nullability is read off
         // their DFA, with the place named when it matches nothing.
         var nullableFromDFA: [Int: String] = [:]
+        // Terminals standing for collapsed rules: their rule.
+        var ruleOfTerminal: [Int: Int] = [:]
         func runtimeTerminal(forRule r: Int) throws -> Int32 {
             let key = Int32(g.terminals.count + r)
             if let t = terminalMap[key] { return t }
             let pattern = g.regularPatterns[r]!
             let ast = try ParseTables.regexAST(pattern, where: "rule '\(g.rules[r].name)' (\(g.rules[r].location))")
             let t = Int32(infos.count)
+            ruleOfTerminal[infos.count] = r
             infos.append(TerminalInfo(name: g.rules[r].name, ast: ast, token: nil,
                                       nullable: pattern.matchesEmptyStructurally ?? g.nullable[r],
                                       ignored: false, priority: 0))
@@ -191,57 +298,21 @@ final class ParseTables: Sendable {
         var dfas: [ByteDFA?] = []
         for t in infos.indices {
             guard let ast = infos[t].ast else { dfas.append(nil); continue }
-            let dfa = try ParseTables.compileTerminal(ast, options: options, description: "\(g.source): terminal \(infos[t].name)")
+            let dfa: ByteDFA?
+            do {
+                dfa = try ParseTables.compileTerminal(ast, options: options, description: "\(g.source): terminal \(infos[t].name)")
+            } catch let e as FSMDecodeError where e.kind == .budget {
+                if let r = ruleOfTerminal[t] { throw Uncollapse(rule: r, error: e) }
+                throw e
+            }
             if let place = nullableFromDFA[t] {
                 guard let dfa else { throw FSMDecodeError(.grammar, "\(place) matches no string") }
                 infos[t].nullable = dfa.accepting[Int(dfa.start)]
             }
             dfas.append(dfa)
         }
-        self.terminalDFAs = dfas
-        // A cheap key to find equal DFAs (hashing whole tables cost 6% of a cold compile).
-        let hashes = dfas.map { d -> Int in
-            guard let d else { return 0 }
-            var h = Hasher()
-            h.combine(d.stateCount)
-            h.combine(d.classCount)
-            for c in d.table.prefix(64) { h.combine(c) }
-            return h.finalize()
-        }
-        let tokens = vocabulary.map { GrammarTokens($0) }
-        self.grammarTokens = tokens
-        // Terminals with equal DFAs (equal languages: DFAs are canonical) share one store.
-        var boundaries = [TerminalBoundaries?](repeating: nil, count: dfas.count)
-        var stores = [MaskStore?](repeating: nil, count: dfas.count)
-        if let tokens {
-            for t in dfas.indices {
-                guard let d = dfas[t] else { continue }
-                if let same = (0..<t).first(where: { hashes[$0] == hashes[t] && dfas[$0] == d }) {
-                    boundaries[t] = boundaries[same]
-                    stores[t] = stores[same]
-                } else {
-                    boundaries[t] = TerminalBoundaries(stateCount: d.stateCount)
-                    stores[t] = MaskStore(dfa: d, tokens: tokens, boundaries: boundaries[t]!,
-                                          shared: tokens.vocabulary.sharedMasks)
-                }
-            }
-        }
-        self.terminalBoundaries = boundaries
-        self.terminalStores = stores
-        self.terminals = infos
-        self.ruleNames = order.map { g.rules[$0].name }
-        self.start = ruleMap[g.start]
-        self.productionRule = productionRule
-        self.symbolStart = symbolStart
-        self.symbols = symbols
-        self.ruleProductionStart = ruleProductionStart
-        self.nullable = ParseTables.nullableRules(ruleCount: order.count, productionRule: productionRule,
-                                                   symbolStart: symbolStart, symbols: symbols, terminals: infos)
-        self.ignoredTerminals = ignored.sorted()
-        self.hasTokenTerminals = infos.contains { $0.token != nil }
-        self.isByteTerminal = infos.map { $0.ast != nil }
-        self.terminalNullable = infos.map(\.nullable)
-        self.lexers = LexerCache()
+        return Layout(infos: infos, dfas: dfas, order: order, ruleMap: ruleMap, productionRule: productionRule,
+                      symbolStart: symbolStart, symbols: symbols, ruleProductionStart: ruleProductionStart, ignored: ignored)
     }
 
     var productionCount: Int { productionRule.count }
