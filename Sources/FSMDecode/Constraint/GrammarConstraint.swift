@@ -90,33 +90,18 @@ final class WalkCache: Sendable {
     func newList() -> Int32 { state.withLock { s in s.nextList += 1; return s.nextList } }
 }
 
-/// Lexeme-end parts of masks, per constraint: for a thread (lexer, DFA state) whose lexeme
-/// began at a chart set with a given `EarleyCore.chartHash`, the lexeme walks a mask unions
-/// (commits and walks from there read only that chart prefix, so they are the same whenever it
-/// recurs: the next token of the same lexeme, or another document of the same shape). Saves
-/// the Earley commits of every repeat. Thread-safe; stops storing past `budgetWalks` entries.
-final class MaskMemo: Sendable {
-    struct Key: Hashable {
-        var chartA: UInt64
-        var chartB: UInt64
-        var set: Int32
-        var lexer: Int32
-        var state: Int32
-        var endsHere: Bool
-    }
-
-    static let budgetWalks = 1 << 20
-    private let state = Mutex<(entries: [Key: [LexemeWalk]], stored: Int)>(([:], 0))
-
-    func lookup(_ k: Key) -> [LexemeWalk]? { state.withLock { $0.entries[k] } }
-
-    func insert(_ k: Key, _ walks: [LexemeWalk]) {
-        state.withLock { s in
-            guard s.stored + walks.count + 1 <= MaskMemo.budgetWalks, s.entries[k] == nil else { return }
-            s.entries[k] = walks
-            s.stored += walks.count + 1
-        }
-    }
+/// The key of a memoized lexeme-end part of a mask (`GrammarConstraint.memo`): a thread
+/// (lexer, DFA state) whose lexeme began at chart set `set` with chart hash (`chartA`,
+/// `chartB`) — `EarleyCore.chartHash` — and whether that lexeme is non-empty. Commits and walks
+/// from there read only that chart prefix, so they are the same whenever it recurs: the next
+/// token of the same lexeme, or another document of the same shape.
+struct MaskMemoKey: Hashable, Sendable {
+    var chartA: UInt64
+    var chartB: UInt64
+    var set: Int32
+    var lexer: Int32
+    var state: Int32
+    var endsHere: Bool
 }
 
 /// A compiled context-free constraint: the grammar's parse tables, its lexers (built on first
@@ -138,9 +123,10 @@ public final class GrammarConstraint: Sendable {
     let tables: ParseTables
     /// Lexeme walks for masks (filled on first use).
     let walks = WalkCache()
-    /// The walks each recurring mask context unions (filled on first use); nil only in tests
-    /// that compare against masks computed without it.
-    let memo: MaskMemo?
+    /// The walks each recurring mask context unions (filled on first use; cost = walks + 1,
+    /// oldest entries evicted past 2^20); nil only in tests that compare against masks
+    /// computed without it. Saves the Earley commits of every repeat.
+    let memo: BoundedCache<MaskMemoKey, [LexemeWalk]>?
 
     /// Compiles `grammar` against `vocabulary`. Throws `.grammar` for terminals the byte-level
     /// lexer cannot honour and `.budget` when a terminal's DFA exceeds `options.maxStates`.
@@ -151,7 +137,7 @@ public final class GrammarConstraint: Sendable {
     }
 
     init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool) throws {
-        self.memo = memoizingMasks ? MaskMemo() : nil
+        self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 20) : nil
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.tables = try ParseTables(grammar: grammar, vocabulary: vocabulary, options: options)
@@ -522,9 +508,9 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
             let l = tables.lexer(id: th.lexer)
             l.formInside(th.state, into: dst)
             let key = core.chartHash(upTo: th.set).map {
-                MaskMemo.Key(chartA: $0.0, chartB: $0.1, set: th.set, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
+                MaskMemoKey(chartA: $0.0, chartB: $0.1, set: th.set, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
             }
-            if let key, let known = constraint.memo?.lookup(key) {
+            if let key, let known = constraint.memo?.get(key) {
                 for w in known { w.formUnion(into: dst) }
                 continue
             }
@@ -570,7 +556,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 for g in w.groups { frames.append(WalkFrame(set: next.set, lexer: next.lexer, group: g, mark: m)) }
             }
             o.truncate(to: m)
-            if let key, o.error == nil { constraint.memo?.insert(key, applied) }
+            if let key, o.error == nil { constraint.memo?.put(key, applied, cost: applied.count + 1) }
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {
             core.forEachItem(inSet: k) { it in

@@ -69,7 +69,7 @@ struct EarleyCore {
     private var waitItem: [Int32] = []
     /// Per closed own set of a root core (kept with the wait index): a 128-bit hash of every
     /// item of every set up to it, in order. What a lexeme end committed from set k does reads
-    /// only sets up to k, so equal hashes mean equal mask walks from k (`MaskMemo`); two
+    /// only sets up to k, so equal hashes mean equal mask walks from k (`MaskMemoKey`); two
     /// independent 64-bit chains make a false match about 2⁻¹²⁸.
     private var chainA: [UInt64] = []
     private var chainB: [UInt64] = []
