@@ -123,9 +123,10 @@ public final class GrammarConstraint: Sendable {
     let tables: ParseTables
     /// Lexeme walks for masks (filled on first use).
     let walks = WalkCache()
-    /// The walks each recurring mask context unions (filled on first use; cost = walks + 1,
-    /// oldest entries evicted past 2^20); nil only in tests that compare against masks
-    /// computed without it. Saves the Earley commits of every repeat.
+    /// The walks each recurring mask context unions (filled on first use; an entry costs its
+    /// walks + 1, oldest entries evicted past 2^18; at an estimated ~150 bytes an entry plus 8 a
+    /// walk, a constraint's memo stays under ~40 MB). Saves the Earley commits of every repeat.
+    /// Nil only in tests that compare against masks computed without it.
     let memo: BoundedCache<MaskMemoKey, [LexemeWalk]>?
 
     /// Compiles `grammar` against `vocabulary`. Throws `.grammar` for terminals the byte-level
@@ -137,7 +138,7 @@ public final class GrammarConstraint: Sendable {
     }
 
     init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool) throws {
-        self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 20) : nil
+        self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 18) : nil
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.tables = try ParseTables(grammar: grammar, vocabulary: vocabulary, options: options)
