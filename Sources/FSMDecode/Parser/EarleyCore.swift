@@ -71,7 +71,9 @@ struct EarleyCore {
     /// item of every set up to it, in order. What a lexeme end committed from set k does reads
     /// only sets up to k, so equal hashes mean equal mask walks from k (`MaskMemoKey`); two
     /// independent 64-bit chains make a false match about 2⁻¹²⁸.
-    private var chainA: [UInt64] = []
+    /// Chain A is the project's `StableHasher`; chain B a second multiply-rotate family of its
+    /// own (different rotation and constants), so the two are not the same function.
+    private var chainA: [StableHasher] = []
     private var chainB: [UInt64] = []
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
@@ -590,33 +592,30 @@ struct EarleyCore {
         entries.sort { $0 < $1 }
         waitStart.append(Int32(waitSym.count))
         for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
-        var a = j > 0 ? chainA[j - 1] : 0x243F_6A88_85A3_08D3
+        var a = j > 0 ? chainA[j - 1] : StableHasher()
         var b = j > 0 ? chainB[j - 1] : 0x1319_8A2E_0370_7344
-        a = EarleyCore.mix(a, UInt64(hi - lo))
-        b = EarleyCore.mix2(b, UInt64(hi - lo))
+        a.combine(UInt64(hi - lo))
+        b = EarleyCore.mixB(b, UInt64(hi - lo))
         for i in lo..<hi {
             let it = items[i]
             let w = UInt64(UInt32(bitPattern: it.production)) | UInt64(UInt32(bitPattern: it.dot)) << 32
             let o = UInt64(UInt32(bitPattern: it.origin))
-            a = EarleyCore.mix(EarleyCore.mix(a, w), o)
-            b = EarleyCore.mix2(EarleyCore.mix2(b, w), o)
+            a.combine(w)
+            a.combine(o)
+            b = EarleyCore.mixB(EarleyCore.mixB(b, w), o)
         }
         chainA.append(a)
         chainB.append(b)
     }
 
-    @inline(__always) private static func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
-        (((h << 5) | (h >> 59)) ^ w) &* 0x9E37_79B9_7F4A_7C15
-    }
-
-    @inline(__always) private static func mix2(_ h: UInt64, _ w: UInt64) -> UInt64 {
+    @inline(__always) private static func mixB(_ h: UInt64, _ w: UInt64) -> UInt64 {
         (((h << 23) | (h >> 41)) ^ (w &* 0xD6E8_FEB8_6659_FD93)) &* 0xFF51_AFD7_ED55_8CCD
     }
 
     /// The chart hash of own set k of a root core (see `chainA`); nil when k is not closed.
     func chartHash(upTo k: Int32) -> (UInt64, UInt64)? {
         guard baseSets == 0, k >= 0, Int(k) < chainA.count else { return nil }
-        return (chainA[Int(k)], chainB[Int(k)])
+        return (chainA[Int(k)].finalize(), chainB[Int(k)])
     }
 
     private mutating func truncateWaitIndex(sets n: Int) {
