@@ -1,5 +1,5 @@
 import CPCRE2
-import FSMDecode
+@testable import FSMDecode
 
 /// A deliberately naive, exact recognizer over the Grammar IR: the oracle for the runtime.
 ///
@@ -186,6 +186,8 @@ final class GrammarReferenceRecognizer {
                 count += 1
             }
             return result.sorted()
+        case .difference(let a, let b):
+            return Array(Set(ends(a, i)).subtracting(ends(b, i))).sorted()
         case .token(let id, let negated):
             guard i < n else { return [] }
             if input[i] >= 256 { return (input[i] - 256 == Int(id)) != negated ? [i + 1] : [] }
@@ -246,6 +248,13 @@ final class GrammarReferenceRecognizer {
                 reached.formUnion(cur)
             }
             return false
+        case .difference:
+            // Whether some extension leaves the subtrahend is not structural: asked of the
+            // difference's DFA (`ByteDFA.subtracting`, tested on its own against brute force).
+            guard input[i..<n].allSatisfy({ $0 < 256 }),
+                  let ast = try? ParseTables.regexAST(p, where: "reference", options: RegexOptions()),
+                  let dfa = try? RegexCompiler.compile(ast) else { return false }
+            return dfa.run(input[i..<n].map { UInt8($0) }) != ByteDFA.dead
         case .token, .tokenText:
             return false
         }

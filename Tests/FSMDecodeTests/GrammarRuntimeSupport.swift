@@ -145,7 +145,7 @@ enum ParseTablesProbe {
             return a.count == parts.count ? .alternation(a) : nil
         case .repetition(let q, let min, let max):
             return ast(q).map { .repetition($0, min: min, max: max) }
-        case .token, .tokenText: return nil
+        case .token, .tokenText, .difference: return nil
         }
     }
 }

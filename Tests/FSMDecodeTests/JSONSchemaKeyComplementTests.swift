@@ -1,12 +1,13 @@
 import Testing
 @testable import FSMDecode
 
-/// `SchemaCompiler.keyComplementPattern` writes the undeclared-key language with its big parts
-/// once; it must be the language of the plain construction, `stringPattern(complement(of:))`
-/// (an any-character tail after every trie node). Canonical DFAs: equal languages, `==` DFAs.
+/// `SchemaCompiler.keyComplementPattern` is the any-string terminal minus the keys' terminals
+/// (compiled as a DFA product); it must be the language of the plain construction,
+/// `stringPattern(complement(of:))` (an any-character tail after every trie node, through the
+/// NFA). Canonical DFAs: equal languages, `==` DFAs.
 @Suite struct JSONSchemaKeyComplementTests {
     static func dfa(_ p: TerminalPattern) throws -> ByteDFA? {
-        try RegexCompiler.compile(try ParseTables.regexAST(p, where: "test"))
+        try RegexCompiler.compile(try ParseTables.regexAST(p, where: "test", options: RegexOptions()))
     }
 
     @Test func sameLanguageAsTheComplementRegex() throws {

@@ -109,6 +109,9 @@ final class PCRE2Oracle {
             let n = min + Int.random(in: 0 ... extra, using: &rng)
             for _ in 0 ..< n where !sample(item, &rng, into: &out) { return n == 0 }
             return true
+        case .automaton(let d):
+            out += walk(d, &rng)
+            return true
         }
     }
 

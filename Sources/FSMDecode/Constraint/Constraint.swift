@@ -10,8 +10,8 @@ public enum Constraint: Sendable {
     public static func compile(grammar: Grammar, vocabulary: Vocabulary, mode: MaskStoreMode = .lazy,
                                options: RegexOptions = RegexOptions()) throws -> Constraint {
         if grammar.lexing == .characterLevel, let pattern = grammar.regularPatterns[grammar.start] {
-            let ast = try ParseTables.regexAST(pattern, where: "grammar \(grammar.source)")
             do {
+                let ast = try ParseTables.regexAST(pattern, where: "grammar \(grammar.source)", options: options)
                 if let dfa = try RegexCompiler.compile(ast, options: options, description: "grammar \(grammar.source)") {
                     return .regular(RegexConstraint(dfa: dfa, vocabulary: vocabulary, mode: mode))
                 }

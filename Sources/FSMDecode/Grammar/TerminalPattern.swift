@@ -29,6 +29,10 @@ public indirect enum TerminalPattern: Hashable, Sendable {
     case alternation([TerminalPattern])
     /// `min` to `max` (nil: unbounded) concatenated copies of the pattern. `min <= max`.
     case repetition(TerminalPattern, min: Int, max: Int?)
+    /// The strings of the first pattern that the second does not match (the JSON Schema
+    /// compiler's "any key but the declared ones"). Compiled as a product of the two DFAs,
+    /// not through an NFA, so the complement costs what the two parts do.
+    case difference(TerminalPattern, TerminalPattern)
     /// A single vocabulary token, not a byte string: GBNF `<[id]>` (`negated == false`) or
     /// `!<[id]>` (any one token except `id`). The runtime matches it against token ids.
     case token(id: UInt32, negated: Bool)
@@ -81,6 +85,10 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .repetition(let p, let min, let max):
             hasher.combine(6 as UInt8); hasher.combine(min); hasher.combine(max)
             if budget > 0 { p.hashPrefix(into: &hasher, budget: &budget) }
+        case .difference(let a, let b):
+            hasher.combine(9 as UInt8)
+            a.hashPrefix(into: &hasher, budget: &budget)
+            if budget > 0 { b.hashPrefix(into: &hasher, budget: &budget) }
         case .token(let id, let negated): hasher.combine(7 as UInt8); hasher.combine(id); hasher.combine(negated)
         case .tokenText(let text, let negated): hasher.combine(8 as UInt8); hasher.combine(text); hasher.combine(negated)
         }
@@ -95,6 +103,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .token, .tokenText: return 1
         case .sequence(let parts), .alternation(let parts): return parts.reduce(1) { $0 + $1.nodeCount }
         case .repetition(let p, _, _): return 1 + p.nodeCount
+        case .difference(let a, let b): return 1 + a.nodeCount + b.nodeCount
         }
     }
 
@@ -114,6 +123,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             // Through the buffer: no retain/release per element.
             parts.withUnsafeBufferPointer { b in for i in b.indices { b[i].measure(&nodes, &tokens) } }
         case .repetition(let p, _, _): p.measure(&nodes, &tokens)
+        case .difference(let a, let b): a.measure(&nodes, &tokens); b.measure(&nodes, &tokens)
         }
     }
 
@@ -125,6 +135,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .literal, .caseInsensitiveLiteral, .regex, .codePointClass: return false
         case .sequence(let parts), .alternation(let parts): return parts.contains { $0.involvesTokens }
         case .repetition(let p, _, _): return p.involvesTokens
+        case .difference(let a, let b): return a.involvesTokens || b.involvesTokens
         }
     }
 
@@ -157,6 +168,12 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             }
             return unknown ? nil : false
         case .repetition(let p, let min, _): return min == 0 ? true : p.matchesEmptyStructurally
+        case .difference(let a, let b):
+            switch (a.matchesEmptyStructurally, b.matchesEmptyStructurally) {
+            case (false?, _), (_, true?): return false
+            case (true?, false?): return true
+            default: return nil
+            }
         }
     }
 
@@ -253,6 +270,7 @@ extension TerminalPattern: CustomStringConvertible {
             case (_, nil): return p.description + "{\(min),}"
             case (_, let m?): return m == min ? p.description + "{\(min)}" : p.description + "{\(min),\(m)}"
             }
+        case .difference(let a, let b): return "(" + a.description + " - " + b.description + ")"
         case .token(let id, let negated): return (negated ? "!" : "") + "<[\(id)]>"
         case .tokenText(let text, let negated): return (negated ? "!" : "") + "<\(text)>"
         }

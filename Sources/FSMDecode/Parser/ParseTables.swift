@@ -213,7 +213,12 @@ final class ParseTables: Sendable {
             let key = Int32(g.terminals.count + r)
             if let t = terminalMap[key] { return t }
             let pattern = g.regularPatterns[r]!
-            let ast = try ParseTables.regexAST(pattern, where: "rule '\(g.rules[r].name)' (\(g.rules[r].location))")
+            let ast: RegexAST
+            do {
+                ast = try ParseTables.regexAST(pattern, where: "rule '\(g.rules[r].name)' (\(g.rules[r].location))", options: options)
+            } catch let e as FSMDecodeError where e.kind == .budget {
+                throw Uncollapse(rule: r, error: e)
+            }
             let t = Int32(infos.count)
             ruleOfTerminal[infos.count] = r
             infos.append(TerminalInfo(name: g.rules[r].name, ast: ast, token: nil,
@@ -241,7 +246,7 @@ final class ParseTables: Sendable {
                 }
                 info.token = (id, negated)
             default:
-                info.ast = try ParseTables.regexAST(term.pattern, where: place)
+                info.ast = try ParseTables.regexAST(term.pattern, where: place, options: options)
                 if g.lexing == .characterLevel { nullableFromDFA[infos.count] = place }
             }
             let t = Int32(infos.count)
@@ -391,19 +396,24 @@ final class ParseTables: Sendable {
             return parts.reduce(0) { min(cap, $0 + sizeEstimate($1)) }
         case .repetition(let q, let lo, let hi):
             return min(cap, max(1, sizeEstimate(q)) * max(1, min(cap, hi ?? (lo + 1))))
+        case .difference(let a, let b):
+            return min(cap, sizeEstimate(a) + sizeEstimate(b))
         }
     }
 
     /// The regex AST of a byte-level pattern. Recursion is bounded by the front-ends' nesting limit.
-    static func regexAST(_ p: TerminalPattern, where place: String) throws -> RegexAST {
+    /// A `.difference` is compiled here (both parts through `compileTerminal`, then their
+    /// product) and enters the AST as an automaton; `options` bound it.
+    static func regexAST(_ p: TerminalPattern, where place: String, options: RegexOptions) throws -> RegexAST {
         // JSON-string terminals repeat a few classes and literals (hex digits, `\u`, short
         // escapes) hundreds of times: each distinct one is converted once per pattern, and the
         // copies share their storage.
-        var memo = RegexASTMemo()
+        var memo = RegexASTMemo(options: options)
         return try regexAST(p, where: place, memo: &memo)
     }
 
     private struct RegexASTMemo {
+        let options: RegexOptions
         var classes: [MemoKey<ClosedRange<UInt32>>: RegexAST] = [:]
         var literals: [MemoKey<UInt8>: RegexAST] = [:]
     }
@@ -470,6 +480,18 @@ final class ParseTables: Sendable {
             return .alternation(items)
         case .repetition(let q, let min, let max):
             return .repetition(try regexAST(q, where: place, memo: &memo), min: min, max: max)
+        case .difference(let a, let b):
+            let description = "\(place): difference"
+            guard let da = try compileTerminal(regexAST(a, where: place, memo: &memo), options: memo.options, description: description) else {
+                return .scalars(CodePointSet())
+            }
+            guard let db = try compileTerminal(regexAST(b, where: place, memo: &memo), options: memo.options, description: description) else {
+                return .automaton(da)
+            }
+            guard let d = try da.subtracting(db, maxStates: memo.options.maxStates, description: description) else {
+                return .scalars(CodePointSet())
+            }
+            return .automaton(d)
         case .token, .tokenText:
             throw FSMDecodeError(.grammar, "\(place): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
         }
@@ -604,6 +626,7 @@ enum CaseFolding {
         case .concat(let items): return .concat(items.map(fold))
         case .alternation(let items): return .alternation(items.map(fold))
         case .repetition(let item, let min, let max): return .repetition(fold(item), min: min, max: max)
+        case .automaton: return ast // never in a parsed regex
         }
     }
 }

@@ -177,10 +177,10 @@ struct ByteNFA {
     /// A flattened AST node. Nodes of size 0 (built from `.empty` alone: their language is the
     /// empty string) are all `.empty`, so no repetition loops over a body that adds no state.
     private struct Node {
-        enum Op: UInt8 { case empty, scalar, set, concat, alternation, repetition }
+        enum Op: UInt8 { case empty, scalar, set, concat, alternation, repetition, automaton }
         var op: Op
         /// scalar: the code point; set: the template; concat/alternation: first child in
-        /// `children`; repetition: the body node.
+        /// `children`; repetition: the body node; automaton: its index in `automata`.
         var a: Int32
         /// concat/alternation: child count; repetition: min.
         var b: Int
@@ -190,6 +190,8 @@ struct ByteNFA {
 
     private var nodes: [Node] = []
     private var children: [Int32] = []
+    /// The DFAs of `.automaton` nodes.
+    private var automata: [ByteDFA] = []
     /// Per node: its size (see `flatten`).
     private var nodeSize: [Int] = []
     /// Hash-consing of flat nodes: equal subtrees (children compared by node id, so equal
@@ -249,6 +251,11 @@ struct ByteNFA {
             let copies = Swift.max(min, max ?? 1, 1)
             size = one == 0 ? 0 : copies > cap / one ? cap : copies * one
             if size > 0 { n = Node(op: .repetition, a: child, b: min, c: max ?? -1) }
+        case .automaton(let d):
+            size = d.stateCount
+            let known = automata.firstIndex(of: d)
+            if known == nil { automata.append(d) }
+            n = Node(op: .automaton, a: Int32(known ?? automata.count - 1), b: 0, c: 0)
         }
         return (intern(n, size: size), size)
     }
@@ -364,7 +371,35 @@ struct ByteNFA {
             t = min == 0 ? loop : body
             for _ in 0 ..< Swift.max(min - 1, 0) { t = try build(node: item, then: t) }
             return t
+        case .automaton:
+            return try embed(automata[Int(n.a)], then: out)
         }
+    }
+
+    /// A DFA as NFA states: one epsilon entry per DFA state (made first, patched once all
+    /// exist: the DFA has cycles) fanning out to a byte-range state per run of bytes with
+    /// the same target, and to `out` where the DFA accepts.
+    private mutating func embed(_ d: ByteDFA, then out: Int32) throws -> Int32 {
+        var entry: [Int32] = []
+        entry.reserveCapacity(d.stateCount)
+        for _ in 0 ..< d.stateCount {
+            entry.append(try addUnshared(State(next: -1, eps2: -1, lo: 0, hi: 0, kind: .epsilon)))
+        }
+        for s in 0 ..< d.stateCount {
+            let from = fan.count
+            if d.accepting[s] { fan.append(out) }
+            let row = s * d.classCount
+            var b = 0
+            while b < 256 {
+                let t = d.table[row + Int(d.byteClass[b])]
+                var e = b
+                while e < 255 && d.table[row + Int(d.byteClass[e + 1])] == t { e += 1 }
+                if t != ByteDFA.dead { fan.append(try addByte(UInt8(b), UInt8(e), entry[Int(t)])) }
+                b = e + 1
+            }
+            if fan.count > from { states[Int(entry[s])].next = try fanOut(from: from) }
+        }
+        return entry[Int(d.start)]
     }
 
     /// The UTF-8 chain of one scalar (not a surrogate), built last byte first.

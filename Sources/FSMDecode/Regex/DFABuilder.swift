@@ -47,10 +47,18 @@ enum DFABuilder {
         defer { sc.release() }
         try sc.run(maxStates: maxStates, maxWork: workLimit, patternForErrors: patternForErrors)
         let count = sc.stateCount
-        var table = sc.takeTable()
+        let table = sc.takeTable()
         let (labelOf, labelKey) = sc.labels()
         sc.release()
+        return finish(table: table, count: count, byteClass: byteClass, classCount: k, labelOf: labelOf, labelKey: labelKey)
+    }
 
+    /// Steps 3–5 for any deterministic table (the subset construction's, or a product's):
+    /// `table` is `count × k` (start state 0, -1 = dead), `labelOf` each state's labels and
+    /// `labelKey` a number equal for equal label sets (0 = none). nil when no accepting state
+    /// is reachable.
+    static func finish(table: [Int32], count: Int, byteClass: [UInt8], classCount k: Int, labelOf: [[Int32]], labelKey: [Int32]) -> Result? {
+        var table = table
         // 3. Trim: keep states that reach an accepting state (reverse BFS). The reverse edges
         // (dead transitions left out) are also Hopcroft's predecessor lists; slot `count` is
         // the implicit sink, which needs none (see `hopcroft`).

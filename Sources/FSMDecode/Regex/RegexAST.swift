@@ -14,6 +14,9 @@ public indirect enum RegexAST: Sendable, Hashable {
     case alternation([RegexAST])
     /// `min ... max` copies; `max == nil` is unbounded. `max >= min` when given.
     case repetition(RegexAST, min: Int, max: Int?)
+    /// The language of an already compiled automaton (a `TerminalPattern.difference`, which
+    /// no NFA construction expresses). Never produced by `RegexParser`.
+    case automaton(ByteDFA)
 
     /// The code points of `text`, in sequence.
     public static func literal(_ text: String) -> RegexAST {
@@ -46,12 +49,19 @@ public indirect enum RegexAST: Sendable, Hashable {
             h.combine(5 | UInt64(UInt(bitPattern: min)) << 8)
             h.combine(UInt64(UInt(bitPattern: max ?? -1)))
             item.mixStructure(into: &h)
+        case .automaton(let d):
+            h.combine(6 | UInt64(d.stateCount) << 8)
+            h.combine(UInt64(d.classCount) | UInt64(UInt32(bitPattern: d.start)) << 32)
+            for b in d.byteClass { h.combine(UInt64(b)) }
+            for t in d.table { h.combine(UInt64(UInt32(bitPattern: t))) }
+            for a in d.accepting { h.combine(a ? 1 : 0) }
         }
     }
 
     /// The pattern in PCRE2 syntax (UTF mode) with every class spelled out as explicit
     /// code-point ranges, so PCRE2's own meaning of `\d \w \s .` never enters. Used as the
-    /// differential-testing oracle's input. Recursion depth = tree depth.
+    /// differential-testing oracle's input. Recursion depth = tree depth. Defined for the
+    /// parser's trees: an `.automaton` node has no PCRE2 spelling (a precondition failure).
     public var pcre2Syntax: String {
         var out = ""
         write(to: &out)
@@ -99,6 +109,8 @@ public indirect enum RegexAST: Sendable, Hashable {
             case (_, let m?) where m == min: out += "{\(min)}"
             case (_, let m?): out += "{\(min),\(m)}"
             }
+        case .automaton:
+            preconditionFailure("RegexAST.pcre2Syntax: an embedded automaton has no PCRE2 spelling")
         }
     }
 

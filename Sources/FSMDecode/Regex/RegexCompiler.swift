@@ -51,6 +51,10 @@ public enum RegexCompiler {
     }
 
     private static func build(_ alternatives: [RegexAST], options: RegexOptions, description: String) throws -> DFABuilder.Result? {
+        // An automaton alone is already minimal and canonical (`DFABuilder.finish` made it).
+        if alternatives.count == 1, case .automaton(let d) = alternatives[0] {
+            return DFABuilder.Result(dfa: d, labels: d.accepting.map { $0 ? [0] : [] })
+        }
         var nfa = ByteNFA(maxStates: options.maxNFAStates, patternForErrors: description)
         let roots = try nfa.prepare(alternatives)
         var entries: [Int32] = []

@@ -67,8 +67,32 @@ public enum JSONSchemaCompiler {
     /// two different code-point sequences that Swift's `String` equality treats as one
     /// (canonically equivalent: `"é"` vs `"e\u{301}"`). The compiler keys rules, pointers and
     /// key sets on `String`, so such keys could share a rule and judge instances wrongly; JSON
-    /// keys are compared by code points. Cost: one walk of the schema.
+    /// keys are compared by code points. Cost: one walk of the schema; a second, which builds
+    /// the pointers for the message, only when some key is not ASCII (two ASCII strings are
+    /// equal exactly when their scalars are, and an equivalence needs a non-ASCII side).
     static func refuseEquivalentKeys(_ root: SchemaValue, source: String) throws {
+        func ascii(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 } }
+        var pending: [SchemaValue] = [root]
+        var allASCII = true
+        scan: while let v = pending.popLast() {
+            switch v {
+            case .object(let members):
+                for m in members {
+                    if !ascii(m.key) { allASCII = false; break scan }
+                    if m.key == "required" || m.key == "dependentRequired" || m.key == "dependencies" {
+                        var lists = [m.value]
+                        if case .object(let deps) = m.value { lists = deps.map(\.value) }
+                        for case .array(let names) in lists {
+                            for case .string(let n) in names where !ascii(n) { allASCII = false; break scan }
+                        }
+                    }
+                    pending.append(m.value)
+                }
+            case .array(let items): pending.append(contentsOf: items)
+            default: break
+            }
+        }
+        if allASCII { return }
         var seen: [String: (scalars: [UInt32], pointer: String)] = [:]
         func note(_ key: String, _ pointer: String) throws {
             let scalars = key.unicodeScalars.map(\.value)

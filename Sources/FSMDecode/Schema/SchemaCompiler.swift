@@ -301,49 +301,25 @@ struct SchemaCompiler {
     }
 
     /// The JSON strings whose value is none of `keys` (undeclared member names), memoized per
-    /// key set: objects declaring the same names share one pattern.
+    /// key set: objects declaring the same names share one pattern. A difference of the any-
+    /// string terminal and the keys' terminals, so it compiles as the product of DFAs the
+    /// grammar has anyway (a complement written out as a pattern expands every escape of
+    /// every key prefix, and cost most of a typical schema's compile).
     mutating func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
         if let p = keyComplements[keys] { return p }
-        // Straight from the key trie, the language of `stringPattern(Self.complement(of: keys))`
-        // (after every trie node, any character no key continues with, then any tail), written
-        // so that its big parts occur once: every later stage (regex AST, NFA) walks each copy.
-        // A string that is not a key either is a trie path that is not a key (P), or leaves
-        // the trie after a path w with a character c: c is near (D·tail, D spelling w then c),
-        // or far, a character no key has (T·far·tail, T = every trie path).
-        final class Trie { var end = false; var children: [UInt32: Trie] = [:] }
-        let root = Trie()
-        for w in keys { var t = root; for c in w { if t.children[c] == nil { t.children[c] = Trie() }; t = t.children[c]! }; t.end = true }
-        let anyTail = TerminalPattern.repetition(jsonChar(TerminalPattern.anyScalar), min: 0, max: nil)
-        // Near: the keys' characters, widened to printable ASCII (where they nearly always
-        // lie), so that both near and far are a few ranges and their encodings small.
-        let near = TerminalPattern.normalizeClass([0x20...0x7E] + keys.joined().map { $0...$0 })
-        func alt(_ alts: [TerminalPattern]) -> TerminalPattern? { alts.isEmpty ? nil : alts.count == 1 ? alts[0] : .alternation(alts) }
-        /// From node t: D (nil: none), T, P (nil: none); one walk, each edge's character once.
-        func walk(_ t: Trie) -> (d: TerminalPattern?, t: TerminalPattern, p: TerminalPattern?) {
-            let next = t.children.keys.sorted()
-            var d: [TerminalPattern] = [], all: [TerminalPattern] = [.literal([])], p: [TerminalPattern] = []
-            let others = JSONLexemes.subtract(near, next.map { $0...$0 })
-            if !others.isEmpty { d.append(jsonChar(others)) }
-            if !t.end { p.append(.literal([])) }
-            for k in next {
-                let c = jsonChar([k...k])
-                let below = walk(t.children[k]!)
-                if let x = below.d { d.append(JSONLexemes.seq([c, x])) }
-                all.append(JSONLexemes.seq([c, below.t]))
-                if let x = below.p { p.append(JSONLexemes.seq([c, x])) }
-            }
-            return (alt(d), alt(all)!, alt(p))
-        }
-        let (d, all, partial) = walk(root)
-        var exits: [TerminalPattern] = []
-        if let d { exits.append(d) }
-        let farChars = JSONLexemes.subtract(TerminalPattern.anyScalar, near)
-        if !farChars.isEmpty { exits.append(JSONLexemes.seq([all, jsonChar(farChars)])) }
-        var body: [TerminalPattern] = []
-        if let e = alt(exits) { body.append(JSONLexemes.seq([e, anyTail])) }
-        if let partial { body.append(partial) }
-        let p = JSONLexemes.seq([.literal([0x22]), alt(body) ?? JSONLexemes.never, .literal([0x22])])
+        let p: TerminalPattern = keys.isEmpty ? JSONLexemes.anyString
+            : .difference(JSONLexemes.anyString, .alternation(keys.map { stringLiteralPattern($0) }))
         keyComplements[keys] = p
+        return p
+    }
+
+    /// The JSON string whose value is `scalars` (every spelling), memoized: member names and
+    /// enum strings repeat. (Keyed by scalars: String's == identifies canonically equivalent
+    /// spellings.)
+    mutating func stringLiteralPattern(_ scalars: [UInt32]) -> TerminalPattern {
+        if let p = stringLiterals[scalars] { return p }
+        let p = stringPattern(.seq(scalars.map { .cls([$0...$0]) }))
+        stringLiterals[scalars] = p
         return p
     }
 

@@ -143,13 +143,7 @@ extension SchemaCompiler {
             let b = JSONLexemes.Bound(value: d, exclusive: false)
             return .term(d.isInteger ? JSONLexemes.integerRange(lo: b, hi: b) : JSONLexemes.decimalRange(lo: b, hi: b))
         case .string(let s):
-            // Member names and enum strings repeat: each distinct one is encoded once. (Keyed
-            // by scalars: String's == identifies canonically equivalent spellings.)
-            let scalars = s.unicodeScalars.map(\.value)
-            if let p = stringLiterals[scalars] { return .term(p) }
-            let p = stringPattern(.seq(scalars.map { .cls([$0...$0]) }))
-            stringLiterals[scalars] = p
-            return .term(p)
+            return .term(stringLiteralPattern(s.unicodeScalars.map(\.value)))
         case .array(let a):
             if a.isEmpty { return .seq([lit("["), layout(depth).emptyInside, lit("]")]) }
             let l = layout(depth)
