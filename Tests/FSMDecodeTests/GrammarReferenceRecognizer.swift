@@ -188,6 +188,9 @@ final class GrammarReferenceRecognizer {
             return result.sorted()
         case .difference(let a, let b):
             return Array(Set(ends(a, i)).subtracting(ends(b, i))).sorted()
+        case .jsonString(let values):
+            guard let (value, end) = jsonString(at: i), values.contains(value) else { return [] }
+            return [end]
         case .token(let id, let negated):
             guard i < n else { return [] }
             if input[i] >= 256 { return (input[i] - 256 == Int(id)) != negated ? [i + 1] : [] }
@@ -248,7 +251,7 @@ final class GrammarReferenceRecognizer {
                 reached.formUnion(cur)
             }
             return false
-        case .difference:
+        case .difference, .jsonString:
             // Whether some extension leaves the subtrahend is not structural: asked of the
             // difference's DFA (`ByteDFA.subtracting`, tested on its own against brute force).
             guard input[i..<n].allSatisfy({ $0 < 256 }),
@@ -261,6 +264,46 @@ final class GrammarReferenceRecognizer {
     }
 
     private func contains(_ ranges: [ClosedRange<UInt32>], _ v: UInt32) -> Bool { ranges.contains { $0.contains(v) } }
+
+    /// The JSON string token at i (RFC 8259: raw characters from U+0020 but `"` and `\`, short
+    /// escapes, `\uXXXX` with surrogate pairs joined): its decoded value and end, or nil.
+    private func jsonString(at i: Int) -> (value: [UInt32], end: Int)? {
+        guard i < input.count, input[i] == 0x22 else { return nil }
+        var j = i + 1, value: [UInt32] = []
+        func hex4(_ k: Int) -> UInt32? {
+            guard k + 4 <= input.count else { return nil }
+            var v: UInt32 = 0
+            for x in input[k..<k + 4] {
+                guard x < 128, let d = Character(Unicode.Scalar(UInt8(x))).hexDigitValue else { return nil }
+                v = v << 4 | UInt32(d)
+            }
+            return v
+        }
+        while j < input.count {
+            let b = input[j]
+            if b == 0x22 { return (value, j + 1) }
+            if b == 0x5C {
+                guard j + 1 < input.count else { return nil }
+                let shorts: [Int: UInt32] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 8, 0x66: 0xC, 0x6E: 0xA, 0x72: 0xD, 0x74: 9]
+                if let c = shorts[input[j + 1]] { value.append(c); j += 2; continue }
+                guard input[j + 1] == 0x75, let u = hex4(j + 2) else { return nil }
+                if (0xDC00...0xDFFF).contains(u) { return nil }
+                if (0xD800...0xDBFF).contains(u) {
+                    guard j + 7 < input.count, input[j + 6] == 0x5C, input[j + 7] == 0x75, let l = hex4(j + 8), (0xDC00...0xDFFF).contains(l) else { return nil }
+                    value.append(0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00))
+                    j += 12
+                } else {
+                    value.append(u)
+                    j += 6
+                }
+                continue
+            }
+            guard let (v, len) = decode(j), v >= 0x20 else { return nil }
+            value.append(v)
+            j += len
+        }
+        return nil
+    }
 
     /// Strict UTF-8 decoding of one scalar at i.
     private func decode(_ i: Int) -> (UInt32, Int)? {

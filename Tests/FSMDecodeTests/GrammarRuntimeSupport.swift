@@ -1,4 +1,4 @@
-import FSMDecode
+@testable import FSMDecode
 import Foundation
 
 /// Shared fixtures for the grammar runtime suites: compiled constraints (cached per
@@ -145,6 +145,7 @@ enum ParseTablesProbe {
             return a.count == parts.count ? .alternation(a) : nil
         case .repetition(let q, let min, let max):
             return ast(q).map { .repetition($0, min: min, max: max) }
+        case .jsonString(let values): return RegexAST.jsonStrings(values)
         case .token, .tokenText, .difference: return nil
         }
     }

@@ -30,3 +30,44 @@ import Testing
         }
     }
 }
+
+/// `ByteDFA.jsonStrings` builds the spellings of JSON string values as a byte trie; it must be
+/// the canonical DFA of the spelling pattern the regex compiler builds (`JSONLexemes.jsonScalar`
+/// per character): raw, short escapes, `\u` hex of either case, surrogate pairs.
+@Suite struct JSONStringSetDFATests {
+    @Test func sameDFAAsTheSpellingPattern() throws {
+        let sets: [[String]] = [
+            ["base"], ["base", "height", "length", "radius", "width"], ["a", "ab", "abc", "b"], [""], ["", "x"],
+            ["é", "e", "ée", "日本", "😀x", "😁"], ["\u{1}", "tab\t", "quote\"", "back\\slash", "sl/ash", "~", " ", "\u{7F}"],
+            ["\u{FFFF}", "\u{10000}", "\u{10FFFF}", "\u{E000}", "\u{D7FF}"], ["jaj", "ja", "AAAA"],
+        ]
+        for words in sets {
+            let values = words.map { Array($0.unicodeScalars.map(\.value)) }
+            let direct = try #require(ByteDFA.jsonStrings(values))
+            let pattern = TerminalPattern.alternation(values.map { v in
+                JSONLexemes.seq([.literal([0x22]), JSONLexemes.seq(v.map(JSONLexemes.jsonScalar)), .literal([0x22])])
+            })
+            let viaNFA = try #require(try RegexCompiler.compile(try ParseTables.regexAST(pattern, where: "test", options: RegexOptions())))
+            let same = direct == viaNFA
+            #expect(same, "\(words)")
+            for w in words {
+                #expect(direct.matches(Array(JSONText.quote(w).utf8)), "\(words): \(w)")
+            }
+            #expect(!direct.matches(Array("\"zzz-not-a-key\"".utf8)))
+        }
+        #expect(ByteDFA.jsonStrings([]) == nil)
+    }
+}
+
+extension JSONStringSetDFATests {
+    /// Inside bigger patterns the set is spelled out as a tree (`RegexAST.jsonStrings`) for the
+    /// NFA: the same language as the direct DFA.
+    @Test func spelledTreeHasTheSameLanguage() throws {
+        for words in [["base", "height"], ["é", "😀x", "tab\t", "q\"", "/"], [""]] {
+            let values = words.map { Array($0.unicodeScalars.map(\.value)) }
+            let tree = try #require(try RegexCompiler.compile(RegexAST.jsonStrings(values)))
+            let same = tree == ByteDFA.jsonStrings(values)
+            #expect(same, "\(words)")
+        }
+    }
+}

@@ -33,6 +33,11 @@ public indirect enum TerminalPattern: Hashable, Sendable {
     /// compiler's "any key but the declared ones"). Compiled as a product of the two DFAs,
     /// not through an NFA, so the complement costs what the two parts do.
     case difference(TerminalPattern, TerminalPattern)
+    /// A JSON string token, quotes included, whose decoded value is one of `values` (code
+    /// points), in every spelling JSON allows (raw, short escapes, `\u` hex in either case,
+    /// surrogate pairs): member names and enum strings. Built directly as a byte trie
+    /// (`ByteDFA.jsonStrings`); an empty list matches nothing.
+    case jsonString(values: [[UInt32]])
     /// A single vocabulary token, not a byte string: GBNF `<[id]>` (`negated == false`) or
     /// `!<[id]>` (any one token except `id`). The runtime matches it against token ids.
     case token(id: UInt32, negated: Bool)
@@ -85,6 +90,10 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .repetition(let p, let min, let max):
             hasher.combine(6 as UInt8); hasher.combine(min); hasher.combine(max)
             if budget > 0 { p.hashPrefix(into: &hasher, budget: &budget) }
+        case .jsonString(let values):
+            hasher.combine(10 as UInt8)
+            hasher.combine(values.count)
+            for v in values.prefix(4) { hasher.combine(v) }
         case .difference(let a, let b):
             hasher.combine(9 as UInt8)
             a.hashPrefix(into: &hasher, budget: &budget)
@@ -104,7 +113,16 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .sequence(let parts), .alternation(let parts): return parts.reduce(1) { $0 + $1.nodeCount }
         case .repetition(let p, _, _): return 1 + p.nodeCount
         case .difference(let a, let b): return 1 + a.nodeCount + b.nodeCount
+        case .jsonString(let values): return Self.spelledNodes(values)
         }
+    }
+
+    /// A `.jsonString`'s size as its spellings written out as a pattern (quotes, and per
+    /// character a raw/escaped alternative of about eight nodes): what it was before it became
+    /// one node, so that budgets on pattern size (`GrammarLimits.maxPatternNodes`, which also
+    /// decides which regular rules become one terminal) see its real size.
+    static func spelledNodes(_ values: [[UInt32]]) -> Int {
+        values.reduce(1) { $0 + 3 + 8 * $1.count }
     }
 
     /// `nodeCount` and `involvesTokens` in one walk.
@@ -124,6 +142,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             parts.withUnsafeBufferPointer { b in for i in b.indices { b[i].measure(&nodes, &tokens) } }
         case .repetition(let p, _, _): p.measure(&nodes, &tokens)
         case .difference(let a, let b): a.measure(&nodes, &tokens); b.measure(&nodes, &tokens)
+        case .jsonString(let values): nodes += Self.spelledNodes(values) - 1
         }
     }
 
@@ -132,7 +151,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
     public var involvesTokens: Bool {
         switch self {
         case .token, .tokenText: return true
-        case .literal, .caseInsensitiveLiteral, .regex, .codePointClass: return false
+        case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .jsonString: return false
         case .sequence(let parts), .alternation(let parts): return parts.contains { $0.involvesTokens }
         case .repetition(let p, _, _): return p.involvesTokens
         case .difference(let a, let b): return a.involvesTokens || b.involvesTokens
@@ -146,7 +165,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .literal(let b): return b.isEmpty
         case .caseInsensitiveLiteral(let s): return s.isEmpty
         case .regex: return nil
-        case .codePointClass, .token, .tokenText: return false
+        case .codePointClass, .token, .tokenText, .jsonString: return false
         case .sequence(let parts):
             var unknown = false
             for p in parts {
@@ -271,6 +290,8 @@ extension TerminalPattern: CustomStringConvertible {
             case (_, let m?): return m == min ? p.description + "{\(min)}" : p.description + "{\(min),\(m)}"
             }
         case .difference(let a, let b): return "(" + a.description + " - " + b.description + ")"
+        case .jsonString(let values):
+            return "(JSON " + values.map { v in quoted(String(String.UnicodeScalarView(v.compactMap(Unicode.Scalar.init)))) }.joined(separator: " | ") + ")"
         case .token(let id, let negated): return (negated ? "!" : "") + "<[\(id)]>"
         case .tokenText(let text, let negated): return (negated ? "!" : "") + "<\(text)>"
         }

@@ -398,6 +398,9 @@ final class ParseTables: Sendable {
             return min(cap, max(1, sizeEstimate(q)) * max(1, min(cap, hi ?? (lo + 1))))
         case .difference(let a, let b):
             return min(cap, sizeEstimate(a) + sizeEstimate(b))
+        case .jsonString(let values):
+            // As the spellings written out: quotes, and per character the raw form and `\u` + 4.
+            return min(cap, values.reduce(0) { $0 + 2 + 7 * $1.count })
         }
     }
 
@@ -405,6 +408,9 @@ final class ParseTables: Sendable {
     /// A `.difference` is compiled here (both parts through `compileTerminal`, then their
     /// product) and enters the AST as an automaton; `options` bound it.
     static func regexAST(_ p: TerminalPattern, where place: String, options: RegexOptions) throws -> RegexAST {
+        // A terminal that is one JSON-string set takes its direct DFA (inside bigger patterns
+        // it is spelled out: see `RegexAST.jsonStrings`).
+        if case .jsonString(let values) = p { return ByteDFA.jsonStrings(values).map { .automaton($0) } ?? .scalars(CodePointSet()) }
         // JSON-string terminals repeat a few classes and literals (hex digits, `\u`, short
         // escapes) hundreds of times: each distinct one is converted once per pattern, and the
         // copies share their storage.
@@ -492,6 +498,8 @@ final class ParseTables: Sendable {
                 return .scalars(CodePointSet())
             }
             return .automaton(d)
+        case .jsonString(let values):
+            return RegexAST.jsonStrings(values)
         case .token, .tokenText:
             throw FSMDecodeError(.grammar, "\(place): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
         }

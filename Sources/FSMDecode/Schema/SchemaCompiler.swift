@@ -20,7 +20,6 @@ struct SchemaCompiler {
     var valueNesting = 0
     var charCache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
     var keyComplements: [[[UInt32]]: TerminalPattern] = [:]
-    var stringLiterals: [[UInt32]: TerminalPattern] = [:]
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "example", "$comment", "$id", "id", "$schema", "$defs", "definitions",
@@ -113,6 +112,7 @@ struct SchemaCompiler {
                 literalNames[bytes] = name
                 return .pattern(p, text: name, loc)
             }
+            if case .jsonString = p { return .pattern(p, text: p.description, loc) }
             return .pattern(p, text: "<json lexeme>", loc)
         case .ref(let r): return .named(ruleNames[r], loc)
         case .seq(let parts): return .sequence(parts.map { lower($0, &literalNames) })
@@ -302,25 +302,20 @@ struct SchemaCompiler {
 
     /// The JSON strings whose value is none of `keys` (undeclared member names), memoized per
     /// key set: objects declaring the same names share one pattern. A difference of the any-
-    /// string terminal and the keys' terminals, so it compiles as the product of DFAs the
-    /// grammar has anyway (a complement written out as a pattern expands every escape of
-    /// every key prefix, and cost most of a typical schema's compile).
+    /// string terminal and the keys' spellings, so it compiles as the product of two DFAs (a
+    /// complement written out as a pattern expands every escape of every key prefix, and cost
+    /// most of a typical schema's compile).
     mutating func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
         if let p = keyComplements[keys] { return p }
-        let p: TerminalPattern = keys.isEmpty ? JSONLexemes.anyString
-            : .difference(JSONLexemes.anyString, .alternation(keys.map { stringLiteralPattern($0) }))
+        let p: TerminalPattern = keys.isEmpty ? JSONLexemes.anyString : .difference(JSONLexemes.anyString, .jsonString(values: keys))
         keyComplements[keys] = p
         return p
     }
 
-    /// The JSON string whose value is `scalars` (every spelling), memoized: member names and
-    /// enum strings repeat. (Keyed by scalars: String's == identifies canonically equivalent
-    /// spellings.)
-    mutating func stringLiteralPattern(_ scalars: [UInt32]) -> TerminalPattern {
-        if let p = stringLiterals[scalars] { return p }
-        let p = stringPattern(.seq(scalars.map { .cls([$0...$0]) }))
-        stringLiterals[scalars] = p
-        return p
+    /// The JSON string whose value is `scalars`, in every spelling (a byte trie, not a pattern
+    /// of per-character alternatives: member names are the most common terminals).
+    func stringLiteralPattern(_ scalars: [UInt32]) -> TerminalPattern {
+        .jsonString(values: [scalars])
     }
 
     /// `JSONLexemes.jsonChar` through this compilation's cache.

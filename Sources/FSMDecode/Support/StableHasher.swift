@@ -56,8 +56,9 @@ struct StableHasher {
 extension Vocabulary {
     /// Identity of everything a compiled constraint depends on: every token's bytes and flags,
     /// the mask width and the eos ids. Artifacts store it and refuse another vocabulary.
-    /// Cost: one pass over the token bytes (about a millisecond for 128k tokens, release).
-    public var fingerprint: UInt64 {
+    /// Cost: one pass over the token bytes (about a millisecond for 128k tokens, release), paid
+    /// once when the vocabulary is built (`fingerprint`), not per compiled constraint.
+    static func fingerprint(maskWidth: Int, tokenBytes: [UInt8], tokenOffsets: [UInt32], flags: [TokenFlags], eosIDs: [Int32]) -> UInt64 {
         var h = StableHasher()
         h.combine(UInt64(maskWidth))
         h.combine(array: tokenBytes)

@@ -57,6 +57,9 @@ public struct Vocabulary: Sendable {
     /// Token masks of terminal-DFA states, shared by every grammar compiled against this
     /// vocabulary (and its copies). See `SharedCaches`.
     public let sharedMasks = SharedTerminalMasks()
+    /// Identity of everything a compiled constraint depends on (token bytes and flags, mask
+    /// width, eos ids): artifacts store it and refuse another vocabulary.
+    public let fingerprint: UInt64
 
     /// Builds a vocabulary from per-id entries. `tokens[i] == nil` means no token has id i.
     public init(kind: Kind, source: String, tokens: [(bytes: [UInt8], piece: String, flags: TokenFlags)?],
@@ -104,6 +107,8 @@ public struct Vocabulary: Sendable {
         self.pieces = table.pieces
         self.tokenizerSpec = tokenizerSpec
         self.trie = trie ?? TokenTrie(tokenBytes: table.bytes, offsets: table.offsets, flags: table.flags)
+        self.fingerprint = Vocabulary.fingerprint(maskWidth: width, tokenBytes: table.bytes, tokenOffsets: table.offsets,
+                                                  flags: table.flags, eosIDs: eosIDs)
     }
 
     /// The first `size` ids as flat storage (what the initialisers take).

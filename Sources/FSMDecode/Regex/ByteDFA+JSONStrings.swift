@@ -1,0 +1,141 @@
+extension ByteDFA {
+    /// The JSON string tokens (quotes included) whose decoded value is one of `values` (code
+    /// points; surrogates are not values), in every spelling JSON allows: a character raw
+    /// (when it may be), as a short escape (`\n`, `\"`, `\/`, …), or as `\u` with four hex
+    /// digits of either case (a surrogate pair above U+FFFF). Minimal and canonical, so equal
+    /// to the regex compiler's DFA of the same spellings written as a pattern; nil when
+    /// `values` is empty.
+    ///
+    /// Built directly as a byte trie of the spellings: the values share a code-point trie, and
+    /// under each of its nodes the spellings of the next characters share their byte prefixes
+    /// (`\`, `\u`, `\u00`, …). No NFA and no subset construction: member names are the most
+    /// common terminals of schema grammars, and this is what compiling them costs.
+    public static func jsonStrings(_ values: [[UInt32]]) -> ByteDFA? {
+        if values.isEmpty { return nil }
+        var b = TrieBuilder()
+        let open = b.node()           // before the opening quote
+        let root = b.node()           // inside, nothing read
+        let close = b.node()          // after the closing quote: accepting
+        b.link(open, 0x22, root)
+        // (trie node, next character) → the byte node after that character's spellings.
+        var after: [UInt64: Int32] = [:]
+        for value in values {
+            var at = root
+            for c in value {
+                let key = UInt64(UInt32(bitPattern: at)) << 32 | UInt64(c)
+                if let next = after[key] { at = next; continue }
+                let next = b.node()
+                after[key] = next
+                b.spell(c, from: at, to: next)
+                at = next
+            }
+            b.link(at, 0x22, close)
+        }
+        // Dense table over byte classes: each byte the trie uses is a class, the rest share
+        // one; classes numbered by first byte (what `DFABuilder.finish` expects).
+        var classOf = [Int32](repeating: -1, count: 256)
+        for e in b.edges.keys { classOf[Int(e & 0xFF)] = 0 }
+        var byteClass = [UInt8](repeating: 0, count: 256)
+        var k = 0, other = -1
+        for x in 0 ..< 256 {
+            if classOf[x] == 0 { byteClass[x] = UInt8(k); k += 1 }
+            else { if other < 0 { other = k; k += 1 }; byteClass[x] = UInt8(other) }
+        }
+        var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
+        for (e, t) in b.edges { table[Int(e >> 8) * k + Int(byteClass[Int(e & 0xFF)])] = t }
+        var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
+        labelOf[Int(close)] = [0]
+        labelKey[Int(close)] = 1
+        return DFABuilder.finish(table: table, count: b.count, byteClass: byteClass, classCount: k,
+                                 labelOf: labelOf, labelKey: labelKey)?.dfa
+    }
+
+    /// A deterministic byte trie (state 0 is the start) whose edges may join: the two cases of
+    /// a hex digit lead to one node, and a character's spellings end at one node.
+    private struct TrieBuilder {
+        /// node << 8 | byte → target.
+        var edges: [Int: Int32] = [:]
+        var count = 0
+
+        mutating func node() -> Int32 { count += 1; return Int32(count - 1) }
+
+        /// The target of `n`'s edge on `byte`, made when missing.
+        mutating func child(_ n: Int32, _ byte: UInt8) -> Int32 {
+            let e = Int(n) << 8 | Int(byte)
+            if let t = edges[e] { return t }
+            let t = node()
+            edges[e] = t
+            return t
+        }
+
+        /// Sets `n`'s edge on `byte` to `to` (spellings are prefix-free: never a different one).
+        mutating func link(_ n: Int32, _ byte: UInt8, _ to: Int32) {
+            let e = Int(n) << 8 | Int(byte)
+            assert(edges[e] == nil || edges[e] == to)
+            edges[e] = to
+        }
+
+        /// A hex digit: both cases of a letter lead to one node (`to`, or a new one).
+        mutating func hexDigit(_ n: Int32, _ v: UInt32, to: Int32?) -> Int32 {
+            let lower = UInt8(v < 10 ? 48 + v : 87 + v)
+            let t = to ?? child(n, lower)
+            link(n, lower, t)
+            if v >= 10 { link(n, lower - 32, t) }
+            return t
+        }
+
+        /// `\u` and four digits of `x`, from `n`; the last digit leads to `to` (nil: a new node).
+        mutating func escapeU(_ x: UInt32, from n: Int32, to: Int32?) -> Int32 {
+            var at = child(child(n, 0x5C), 0x75)
+            for shift in [12, 8, 4] { at = hexDigit(at, x >> UInt32(shift) & 15, to: nil) }
+            return hexDigit(at, x & 15, to: to)
+        }
+
+        /// Every spelling of character `c` from `n` to `to`.
+        mutating func spell(_ c: UInt32, from n: Int32, to: Int32) {
+            if c >= 0x20 && c != 0x22 && c != 0x5C, let s = Unicode.Scalar(c) {
+                let bytes = Array(String(s).utf8)
+                var at = n
+                for x in bytes.dropLast() { at = child(at, x) }
+                link(at, bytes[bytes.count - 1], to)
+            }
+            let short: [UInt32: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 8: 0x62, 0xC: 0x66, 0xA: 0x6E, 0xD: 0x72, 9: 0x74]
+            if let e = short[c] { link(child(n, 0x5C), e, to) }
+            if c <= 0xFFFF {
+                _ = escapeU(c, from: n, to: to)
+            } else {
+                let a = c - 0x10000
+                let high = escapeU(0xD800 + (a >> 10), from: n, to: nil)
+                _ = escapeU(0xDC00 + (a & 0x3FF), from: high, to: to)
+            }
+        }
+    }
+}
+
+extension RegexAST {
+    /// The language of `ByteDFA.jsonStrings(values)` as a tree: quote, per character the
+    /// alternation of its spellings, quote. Inside bigger patterns (a collapsed member rule)
+    /// the NFA shares the tree's equal suffixes across copies, which an embedded automaton's
+    /// states cannot be; alone, a terminal takes the direct DFA.
+    static func jsonStrings(_ values: [[UInt32]]) -> RegexAST {
+        func char(_ x: UInt32) -> RegexAST { .scalars(CodePointSet(scalar: x)) }
+        func hexDigit(_ v: UInt32) -> RegexAST {
+            v < 10 ? char(48 + v) : .scalars(CodePointSet([(55 + v)...(55 + v), (87 + v)...(87 + v)]))
+        }
+        func escapeU(_ x: UInt32) -> [RegexAST] { [char(0x5C), char(0x75)] + [12, 8, 4, 0].map { hexDigit(x >> UInt32($0) & 15) } }
+        let short: [UInt32: UInt32] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 8: 0x62, 0xC: 0x66, 0xA: 0x6E, 0xD: 0x72, 9: 0x74]
+        func spellings(_ c: UInt32) -> RegexAST {
+            var alts: [RegexAST] = []
+            if c >= 0x20 && c != 0x22 && c != 0x5C { alts.append(char(c)) }
+            if let e = short[c] { alts.append(.concat([char(0x5C), char(e)])) }
+            if c <= 0xFFFF { alts.append(.concat(escapeU(c))) } else {
+                let a = c - 0x10000
+                alts.append(.concat(escapeU(0xD800 + (a >> 10)) + escapeU(0xDC00 + (a & 0x3FF))))
+            }
+            return .alternation(alts)
+        }
+        let quote = char(0x22)
+        return .alternation(values.map { v in .concat([quote] + v.map(spellings) + [quote]) })
+    }
+}
+
