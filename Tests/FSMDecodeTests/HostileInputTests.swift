@@ -278,6 +278,25 @@ import Testing
         }
     }
 
+    /// A member name of hundreds of thousands of characters (its spellings a byte trie of
+    /// millions of states) is a budget error naming the schema, in bounded time and memory;
+    /// one that fits compiles and is matched exactly.
+    @Test func hugeMemberNamesAreBudgetErrors() throws {
+        let v = Self.byteVocabulary
+        for (length, fits) in [(300_000, false), (2_000, true)] {
+            let name = String(repeating: "k", count: length)
+            let schema = #"{"type": "object", "properties": {"\#(name)": {"type": "integer"}}, "required": ["\#(name)"]}"#
+            let threw = Self.expectCleanOutcome("name of \(length) characters", locations: ["huge.json"]) {
+                let doc = try JSONDocument(bytes: Array(schema.utf8), source: "huge.json")
+                let g = try JSONSchemaCompiler.compile(doc.value, source: "huge.json").grammar
+                let c = try Constraint.compile(grammar: g, vocabulary: v)
+                var m = c.makeMatcher()
+                #expect(m.accept(bytes: Array(#"{"\#(name)":1}"#.utf8)) && m.isAccepting)
+            }
+            #expect(threw != fits, "name of \(length) characters")
+        }
+    }
+
     // MARK: logits files with lying headers
 
     static func npy(_ header: String, data: Int, major: UInt8 = 1) -> [UInt8] {

@@ -43,7 +43,7 @@ import Testing
         ]
         for words in sets {
             let values = words.map { Array($0.unicodeScalars.map(\.value)) }
-            let direct = try #require(ByteDFA.jsonStrings(values))
+            let direct = try #require(try ByteDFA.jsonStrings(values, maxStates: 100_000, description: "test"))
             let pattern = TerminalPattern.alternation(values.map { v in
                 JSONLexemes.seq([.literal([0x22]), JSONLexemes.seq(v.map(JSONLexemes.jsonScalar)), .literal([0x22])])
             })
@@ -55,7 +55,14 @@ import Testing
             }
             #expect(!direct.matches(Array("\"zzz-not-a-key\"".utf8)))
         }
-        #expect(ByteDFA.jsonStrings([]) == nil)
+        #expect(try ByteDFA.jsonStrings([], maxStates: 10, description: "test") == nil)
+        // Past the budget: an error naming the place, not a huge automaton.
+        do {
+            _ = try ByteDFA.jsonStrings([Array(repeating: 0x61, count: 5000)], maxStates: 1000, description: "key at #/properties")
+            Issue.record("no budget error")
+        } catch let e as FSMDecodeError {
+            #expect(e.kind == .budget && e.message.contains("key at #/properties") && e.message.contains("1000"))
+        }
     }
 }
 
@@ -66,7 +73,7 @@ extension JSONStringSetDFATests {
         for words in [["base", "height"], ["é", "😀x", "tab\t", "q\"", "/"], [""]] {
             let values = words.map { Array($0.unicodeScalars.map(\.value)) }
             let tree = try #require(try RegexCompiler.compile(RegexAST.jsonStrings(values)))
-            let same = tree == ByteDFA.jsonStrings(values)
+            let same = tree == (try ByteDFA.jsonStrings(values, maxStates: 100_000, description: "test"))
             #expect(same, "\(words)")
         }
     }

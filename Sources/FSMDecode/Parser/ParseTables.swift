@@ -410,7 +410,9 @@ final class ParseTables: Sendable {
     static func regexAST(_ p: TerminalPattern, where place: String, options: RegexOptions) throws -> RegexAST {
         // A terminal that is one JSON-string set takes its direct DFA (inside bigger patterns
         // it is spelled out: see `RegexAST.jsonStrings`).
-        if case .jsonString(let values) = p { return ByteDFA.jsonStrings(values).map { .automaton($0) } ?? .scalars(CodePointSet()) }
+        if case .jsonString(let values) = p {
+            return try ByteDFA.jsonStrings(values, maxStates: options.maxStates, description: place).map { .automaton($0) } ?? .scalars(CodePointSet())
+        }
         // JSON-string terminals repeat a few classes and literals (hex digits, `\u`, short
         // escapes) hundreds of times: each distinct one is converted once per pattern, and the
         // copies share their storage.
@@ -488,10 +490,11 @@ final class ParseTables: Sendable {
             return .repetition(try regexAST(q, where: place, memo: &memo), min: min, max: max)
         case .difference(let a, let b):
             let description = "\(place): difference"
-            guard let da = try compileTerminal(regexAST(a, where: place, memo: &memo), options: memo.options, description: description) else {
+            // Each part as a terminal of its own (a JSON-string set takes its direct DFA).
+            guard let da = try compileTerminal(regexAST(a, where: place, options: memo.options), options: memo.options, description: description) else {
                 return .scalars(CodePointSet())
             }
-            guard let db = try compileTerminal(regexAST(b, where: place, memo: &memo), options: memo.options, description: description) else {
+            guard let db = try compileTerminal(regexAST(b, where: place, options: memo.options), options: memo.options, description: description) else {
                 return .automaton(da)
             }
             guard let d = try da.subtracting(db, maxStates: memo.options.maxStates, description: description) else {

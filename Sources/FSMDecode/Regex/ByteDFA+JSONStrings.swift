@@ -4,14 +4,18 @@ extension ByteDFA {
     /// (when it may be), as a short escape (`\n`, `\"`, `\/`, …), or as `\u` with four hex
     /// digits of either case (a surrogate pair above U+FFFF). Minimal and canonical, so equal
     /// to the regex compiler's DFA of the same spellings written as a pattern; nil when
-    /// `values` is empty.
+    /// `values` is empty. A `.budget` error when the trie passes `maxStates` states (about six
+    /// per character: a hostile schema's megabyte-long key must not become a huge automaton).
     ///
     /// Built directly as a byte trie of the spellings: the values share a code-point trie, and
     /// under each of its nodes the spellings of the next characters share their byte prefixes
     /// (`\`, `\u`, `\u00`, …). No NFA and no subset construction: member names are the most
     /// common terminals of schema grammars, and this is what compiling them costs.
-    public static func jsonStrings(_ values: [[UInt32]]) -> ByteDFA? {
+    public static func jsonStrings(_ values: [[UInt32]], maxStates: Int, description: String) throws -> ByteDFA? {
         if values.isEmpty { return nil }
+        func overBudget() -> FSMDecodeError {
+            FSMDecodeError(.budget, "\(description): JSON strings of \(values.reduce(0) { $0 + $1.count }) characters need more than \(maxStates) DFA states")
+        }
         var b = TrieBuilder()
         let open = b.node()           // before the opening quote
         let root = b.node()           // inside, nothing read
@@ -28,6 +32,8 @@ extension ByteDFA {
                 after[key] = next
                 b.spell(c, from: at, to: next)
                 at = next
+                // Checked per character (a character adds at most 16 states).
+                if b.count > maxStates { throw overBudget() }
             }
             b.link(at, 0x22, close)
         }
