@@ -1,3 +1,6 @@
+/// JSON's short escapes: the character, and the letter after the backslash.
+private let jsonShortEscapes: [UInt32: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 8: 0x62, 0xC: 0x66, 0xA: 0x6E, 0xD: 0x72, 9: 0x74]
+
 extension ByteDFA {
     /// The JSON string tokens (quotes included) whose decoded value is one of `values` (code
     /// points; surrogates are not values), in every spelling JSON allows: a character raw
@@ -105,8 +108,7 @@ extension ByteDFA {
                 for x in bytes.dropLast() { at = child(at, x) }
                 link(at, bytes[bytes.count - 1], to)
             }
-            let short: [UInt32: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 8: 0x62, 0xC: 0x66, 0xA: 0x6E, 0xD: 0x72, 9: 0x74]
-            if let e = short[c] { link(child(n, 0x5C), e, to) }
+            if let e = jsonShortEscapes[c] { link(child(n, 0x5C), e, to) }
             if c <= 0xFFFF {
                 _ = escapeU(c, from: n, to: to)
             } else {
@@ -129,11 +131,10 @@ extension RegexAST {
             v < 10 ? char(48 + v) : .scalars(CodePointSet([(55 + v)...(55 + v), (87 + v)...(87 + v)]))
         }
         func escapeU(_ x: UInt32) -> [RegexAST] { [char(0x5C), char(0x75)] + [12, 8, 4, 0].map { hexDigit(x >> UInt32($0) & 15) } }
-        let short: [UInt32: UInt32] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 8: 0x62, 0xC: 0x66, 0xA: 0x6E, 0xD: 0x72, 9: 0x74]
         func spellings(_ c: UInt32) -> RegexAST {
             var alts: [RegexAST] = []
             if c >= 0x20 && c != 0x22 && c != 0x5C { alts.append(char(c)) }
-            if let e = short[c] { alts.append(.concat([char(0x5C), char(e)])) }
+            if let e = jsonShortEscapes[c] { alts.append(.concat([char(0x5C), char(UInt32(e))])) }
             if c <= 0xFFFF { alts.append(.concat(escapeU(c))) } else {
                 let a = c - 0x10000
                 alts.append(.concat(escapeU(0xD800 + (a >> 10)) + escapeU(0xDC00 + (a & 0x3FF))))
