@@ -118,7 +118,7 @@ struct MaskMemoKey: Hashable, Sendable {
 public final class GrammarConstraint: Sendable {
     public let grammar: Grammar
     public let vocabulary: Vocabulary
-    /// `vocabulary.fingerprint` (computed when asked: hashing the vocabulary is not free).
+    /// `vocabulary.fingerprint` (stored in the vocabulary, computed when it was built).
     public var vocabularyFingerprint: UInt64 { vocabulary.fingerprint }
     let tables: ParseTables
     /// Lexeme walks for masks (filled on first use).

@@ -512,6 +512,9 @@ final class ParseTables: Sendable {
     /// built directly as a chain (already minimal and trimmed); the rest go through the regex
     /// compiler.
     static func compileTerminal(_ ast: RegexAST, options: RegexOptions, description: String) throws -> ByteDFA? {
+        // Already compiled (a difference or a JSON-string set, by `regexAST`): caching it
+        // would only hash its table to map it to itself.
+        if case .automaton(let d) = ast { return d }
         if let bytes = literalBytes(ast), bytes.count < options.maxStates {
             var byteClass = [UInt8](repeating: 0, count: 256)
             var distinct = [Bool](repeating: false, count: 256)

@@ -71,30 +71,14 @@ public enum JSONSchemaCompiler {
     /// the pointers for the message, only when some key is not ASCII (two ASCII strings are
     /// equal exactly when their scalars are, and an equivalence needs a non-ASCII side).
     static func refuseEquivalentKeys(_ root: SchemaValue, source: String) throws {
-        func ascii(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 } }
-        var pending: [SchemaValue] = [root]
         var allASCII = true
-        scan: while let v = pending.popLast() {
-            switch v {
-            case .object(let members):
-                for m in members {
-                    if !ascii(m.key) { allASCII = false; break scan }
-                    if m.key == "required" || m.key == "dependentRequired" || m.key == "dependencies" {
-                        var lists = [m.value]
-                        if case .object(let deps) = m.value { lists = deps.map(\.value) }
-                        for case .array(let names) in lists {
-                            for case .string(let n) in names where !ascii(n) { allASCII = false; break scan }
-                        }
-                    }
-                    pending.append(m.value)
-                }
-            case .array(let items): pending.append(contentsOf: items)
-            default: break
-            }
+        forEachKeyName(root, pointers: false) { key, _ in
+            if allASCII && !key.utf8.allSatisfy({ $0 < 0x80 }) { allASCII = false }
         }
         if allASCII { return }
         var seen: [String: (scalars: [UInt32], pointer: String)] = [:]
-        func note(_ key: String, _ pointer: String) throws {
+        func codePoints(_ v: [UInt32]) -> String { v.map { "U+" + grammarHex($0, 4) }.joined(separator: " ") }
+        try forEachKeyName(root, pointers: true) { key, pointer in
             let scalars = key.unicodeScalars.map(\.value)
             if let first = seen[key] {
                 guard first.scalars != scalars else { return }
@@ -103,30 +87,34 @@ public enum JSONSchemaCompiler {
             }
             seen[key] = (scalars, pointer)
         }
-        func codePoints(_ v: [UInt32]) -> String { v.map { "U+" + grammarHex($0, 4) }.joined(separator: " ") }
-        // Iterative: schemas nest deeply.
+    }
+
+    /// Every key name in the schema — member names, and the strings listed by `required`,
+    /// `dependentRequired: {k: [..]}` and draft-7 `dependencies: {k: [..]}` — with its JSON
+    /// pointer ("" when `pointers` is false: building them is most of the walk's cost).
+    /// Iterative: schemas nest deeply.
+    private static func forEachKeyName(_ root: SchemaValue, pointers: Bool, _ body: (String, String) throws -> Void) rethrows {
+        func join(_ pointer: String, _ token: @autoclosure () -> String) -> String { pointers ? pointer + "/" + token() : "" }
         var stack: [(SchemaValue, String)] = [(root, "")]
         while let (v, pointer) = stack.popLast() {
             switch v {
             case .object(let members):
                 for m in members {
-                    let p = pointer + "/" + SchemaNode.pointerToken(m.key)
-                    try note(m.key, p)
-                    // Key names held as strings: `required: [..]`, `dependentRequired: {k: [..]}`,
-                    // draft-7 `dependencies: {k: [..]}`.
+                    let p = join(pointer, SchemaNode.pointerToken(m.key))
+                    try body(m.key, p)
                     var lists: [(SchemaValue, String)] = []
                     if m.key == "required" { lists.append((m.value, p)) }
                     if m.key == "dependentRequired" || m.key == "dependencies", case .object(let deps) = m.value {
-                        for d in deps { lists.append((d.value, p + "/" + SchemaNode.pointerToken(d.key))) }
+                        for d in deps { lists.append((d.value, join(p, SchemaNode.pointerToken(d.key)))) }
                     }
                     for (list, lp) in lists {
                         guard case .array(let names) = list else { continue }
-                        for (i, n) in names.enumerated() { if case .string(let s) = n { try note(s, lp + "/\(i)") } }
+                        for (i, n) in names.enumerated() { if case .string(let s) = n { try body(s, join(lp, "\(i)")) } }
                     }
                     stack.append((m.value, p))
                 }
             case .array(let items):
-                for (i, x) in items.enumerated() { stack.append((x, pointer + "/\(i)")) }
+                for (i, x) in items.enumerated() { stack.append((x, join(pointer, "\(i)"))) }
             default:
                 break
             }
