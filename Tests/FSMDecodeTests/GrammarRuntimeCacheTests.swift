@@ -150,6 +150,54 @@ import Testing
         #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
     }
 
+    /// The memo key is the context hash of the lexeme's start set (its waiting items, origins
+    /// hashed in turn), not its position: the same identifier at another nesting depth or in
+    /// another statement context must not reuse a mask. The pairs below differ only in what
+    /// the origins of the start set's items hold (`((b` vs `(b`: a second `)` is allowed or
+    /// not; `if (a) { … c` vs `{ … c`: an `else` may follow the block or not). Dropping the
+    /// origin hashes from the context hash fails this (checked).
+    @Test func memoizedMasksKeepNestingApart() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/c-like.lark")
+        let texts = [
+            "int f() { x = ((b", "int f() { x = (b", "int f() { x = (((b", "int f() { x = (g((b",
+            "int f() { if (a) { y = c", "int f() { y = c", "int f() { while (a) if (b) y = c",
+            "int f() { while (a) { if (b) { } } y = c", "int f() { return f(a, (b", "int f() { return g(a, b",
+        ]
+        try GrammarRuntimeCacheTests.checkMemo({ try GrammarConstraint(grammar: g, vocabulary: v) }, texts)
+    }
+
+    /// Random sentences of shipped grammars fed in random chunks to one memoizing constraint
+    /// (the same contexts recur at other positions and depths): every mask equals the one
+    /// computed without the memo. Sentences the grammar's lexer refuses (a random NAME that is
+    /// a keyword) must be refused by both.
+    @Test(arguments: ["c-like.lark", "json.gbnf"])
+    func memoizedMasksEqualUnmemoizedOnShippedGrammars(_ file: String) throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/" + file)
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var rng = GrammarRuntimeSupport.RNG(state: 11)
+        var checked = 0, wrong = 0
+        let maskBudget = TestSupport.fullSuites ? 3_000 : 250
+        while checked < maskBudget {
+            guard let s = GrammarRuntimeSupport.randomSentence(g, &rng, depthBudget: 10) else { continue }
+            var a = memoized.makeMatcher(), b = plain.makeMatcher()
+            var i = 0
+            while i < s.count && checked < maskBudget {
+                let n = min(s.count - i, 1 + rng.below(4))
+                let chunk = Array(s[i..<(i + n)])
+                let okB = b.accept(bytes: chunk)
+                #expect(a.accept(bytes: chunk) == okB)
+                if !okB { break }
+                i += n
+                if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
+                checked += 1
+            }
+        }
+        #expect(wrong == 0, "\(file): \(wrong) of \(checked) memoized masks differ")
+    }
+
     /// Visits `texts` in order on one constraint byte by byte (filling the memo at every step,
     /// with a rollback and replay midway), then compares each final mask with a fresh one's.
     static func checkMemo(_ make: () throws -> GrammarConstraint, _ texts: [String]) throws {

@@ -91,14 +91,14 @@ final class WalkCache: Sendable {
 }
 
 /// The key of a memoized lexeme-end part of a mask (`GrammarConstraint.memo`): a thread
-/// (lexer, DFA state) whose lexeme began at chart set `set` with chart hash (`chartA`,
-/// `chartB`) — `EarleyCore.chartHash` — and whether that lexeme is non-empty. Commits and walks
-/// from there read only that chart prefix, so they are the same whenever it recurs: the next
-/// token of the same lexeme, or another document of the same shape.
+/// (lexer, DFA state) whose lexeme began at a chart set with context hash (`contextA`,
+/// `contextB`) — `EarleyCore.contextHash`, the part of the chart parsing on from that set can
+/// read — and whether that lexeme is non-empty. Commits and walks from there read only that
+/// part, so they are the same wherever it recurs: the next token of the same lexeme, the next
+/// statement or array element in the same context, another document of the same shape.
 struct MaskMemoKey: Hashable, Sendable {
-    var chartA: UInt64
-    var chartB: UInt64
-    var set: Int32
+    var contextA: UInt64
+    var contextB: UInt64
     var lexer: Int32
     var state: Int32
     var endsHere: Bool
@@ -508,8 +508,8 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
             l.formInside(th.state, into: dst)
-            let key = core.chartHash(upTo: th.set).map {
-                MaskMemoKey(chartA: $0.0, chartB: $0.1, set: th.set, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
+            let key = core.contextHash(ofSet: th.set).map {
+                MaskMemoKey(contextA: $0.0, contextB: $0.1, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
             }
             if let key, let known = constraint.memo?.get(key) {
                 for w in known { w.formUnion(into: dst) }

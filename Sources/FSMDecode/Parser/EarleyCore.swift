@@ -67,13 +67,19 @@ struct EarleyCore {
     private var waitStart: [Int32] = []
     private var waitSym: [Int32] = []
     private var waitItem: [Int32] = []
-    /// Per closed own set of a root core (kept with the wait index): a 128-bit hash of every
-    /// item of every set up to it, in order. What a lexeme end committed from set k does reads
-    /// only sets up to k, so equal hashes mean equal mask walks from k (`MaskMemoKey`); two
-    /// independent 64-bit chains make a false match about 2⁻¹²⁸.
-    /// Chain A is the project's `StableHasher`; chain B a second multiply-rotate family of its
-    /// own (different rotation and constants), so the two are not the same function.
-    private var chainA: [StableHasher] = []
+    /// Per closed own set of a root core (kept with the wait index): a 128-bit hash of the part
+    /// of the chart that parsing on from that set can read — its items that still expect a
+    /// symbol, each with its origin set replaced by that set's own hash (an item predicted in
+    /// the set itself gets a fixed tag). Scanning reads those items, completion only the
+    /// origins' waiting items (and theirs in turn), and a completed item has already done its
+    /// completions into the set (an ignored lexeme's copy of the set repeats them, adding
+    /// nothing new); so two sets with equal hashes (at any positions, whatever lies between the sets
+    /// they reach) parse every continuation alike: equal mask walks (`MaskMemoKey`). This is
+    /// what lets a statement's or an array element's masks recur at the next one. Two
+    /// independent 64-bit hashes make a false match about 2⁻¹²⁸: A is the project's
+    /// `StableHasher` over A-hashes of origins, B a multiply-rotate family of its own (other
+    /// rotation and constants) over B-hashes.
+    private var chainA: [UInt64] = []
     private var chainB: [UInt64] = []
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
@@ -592,19 +598,20 @@ struct EarleyCore {
         entries.sort { $0 < $1 }
         waitStart.append(Int32(waitSym.count))
         for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
-        var a = j > 0 ? chainA[j - 1] : StableHasher()
-        var b = j > 0 ? chainB[j - 1] : 0x1319_8A2E_0370_7344
-        a.combine(UInt64(hi - lo))
-        b = EarleyCore.mixB(b, UInt64(hi - lo))
+        // Root core: own set j is chart set j, and every origin below j is already hashed.
+        var a = StableHasher()
+        var b: UInt64 = 0x1319_8A2E_0370_7344
         for i in lo..<hi {
             let it = items[i]
+            // Completed items are left out: their completions are already in the set.
+            if nextSymbol(it) == nil { continue }
             let w = UInt64(UInt32(bitPattern: it.production)) | UInt64(UInt32(bitPattern: it.dot)) << 32
-            let o = UInt64(UInt32(bitPattern: it.origin))
+            let own = Int(it.origin) == j
             a.combine(w)
-            a.combine(o)
-            b = EarleyCore.mixB(EarleyCore.mixB(b, w), o)
+            a.combine(own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)])
+            b = EarleyCore.mixB(EarleyCore.mixB(b, w), own ? 0x1F83_D9AB_FB41_BD6B : chainB[Int(it.origin)])
         }
-        chainA.append(a)
+        chainA.append(a.finalize())
         chainB.append(b)
     }
 
@@ -612,10 +619,10 @@ struct EarleyCore {
         (((h << 23) | (h >> 41)) ^ (w &* 0xD6E8_FEB8_6659_FD93)) &* 0xFF51_AFD7_ED55_8CCD
     }
 
-    /// The chart hash of own set k of a root core (see `chainA`); nil when k is not closed.
-    func chartHash(upTo k: Int32) -> (UInt64, UInt64)? {
+    /// The context hash of own set k of a root core (see `chainA`); nil when k is not closed.
+    func contextHash(ofSet k: Int32) -> (UInt64, UInt64)? {
         guard baseSets == 0, k >= 0, Int(k) < chainA.count else { return nil }
-        return (chainA[Int(k)].finalize(), chainB[Int(k)])
+        return (chainA[Int(k)], chainB[Int(k)])
     }
 
     private mutating func truncateWaitIndex(sets n: Int) {
