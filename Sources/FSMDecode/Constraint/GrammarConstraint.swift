@@ -3,7 +3,7 @@ import Synchronization
 
 /// Where a lexeme of one lexer ends inside tokens: its DFA reaches accepting `state` just before
 /// the byte of each trie node in `starts`, where the next lexeme begins. `list` names `starts`
-/// in the walk cache (equal ids, equal lists).
+/// in the walk cache (`WalkCache.listID`: equal ids, equal lists, and equal lists one id).
 struct BoundaryGroup: Sendable {
     var state: Int32
     var list: Int32
@@ -64,13 +64,14 @@ final class LexemeWalk: Sendable {
 
 /// Lazily filled, thread-safe caches of lexeme walks: per (lexer, state) from the trie root
 /// (boundaries only, from the terminals' `TerminalBoundaries`; the inside tokens are
-/// `Lexer.formInside`'s), and per (start list, lexer, state) below lists of start nodes. Readers take a lock for a dictionary lookup; a
-/// miss computes outside the lock and publishes (first writer wins). Entries are kept while
-/// the stored ids stay under `budgetIDs`; past it walks are computed and not stored.
+/// `Lexer.formInside`'s), and per (start list, lexer, state) below lists of start nodes.
+/// Readers take a lock for a dictionary lookup; a miss computes outside the lock and publishes
+/// (first writer wins). Entries are kept while the stored ids stay under `budgetIDs`; past it
+/// walks are computed and not stored.
 final class WalkCache: Sendable {
     struct Key: Hashable { var list: Int32; var lexer: Int32; var state: Int32 }
     static let budgetIDs = 16 << 20
-    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, nextList: Int32)>(([:], 0, 0))
+    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [[UInt32]: Int32], overflowLists: Int)>(([:], 0, [:], 0))
 
     func lookup(_ k: Key) -> LexemeWalk? { state.withLock { $0.walks[k] } }
 
@@ -86,8 +87,23 @@ final class WalkCache: Sendable {
         }
     }
 
-    /// A fresh start-list id.
-    func newList() -> Int32 { state.withLock { s in s.nextList += 1; return s.nextList } }
+    /// The id of a sorted start list: equal lists get one id, so every lexer state whose
+    /// lexeme ends before the same nodes (every state inside an identifier or keyword, say,
+    /// ends before the same non-identifier bytes) shares the walks below them. Past the
+    /// budget, a list is not interned (a fresh id).
+    func listID(_ starts: [UInt32]) -> Int32 {
+        state.withLock { s in
+            if let id = s.lists[starts] { return id }
+            let id = Int32(s.lists.count + 1) + Int32(clamping: s.overflowLists)
+            if s.storedIDs + starts.count <= WalkCache.budgetIDs {
+                s.lists[starts] = id
+                s.storedIDs += starts.count
+            } else {
+                s.overflowLists += 1
+            }
+            return id
+        }
+    }
 }
 
 /// The key of a memoized lexeme-end part of a mask (`GrammarConstraint.memo`): a thread
@@ -249,12 +265,12 @@ public final class GrammarConstraint: Sendable {
                 if lexer.next(q, trie.byte[c]) == ByteDFA.dead { list.append(UInt32(c)) }
                 c = Int(trie.subtreeEnd[c])
             }
-            if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.newList(), starts: list) }
+            if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.listID(list), starts: list) }
         }
         return LexemeWalk(inside: [], insideIsBitset: false, groups: sortedGroups(groups, lexer), endsHere: endsHere)
     }
 
-    /// Groups ordered by (end class, state), each list sorted and unique; fresh list ids.
+    /// Groups ordered by (end class, state), each list sorted and unique, with its interned id.
     private func sortedGroups(_ groups: [Int32: [UInt32]], _ lexer: Lexer) -> [BoundaryGroup] {
         var out: [BoundaryGroup] = []
         for s in groups.keys.sorted(by: { (lexer.endClass($0), $0) < (lexer.endClass($1), $1) }) {
@@ -263,7 +279,7 @@ public final class GrammarConstraint: Sendable {
             var w = 0
             for r in list.indices where r == 0 || list[r] != list[w - 1] { list[w] = list[r]; w += 1 }
             list.removeSubrange(w...)
-            out.append(BoundaryGroup(state: s, list: walks.newList(), starts: list))
+            out.append(BoundaryGroup(state: s, list: walks.listID(list), starts: list))
         }
         return out
     }
