@@ -71,7 +71,7 @@ final class LexemeWalk: Sendable {
 final class WalkCache: Sendable {
     struct Key: Hashable { var list: Int32; var lexer: Int32; var state: Int32 }
     static let budgetIDs = 16 << 20
-    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [[UInt32]: Int32], overflowLists: Int)>(([:], 0, [:], 0))
+    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [HashedKey<[UInt32]>: Int32], overflowLists: Int)>(([:], 0, [:], 0))
 
     func lookup(_ k: Key) -> LexemeWalk? { state.withLock { $0.walks[k] } }
 
@@ -92,11 +92,12 @@ final class WalkCache: Sendable {
     /// ends before the same non-identifier bytes) shares the walks below them. Past the
     /// budget, a list is not interned (a fresh id).
     func listID(_ starts: [UInt32]) -> Int32 {
-        state.withLock { s in
-            if let id = s.lists[starts] { return id }
+        let key = HashedKey(words: starts)
+        return state.withLock { s in
+            if let id = s.lists[key] { return id }
             let id = Int32(s.lists.count + 1) + Int32(clamping: s.overflowLists)
             if s.storedIDs + starts.count <= WalkCache.budgetIDs {
-                s.lists[starts] = id
+                s.lists[key] = id
                 s.storedIDs += starts.count
             } else {
                 s.overflowLists += 1

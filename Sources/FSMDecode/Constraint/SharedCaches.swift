@@ -68,6 +68,19 @@ struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
     static func == (a: HashedKey, b: HashedKey) -> Bool { a.hashValue_ == b.hashValue_ && a.value == b.value }
 }
 
+extension HashedKey where T == [UInt32] {
+    /// A word list hashed 8 bytes per step (`StableHasher`) rather than by the standard
+    /// library's per-element hashing, which costs several times more on the long lists
+    /// hashed on first visits (state signatures, walk start lists). Equality still compares
+    /// the lists; the dictionary seeds its own hashing of this value.
+    init(words: [UInt32]) {
+        value = words
+        var h = StableHasher()
+        h.combine(array: words)
+        hashValue_ = Int(truncatingIfNeeded: h.finalize())
+    }
+}
+
 /// A dictionary with a total cost bound: inserting past it drops the oldest entries.
 final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct State {
@@ -172,14 +185,14 @@ public final class SharedTerminalMasks: Sendable {
     }
 
     func get(_ signature: [UInt32]) -> StateMask? {
-        let k = HashedKey(signature)
+        let k = HashedKey(words: signature)
         return masks.withLock { $0[k] }
     }
 
     func put(_ signature: [UInt32], _ mask: StateMask) {
         let n = (mask.payload.count + mask.ends.count + signature.count) * 4 + 64
         guard reserve(n) else { return }
-        let k = HashedKey(signature)
+        let k = HashedKey(words: signature)
         masks.withLock { m in if m[k] == nil { m[k] = mask } }
     }
 
