@@ -60,6 +60,8 @@ enum GrammarMaskBenchmark {
             // (profiling aid: drops preemption noise of a shared machine; not for reports, and
             // the repeats after the first hit the mask memo).
             let minOf = max(1, Int(String(cString: getenv("FSMDECODE_BENCH_MIN_OF") ?? strdup("1"))) ?? 1)
+            // FSMDECODE_BENCH_SLOWEST=N: print the N slowest warm masks (default 5).
+            let slowCount = max(1, Int(String(cString: getenv("FSMDECODE_BENCH_SLOWEST") ?? strdup("5"))) ?? 5)
             let encoded = docs.map { encoder.encode(bytes: $0.1) }
             for (name, tokens) in zip(docs.map(\.0), encoded) {
                 tokenDump.append("{\"name\":\"\(name)\",\"tokens\":[\(tokens.map { "\($0)" }.joined(separator: ","))]}")
@@ -78,12 +80,12 @@ enum GrammarMaskBenchmark {
                             e = min(e, monotonicNow() - s)
                         }
                         if rep == 0 { firstPass.append(e) } else { all.append(e) }
-                        if rep == passes - 1 && (slowest.count < 5 || e > slowest[4].0) {
+                        if rep == passes - 1 && (slowest.count < slowCount || e > slowest[slowCount - 1].0) {
                             let at = m.position
                             let context = String(decoding: bytes[max(0, at - 24)..<at], as: UTF8.self)
                             slowest.append((e, "\(name) @\(at) after \(context.debugDescription)"))
                             slowest.sort { $0.0 > $1.0 }
-                            if slowest.count > 5 { slowest.removeLast() }
+                            if slowest.count > slowCount { slowest.removeLast() }
                         }
                         guard mask.contains(t), m.accept(token: t) else {
                             print("error: \(name): token \(t) rejected"); return 1

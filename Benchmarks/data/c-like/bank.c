@@ -1,6 +1,6 @@
+float checking = 1250.75;
 // A toy bank ledger: accounts are kept in globals, interest is compounded
 // monthly, and every transaction is checked against the overdraft limit.
-float checking = 1250.75;
 float savings = 8000.0;
 float overdraft_limit = -200.0;
 int transactions = 0;

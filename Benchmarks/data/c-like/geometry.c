@@ -1,6 +1,6 @@
+float out_x = 0.0;
 /* Geometry helpers over scalars: no structs in this language, so points are
    passed as coordinate pairs and results go through globals. */
-float out_x = 0.0;
 float out_y = 0.0;
 float epsilon = 0.000001;
 

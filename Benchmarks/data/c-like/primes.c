@@ -1,6 +1,6 @@
+int limit = 1000;
 // Prime sieve and number theory helpers, written in the C-like subset:
 // no arrays or pointers, so the sieve is replaced by trial division.
-int limit = 1000;
 int found = 0;
 float ratio = 0.0;
 
