@@ -87,6 +87,12 @@ final class WalkCache: Sendable {
         }
     }
 
+    /// A boundary as one sortable word: the lexer state the lexeme ends in (high half, a live
+    /// state, so non-negative), the trie node where the next lexeme starts (low half).
+    @inline(__always) static func pair(_ state: Int32, _ node: Int) -> UInt64 {
+        UInt64(UInt32(bitPattern: state)) << 32 | UInt64(UInt32(truncatingIfNeeded: node))
+    }
+
     /// The id of a sorted start list: equal lists get one id, so every lexer state whose
     /// lexeme ends before the same nodes (every state inside an identifier or keyword, say,
     /// ends before the same non-identifier bytes) shares the walks below them. Past the
@@ -240,7 +246,7 @@ public final class GrammarConstraint: Sendable {
             for r in nodes.indices where r == 0 || nodes[r] != nodes[w - 1] { nodes[w] = nodes[r]; w += 1 }
             nodes.removeSubrange(w...)
         }
-        var groups: [Int32: [UInt32]] = [:]
+        var pairs: [UInt64] = []
         let v = vocabulary
         for n in nodes {
             let i = Int(n)
@@ -254,7 +260,7 @@ public final class GrammarConstraint: Sendable {
             let end = Int(trie.subtreeEnd[i])
             var c = i + 1
             while c < end {
-                if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { groups[s, default: []].append(UInt32(c)) }
+                if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
                 c = Int(trie.subtreeEnd[c])
             }
         }
@@ -268,20 +274,29 @@ public final class GrammarConstraint: Sendable {
             }
             if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.listID(list), starts: list) }
         }
-        return LexemeWalk(inside: [], insideIsBitset: false, groups: sortedGroups(groups, lexer), endsHere: endsHere)
+        return LexemeWalk(inside: [], insideIsBitset: false, groups: sortedGroups(&pairs, lexer), endsHere: endsHere)
     }
 
-    /// Groups ordered by (end class, state), each list sorted and unique, with its interned id.
-    private func sortedGroups(_ groups: [Int32: [UInt32]], _ lexer: Lexer) -> [BoundaryGroup] {
+    /// The groups of (end state, start node) `pairs` (`WalkCache.pair`), ordered by (end class,
+    /// state), each list sorted and unique, with its interned id. One sort of flat words: a
+    /// root walk can meet tens of thousands of boundaries, and a dictionary of per-state lists
+    /// cost a hash and a copy-on-write check per boundary.
+    private func sortedGroups(_ pairs: inout [UInt64], _ lexer: Lexer) -> [BoundaryGroup] {
+        pairs.sort()
         var out: [BoundaryGroup] = []
-        for s in groups.keys.sorted(by: { (lexer.endClass($0), $0) < (lexer.endClass($1), $1) }) {
-            var list = groups[s]!
-            list.sort()
-            var w = 0
-            for r in list.indices where r == 0 || list[r] != list[w - 1] { list[w] = list[r]; w += 1 }
-            list.removeSubrange(w...)
+        var i = 0
+        while i < pairs.count {
+            let hi = pairs[i] >> 32
+            var list: [UInt32] = []
+            while i < pairs.count && pairs[i] >> 32 == hi {
+                let node = UInt32(truncatingIfNeeded: pairs[i])
+                if list.last != node { list.append(node) }
+                i += 1
+            }
+            let s = Int32(bitPattern: UInt32(truncatingIfNeeded: hi))
             out.append(BoundaryGroup(state: s, list: walks.listID(list), starts: list))
         }
+        out.sort { (lexer.endClass($0.state), $0.state) < (lexer.endClass($1.state), $1.state) }
         return out
     }
 
@@ -294,7 +309,7 @@ public final class GrammarConstraint: Sendable {
         let longest = tables.lexing == .longestMatch
         let words = TokenMask.wordCount(vocabulary.maskWidth)
         var stack = [Int32](repeating: 0, count: trie.maxDepth + 2)
-        var groups: [Int32: [UInt32]] = [:]
+        var pairs: [UInt64] = []
         // Token ids as met (unique within one subtree; nested starts can repeat them).
         var ids: [UInt32] = []
         for c0 in starts {
@@ -312,14 +327,14 @@ public final class GrammarConstraint: Sendable {
                 if end > i + 1 && lexer.endsLexeme(s) {
                     var c = i + 1
                     while c < end {
-                        if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { groups[s, default: []].append(UInt32(c)) }
+                        if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
                         c = Int(trie.subtreeEnd[c])
                     }
                 }
                 i += 1
             }
         }
-        let out = sortedGroups(groups, lexer)
+        let out = sortedGroups(&pairs, lexer)
         if ids.count > MaskStore.listLimit(words: words) {
             var bits = [UInt32](repeating: 0, count: words)
             for id in ids { bits[Int(id >> 5)] |= 1 << (id & 31) }
