@@ -120,8 +120,8 @@ import Testing
 
     /// Random sentences of a recursive schema (the same string value at many depths and
     /// positions), byte by byte on one memoizing constraint: every mask equals the one computed
-    /// without the memo. With the chart hash left out of the memo key this fails (contexts with
-    /// the same set index, lexer and state but different enclosing objects share an entry).
+    /// without the memo. With the context hash left out of the memo key this fails (contexts with
+    /// the same lexer and state but different enclosing objects share an entry).
     @Test func memoizedMasksEqualUnmemoizedOnRandomSentences() throws {
         guard let v = TestSupport.vocabulary("llama3") else { return }
         let nested = ##"{"$ref":"#/$defs/n","$defs":{"n":{"type":"object","properties":{"k":{"$ref":"#/$defs/n"},"l":{"type":"array","items":{"$ref":"#/$defs/n"}},"a":{"type":"string"}},"additionalProperties":false}}}"##

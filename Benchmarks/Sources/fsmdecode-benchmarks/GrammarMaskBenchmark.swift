@@ -44,7 +44,7 @@ enum GrammarMaskBenchmark {
             let c = try GrammarConstraint(grammar: g, vocabulary: v)
             let compileSeconds = monotonicNow() - t0
             // Warm passes never replay a document on the constraint that saw it: the mask memo
-            // (chart prefix → lexeme-end walks) would hand back that document's own masks. Even
+            // (parse context → lexeme-end walks) would hand back that document's own masks. Even
             // documents run first on `c`, odd ones on `other`; warm passes swap them, so every
             // warm mask comes from caches filled by the other half of the documents.
             let other = try GrammarConstraint(grammar: g, vocabulary: v)

@@ -73,9 +73,9 @@ struct EarleyCore {
     /// the set itself gets a fixed tag). Scanning reads those items, completion only the
     /// origins' waiting items (and theirs in turn), and a completed item has already done its
     /// completions into the set (an ignored lexeme's copy of the set repeats them, adding
-    /// nothing new); so two sets with equal hashes (at any positions, whatever lies between the sets
-    /// they reach) parse every continuation alike: equal mask walks (`MaskMemoKey`). This is
-    /// what lets a statement's or an array element's masks recur at the next one. Two
+    /// nothing new); so two sets with equal hashes (at any positions, whatever lies between
+    /// the sets they reach) parse every continuation alike: equal mask walks (`MaskMemoKey`).
+    /// This is what lets a statement's or an array element's masks recur at the next one. Two
     /// independent 64-bit hashes make a false match about 2⁻¹²⁸: A is the project's
     /// `StableHasher` over A-hashes of origins, B a multiply-rotate family of its own (other
     /// rotation and constants) over B-hashes.
