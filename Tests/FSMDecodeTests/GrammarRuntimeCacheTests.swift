@@ -198,6 +198,26 @@ import Testing
         #expect(wrong == 0, "\(file): \(wrong) of \(checked) memoized masks differ")
     }
 
+    /// Past the walk cache's budget, start lists are not interned and their walks are computed
+    /// every time (`WalkCache.uncachedList`). A constraint whose budget is exhausted at once, and
+    /// one with a small budget that fills midway, must give every mask the default one gives.
+    @Test(arguments: [0, 20_000])
+    func walkCacheBudgetKeepsMasksExact(_ budget: Int) throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/c-like.lark")
+        let small = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false,
+                                          walkCacheBudget: budget)
+        let normal = try GrammarConstraint(grammar: g, vocabulary: v)
+        let text = "int f(int n) { if (n > 1) { return f(n - 1) * n; } // done\n return 1; }"
+        var a = small.makeMatcher(), b = normal.makeMatcher()
+        var wrong = 0
+        for byte in Array(text.utf8) {
+            if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
+            #expect(a.accept(bytes: [byte]) && b.accept(bytes: [byte]))
+        }
+        #expect(wrong == 0, "budget \(budget): \(wrong) masks differ")
+    }
+
     /// Visits `texts` in order on one constraint byte by byte (filling the memo at every step,
     /// with a rollback and replay midway), then compares each final mask with a fresh one's.
     static func checkMemo(_ make: () throws -> GrammarConstraint, _ texts: [String]) throws {

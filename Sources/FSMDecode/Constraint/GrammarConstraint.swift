@@ -3,7 +3,8 @@ import Synchronization
 
 /// Where a lexeme of one lexer ends inside tokens: its DFA reaches accepting `state` just before
 /// the byte of each trie node in `starts`, where the next lexeme begins. `list` names `starts`
-/// in the walk cache (`WalkCache.listID`: equal ids, equal lists, and equal lists one id).
+/// in the walk cache (`WalkCache.listID`: within the cache's budget equal ids ⇔ equal lists;
+/// past it `WalkCache.uncachedList`, never cached).
 struct BoundaryGroup: Sendable {
     var state: Int32
     var list: Int32
@@ -70,8 +71,11 @@ final class LexemeWalk: Sendable {
 /// walks are computed and not stored.
 final class WalkCache: Sendable {
     struct Key: Hashable { var list: Int32; var lexer: Int32; var state: Int32 }
-    static let budgetIDs = 16 << 20
-    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [HashedKey<[UInt32]>: Int32], overflowLists: Int)>(([:], 0, [:], 0))
+    static let defaultBudgetIDs = 16 << 20
+    let budgetIDs: Int
+    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [HashedKey<[UInt32]>: Int32])>(([:], 0, [:]))
+
+    init(budgetIDs: Int = WalkCache.defaultBudgetIDs) { self.budgetIDs = budgetIDs }
 
     func lookup(_ k: Key) -> LexemeWalk? { state.withLock { $0.walks[k] } }
 
@@ -79,7 +83,7 @@ final class WalkCache: Sendable {
         state.withLock { s in
             if let old = s.walks[k] { return old }
             let size = w.inside.count + w.groups.reduce(0) { $0 + $1.starts.count } + (w.endsHere?.starts.count ?? 0)
-            if s.storedIDs + size <= WalkCache.budgetIDs {
+            if s.storedIDs + size <= budgetIDs {
                 s.walks[k] = w
                 s.storedIDs += size
             }
@@ -96,21 +100,22 @@ final class WalkCache: Sendable {
     /// The id of a sorted start list: equal lists get one id, so every lexer state whose
     /// lexeme ends before the same nodes (every state inside an identifier or keyword, say,
     /// ends before the same non-identifier bytes) shares the walks below them. Past the
-    /// budget, a list is not interned (a fresh id).
+    /// budget, `uncachedList`: walks below it are computed each time, never stored (so ids
+    /// never run out, and no id ever names two lists).
     func listID(_ starts: [UInt32]) -> Int32 {
         let key = HashedKey(words: starts)
         return state.withLock { s in
             if let id = s.lists[key] { return id }
-            let id = Int32(s.lists.count + 1) + Int32(clamping: s.overflowLists)
-            if s.storedIDs + starts.count <= WalkCache.budgetIDs {
-                s.lists[key] = id
-                s.storedIDs += starts.count
-            } else {
-                s.overflowLists += 1
-            }
+            guard s.storedIDs + starts.count <= budgetIDs else { return WalkCache.uncachedList }
+            let id = Int32(s.lists.count + 1)
+            s.lists[key] = id
+            s.storedIDs += starts.count
             return id
         }
     }
+
+    /// The list id of start lists past the budget (see `listID`).
+    static let uncachedList: Int32 = -1
 }
 
 /// The key of a memoized lexeme-end part of a mask (`GrammarConstraint.memo`): a thread
@@ -145,7 +150,7 @@ public final class GrammarConstraint: Sendable {
     public var vocabularyFingerprint: UInt64 { vocabulary.fingerprint }
     let tables: ParseTables
     /// Lexeme walks for masks (filled on first use).
-    let walks = WalkCache()
+    let walks: WalkCache
     /// The walks each recurring mask context unions (filled on first use; an entry costs its
     /// walks + 1, oldest entries evicted past 2^18; at an estimated ~150 bytes an entry plus 8 a
     /// walk, a constraint's memo stays under ~40 MB). Saves the Earley commits of every repeat.
@@ -160,8 +165,12 @@ public final class GrammarConstraint: Sendable {
         try self.init(grammar: grammar, vocabulary: vocabulary, options: options, memoizingMasks: true)
     }
 
-    init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool) throws {
+    /// `walkCacheBudget`: stored ids in the walk cache (tests set it low to exercise the
+    /// uncached path).
+    init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool,
+         walkCacheBudget: Int = WalkCache.defaultBudgetIDs) throws {
         self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 18) : nil
+        self.walks = WalkCache(budgetIDs: walkCacheBudget)
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.tables = try ParseTables(grammar: grammar, vocabulary: vocabulary, options: options)
@@ -216,8 +225,9 @@ public final class GrammarConstraint: Sendable {
     }
 
     /// The walk of `lexer` from `state` over the subtrees of `group.starts` (computed once per
-    /// (list, lexer, state), then cached).
+    /// (list, lexer, state), then cached; every time for a list the cache had no room for).
     func walk(_ group: BoundaryGroup, _ lexer: Lexer, _ state: Int32) -> LexemeWalk {
+        if group.list == WalkCache.uncachedList { return computeWalk(lexer, state, starts: group.starts) }
         let key = WalkCache.Key(list: group.list, lexer: lexer.id, state: state)
         if let w = walks.lookup(key) { return w }
         return walks.publish(key, computeWalk(lexer, state, starts: group.starts))
