@@ -180,7 +180,9 @@ import Testing
         var rng = GrammarRuntimeSupport.RNG(state: 11)
         var checked = 0, wrong = 0
         let maskBudget = TestSupport.fullSuites ? 3_000 : 250
-        while checked < maskBudget {
+        // Bounded attempts: a grammar whose random sentences kept failing must fail the test
+        // below, not hang it.
+        for _ in 0..<1_000 where checked < maskBudget {
             guard let s = GrammarRuntimeSupport.randomSentence(g, &rng, depthBudget: 10) else { continue }
             var a = memoized.makeMatcher(), b = plain.makeMatcher()
             var i = 0
@@ -195,6 +197,7 @@ import Testing
                 checked += 1
             }
         }
+        #expect(checked == maskBudget, "\(file): only \(checked) masks checked")
         #expect(wrong == 0, "\(file): \(wrong) of \(checked) memoized masks differ")
     }
 

@@ -591,26 +591,25 @@ struct EarleyCore {
     /// Indexes own set j (all sets before it are indexed, it is not).
     private mutating func indexSet(_ j: Int) {
         let lo = Int(setStart[j]), hi = j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count
+        // One pass: the wait index's entries, and the context hash (see `chainA`; root core:
+        // own set j is chart set j, and every origin below j is already hashed).
         var entries: [(Int32, Int32)] = []
-        for i in lo..<hi {
-            if let s = nextSymbol(items[i]), s >= 0 { entries.append((s, Int32(i))) }
-        }
-        entries.sort { $0 < $1 }
-        waitStart.append(Int32(waitSym.count))
-        for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
-        // Root core: own set j is chart set j, and every origin below j is already hashed.
         var a = StableHasher()
         var b: UInt64 = 0x1319_8A2E_0370_7344
         for i in lo..<hi {
             let it = items[i]
-            // Completed items are left out: their completions are already in the set.
-            if nextSymbol(it) == nil { continue }
+            // Completed items are left out of the hash: their completions are already in the set.
+            guard let s = nextSymbol(it) else { continue }
+            if s >= 0 { entries.append((s, Int32(i))) }
             let w = UInt64(UInt32(bitPattern: it.production)) | UInt64(UInt32(bitPattern: it.dot)) << 32
             let own = Int(it.origin) == j
             a.combine(w)
             a.combine(own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)])
             b = EarleyCore.mixB(EarleyCore.mixB(b, w), own ? 0x1F83_D9AB_FB41_BD6B : chainB[Int(it.origin)])
         }
+        entries.sort { $0 < $1 }
+        waitStart.append(Int32(waitSym.count))
+        for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
         chainA.append(a.finalize())
         chainB.append(b)
     }

@@ -19,7 +19,6 @@ struct SchemaCompiler {
     var anyMemo: [Int: Int] = [:]
     var valueNesting = 0
     var charCache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
-    var keyComplements: [[[UInt32]]: TerminalPattern] = [:]
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "example", "$comment", "$id", "id", "$schema", "$defs", "definitions",
@@ -300,16 +299,13 @@ struct SchemaCompiler {
         JSONLexemes.seq([.literal([0x22]), content.jsonPattern(cache: &charCache), .literal([0x22])])
     }
 
-    /// The JSON strings whose value is none of `keys` (undeclared member names), memoized per
-    /// key set: objects declaring the same names share one pattern. A difference of the any-
-    /// string terminal and the keys' spellings, so it compiles as the product of two DFAs (a
-    /// complement written out as a pattern expands every escape of every key prefix, and cost
-    /// most of a typical schema's compile).
-    mutating func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
-        if let p = keyComplements[keys] { return p }
-        let p: TerminalPattern = keys.isEmpty ? JSONLexemes.anyString : .difference(JSONLexemes.anyString, .jsonString(values: keys))
-        keyComplements[keys] = p
-        return p
+    /// The JSON strings whose value is none of `keys` (undeclared member names). A difference
+    /// of the any-string terminal and the keys' spellings, so it compiles as the product of two
+    /// DFAs (a complement written out as a pattern expands every escape of every key prefix,
+    /// and cost most of a typical schema's compile). Two-node patterns, built per use: equal
+    /// ones become one terminal when the grammar's terminals are interned.
+    func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
+        keys.isEmpty ? JSONLexemes.anyString : .difference(JSONLexemes.anyString, .jsonString(values: keys))
     }
 
     /// The JSON string whose value is `scalars`, in every spelling (a byte trie, not a pattern
