@@ -120,74 +120,78 @@ enum DFABuilder {
         let blockCount = Int(block.max().map { $0 + 1 } ?? 0)
         var rep = [Int32](repeating: -1, count: blockCount)
         for s in 0 ..< count where live[s] && rep[Int(block[s])] < 0 { rep[Int(block[s])] = Int32(s) }
-        // Merge classes whose columns (target block per block) are equal; classes are
+        // Merge classes whose columns (target block per used block) are equal; classes are
         // contiguous byte intervals numbered by first byte, so class order is byte order.
-        // Columns are compared in a compact transposed copy, `column[c * used + i]` = target
-        // block (-1 = dead) of the i-th used block's representative on class c: one pass over
-        // the representatives' rows instead of a strided walk of the whole table per class.
+        // One row-major pass keeps a running hash per class (no transposed copy, no strided
+        // walk of the table per class); classes with equal hashes are then compared in full.
         var used: [Int32] = []
         for bl in 0 ..< blockCount where rep[bl] >= 0 { used.append(rep[bl]) }
-        let u = used.count
-        var column = [Int32](repeating: -1, count: k * u)
-        for (i, r) in used.enumerated() {
-            let row = Int(r) * k
-            for c in 0 ..< k {
-                let t = table[row + c]
-                if t >= 0 { column[c * u + i] = block[Int(t)] }
-            }
-        }
         var classMap = [Int](repeating: -1, count: k)
         var representativeClass: [Int] = []
-        var columnHash: [UInt64] = []
-        column.withUnsafeBufferPointer { col in
-            for c in 0 ..< k {
-                var hasher = StableHasher()
-                for i in 0 ..< u { hasher.combine(UInt64(UInt32(bitPattern: col[c * u + i]))) }
-                let h = hasher.finalize()
-                var found = -1
-                for (j, rc) in representativeClass.enumerated() where columnHash[j] == h {
-                    var same = true
-                    for i in 0 ..< u where col[c * u + i] != col[rc * u + i] { same = false; break }
-                    if same { found = j; break }
+        table.withUnsafeBufferPointer { tp in
+            block.withUnsafeBufferPointer { bp in
+                used.withUnsafeBufferPointer { up in
+                    @inline(__always) func target(_ row: Int, _ c: Int) -> Int32 {
+                        let t = tp[row + c]
+                        return t >= 0 ? bp[Int(t)] : -1
+                    }
+                    var columnHash = [UInt64](repeating: 0xCBF2_9CE4_8422_2325, count: k)
+                    columnHash.withUnsafeMutableBufferPointer { h in
+                        for r in up {
+                            let row = Int(r) * k
+                            for c in 0 ..< k {
+                                h[c] = (h[c] ^ UInt64(UInt32(bitPattern: target(row, c)))) &* 0x100_0000_01B3
+                            }
+                        }
+                    }
+                    for c in 0 ..< k {
+                        var found = -1
+                        for (j, rc) in representativeClass.enumerated() where columnHash[rc] == columnHash[c] {
+                            var same = true
+                            for r in up where target(Int(r) * k, c) != target(Int(r) * k, rc) { same = false; break }
+                            if same { found = j; break }
+                        }
+                        if found < 0 {
+                            found = representativeClass.count
+                            representativeClass.append(c)
+                        }
+                        classMap[c] = found
+                    }
                 }
-                if found < 0 {
-                    found = representativeClass.count
-                    representativeClass.append(c)
-                    columnHash.append(h)
-                }
-                classMap[c] = found
             }
         }
         let newClassCount = representativeClass.count
         var newClassOfByte = [UInt8](repeating: 0, count: 256)
         for b in 0 ..< 256 { newClassOfByte[b] = UInt8(classMap[Int(byteClass[b])]) }
-        // BFS numbering of blocks from the start block.
+        // BFS numbering of blocks from the start block, filling each row of the output as its
+        // block is dequeued (targets are numbered on first sight). At most `used.count` rows.
+        let u = used.count
         var number = [Int32](repeating: -1, count: blockCount)
         var order: [Int32] = [block[0]]
+        order.reserveCapacity(u)
         number[Int(block[0])] = 0
+        var outTable = [Int32](repeating: ByteDFA.dead, count: u * newClassCount)
+        var accepting = [Bool](repeating: false, count: u)
+        var outLabels = [[Int32]](repeating: [], count: u)
         var oi = 0
         while oi < order.count {
-            let bl = order[oi]; oi += 1
-            let s = Int(rep[Int(bl)])
+            let i = oi
+            let s = Int(rep[Int(order[oi])]); oi += 1
+            accepting[i] = !labelOf[s].isEmpty
+            outLabels[i] = labelOf[s]
             for nc in 0 ..< newClassCount {
                 let t = table[s * k + representativeClass[nc]]
                 if t < 0 { continue }
                 let tb = Int(block[Int(t)])
                 if number[tb] < 0 { number[tb] = Int32(order.count); order.append(Int32(tb)) }
+                outTable[i * newClassCount + nc] = number[tb]
             }
         }
         let m = order.count
-        var outTable = [Int32](repeating: ByteDFA.dead, count: m * newClassCount)
-        var accepting = [Bool](repeating: false, count: m)
-        var outLabels = [[Int32]](repeating: [], count: m)
-        for (i, bl) in order.enumerated() {
-            let s = Int(rep[Int(bl)])
-            accepting[i] = !labelOf[s].isEmpty
-            outLabels[i] = labelOf[s]
-            for nc in 0 ..< newClassCount {
-                let t = table[s * k + representativeClass[nc]]
-                if t >= 0 { outTable[i * newClassCount + nc] = number[Int(block[Int(t)])] }
-            }
+        if m < u {
+            outTable.removeSubrange((m * newClassCount)...)
+            accepting.removeSubrange(m...)
+            outLabels.removeSubrange(m...)
         }
         let dfa = ByteDFA(stateCount: m, start: 0, byteClass: newClassOfByte, classCount: newClassCount,
                           table: outTable, accepting: accepting)
@@ -200,9 +204,9 @@ enum DFABuilder {
     /// every state; states in one block are equivalent.
     ///
     /// Flat memory: predecessors by target in one CSR array (`predStart` over `n + 1` targets,
-    /// `predSrc`/`predCls`: source and class), gathered per splitter and bucketed by class, so
-    /// a splitter costs O(its predecessors + classes). With the sink the DFA is complete, so
-    /// the initial worklist may leave out one block (the sink's): stability against all other
+    /// `predSrc`/`predCls`: source and class), gathered per splitter and bucketed by the
+    /// classes met, so a splitter costs O(its predecessors). With the sink the DFA is complete,
+    /// so the initial worklist may leave out one block (the sink's): stability against all other
     /// blocks implies stability against it. That block is never a splitter and never split
     /// (its members — the sink and non-live states — lead only into it), so the dead
     /// transitions, most of a sparse table, need no predecessor entries: the caller passes
@@ -223,11 +227,13 @@ enum DFABuilder {
         let work = UnsafeMutablePointer<Int32>.allocate(capacity: total)
         // Per splitter: predecessors bucketed by class.
         let classCount = UnsafeMutablePointer<Int>.allocate(capacity: k + 1)
+        classCount.initialize(repeating: 0, count: k + 1)
+        let classes = UnsafeMutablePointer<Int32>.allocate(capacity: k + 1)
         let gathered = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(predSrc.count, 1))
         let touched = UnsafeMutablePointer<Int32>.allocate(capacity: total)
         defer {
             blockOf.deallocate(); elems.deallocate(); loc.deallocate(); first.deallocate(); end.deallocate()
-            mid.deallocate(); inWork.deallocate(); work.deallocate(); classCount.deallocate()
+            mid.deallocate(); inWork.deallocate(); work.deallocate(); classCount.deallocate(); classes.deallocate()
             gathered.deallocate(); touched.deallocate()
         }
         return ps.withUnsafeBufferPointer { predStart in
@@ -235,7 +241,7 @@ enum DFABuilder {
                 predCls.withUnsafeBufferPointer { predCls in
                     refine(n: n, k: k, key: key, predStart: predStart, predSrc: predSrc, predCls: predCls,
                            blockOf: blockOf, elems: elems, loc: loc, first: first, end: end, mid: mid, inWork: inWork,
-                           work: work, classCount: classCount, gathered: gathered, touched: touched)
+                           work: work, classCount: classCount, classes: classes, gathered: gathered, touched: touched)
                 }
             }
         }
@@ -246,7 +252,8 @@ enum DFABuilder {
                                predCls: UnsafeBufferPointer<UInt8>, blockOf: UnsafeMutablePointer<Int32>, elems: UnsafeMutablePointer<Int32>,
                                loc: UnsafeMutablePointer<Int32>, first: UnsafeMutablePointer<Int32>, end: UnsafeMutablePointer<Int32>,
                                mid: UnsafeMutablePointer<Int32>, inWork: UnsafeMutablePointer<Bool>, work: UnsafeMutablePointer<Int32>,
-                               classCount: UnsafeMutablePointer<Int>, gathered: UnsafeMutablePointer<Int32>,
+                               classCount: UnsafeMutablePointer<Int>, classes: UnsafeMutablePointer<Int32>,
+                               gathered: UnsafeMutablePointer<Int32>,
                                touched: UnsafeMutablePointer<Int32>) -> [Int32] {
         let total = n + 1
         // Initial partition by key; the sink with key -1.
@@ -276,16 +283,27 @@ enum DFABuilder {
             workCount -= 1
             let b = Int(work[workCount])
             inWork[b] = false
-            // Predecessors of the splitter (the block as popped), bucketed by class.
-            for c in 0 ... k { classCount[c] = 0 }
-            var gatheredCount = 0
+            // Predecessors of the splitter (the block as popped), bucketed by class: counted
+            // per class (the classes met listed in `classes`), then placed class by class.
+            // Only the classes met are visited, so a splitter costs O(its predecessors), not
+            // O(classes): `classCount` is all zero between splitters.
+            var classesMet = 0
             for i in Int(first[b]) ..< Int(end[b]) {
                 let t = Int(elems[i])
-                for j in Int(predStart[t]) ..< Int(predStart[t + 1]) { classCount[Int(predCls[j]) + 1] += 1 }
-                gatheredCount += Int(predStart[t + 1] - predStart[t])
+                for j in Int(predStart[t]) ..< Int(predStart[t + 1]) {
+                    let c = Int(predCls[j])
+                    if classCount[c] == 0 { classes[classesMet] = Int32(c); classesMet += 1 }
+                    classCount[c] += 1
+                }
             }
-            if gatheredCount == 0 { continue }
-            for c in 0 ..< k { classCount[c + 1] += classCount[c] }
+            if classesMet == 0 { continue }
+            var placed = 0
+            for x in 0 ..< classesMet {
+                let c = Int(classes[x])
+                let n = classCount[c]
+                classCount[c] = placed
+                placed += n
+            }
             for i in Int(first[b]) ..< Int(end[b]) {
                 let t = Int(elems[i])
                 for j in Int(predStart[t]) ..< Int(predStart[t + 1]) {
@@ -294,12 +312,14 @@ enum DFABuilder {
                     classCount[c] += 1
                 }
             }
-            // classCount[c] is now the end of class c's run; it starts at classCount[c - 1] (0 for c = 0).
+            // classCount[c] is now the end of class c's run, which starts where the previous
+            // listed class's run ends.
             var runStart = 0
-            for c in 0 ..< k {
+            for x in 0 ..< classesMet {
+                let c = Int(classes[x])
                 let runEnd = classCount[c]
+                classCount[c] = 0
                 defer { runStart = runEnd }
-                if runEnd == runStart { continue }
                 var touchedCount = 0
                 for j in runStart ..< runEnd {
                     let s = Int(gathered[j])
