@@ -30,6 +30,21 @@ import Testing
         try check(#"{"type":"string","enum":["x",3]}"#, accept: [#""x""#], reject: ["3"])
     }
 
+    /// JSON Pointer tokens (RFC 6901) and `$ref` fragments (percent-encoded, RFC 3986).
+    @Test func pointerTokens() throws {
+        #expect(JSONPointer.escape("a/b~c") == "a~1b~0c")
+        #expect(JSONPointer.escape("plain é") == "plain é")
+        for key in ["", "a/b~c", "~01", "~/~", "é/ü"] { #expect(JSONPointer.unescape(JSONPointer.escape(key)) == key) }
+        #expect(JSONPointer.unescape("~01") == "~1")
+        #expect(JSONPointer.unescape("a%2Fb%25c%7e") == "a/b%c~")
+        #expect(JSONPointer.unescape("%C3%A9") == "é")
+        #expect(JSONPointer.unescape("%zz%4") == "%zz%4")
+        #expect(JSONPointer.unescape("%FF") == "%FF")  // not UTF-8 once decoded: as written
+        try check(##"{"$defs":{"a/b":{"type":"integer"},"c~d":{"type":"boolean"},"e%f":{"type":"null"}},"##
+                  + ##""type":"array","prefixItems":[{"$ref":"#/$defs/a~1b"},{"$ref":"#/$defs/c~0d"},{"$ref":"#/$defs/e%25f"}],"items":false}"##,
+                  accept: ["[1,true,null]"], reject: ["[true,1,null]", "[1,true,0]"])
+    }
+
     /// Keys that differ only in Unicode normalization ("é" as U+00E9 vs "e" + U+0301) are
     /// distinct JSON keys but equal Swift strings: refused with both pointers, never judged
     /// by a shared rule (was: the second property validated as the first one's type).

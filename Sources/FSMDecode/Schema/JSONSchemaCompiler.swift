@@ -154,8 +154,6 @@ struct SchemaNode: Sendable {
     }
 
     /// `key` as one JSON Pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
-    static func pointerToken(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-    }
+    static func pointerToken(_ key: String) -> String { JSONPointer.escape(key) }
     subscript(key: String) -> SchemaNode? { value[key].map { child(key, $0) } }
 }

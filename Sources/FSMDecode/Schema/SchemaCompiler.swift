@@ -261,7 +261,7 @@ struct SchemaCompiler {
         var cur = root
         var pointerOut = ""
         for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = (String(raw).removingPercentEncoding ?? String(raw)).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            let token = JSONPointer.unescape(raw)
             pointerOut += "/" + String(raw)
             switch cur {
             case .object:
@@ -615,11 +615,11 @@ struct SchemaCompiler {
                 guard let v = m.value.decimal, v.isInteger else { return nil }
                 if v.isZero { continue }
                 let t = k == "minLength" ? "string" : k == "minItems" ? "array" : "object"
-                disjuncts += typeGuarded(t, [(k.replacingOccurrences(of: "min", with: "max"), .number(v.predecessor))])
+                disjuncts += typeGuarded(t, [("max" + k.dropFirst(3), .number(v.predecessor))])
             case "maxLength", "maxItems", "maxProperties":
                 guard let v = m.value.decimal, v.isInteger else { return nil }
                 let t = k == "maxLength" ? "string" : k == "maxItems" ? "array" : "object"
-                disjuncts += typeGuarded(t, [(k.replacingOccurrences(of: "max", with: "min"), .number(v.successor))])
+                disjuncts += typeGuarded(t, [("min" + k.dropFirst(3), .number(v.successor))])
             case "not":
                 disjuncts.append(m.value)
             case "anyOf":

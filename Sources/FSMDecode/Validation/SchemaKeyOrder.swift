@@ -135,7 +135,7 @@ public enum SchemaKeyOrder {
         let path = ref.dropFirst()
         if path.isEmpty { return root }
         for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let t = String(raw).removingPercentEncodingSimple.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            let t = JSONPointer.unescape(raw)
             if let a = cur.keyOrderElements { guard let i = Int(t), i < a.count else { return nil }; cur = a[i] }
             else { guard let n = cur[t] else { return nil }; cur = n }
         }

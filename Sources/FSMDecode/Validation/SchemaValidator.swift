@@ -107,7 +107,7 @@ public final class SchemaValidator: @unchecked Sendable {
             let props = s["properties"]?.members ?? []
             let patternProps = s["patternProperties"]?.members ?? []
             for mem in members {
-                let path = at + "/" + mem.key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                let path = at + "/" + JSONPointer.escape(mem.key)
                 if let pn = s["propertyNames"], let e = check(.string(mem.key), pn, path, depth: depth + 1) { return e }
                 var matched = false
                 if let p = props.last(where: { $0.key == mem.key }) {
@@ -143,7 +143,7 @@ public final class SchemaValidator: @unchecked Sendable {
         let path = ref.dropFirst()
         if path.isEmpty { return root }
         for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let t = (String(raw).removingPercentEncodingSimple).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            let t = JSONPointer.unescape(raw)
             if let a = cur.arrayValue { guard let i = Int(t), i < a.count else { return nil }; cur = a[i] }
             else { guard let n = cur[t] else { return nil }; cur = n }
         }
@@ -182,18 +182,3 @@ public final class SchemaValidator: @unchecked Sendable {
     }
 }
 
-extension String {
-    /// `%XX` decoding for JSON pointers in `$ref` (invalid escapes stay as written).
-    var removingPercentEncodingSimple: String {
-        guard contains("%") else { return self }
-        var out: [UInt8] = []
-        let b = Array(utf8)
-        var i = 0
-        while i < b.count {
-            if b[i] == 0x25, i + 2 < b.count, let v = UInt8(String(decoding: b[i + 1...i + 2], as: UTF8.self), radix: 16) {
-                out.append(v); i += 3
-            } else { out.append(b[i]); i += 1 }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
