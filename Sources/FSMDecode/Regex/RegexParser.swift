@@ -426,20 +426,11 @@ public struct RegexParser {
         guard pos + count <= cs.count else { return nil }
         var v: UInt32 = 0
         for i in 0 ..< count {
-            guard let d = Self.hexValue(cs[pos + i]) else { return nil }
+            guard let d = hexDigitValue(cs[pos + i]) else { return nil }
             v = v * 16 + d
         }
         pos += count
         return v
-    }
-
-    private static func hexValue(_ c: UInt32) -> UInt32? {
-        switch c {
-        case 0x30 ... 0x39: return c - 0x30
-        case 0x41 ... 0x46: return c - 0x41 + 10
-        case 0x61 ... 0x66: return c - 0x61 + 10
-        default: return nil
-        }
     }
 
     /// After `\u`: `HHHH` (a surrogate pair `\uHHHH\uHHHH` combines) or `{H…}`.
@@ -448,7 +439,7 @@ public struct RegexParser {
             pos += 1
             var v: UInt32 = 0
             var digits = 0
-            while pos < cs.count, let d = Self.hexValue(cs[pos]) {
+            while pos < cs.count, let d = hexDigitValue(cs[pos]) {
                 v = v * 16 + d
                 digits += 1
                 pos += 1

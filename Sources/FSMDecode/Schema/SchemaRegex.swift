@@ -329,20 +329,11 @@ struct ECMARegexParser {
         guard pos + n <= source.count else { return nil }
         var v: UInt32 = 0
         for k in 0..<n {
-            guard let d = source[pos + k].properties.numericType == nil ? hexValue(source[pos + k]) : hexValue(source[pos + k]) else { return nil }
+            guard let d = hexDigitValue(source[pos + k].value) else { return nil }
             v = v * 16 + d
         }
         pos += n
         return v
-    }
-
-    private func hexValue(_ c: Unicode.Scalar) -> UInt32? {
-        switch c.value {
-        case 48...57: return c.value - 48
-        case 65...70: return c.value - 55
-        case 97...102: return c.value - 87
-        default: return nil
-        }
     }
 }
 

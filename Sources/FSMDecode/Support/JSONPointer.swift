@@ -29,7 +29,7 @@ enum JSONPointer {
         bytes.reserveCapacity(raw.count)
         var i = 0
         while i < raw.count {
-            if raw[i] == UInt8(ascii: "%"), i + 2 < raw.count, let hi = hexValue(raw[i + 1]), let lo = hexValue(raw[i + 2]) {
+            if raw[i] == UInt8(ascii: "%"), i + 2 < raw.count, let hi = hexDigitValue(raw[i + 1]), let lo = hexDigitValue(raw[i + 2]) {
                 bytes.append(hi << 4 | lo); i += 3
             } else {
                 bytes.append(raw[i]); i += 1
@@ -47,14 +47,5 @@ enum JSONPointer {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

@@ -340,17 +340,8 @@ enum TokenizerJSONLoader {
     /// `<0xXX>` (two hex digits, either case) → XX.
     static func sentencePieceByte(_ u: UnsafeBufferPointer<UInt8>) -> UInt8? {
         guard u.count == 6, u[0] == UInt8(ascii: "<"), u[1] == UInt8(ascii: "0"), u[2] == UInt8(ascii: "x"),
-              u[5] == UInt8(ascii: ">"), let hi = hexDigit(u[3]), let lo = hexDigit(u[4]) else { return nil }
+              u[5] == UInt8(ascii: ">"), let hi = hexDigitValue(u[3]), let lo = hexDigitValue(u[4]) else { return nil }
         return hi << 4 | lo
-    }
-
-    private static func hexDigit(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     static func isPaddingFiller(_ content: String) -> Bool {
