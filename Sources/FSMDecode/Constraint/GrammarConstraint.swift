@@ -73,7 +73,7 @@ final class WalkCache: Sendable {
     struct Key: Hashable { var list: Int32; var lexer: Int32; var state: Int32 }
     static let defaultBudgetIDs = 16 << 20
     let budgetIDs: Int
-    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [HashedKey<[UInt32]>: Int32])>(([:], 0, [:]))
+    private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [WordListKey: Int32])>(([:], 0, [:]))
 
     init(budgetIDs: Int = WalkCache.defaultBudgetIDs) { self.budgetIDs = budgetIDs }
 
@@ -103,7 +103,7 @@ final class WalkCache: Sendable {
     /// budget, `uncachedList`: walks below it are computed each time, never stored (so ids
     /// never run out, and no id ever names two lists).
     func listID(_ starts: [UInt32]) -> Int32 {
-        let key = HashedKey(words: starts)
+        let key = WordListKey(starts)
         return state.withLock { s in
             if let id = s.lists[key] { return id }
             guard s.storedIDs + starts.count <= budgetIDs else { return WalkCache.uncachedList }
@@ -250,12 +250,7 @@ public final class GrammarConstraint: Sendable {
             let p = lexer.part(q, k)
             nodes += tables.boundaries(terminal: p.terminal, state: p.state)
         }
-        if parts > 1 {
-            nodes.sort()
-            var w = 0
-            for r in nodes.indices where r == 0 || nodes[r] != nodes[w - 1] { nodes[w] = nodes[r]; w += 1 }
-            nodes.removeSubrange(w...)
-        }
+        if parts > 1 { nodes.sortAndRemoveDuplicates() }
         var pairs: [UInt64] = []
         let v = vocabulary
         for n in nodes {
@@ -354,10 +349,7 @@ public final class GrammarConstraint: Sendable {
                 return LexemeWalk(inside: bits, insideIsBitset: true, groups: out, endsHere: nil)
             }
         }
-        ids.sort()
-        var w = 0
-        for r in ids.indices where r == 0 || ids[r] != ids[w - 1] { ids[w] = ids[r]; w += 1 }
-        ids.removeSubrange(w...)
+        ids.sortAndRemoveDuplicates()
         return LexemeWalk(inside: ids, insideIsBitset: false, groups: out, endsHere: nil)
     }
 }

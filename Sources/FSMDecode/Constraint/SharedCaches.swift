@@ -68,17 +68,24 @@ struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
     static func == (a: HashedKey, b: HashedKey) -> Bool { a.hashValue_ == b.hashValue_ && a.value == b.value }
 }
 
-extension HashedKey where T == [UInt32] {
-    /// A word list hashed 8 bytes per step (`StableHasher`) rather than by the standard
-    /// library's per-element hashing, which costs several times more on the long lists
-    /// hashed on first visits (state signatures, walk start lists). Equality still compares
-    /// the lists; the dictionary seeds its own hashing of this value.
-    init(words: [UInt32]) {
-        value = words
+/// A word list as a dictionary key, hashed once, 8 bytes per step (`StableHasher`) rather than
+/// by the standard library's per-element hashing, which costs several times more on the long
+/// lists hashed on first visits (state signatures, walk start lists). A type of its own, not a
+/// second `HashedKey` initializer, so a list has one hash however its key is made. Equality
+/// still compares the lists; the dictionary seeds its own hashing of this value.
+struct WordListKey: Hashable, Sendable {
+    let words: [UInt32]
+    private let hash: Int
+
+    init(_ words: [UInt32]) {
+        self.words = words
         var h = StableHasher()
         h.combine(array: words)
-        hashValue_ = Int(truncatingIfNeeded: h.finalize())
+        hash = Int(truncatingIfNeeded: h.finalize())
     }
+
+    func hash(into h: inout Hasher) { h.combine(hash) }
+    static func == (a: WordListKey, b: WordListKey) -> Bool { a.hash == b.hash && a.words == b.words }
 }
 
 /// A dictionary with a total cost bound: inserting past it drops the oldest entries.
@@ -150,7 +157,7 @@ public final class SharedTerminalMasks: Sendable {
     static let maxSignatureStates = 1024
 
     public static let defaultMaxBytes = 128 << 20
-    private let masks: Mutex<[HashedKey<[UInt32]>: StateMask]> = Mutex([:])
+    private let masks: Mutex<[WordListKey: StateMask]> = Mutex([:])
     private let bytes = Atomic<Int>(0)
     let maxBytes: Int
 
@@ -185,14 +192,14 @@ public final class SharedTerminalMasks: Sendable {
     }
 
     func get(_ signature: [UInt32]) -> StateMask? {
-        let k = HashedKey(words: signature)
+        let k = WordListKey(signature)
         return masks.withLock { $0[k] }
     }
 
     func put(_ signature: [UInt32], _ mask: StateMask) {
         let n = (mask.payload.count + mask.ends.count + signature.count) * 4 + 64
         guard reserve(n) else { return }
-        let k = HashedKey(words: signature)
+        let k = WordListKey(signature)
         masks.withLock { m in if m[k] == nil { m[k] = mask } }
     }
 

@@ -669,12 +669,7 @@ struct EarleyCore {
         }
         if longest { terms.append(contentsOf: t.ignoredTerminals) }
         if terms.isEmpty { return nil }
-        terms.sort()
-        var w = 0
-        for r in 0..<terms.count where r == 0 || terms[r] != terms[w - 1] {
-            terms[w] = terms[r]; w += 1
-        }
-        terms.removeSubrange(w...)
+        terms.sortAndRemoveDuplicates()
         var from = 0
         for e in memoEnd.indices {
             let to = Int(memoEnd[e])
