@@ -38,7 +38,9 @@ enum GrammarMaskBenchmark {
                 ("json.gbnf", grammarPath, docs, "grammar-masks"),
                 ("c-like.lark", String(grammarPath.dropLast("json.gbnf".count)) + "c-like.lark", programs, "grammar-masks-c-like"),
             ]
-            for (grammarName, path, docs, resultsName) in suites {
+            // FSMDECODE_BENCH_GRAMMAR=NAME runs only that suite (profiling aid).
+            let only = getenv("FSMDECODE_BENCH_GRAMMAR").map { String(cString: $0) }
+            for (grammarName, path, docs, resultsName) in suites where only == nil || only == grammarName {
             let t0 = monotonicNow()
             let g = try Grammar.load(path: path)
             let c = try GrammarConstraint(grammar: g, vocabulary: v)
@@ -162,3 +164,4 @@ enum GrammarMaskBenchmark {
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
 }
+

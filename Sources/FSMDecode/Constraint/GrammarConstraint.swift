@@ -532,13 +532,10 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         if eosAccepted { return }
         let tables = constraint.tables
         // Inside tokens per thread (one cached mask each), then the lexeme ends inside tokens:
-        // a depth-first walk over (commit, next lexer, cached walk of the start nodes) whose
-        // parser work is one commit per distinct chain of lexeme ends, shared by all tokens.
-        var o = EarleyCore(overlaying: core)
-        o.restartAt(position: core.position, threads: [])
-        var frames: [WalkFrame] = []
-        var commits: [WalkCommit] = []
-        var applied: [LexemeWalk] = []
+        // memoized per parse context, else walked (`walkLexemeEnds`). The overlay the walks
+        // commit on is made on the first memo miss only: making and dropping one retains and
+        // releases every chart array, about as much work as a whole mask of memo hits.
+        var walker: MaskWalker? = nil
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
             l.formInside(th.state, into: dst)
@@ -549,49 +546,9 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 for w in known { w.formUnion(into: dst) }
                 continue
             }
-            applied.removeAll(keepingCapacity: true)
-            let root = constraint.rootWalk(l, th.state)
-            let m = o.mark
-            for g in root.groups { frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m)) }
-            if let g = root.endsHere, th.start < core.position {
-                frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m))
-            }
-            // Groups of one walk that end the lexeme alike are adjacent (`computeWalk` orders
-            // them by end class), so sibling frames often need the same commit: same set, lexer,
-            // end class and chart below (`mark`). `commits` keeps the commits whose sets are
-            // still in the chart (marks increasing); truncating to t drops those ending past t,
-            // so a kept entry's chart up to `after` is exactly what its commit left.
-            commits.removeAll(keepingCapacity: true)
-            while let f = frames.popLast() {
-                let fl = tables.lexer(id: f.lexer)
-                let s = f.group.state
-                let cls = fl.endClass(s)
-                var next: LexThread? = nil
-                var hit = false
-                for c in commits.reversed() where c.mark == f.mark {
-                    if c.set == f.set && c.lexer == f.lexer && c.endClass == cls {
-                        hit = true
-                        next = c.next
-                        o.truncate(to: c.after)
-                        while let top = commits.last, top.after > c.after { commits.removeLast() }
-                    }
-                    break
-                }
-                if !hit {
-                    o.truncate(to: f.mark)
-                    while let top = commits.last, top.after > f.mark { commits.removeLast() }
-                    next = o.commitThread(from: f.set, labels: fl.labels(s), ignored: fl.acceptsIgnored(s))
-                    commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
-                }
-                guard let next else { continue }
-                let w = constraint.walk(f.group, tables.lexer(id: next.lexer), next.state)
-                w.formUnion(into: dst)
-                applied.append(w)
-                let m = o.mark
-                for g in w.groups { frames.append(WalkFrame(set: next.set, lexer: next.lexer, group: g, mark: m)) }
-            }
-            o.truncate(to: m)
-            if let key, o.error == nil { constraint.memo?.put(key, applied, cost: applied.count + 1) }
+            if walker == nil { walker = MaskWalker(core) }
+            let applied = walker!.walkLexemeEnds(of: th, constraint, into: dst)
+            if let key, let applied { constraint.memo?.put(key, applied, cost: applied.count + 1) }
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {
             core.forEachItem(inSet: k) { it in
@@ -616,6 +573,69 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         if core.isAccepting() {
             for id in constraint.vocabulary.eosIDs { dst[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
         }
+    }
+}
+
+/// The lexeme-end part of a mask for threads the memo does not know: a depth-first walk over
+/// (commit, next lexer, cached walk of the start nodes) on an overlay of the matcher's chart,
+/// whose parser work is one commit per distinct chain of lexeme ends, shared by all tokens.
+private struct MaskWalker {
+    var o: EarleyCore
+    var frames: [WalkFrame] = []
+    var commits: [WalkCommit] = []
+
+    init(_ core: EarleyCore) {
+        o = EarleyCore(overlaying: core)
+        o.restartAt(position: core.position, threads: [])
+    }
+
+    /// ORs into `dst` the tokens whose bytes end `th`'s lexeme and go on viably; returns the
+    /// walks it unioned (for the memo), or nil when a lexer hit its budget on the way.
+    mutating func walkLexemeEnds(of th: LexThread, _ constraint: GrammarConstraint, into dst: UnsafeMutablePointer<UInt32>) -> [LexemeWalk]? {
+        let tables = constraint.tables
+        var applied: [LexemeWalk] = []
+        let root = constraint.rootWalk(tables.lexer(id: th.lexer), th.state)
+        let m = o.mark
+        for g in root.groups { frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m)) }
+        if let g = root.endsHere, th.start < o.position {
+            frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m))
+        }
+        // Groups of one walk that end the lexeme alike are adjacent (`computeWalk` orders
+        // them by end class), so sibling frames often need the same commit: same set, lexer,
+        // end class and chart below (`mark`). `commits` keeps the commits whose sets are
+        // still in the chart (marks increasing); truncating to t drops those ending past t,
+        // so a kept entry's chart up to `after` is exactly what its commit left.
+        commits.removeAll(keepingCapacity: true)
+        while let f = frames.popLast() {
+            let fl = tables.lexer(id: f.lexer)
+            let s = f.group.state
+            let cls = fl.endClass(s)
+            var next: LexThread? = nil
+            var hit = false
+            for c in commits.reversed() where c.mark == f.mark {
+                if c.set == f.set && c.lexer == f.lexer && c.endClass == cls {
+                    hit = true
+                    next = c.next
+                    o.truncate(to: c.after)
+                    while let top = commits.last, top.after > c.after { commits.removeLast() }
+                }
+                break
+            }
+            if !hit {
+                o.truncate(to: f.mark)
+                while let top = commits.last, top.after > f.mark { commits.removeLast() }
+                next = o.commitThread(from: f.set, labels: fl.labels(s), ignored: fl.acceptsIgnored(s))
+                commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
+            }
+            guard let next else { continue }
+            let w = constraint.walk(f.group, tables.lexer(id: next.lexer), next.state)
+            w.formUnion(into: dst)
+            applied.append(w)
+            let m = o.mark
+            for g in w.groups { frames.append(WalkFrame(set: next.set, lexer: next.lexer, group: g, mark: m)) }
+        }
+        o.truncate(to: m)
+        return o.error == nil ? applied : nil
     }
 }
 
