@@ -535,12 +535,17 @@ public final class MaskStore: @unchecked Sendable {
                 trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
                     trie.tokenStart.withUnsafeBufferPointer { tokenStart in
                         trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
-                            kernel.entries.withUnsafeBufferPointer { table in
-                                kernel.byteClass.withUnsafeBufferPointer { byteClass in
-                                    TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
-                                             tokenIDs: tokenIDs, table: table, byteClass: byteClass)
-                                        .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
-                                                 recordEnds: record, ends: &ends)
+                            trie.rootChildren.withUnsafeBufferPointer { rootChildren in
+                                trie.rootChildBytes.withUnsafeBufferPointer { rootChildBytes in
+                                    kernel.entries.withUnsafeBufferPointer { table in
+                                        kernel.byteClass.withUnsafeBufferPointer { byteClass in
+                                            TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
+                                                     tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
+                                                     table: table, byteClass: byteClass)
+                                                .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
+                                                         recordEnds: record, ends: &ends)
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -582,6 +587,8 @@ struct TrieWalk {
     let subtreeEnd: UnsafeBufferPointer<UInt32>
     let tokenStart: UnsafeBufferPointer<UInt32>
     let tokenIDs: UnsafeBufferPointer<Int32>
+    let rootChildren: UnsafeBufferPointer<UInt32>
+    let rootChildBytes: UnsafeBufferPointer<UInt8>
     let table: UnsafeBufferPointer<Int32>
     let byteClass: UnsafeBufferPointer<UInt8>
 
@@ -611,12 +618,6 @@ struct TrieWalk {
         defer { stack.deallocate() }
         stack[0] = start
         var count = 0
-        // First token index of the current run of live nodes.
-        var run = Int(tokenStart[1])
-        var previous = 0   // depth of the last live node (-1 after a skip)
-        var current = start
-        var i = 1
-        let n = byte.count
         @inline(__always) func flush(_ lo: Int, _ hi: Int) {
             var k = lo
             while k < hi {
@@ -626,24 +627,34 @@ struct TrieWalk {
             }
             count &+= hi &- lo
         }
-        while i < n {
-            let d = Int(depth[i])
-            let parent = d == previous &+ 1 ? current : stack[d &- 1]
-            let next = table[Int(parent >> 1) &+ Int(byteClass[Int(byte[i])])]
-            if next < 0 {
-                flush(run, Int(tokenStart[i]))
-                i = Int(subtreeEnd[i])
-                run = Int(tokenStart[i])
-                previous = -1
-                continue
+        // Each live root child's subtree in node order (dead ones are never touched).
+        for r in 0..<rootChildren.count {
+            if table[Int(start >> 1) &+ Int(byteClass[Int(rootChildBytes[r])])] < 0 { continue }
+            var i = Int(rootChildren[r])
+            let hi = Int(subtreeEnd[i])
+            // First token index of the current run of live nodes.
+            var run = Int(tokenStart[i])
+            var previous = 0   // depth of the last live node (-1 after a skip)
+            var current = start
+            while i < hi {
+                let d = Int(depth[i])
+                let parent = d == previous &+ 1 ? current : stack[d &- 1]
+                let next = table[Int(parent >> 1) &+ Int(byteClass[Int(byte[i])])]
+                if next < 0 {
+                    flush(run, Int(tokenStart[i]))
+                    i = Int(subtreeEnd[i])
+                    run = Int(tokenStart[i])
+                    previous = -1
+                    continue
+                }
+                stack[d] = next
+                current = next
+                previous = d
+                if next & 1 != 0 && recordEnds && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
+                i &+= 1
             }
-            stack[d] = next
-            current = next
-            previous = d
-            if next & 1 != 0 && recordEnds && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
-            i &+= 1
+            flush(run, Int(tokenStart[hi]))
         }
-        flush(run, Int(tokenStart[n]))
         return count
     }
 }
