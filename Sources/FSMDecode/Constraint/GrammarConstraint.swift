@@ -272,11 +272,7 @@ public final class GrammarConstraint: Sendable {
         var endsHere: BoundaryGroup? = nil
         if longest && lexer.endsLexeme(q) {
             var list: [UInt32] = []
-            var c = 1
-            while c < trie.nodeCount {
-                if lexer.next(q, trie.byte[c]) == ByteDFA.dead { list.append(UInt32(c)) }
-                c = Int(trie.subtreeEnd[c])
-            }
+            for (c, b) in zip(trie.rootChildren, trie.rootChildBytes) where lexer.next(q, b) == ByteDFA.dead { list.append(c) }
             if !list.isEmpty { endsHere = BoundaryGroup(state: q, list: walks.listID(list), starts: list) }
         }
         return LexemeWalk(inside: [], insideIsBitset: false, groups: sortedGroups(&pairs, lexer), endsHere: endsHere)
