@@ -164,4 +164,3 @@ enum GrammarMaskBenchmark {
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
 }
-
