@@ -25,43 +25,45 @@ extension ByteDFA {
         let width = other.stateCount + 1
         let flat = stateCount <= (1 << 20) / width
         var flatIndex = [Int32](repeating: -1, count: flat ? stateCount * width : 0)
-        var index: [UInt64: Int32] = [:]
-        var pairs: [(Int32, Int32)] = []
+        var index: [Int: Int32] = [:]
+        let startSlot = Int(start) * width + Int(other.start) + 1
+        if flat { flatIndex[startSlot] = 0 } else { index[startSlot] = 0 }
+        var pairA: [Int32] = [start], pairB: [Int32] = [other.start]
         var table: [Int32] = []
-        func id(_ a: Int32, _ b: Int32) throws -> Int32 {
-            let slot = Int(a) * width + Int(b) + 1
-            if flat, flatIndex[slot] >= 0 { return flatIndex[slot] }
-            let key = UInt64(slot)
-            if !flat, let s = index[key] { return s }
-            if pairs.count >= maxStates {
-                throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-            }
-            let s = Int32(pairs.count)
-            if flat { flatIndex[slot] = s } else { index[key] = s }
-            pairs.append((a, b))
-            return s
-        }
-        _ = try id(start, other.start)
+        // One row at a time: the product's rows are appended whole.
+        var row = [Int32](repeating: ByteDFA.dead, count: k)
         var i = 0
-        while i < pairs.count {
-            let (a, b) = pairs[i]
+        while i < pairA.count {
+            let a = pairA[i], b = pairB[i]
             i += 1
             let rowA = Int(a) * classCount, rowB = Int(b) * other.classCount
             for c in 0 ..< k {
                 let ta = self.table[rowA + classA[c]]
-                if ta < 0 { table.append(ByteDFA.dead); continue }
+                if ta < 0 { row[c] = ByteDFA.dead; continue }
                 let tb = b < 0 ? ByteDFA.dead : other.table[rowB + classB[c]]
-                table.append(try id(ta, tb))
+                let slot = Int(ta) * width + Int(tb) + 1
+                var id = flat ? flatIndex[slot] : index[slot] ?? -1
+                if id < 0 {
+                    if pairA.count >= maxStates {
+                        throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
+                    }
+                    id = Int32(pairA.count)
+                    if flat { flatIndex[slot] = id } else { index[slot] = id }
+                    pairA.append(ta)
+                    pairB.append(tb)
+                }
+                row[c] = id
             }
+            table.append(contentsOf: row)
         }
         let accepted: [Int32] = [0]
         var labelOf: [[Int32]] = [], labelKey: [Int32] = []
-        for (a, b) in pairs {
+        for (a, b) in zip(pairA, pairB) {
             let accepts = accepting[Int(a)] && !(b >= 0 && other.accepting[Int(b)])
             labelOf.append(accepts ? accepted : [])
             labelKey.append(accepts ? 1 : 0)
         }
-        return DFABuilder.finish(table: table, count: pairs.count, byteClass: byteClass, classCount: k,
+        return DFABuilder.finish(table: table, count: pairA.count, byteClass: byteClass, classCount: k,
                                  labelOf: labelOf, labelKey: labelKey)?.dfa
     }
 }

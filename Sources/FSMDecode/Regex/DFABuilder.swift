@@ -58,10 +58,10 @@ enum DFABuilder {
     /// `labelKey` a number equal for equal label sets (0 = none). nil when no accepting state
     /// is reachable.
     static func finish(table: [Int32], count: Int, byteClass: [UInt8], classCount k: Int, labelOf: [[Int32]], labelKey: [Int32]) -> Result? {
-        var table = table
         // 3. Trim: keep states that reach an accepting state (reverse BFS). The reverse edges
         // (dead transitions left out) are also Hopcroft's predecessor lists; slot `count` is
-        // the implicit sink, which needs none (see `hopcroft`).
+        // the implicit sink, which needs none (see `hopcroft`). The table is not rewritten:
+        // readers below treat a transition into a non-live state as dead.
         var reverseCount = [Int32](repeating: 0, count: count + 2)
         var reverseSources: [Int32] = []
         var reverseClasses: [UInt8] = []
@@ -107,11 +107,8 @@ enum DFABuilder {
         }
         if !live[0] { return nil }
         var key = labelKey
-        if queue.count < count {
-            for i in 0 ..< table.count where table[i] >= 0 && !live[Int(table[i])] { table[i] = ByteDFA.dead }
-            // Non-live states are told apart from every live one (they go with the sink).
-            for s in 0 ..< count where !live[s] { key[s] = -1 }
-        }
+        // Non-live states are told apart from every live one (they go with the sink).
+        if queue.count < count { for s in 0 ..< count where !live[s] { key[s] = -1 } }
 
         // 4. Minimize (dead states end up unreachable and are dropped in step 5).
         let block = hopcroft(count: count, classCount: k, predStart: reverseCount, predSrc: reverseSources, predCls: reverseClasses, key: key)
@@ -122,40 +119,53 @@ enum DFABuilder {
         for s in 0 ..< count where live[s] && rep[Int(block[s])] < 0 { rep[Int(block[s])] = Int32(s) }
         // Merge classes whose columns (target block per used block) are equal; classes are
         // contiguous byte intervals numbered by first byte, so class order is byte order.
-        // One row-major pass keeps a running hash per class (no transposed copy, no strided
-        // walk of the table per class); classes with equal hashes are then compared in full.
+        // Each class's column is hashed from the live edges of the representative rows (an
+        // order-free sum, so the reverse lists serve; dead entries add nothing), not from the
+        // dense table; classes with equal hashes are then compared in full.
         var used: [Int32] = []
         for bl in 0 ..< blockCount where rep[bl] >= 0 { used.append(rep[bl]) }
         var classMap = [Int](repeating: -1, count: k)
         var representativeClass: [Int] = []
         table.withUnsafeBufferPointer { tp in
             block.withUnsafeBufferPointer { bp in
-                used.withUnsafeBufferPointer { up in
+                live.withUnsafeBufferPointer { lp in
                     @inline(__always) func target(_ row: Int, _ c: Int) -> Int32 {
                         let t = tp[row + c]
-                        return t >= 0 ? bp[Int(t)] : -1
+                        return t >= 0 && lp[Int(t)] ? bp[Int(t)] : -1
                     }
-                    var columnHash = [UInt64](repeating: 0xCBF2_9CE4_8422_2325, count: k)
+                    var columnHash = [UInt64](repeating: 0, count: k)
                     columnHash.withUnsafeMutableBufferPointer { h in
-                        for r in up {
-                            let row = Int(r) * k
-                            for c in 0 ..< k {
-                                h[c] = (h[c] ^ UInt64(UInt32(bitPattern: target(row, c)))) &* 0x100_0000_01B3
+                        rep.withUnsafeBufferPointer { rp in
+                            reverseSources.withUnsafeBufferPointer { src in
+                                reverseClasses.withUnsafeBufferPointer { cls in
+                                    reverseCount.withUnsafeBufferPointer { rc in
+                                        for t in 0 ..< count where lp[t] {
+                                            let high = UInt64(UInt32(bitPattern: bp[t]))
+                                            for j in Int(rc[t]) ..< Int(rc[t + 1]) {
+                                                let s = src[j]
+                                                if rp[Int(bp[Int(s)])] != s { continue }
+                                                h[Int(cls[j])] &+= StampedSetTable.mix64(high << 32 | UInt64(UInt32(bitPattern: s)))
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
-                    for c in 0 ..< k {
-                        var found = -1
-                        for (j, rc) in representativeClass.enumerated() where columnHash[rc] == columnHash[c] {
-                            var same = true
-                            for r in up where target(Int(r) * k, c) != target(Int(r) * k, rc) { same = false; break }
-                            if same { found = j; break }
+                    used.withUnsafeBufferPointer { up in
+                        for c in 0 ..< k {
+                            var found = -1
+                            for (j, rc) in representativeClass.enumerated() where columnHash[rc] == columnHash[c] {
+                                var same = true
+                                for r in up where target(Int(r) * k, c) != target(Int(r) * k, rc) { same = false; break }
+                                if same { found = j; break }
+                            }
+                            if found < 0 {
+                                found = representativeClass.count
+                                representativeClass.append(c)
+                            }
+                            classMap[c] = found
                         }
-                        if found < 0 {
-                            found = representativeClass.count
-                            representativeClass.append(c)
-                        }
-                        classMap[c] = found
                     }
                 }
             }
@@ -174,17 +184,23 @@ enum DFABuilder {
         var accepting = [Bool](repeating: false, count: u)
         var outLabels = [[Int32]](repeating: [], count: u)
         var oi = 0
-        while oi < order.count {
-            let i = oi
-            let s = Int(rep[Int(order[oi])]); oi += 1
-            accepting[i] = !labelOf[s].isEmpty
-            outLabels[i] = labelOf[s]
-            for nc in 0 ..< newClassCount {
-                let t = table[s * k + representativeClass[nc]]
-                if t < 0 { continue }
-                let tb = Int(block[Int(t)])
-                if number[tb] < 0 { number[tb] = Int32(order.count); order.append(Int32(tb)) }
-                outTable[i * newClassCount + nc] = number[tb]
+        table.withUnsafeBufferPointer { tp in
+            block.withUnsafeBufferPointer { bp in
+                outTable.withUnsafeMutableBufferPointer { out in
+                    while oi < order.count {
+                        let i = oi
+                        let s = Int(rep[Int(order[oi])]); oi += 1
+                        accepting[i] = !labelOf[s].isEmpty
+                        outLabels[i] = labelOf[s]
+                        for nc in 0 ..< newClassCount {
+                            let t = tp[s * k + representativeClass[nc]]
+                            if t < 0 || !live[Int(t)] { continue }
+                            let tb = Int(bp[Int(t)])
+                            if number[tb] < 0 { number[tb] = Int32(order.count); order.append(Int32(tb)) }
+                            out[i * newClassCount + nc] = number[tb]
+                        }
+                    }
+                }
             }
         }
         let m = order.count
@@ -258,10 +274,21 @@ enum DFABuilder {
         let total = n + 1
         // Initial partition by key; the sink with key -1.
         var blockCount: Int32 = 0
-        var keyBlock: [Int32: Int32] = [:]
-        for s in 0 ..< total {
-            let kk = s < n ? key[s] : -1
-            if let b = keyBlock[kk] { blockOf[s] = b } else { keyBlock[kk] = blockCount; blockOf[s] = blockCount; blockCount += 1 }
+        // Keys are small label-set numbers (or -1): an array maps them unless one is huge.
+        let maxKey = Int(key.max() ?? -1)
+        if maxKey < 4 * total + 64 && key.allSatisfy({ $0 >= -1 }) {
+            var keyBlock = [Int32](repeating: -1, count: maxKey + 2)
+            for s in 0 ..< total {
+                let kk = (s < n ? Int(key[s]) : -1) + 1
+                if keyBlock[kk] < 0 { keyBlock[kk] = blockCount; blockCount += 1 }
+                blockOf[s] = keyBlock[kk]
+            }
+        } else {
+            var keyBlock: [Int32: Int32] = [:]
+            for s in 0 ..< total {
+                let kk = s < n ? key[s] : -1
+                if let b = keyBlock[kk] { blockOf[s] = b } else { keyBlock[kk] = blockCount; blockOf[s] = blockCount; blockCount += 1 }
+            }
         }
         for b in 0 ..< Int(blockCount) { end[b] = 0 }
         for s in 0 ..< total { end[Int(blockOf[s])] += 1 }
@@ -429,8 +456,11 @@ struct StampedSetTable {
 
     func free() { arena.free(); start.free(); hashes.free(); slots.deallocate() }
 
-    @inline(__always) static func mix(_ s: Int32) -> UInt64 {
-        var z = UInt64(UInt32(bitPattern: s)) &+ 0x9E37_79B9_7F4A_7C15
+    @inline(__always) static func mix(_ s: Int32) -> UInt64 { mix64(UInt64(UInt32(bitPattern: s))) }
+
+    /// SplitMix64's finalizer.
+    @inline(__always) static func mix64(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
