@@ -43,7 +43,7 @@ extension ByteDFA {
         // Dense table over byte classes: each byte the trie uses is a class, the rest share
         // one; classes numbered by first byte (what `DFABuilder.finish` expects).
         var classOf = [Int32](repeating: -1, count: 256)
-        for e in b.edges.keys { classOf[Int(e & 0xFF)] = 0 }
+        for x in b.edgeByte { classOf[Int(x)] = 0 }
         var byteClass = [UInt8](repeating: 0, count: 256)
         var k = 0, other = -1
         for x in 0 ..< 256 {
@@ -51,7 +51,7 @@ extension ByteDFA {
             else { if other < 0 { other = k; k += 1 }; byteClass[x] = UInt8(other) }
         }
         var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
-        for (e, t) in b.edges { table[Int(e >> 8) * k + Int(byteClass[Int(e & 0xFF)])] = t }
+        for e in 0 ..< b.edgeByte.count { table[Int(b.edgeSource[e]) * k + Int(byteClass[Int(b.edgeByte[e])])] = b.edgeTarget[e] }
         var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
         labelOf[Int(close)] = [0]
         labelKey[Int(close)] = 1
@@ -60,28 +60,51 @@ extension ByteDFA {
     }
 
     /// A deterministic byte trie (state 0 is the start) whose edges may join: the two cases of
-    /// a hex digit lead to one node, and a character's spellings end at one node.
+    /// a hex digit lead to one node, and a character's spellings end at one node. Each node's
+    /// edges are a short linked list in flat arrays (a node has a few children; a hashed
+    /// edge map cost more than the rest of the construction).
     private struct TrieBuilder {
-        /// node << 8 | byte → target.
-        var edges: [Int: Int32] = [:]
         var count = 0
+        /// Per node: its first edge (-1: none).
+        var firstEdge: [Int32] = []
+        /// Per edge: byte, target, next edge of the same node.
+        var edgeByte: [UInt8] = []
+        var edgeTarget: [Int32] = []
+        var edgeNext: [Int32] = []
+        /// Per edge: its source node (for the table).
+        var edgeSource: [Int32] = []
 
-        mutating func node() -> Int32 { count += 1; return Int32(count - 1) }
+        mutating func node() -> Int32 { count += 1; firstEdge.append(-1); return Int32(count - 1) }
+
+        func target(_ n: Int32, _ byte: UInt8) -> Int32? {
+            var e = firstEdge[Int(n)]
+            while e >= 0 {
+                if edgeByte[Int(e)] == byte { return edgeTarget[Int(e)] }
+                e = edgeNext[Int(e)]
+            }
+            return nil
+        }
+
+        private mutating func add(_ n: Int32, _ byte: UInt8, _ to: Int32) {
+            edgeByte.append(byte)
+            edgeTarget.append(to)
+            edgeNext.append(firstEdge[Int(n)])
+            edgeSource.append(n)
+            firstEdge[Int(n)] = Int32(edgeByte.count - 1)
+        }
 
         /// The target of `n`'s edge on `byte`, made when missing.
         mutating func child(_ n: Int32, _ byte: UInt8) -> Int32 {
-            let e = Int(n) << 8 | Int(byte)
-            if let t = edges[e] { return t }
+            if let t = target(n, byte) { return t }
             let t = node()
-            edges[e] = t
+            add(n, byte, t)
             return t
         }
 
         /// Sets `n`'s edge on `byte` to `to` (spellings are prefix-free: never a different one).
         mutating func link(_ n: Int32, _ byte: UInt8, _ to: Int32) {
-            let e = Int(n) << 8 | Int(byte)
-            assert(edges[e] == nil || edges[e] == to)
-            edges[e] = to
+            if let t = target(n, byte) { assert(t == to); return }
+            add(n, byte, to)
         }
 
         /// A hex digit: both cases of a letter lead to one node (`to`, or a new one).
@@ -96,17 +119,24 @@ extension ByteDFA {
         /// `\u` and four digits of `x`, from `n`; the last digit leads to `to` (nil: a new node).
         mutating func escapeU(_ x: UInt32, from n: Int32, to: Int32?) -> Int32 {
             var at = child(child(n, 0x5C), 0x75)
-            for shift in [12, 8, 4] { at = hexDigit(at, x >> UInt32(shift) & 15, to: nil) }
+            at = hexDigit(at, x >> 12 & 15, to: nil)
+            at = hexDigit(at, x >> 8 & 15, to: nil)
+            at = hexDigit(at, x >> 4 & 15, to: nil)
             return hexDigit(at, x & 15, to: to)
         }
 
         /// Every spelling of character `c` from `n` to `to`.
         mutating func spell(_ c: UInt32, from n: Int32, to: Int32) {
-            if c >= 0x20 && c != 0x22 && c != 0x5C, let s = Unicode.Scalar(c) {
-                let bytes = Array(String(s).utf8)
+            if c >= 0x20 && c != 0x22 && c != 0x5C, Unicode.Scalar(c) != nil {
+                // UTF-8, byte by byte (no string per character).
+                let length = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4
                 var at = n
-                for x in bytes.dropLast() { at = child(at, x) }
-                link(at, bytes[bytes.count - 1], to)
+                for i in 0 ..< length {
+                    let shift = UInt32(6 * (length - 1 - i))
+                    let lead: UInt32 = length == 1 ? 0 : length == 2 ? 0xC0 : length == 3 ? 0xE0 : 0xF0
+                    let byte = UInt8(i == 0 ? lead | c >> shift : 0x80 | c >> shift & 0x3F)
+                    if i < length - 1 { at = child(at, byte) } else { link(at, byte, to) }
+                }
             }
             if let e = jsonShortEscapes[c] { link(child(n, 0x5C), e, to) }
             if c <= 0xFFFF {
