@@ -111,4 +111,30 @@ import Testing
         // (the second grammar stores only its other wide states, if any: none here).
         #expect(sizes[1] == sizes[0])
     }
+
+    /// A count longer than any token: positions more than a token's length from the bound
+    /// behave alike for every token, so they share one walk (the signature stops at the
+    /// vocabulary's longest token); positions near the bound do not. Every mask equals the
+    /// brute-force oracle.
+    @Test func longCountsShareMasksUpToTheLongestToken() throws {
+        // A vocabulary of its own, so the shared store's growth is this test's alone.
+        guard let path = TestSupport.shared("vocab/llama2/tokenizer.json") else { return }
+        let v = try Vocabulary.load(path: path)
+        let bound = v.trie.maxDepth * 3
+        let g = try Grammar.gbnf(bytes: Array(#"root ::= "\"" [a-z0-9_]{1,\#(bound)} "\"""#.utf8), file: "count.gbnf")
+        let c = try GrammarConstraint(grammar: g, vocabulary: v)
+        var sizes: [Int] = []
+        for n in [3, v.trie.maxDepth, bound - v.trie.maxDepth - 1, bound - v.trie.maxDepth + 1, bound - 2, bound] {
+            var m = c.makeMatcher()
+            let accepted = m.accept(bytes: Array(("\"" + String(repeating: "a", count: n)).utf8))
+            #expect(accepted)
+            #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(n) characters")
+            sizes.append(v.sharedMasks.byteCount)
+        }
+        #expect(sizes[0] > 0)
+        // Far from the bound: the first walk serves the next two positions.
+        #expect(sizes[1] == sizes[0] && sizes[2] == sizes[0])
+        // Within a token's length of the bound: new walks.
+        #expect(sizes[3] > sizes[2] && sizes[4] > sizes[3])
+    }
 }

@@ -378,7 +378,7 @@ public final class MaskStore: @unchecked Sendable {
         // prunes the trie at once and costs less than describing the state.
         let wide = liveBytes(state) >= SharedTerminalMasks.minLiveBytes
         let signature = shared != nil && wide
-            ? SharedTerminalMasks.signature(dfa, state, runs: classRuns) : nil
+            ? SharedTerminalMasks.signature(dfa, state, runs: classRuns, depth: vocabulary.trie.maxDepth) : nil
         if let shared, let signature, let m = shared.get(signature) {
             boundaries?.publish(state, m.ends)
             let payload = UnsafeMutablePointer<UInt32>.allocate(capacity: max(m.payload.count, 1))

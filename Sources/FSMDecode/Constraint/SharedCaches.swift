@@ -214,13 +214,18 @@ public final class SharedTerminalMasks: Sendable {
         return runs
     }
 
-    /// The sub-DFA reachable from `q`, canonically: states numbered breadth-first from q in byte
-    /// order; per state its accepting bit, then its transitions as runs of bytes (first byte,
-    /// target number or dead; adjacent runs with equal targets merged). For a minimal DFA,
-    /// equal signatures ⇔ equal languages from q (a sub-automaton of a minimal DFA is minimal).
+    /// What a state's mask depends on: the sub-DFA reachable from `q` within `depth` bytes (the
+    /// longest token), canonically. States numbered breadth-first from q in byte order; per
+    /// state its accepting bit, then its transitions as runs of bytes (first byte, target number
+    /// or dead; adjacent runs with equal targets merged); a state `depth` bytes away is a leaf
+    /// (no token's path leaves it, and no token's path ends inside a lexeme there), written as
+    /// a marker alone. Equal signatures ⇒ equal behaviour on every string of at most `depth`
+    /// bytes ⇒ equal masks and lexeme ends. So the states of a long count (`{0,1000}`,
+    /// `maxLength: 255`) that are still more than a token's length from the bound share one
+    /// mask, and within `depth` of q a minimal DFA gives equal signatures for equal languages.
     /// `runs` is `classRuns(dfa)`. Nil past `maxSignatureStates` states.
-    /// Cost: O(reachable states × runs).
-    static func signature(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> [UInt32]? {
+    /// Cost: O(states within depth × runs).
+    static func signature(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8], depth: Int) -> [UInt32]? {
         // BFS numbers in an open-addressing table (a dictionary probe per transition cost more
         // than the rest of the search), sized by the states it can hold, not by the DFA.
         var capacity = 16
@@ -229,12 +234,16 @@ public final class SharedTerminalMasks: Sendable {
         var slotState = [Int32](repeating: -1, count: capacity)
         var slotNumber = [UInt32](repeating: 0, count: capacity)
         slotState[Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask] = q
+        // BFS order visits states by distance from q: `level[i]` is queue[i]'s distance.
         var queue: [Int32] = [q]
+        var level: [Int32] = [0]
         var out: [UInt32] = []
         var head = 0
         while head < queue.count {
             let s = queue[head]
+            let d = level[head]
             head += 1
+            if Int(d) >= depth { out.append(0x2000_0000); continue }
             out.append(dfa.accepting[Int(s)] ? 0x8000_0000 : 0x4000_0000)
             let row = Int(s) * dfa.classCount
             var previous: Int32 = -2
@@ -252,6 +261,7 @@ public final class SharedTerminalMasks: Sendable {
                         slotState[i] = t
                         slotNumber[i] = id
                         queue.append(t)
+                        level.append(d + 1)
                     }
                 }
                 out.append(UInt32(b) << 16 | id)
