@@ -279,26 +279,110 @@ public final class GrammarConstraint: Sendable {
     }
 
     /// The groups of (end state, start node) `pairs` (`WalkCache.pair`), ordered by (end class,
-    /// state), each list sorted and unique, with its interned id. One sort of flat words: a
-    /// root walk can meet tens of thousands of boundaries, and a dictionary of per-state lists
-    /// cost a hash and a copy-on-write check per boundary.
+    /// state), each list sorted and unique, with its interned id. A root walk can meet tens of
+    /// thousands of boundaries but few end states: the nodes are bucketed by state in the order
+    /// met (mostly trie order, so a bucket rarely needs sorting); with many states, one sort of
+    /// the flat words does it. (A dictionary of per-state lists cost a hash and a copy-on-write
+    /// check per boundary; sorting every walk's words cost more than the walk's own bookkeeping.)
     private func sortedGroups(_ pairs: inout [UInt64], _ lexer: Lexer) -> [BoundaryGroup] {
-        pairs.sort()
-        var out: [BoundaryGroup] = []
-        var i = 0
-        while i < pairs.count {
-            let hi = pairs[i] >> 32
-            var list: [UInt32] = []
-            while i < pairs.count && pairs[i] >> 32 == hi {
-                let node = UInt32(truncatingIfNeeded: pairs[i])
-                if list.last != node { list.append(node) }
-                i += 1
+        if pairs.isEmpty { return [] }
+        var states: [UInt32] = []
+        var start: [Int] = [0]
+        var nodes = [UInt32](repeating: 0, count: pairs.count)
+        if !Self.bucketByState(pairs, states: &states, start: &start, nodes: &nodes) {
+            pairs.sort()
+            states = []
+            start = [0]
+            for (k, p) in pairs.enumerated() {
+                nodes[k] = UInt32(truncatingIfNeeded: p)
+                if k > 0 && p >> 32 != pairs[k - 1] >> 32 { start.append(k) }
+                if k == 0 || p >> 32 != pairs[k - 1] >> 32 { states.append(UInt32(truncatingIfNeeded: p >> 32)) }
             }
-            let s = Int32(bitPattern: UInt32(truncatingIfNeeded: hi))
-            out.append(BoundaryGroup(state: s, list: walks.listID(list), starts: list))
+            start.append(pairs.count)
+        }
+        var out: [BoundaryGroup] = []
+        out.reserveCapacity(states.count)
+        nodes.withUnsafeMutableBufferPointer { nb in
+            for j in 0..<states.count {
+                let lo = start[j], hi = start[j + 1]
+                var x = lo + 1
+                while x < hi && nb[x - 1] <= nb[x] { x += 1 }
+                if x < hi { Self.sortNodes(UnsafeMutableBufferPointer(rebasing: nb[lo..<hi])) }
+                var w = lo + 1
+                for r in (lo + 1)..<hi where nb[r] != nb[w - 1] { nb[w] = nb[r]; w += 1 }
+                let list = Array(nb[lo..<w])
+                out.append(BoundaryGroup(state: Int32(bitPattern: states[j]), list: walks.listID(list), starts: list))
+            }
         }
         out.sort { (lexer.endClass($0.state), $0.state) < (lexer.endClass($1.state), $1.state) }
         return out
+    }
+
+    /// Sorts trie node numbers: two passes of an 11-bit radix sort for long runs (node numbers
+    /// stay below 2^22), the standard sort for short ones.
+    private static func sortNodes(_ a: UnsafeMutableBufferPointer<UInt32>) {
+        guard a.count > 256, let top = a.max(), top < 1 << 22 else { var b = a; b.sort(); return }
+        let scratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: a.count)
+        defer { scratch.deallocate() }
+        var count = [Int](repeating: 0, count: 2049)
+        for (shift, from, to) in [(UInt32(0), a, scratch), (UInt32(11), scratch, a)] {
+            for k in 0..<count.count { count[k] = 0 }
+            for x in from { count[Int(x >> shift & 2047) + 1] += 1 }
+            for k in 0..<2048 { count[k + 1] += count[k] }
+            for x in from {
+                let d = Int(x >> shift & 2047)
+                to[count[d]] = x
+                count[d] += 1
+            }
+        }
+    }
+
+    /// Counting sort of `pairs` by state (up to 32 distinct; false past that): `states[j]`'s
+    /// nodes, in the order met, are `nodes[start[j] ..< start[j + 1]]`.
+    private static func bucketByState(_ pairs: [UInt64], states: inout [UInt32], start: inout [Int], nodes: inout [UInt32]) -> Bool {
+        var found = [UInt32](repeating: 0, count: 32)
+        var counts = [Int](repeating: 0, count: 33)
+        let bucket = UnsafeMutablePointer<UInt8>.allocate(capacity: pairs.count)
+        defer { bucket.deallocate() }
+        var m = 0
+        let fits = pairs.withUnsafeBufferPointer { pp in
+            found.withUnsafeMutableBufferPointer { st in
+                counts.withUnsafeMutableBufferPointer { ct in
+                    var j = 0  // runs of one state are common: try the last state first
+                    for k in 0..<pp.count {
+                        let s = UInt32(truncatingIfNeeded: pp[k] >> 32)
+                        if j >= m || st[j] != s {
+                            j = 0
+                            while j < m && st[j] != s { j += 1 }
+                            if j == m {
+                                if m == 32 { return false }
+                                st[m] = s
+                                m += 1
+                            }
+                        }
+                        ct[j + 1] += 1
+                        bucket[k] = UInt8(j)
+                    }
+                    return true
+                }
+            }
+        }
+        if !fits { return false }
+        states = Array(found[0..<m])
+        for j in 0..<m { start.append(start[j] + counts[j + 1]) }
+        var fill = start
+        pairs.withUnsafeBufferPointer { pp in
+            nodes.withUnsafeMutableBufferPointer { nb in
+                fill.withUnsafeMutableBufferPointer { f in
+                    for k in 0..<pp.count {
+                        let j = Int(bucket[k])
+                        nb[f[j]] = UInt32(truncatingIfNeeded: pp[k])
+                        f[j] += 1
+                    }
+                }
+            }
+        }
+        return true
     }
 
     /// One walk of the subtrees of `starts` (each node's byte first) stepping only `lexer`'s
