@@ -295,8 +295,10 @@ public final class GrammarConstraint: Sendable {
             start = [0]
             for (k, p) in pairs.enumerated() {
                 nodes[k] = UInt32(truncatingIfNeeded: p)
-                if k > 0 && p >> 32 != pairs[k - 1] >> 32 { start.append(k) }
-                if k == 0 || p >> 32 != pairs[k - 1] >> 32 { states.append(UInt32(truncatingIfNeeded: p >> 32)) }
+                if k == 0 || p >> 32 != pairs[k - 1] >> 32 {
+                    if k > 0 { start.append(k) }
+                    states.append(UInt32(truncatingIfNeeded: p >> 32))
+                }
             }
             start.append(pairs.count)
         }
