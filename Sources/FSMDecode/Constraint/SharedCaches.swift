@@ -234,16 +234,16 @@ public final class SharedTerminalMasks: Sendable {
         var slotState = [Int32](repeating: -1, count: capacity)
         var slotNumber = [UInt32](repeating: 0, count: capacity)
         slotState[Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask] = q
-        // BFS order visits states by distance from q: `level[i]` is queue[i]'s distance.
         var queue: [Int32] = [q]
-        var level: [Int32] = [0]
         var out: [UInt32] = []
         var head = 0
+        // BFS visits states by distance from q: distance `d` ends before queue index `levelEnd`.
+        var d = 0, levelEnd = 1
         while head < queue.count {
+            if head == levelEnd { d += 1; levelEnd = queue.count }
             let s = queue[head]
-            let d = level[head]
             head += 1
-            if Int(d) >= depth { out.append(0x2000_0000); continue }
+            if d >= depth { out.append(0x2000_0000); continue }
             out.append(dfa.accepting[Int(s)] ? 0x8000_0000 : 0x4000_0000)
             let row = Int(s) * dfa.classCount
             var previous: Int32 = -2
@@ -261,7 +261,6 @@ public final class SharedTerminalMasks: Sendable {
                         slotState[i] = t
                         slotNumber[i] = id
                         queue.append(t)
-                        level.append(d + 1)
                     }
                 }
                 out.append(UInt32(b) << 16 | id)

@@ -51,7 +51,13 @@ extension ByteDFA {
             else { if other < 0 { other = k; k += 1 }; byteClass[x] = UInt8(other) }
         }
         var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
-        for e in 0 ..< b.edgeByte.count { table[Int(b.edgeSource[e]) * k + Int(byteClass[Int(b.edgeByte[e])])] = b.edgeTarget[e] }
+        for n in 0 ..< b.count {
+            var e = Int(b.firstEdge[n])
+            while e >= 0 {
+                table[n * k + Int(byteClass[Int(b.edgeByte[e])])] = b.edgeTarget[e]
+                e = Int(b.edgeNext[e])
+            }
+        }
         var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
         labelOf[Int(close)] = [0]
         labelKey[Int(close)] = 1
@@ -71,8 +77,6 @@ extension ByteDFA {
         var edgeByte: [UInt8] = []
         var edgeTarget: [Int32] = []
         var edgeNext: [Int32] = []
-        /// Per edge: its source node (for the table).
-        var edgeSource: [Int32] = []
 
         mutating func node() -> Int32 { count += 1; firstEdge.append(-1); return Int32(count - 1) }
 
@@ -89,7 +93,6 @@ extension ByteDFA {
             edgeByte.append(byte)
             edgeTarget.append(to)
             edgeNext.append(firstEdge[Int(n)])
-            edgeSource.append(n)
             firstEdge[Int(n)] = Int32(edgeByte.count - 1)
         }
 
