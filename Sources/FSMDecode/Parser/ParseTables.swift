@@ -356,7 +356,7 @@ final class ParseTables: Sendable {
         guard dfas.contains(where: { $0 != nil }) else {
             throw FSMDecodeError(.grammar, "grammar \(grammar.source): terminals \(terminalSet.map { terminalName($0) }) match nothing")
         }
-        return lexers.insert(terminalSet) { id in
+        return try lexers.insert(terminalSet, description: "grammar \(grammar.source)") { id in
             Lexer(id: id, terminals: terminalSet, dfas: dfas,
                   priorities: terminalSet.map { terminals[Int($0)].priority },
                   ignored: terminalSet.map { terminals[Int($0)].ignored }, longestMatch: lexing == .longestMatch,
@@ -573,21 +573,33 @@ final class ParseTables: Sendable {
 }
 
 /// Append-only, thread-safe registry of lexers: lookups by terminal set take a lock; lookups
-/// by id read a fixed-capacity slot array published with release/acquire ordering, so the
-/// per-byte path never locks. Capacity is a budget (`maxLexers`).
+/// by id read slots published with release/acquire ordering, so the per-byte path never
+/// locks. Slots come in pages allocated as lexers are added (a compiled grammar holds a
+/// 512-byte page table, not room for every possible lexer). Capacity is a budget
+/// (`maxLexers`): past it, `insert` throws.
 final class LexerCache: @unchecked Sendable {
     static let maxLexers = 1 << 16
-    private let slots: UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>
+    private static let pageShift = 10
+    private static let pageCount = maxLexers >> pageShift
+    /// Per page: nil until its first lexer is added, then `1 << pageShift` slots.
+    private let pages: UnsafeMutablePointer<Atomic<UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>?>>
     private let state = Mutex<(byKey: [[Int32]: Int32], all: [Lexer])>(([:], []))
 
     init() {
-        slots = .allocate(capacity: LexerCache.maxLexers)
-        for i in 0..<LexerCache.maxLexers { (slots + i).initialize(to: Atomic<UnsafeRawPointer?>(nil)) }
+        pages = .allocate(capacity: LexerCache.pageCount)
+        for i in 0..<LexerCache.pageCount { (pages + i).initialize(to: Atomic(nil)) }
     }
 
     deinit {
-        slots.deinitialize(count: LexerCache.maxLexers)
-        slots.deallocate()
+        let size = 1 << LexerCache.pageShift
+        for i in 0..<LexerCache.pageCount {
+            if let page = pages[i].load(ordering: .relaxed) {
+                page.deinitialize(count: size)
+                page.deallocate()
+            }
+        }
+        pages.deinitialize(count: LexerCache.pageCount)
+        pages.deallocate()
     }
 
     var count: Int { state.withLock { $0.all.count } }
@@ -597,21 +609,36 @@ final class LexerCache: @unchecked Sendable {
         state.withLock { s in s.byKey[key].map { s.all[Int($0)] } }
     }
 
-    func insert(_ key: [Int32], _ make: (Int32) -> Lexer) -> Lexer {
-        state.withLock { s in
+    /// The lexer for `key`, made by `make` (given its id) when new. Throws `.budget` when
+    /// `maxLexers` lexers exist already.
+    func insert(_ key: [Int32], description: String, _ make: (Int32) -> Lexer) throws -> Lexer {
+        try state.withLock { s in
             if let id = s.byKey[key] { return s.all[Int(id)] }
-            let id = Int32(s.all.count)
-            precondition(s.all.count < LexerCache.maxLexers, "lexer budget exceeded")
-            let l = make(id)
+            guard s.all.count < LexerCache.maxLexers else {
+                throw FSMDecodeError(.budget, "\(description): more than \(LexerCache.maxLexers) lexers (distinct sets of terminals expected next)")
+            }
+            let id = Int(s.all.count)
+            let l = make(Int32(id))
             s.all.append(l)  // keeps the lexer alive for the cache's lifetime
-            s.byKey[key] = id
-            slots[Int(id)].store(UnsafeRawPointer(Unmanaged.passUnretained(l).toOpaque()), ordering: .releasing)
+            s.byKey[key] = Int32(id)
+            let p = id >> LexerCache.pageShift
+            var page = pages[p].load(ordering: .relaxed)
+            if page == nil {
+                let size = 1 << LexerCache.pageShift
+                let fresh = UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>.allocate(capacity: size)
+                for i in 0..<size { (fresh + i).initialize(to: Atomic(nil)) }
+                pages[p].store(fresh, ordering: .releasing)
+                page = fresh
+            }
+            page![id & ((1 << LexerCache.pageShift) - 1)].store(UnsafeRawPointer(Unmanaged.passUnretained(l).toOpaque()), ordering: .releasing)
             return l
         }
     }
 
+    /// The lexer with id `id` (one `insert` returned).
     @inline(__always) func get(_ id: Int32) -> Lexer {
-        let p = slots[Int(id)].load(ordering: .acquiring)!
+        let page = pages[Int(id) >> LexerCache.pageShift].load(ordering: .acquiring)!
+        let p = page[Int(id) & ((1 << LexerCache.pageShift) - 1)].load(ordering: .acquiring)!
         return Unmanaged<Lexer>.fromOpaque(p).takeUnretainedValue()
     }
 }
