@@ -580,6 +580,7 @@ final class ParseTables: Sendable {
 final class LexerCache: @unchecked Sendable {
     static let maxLexers = 1 << 16
     private static let pageShift = 10
+    private static let pageSize = 1 << pageShift
     private static let pageCount = maxLexers >> pageShift
     /// Per page: nil until its first lexer is added, then `1 << pageShift` slots.
     private let pages: UnsafeMutablePointer<Atomic<UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>?>>
@@ -591,10 +592,9 @@ final class LexerCache: @unchecked Sendable {
     }
 
     deinit {
-        let size = 1 << LexerCache.pageShift
         for i in 0..<LexerCache.pageCount {
             if let page = pages[i].load(ordering: .relaxed) {
-                page.deinitialize(count: size)
+                page.deinitialize(count: LexerCache.pageSize)
                 page.deallocate()
             }
         }
@@ -624,13 +624,12 @@ final class LexerCache: @unchecked Sendable {
             let p = id >> LexerCache.pageShift
             var page = pages[p].load(ordering: .relaxed)
             if page == nil {
-                let size = 1 << LexerCache.pageShift
-                let fresh = UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>.allocate(capacity: size)
-                for i in 0..<size { (fresh + i).initialize(to: Atomic(nil)) }
+                let fresh = UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>.allocate(capacity: LexerCache.pageSize)
+                for i in 0..<LexerCache.pageSize { (fresh + i).initialize(to: Atomic(nil)) }
                 pages[p].store(fresh, ordering: .releasing)
                 page = fresh
             }
-            page![id & ((1 << LexerCache.pageShift) - 1)].store(UnsafeRawPointer(Unmanaged.passUnretained(l).toOpaque()), ordering: .releasing)
+            page![id & (LexerCache.pageSize - 1)].store(UnsafeRawPointer(Unmanaged.passUnretained(l).toOpaque()), ordering: .releasing)
             return l
         }
     }
@@ -638,7 +637,7 @@ final class LexerCache: @unchecked Sendable {
     /// The lexer with id `id` (one `insert` returned).
     @inline(__always) func get(_ id: Int32) -> Lexer {
         let page = pages[Int(id) >> LexerCache.pageShift].load(ordering: .acquiring)!
-        let p = page[Int(id) & ((1 << LexerCache.pageShift) - 1)].load(ordering: .acquiring)!
+        let p = page[Int(id) & (LexerCache.pageSize - 1)].load(ordering: .acquiring)!
         return Unmanaged<Lexer>.fromOpaque(p).takeUnretainedValue()
     }
 }
