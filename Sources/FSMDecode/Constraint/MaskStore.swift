@@ -603,7 +603,20 @@ struct TrieWalk {
         init(_ dfa: ByteDFA) {
             classCount = dfa.classCount
             byteClass = dfa.byteClass
-            entries = dfa.table.map { s in s < 0 ? -1 : Int32(Int(s) * dfa.classCount << 1 | (dfa.accepting[Int(s)] ? 1 : 0)) }
+            // Each state's entry once, then one pass over the table (no closure per cell).
+            let k = dfa.classCount
+            let entryOf = dfa.accepting.enumerated().map { q, accepts in Int32(q * k << 1 | (accepts ? 1 : 0)) }
+            entries = [Int32](unsafeUninitializedCapacity: dfa.table.count) { out, initialized in
+                dfa.table.withUnsafeBufferPointer { t in
+                    entryOf.withUnsafeBufferPointer { e in
+                        for i in 0 ..< t.count {
+                            let s = Int(t[i])
+                            out[i] = s < 0 ? -1 : e[s]
+                        }
+                    }
+                }
+                initialized = dfa.table.count
+            }
         }
 
         func entry(of state: Int32) -> Int32 { Int32(Int(state) * classCount << 1) }
