@@ -123,10 +123,10 @@ final class TokenSlice: Sendable {
     /// uw ∈ R for every w ∈ R, so each admits R too.
     static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8],
                                admittedStates: UnsafeMutablePointer<[Int32]>? = nil) -> Int? {
-        var seen = Set<Int>()
+        var seen = PairSet()
         var level: [(Int8, Int32)] = [(0, q)]
         var following: [(Int8, Int32)] = []
-        seen.insert(Int(q) << 3)
+        _ = seen.insert(Int(q) << 3)
         var depth = 0
         var failedAt: Int? = nil
         search: while !level.isEmpty {
@@ -138,7 +138,7 @@ final class TokenSlice: Sendable {
                     if r2 < 0 { continue }
                     let s2 = dfa.next(s, b)
                     if s2 < 0 || dfa.accepting[Int(s2)] { failedAt = depth; break search }
-                    if seen.insert(Int(s2) << 3 | Int(r2)).inserted { following.append((r2, s2)) }
+                    if seen.insert(Int(s2) << 3 | Int(r2)) { following.append((r2, s2)) }
                 }
             }
             swap(&level, &following)
@@ -146,11 +146,40 @@ final class TokenSlice: Sendable {
         }
         guard let failedAt else {
             if let admittedStates {
-                for key in seen where key & 7 == 0 { admittedStates.pointee.append(Int32(key >> 3)) }
+                for key in seen.slots where key >= 0 && key & 7 == 0 { admittedStates.pointee.append(Int32(key >> 3)) }
             }
             return 0
         }
         return levels.indices.first { levels[$0].map { $0 < failedAt } ?? false }
+    }
+
+    /// The (DFA state, R state) pairs `widestAdmitted` has met, packed `s << 3 | r`: an
+    /// open-addressing set (a Swift `Set<Int>` hashed every insert with SipHash, ~2 % of mask
+    /// instructions). Keys are non-negative; -1 marks an empty slot.
+    private struct PairSet {
+        private(set) var slots = [Int](repeating: -1, count: 64)
+        private var count = 0
+
+        /// Adds `key`; whether it was new.
+        mutating func insert(_ key: Int) -> Bool {
+            if (count + 1) * 2 > slots.count { grow() }
+            let mask = slots.count - 1
+            var h = Int(truncatingIfNeeded: StampedSetTable.mix64(UInt64(key)) >> 32) & mask
+            while slots[h] >= 0 {
+                if slots[h] == key { return false }
+                h = (h + 1) & mask
+            }
+            slots[h] = key
+            count += 1
+            return true
+        }
+
+        private mutating func grow() {
+            let old = slots
+            slots = [Int](repeating: -1, count: old.count * 2)
+            count = 0
+            for key in old where key >= 0 { _ = insert(key) }
+        }
     }
 
     /// Whether `q` admits the slice of at most `maxBytes` bytes (nil: R itself).
