@@ -231,42 +231,63 @@ public final class SharedTerminalMasks: Sendable {
         var capacity = 16
         while capacity < 2 * min(dfa.stateCount, maxSignatureStates) { capacity <<= 1 }
         let mask = capacity - 1
-        var slotState = [Int32](repeating: -1, count: capacity)
-        var slotNumber = [UInt32](repeating: 0, count: capacity)
+        // Flat scratch (the search is ~100 k instructions on long counts; array accesses with
+        // their checks were most of it): probe slots, the queue, each run's class.
+        let slotState = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let slotNumber = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        let queue = UnsafeMutablePointer<Int32>.allocate(capacity: maxSignatureStates)
+        let runClass = UnsafeMutablePointer<Int>.allocate(capacity: max(runs.count, 1))
+        defer { slotState.deallocate(); slotNumber.deallocate(); queue.deallocate(); runClass.deallocate() }
+        slotState.initialize(repeating: -1, count: capacity)
+        for (k, b) in runs.enumerated() { runClass[k] = Int(dfa.byteClass[Int(b)]) }
         slotState[Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask] = q
-        var queue: [Int32] = [q]
-        var out: [UInt32] = []
+        slotNumber[Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask] = 0
+        queue[0] = q
+        var queued = 1
+        // At most one entry per state and one per run of each state.
+        let out = UnsafeMutablePointer<UInt32>.allocate(capacity: min(dfa.stateCount, maxSignatureStates) * (runs.count + 1))
+        defer { out.deallocate() }
+        var n = 0
         var head = 0
         // BFS visits states by distance from q: distance `d` ends before queue index `levelEnd`.
         var d = 0, levelEnd = 1
-        while head < queue.count {
-            if head == levelEnd { d += 1; levelEnd = queue.count }
-            let s = queue[head]
-            head += 1
-            if d >= depth { out.append(0x2000_0000); continue }
-            out.append(dfa.accepting[Int(s)] ? 0x8000_0000 : 0x4000_0000)
-            let row = Int(s) * dfa.classCount
-            var previous: Int32 = -2
-            for b in runs {
-                let t = dfa.table[row + Int(dfa.byteClass[Int(b)])]
-                if t == previous { continue }
-                previous = t
-                var id: UInt32 = 0xFFFF
-                if t >= 0 {
-                    var i = Int(UInt32(bitPattern: t) &* 0x9E37_79B1) & mask
-                    while slotState[i] >= 0 && slotState[i] != t { i = (i + 1) & mask }
-                    if slotState[i] == t { id = slotNumber[i] } else {
-                        guard queue.count < maxSignatureStates else { return nil }
-                        id = UInt32(queue.count)
-                        slotState[i] = t
-                        slotNumber[i] = id
-                        queue.append(t)
+        let k = dfa.classCount
+        let complete = dfa.table.withUnsafeBufferPointer { table in
+            dfa.accepting.withUnsafeBufferPointer { accepting in
+                while head < queued {
+                    if head == levelEnd { d += 1; levelEnd = queued }
+                    let s = queue[head]
+                    head += 1
+                    if d >= depth { out[n] = 0x2000_0000; n += 1; continue }
+                    out[n] = accepting[Int(s)] ? 0x8000_0000 : 0x4000_0000
+                    n += 1
+                    let row = Int(s) * k
+                    var previous: Int32 = -2
+                    for r in 0 ..< runs.count {
+                        let t = table[row + runClass[r]]
+                        if t == previous { continue }
+                        previous = t
+                        var id: UInt32 = 0xFFFF
+                        if t >= 0 {
+                            var i = Int(UInt32(bitPattern: t) &* 0x9E37_79B1) & mask
+                            while slotState[i] >= 0 && slotState[i] != t { i = (i + 1) & mask }
+                            if slotState[i] == t { id = slotNumber[i] } else {
+                                guard queued < maxSignatureStates else { return false }
+                                id = UInt32(queued)
+                                slotState[i] = t
+                                slotNumber[i] = id
+                                queue[queued] = t
+                                queued += 1
+                            }
+                        }
+                        out[n] = UInt32(runs[r]) << 16 | id
+                        n += 1
                     }
                 }
-                out.append(UInt32(b) << 16 | id)
+                return true
             }
         }
-        return out
+        return complete ? Array(UnsafeBufferPointer(start: out, count: n)) : nil
     }
 
     private func reserve(_ n: Int) -> Bool {
