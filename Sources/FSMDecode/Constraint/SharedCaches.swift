@@ -240,8 +240,9 @@ public final class SharedTerminalMasks: Sendable {
         defer { slotState.deallocate(); slotNumber.deallocate(); queue.deallocate(); runClass.deallocate() }
         slotState.initialize(repeating: -1, count: capacity)
         for (k, b) in runs.enumerated() { runClass[k] = Int(dfa.byteClass[Int(b)]) }
-        slotState[Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask] = q
-        slotNumber[Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask] = 0
+        let home = Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask
+        slotState[home] = q
+        slotNumber[home] = 0
         queue[0] = q
         var queued = 1
         // At most one entry per state and one per run of each state.
