@@ -33,13 +33,10 @@ final class LexemeWalk: Sendable {
     /// Inside tokens only, from a bitset of `bits.count` words: kept as a bitset when more
     /// than `MaskStore.listLimit` tokens are set, else as sorted ids.
     convenience init(insideBits bits: UnsafeBufferPointer<UInt32>) {
-        if MaskStore.exceedsListLimit(bits) {
+        guard let n = MaskStore.listCount(bits) else {
             self.init(inside: Array(bits), insideIsBitset: true, groups: [], endsHere: nil)
             return
         }
-        // Few set bits here: count them exactly (the walk is cached; no spare capacity).
-        var n = 0
-        for w in bits where w != 0 { n += w.nonzeroBitCount }
         var ids: [UInt32] = []
         ids.reserveCapacity(n)
         for (w, word) in bits.enumerated() {
@@ -426,7 +423,7 @@ public final class GrammarConstraint: Sendable {
         if ids.count > MaskStore.listLimit(words: words) {
             var bits = [UInt32](repeating: 0, count: words)
             for id in ids { bits[Int(id >> 5)] |= 1 << (id & 31) }
-            if bits.withUnsafeBufferPointer(MaskStore.exceedsListLimit) {
+            if bits.withUnsafeBufferPointer(MaskStore.listCount) == nil {
                 return LexemeWalk(inside: bits, insideIsBitset: true, groups: out, endsHere: nil)
             }
         }

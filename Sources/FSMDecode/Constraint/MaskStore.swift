@@ -94,18 +94,18 @@ public final class MaskStore: @unchecked Sendable {
     /// Longest id list kept instead of a bitset of `words` words (see `MaskEncoding`).
     @inlinable static func listLimit(words: Int) -> Int { max(words / 4, 1) }
 
-    /// Whether `bits` has more set bits than `listLimit(words: bits.count)` (the bitset
-    /// encoding wins). Counts only nonzero words and stops at the limit: Swift's generic
-    /// x86-64 target has no popcount instruction, and a full count of a 128 k-token mask cost
-    /// ~40 k instructions.
-    static func exceedsListLimit(_ bits: UnsafeBufferPointer<UInt32>) -> Bool {
+    /// The number of set bits in `bits` when it is at most `listLimit(words: bits.count)` (the
+    /// id list wins), else nil (the bitset wins). Counts only nonzero words and stops past the
+    /// limit: Swift's generic x86-64 target has no popcount instruction, and a full count of a
+    /// 128 k-token mask cost ~40 k instructions.
+    static func listCount(_ bits: UnsafeBufferPointer<UInt32>) -> Int? {
         let limit = listLimit(words: bits.count)
         var n = 0
         for w in bits where w != 0 {
             n += w.nonzeroBitCount
-            if n > limit { return true }
+            if n > limit { return nil }
         }
-        return false
+        return n
     }
 
     public let dfa: ByteDFA
