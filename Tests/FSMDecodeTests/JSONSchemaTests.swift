@@ -93,6 +93,30 @@ import Testing
         try check(#"{"type":"number"}"#, accept: ["0", "-1.5e+10", "2E-3", "0.0"], reject: ["01", "1.", ".5", "+1", "1e"])
     }
 
+    /// Bounds past `chunkThreshold` compile to chunk terminals (one string terminal would
+    /// need ~9 DFA states per character: 32,767 was over the budget). The language stays
+    /// exactly the lengths in range, at and around every chunk boundary, counting characters.
+    @Test func longStringBoundsAreExactAcrossChunks() throws {
+        guard let v = TestSupport.vocabulary("llama2") else { return }
+        let k = SchemaCompiler.chunkElements
+        let units = ["a", "é", "\\n", "\\u00e9", "😀", "\\ud83d\\ude00", "\\\""]
+        for (lo, hi) in [(0, 1500), (1100, 1300), (130, 2000), (1025, 1025), (0, 32767), (2000, nil)] as [(Int, Int?)] {
+            let schema = #"{"type":"string","minLength":\#(lo)\#(hi.map { #","maxLength":\#($0)"# } ?? "")}"#
+            let compiled = try JSONSchemaTestSupport.compile(schema)
+            #expect(compiled.grammar.rules.contains { $0.keepsRule }, "\(schema) is chunked")
+            let c = try GrammarConstraint(grammar: compiled.grammar, vocabulary: v)
+            var lengths: Set<Int> = [lo, lo + 1, max(lo - 1, 0), 0, 1]
+            if let hi { lengths.formUnion([hi - 1, hi, hi + 1]) } else { lengths.formUnion([lo + 3 * k + 7]) }
+            for j in 1...40 { lengths.formUnion([j * k - 1, j * k, j * k + 1]) }
+            for n in lengths.sorted() where n <= (hi ?? lo) + 2 * k {
+                let text = "\"" + (0..<n).map { units[($0 * 7 + n) % units.count] }.joined() + "\""
+                var m = c.makeMatcher()
+                let ok = m.accept(bytes: Array(text.utf8)) && m.isAccepting
+                #expect(ok == (n >= lo && n <= (hi ?? Int.max)), "\(schema): \(n) characters")
+            }
+        }
+    }
+
     @Test func stringLengthCountsCharactersNotEscapes() throws {
         try check(#"{"type":"string","minLength":2,"maxLength":2}"#,
                   accept: [#""ab""#, #""\n\u00e9""#, #""é\t""#, #""\ud83d\ude00x""#, #""😀x""#, #""\/\"""#],

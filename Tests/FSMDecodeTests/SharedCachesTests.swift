@@ -61,6 +61,23 @@ import Testing
         }
     }
 
+    /// Masks inside a chunked long string (`SchemaCompiler.chunkedRepetition`) equal the
+    /// brute-force oracle: tokens that cross a chunk boundary, end the string at its bounds,
+    /// or close it and go on (`",`, `"}`).
+    @Test func chunkedStringMasksStayExact() throws {
+        guard let v = TestSupport.vocabulary("llama2") else { return }
+        let schema = #"{"type":"object","properties":{"a":{"type":"string","minLength":1030,"maxLength":1200},"b":{"type":"integer"}},"required":["a"]}"#
+        let c = try GrammarConstraint(grammar: JSONSchemaTestSupport.compile(schema).grammar, vocabulary: v)
+        let k = SchemaCompiler.chunkElements
+        for n in [0, 1, k - 3, k - 1, k, k + 1, 16 * k - 2, 1029, 1030, 1150, 1151, 18 * k - 1, 18 * k, 1197, 1199, 1200] {
+            var m = c.makeMatcher()
+            let chars = (0..<n).map { $0 % 5 == 0 ? "é" : $0 % 7 == 0 ? "\\n" : "x" }.joined()
+            let accepted = m.accept(bytes: Array(("{\"a\":\"" + chars).utf8))
+            #expect(accepted)
+            #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(n) characters")
+        }
+    }
+
     @Test func sliceTokensAndRestTriePartitionTheVocabulary() throws {
         guard let v = TestSupport.vocabulary("llama2") else { return }
         for maxBytes in TokenSlice.levels {

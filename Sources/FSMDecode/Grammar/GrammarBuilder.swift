@@ -18,6 +18,10 @@ struct RuleDefinition: Sendable {
     var isInlined = false
     var keepsAllTokens = false
     var priority = 0
+    /// Character-level: the rule (and the helpers its body creates) stays a rule even when its
+    /// language is regular, instead of being collapsed into one terminal. For rules whose point
+    /// is to keep each terminal's DFA small (JSON Schema's chunked long strings).
+    var keepsRule = false
 }
 
 /// Lowers rule definitions to a `Grammar`: desugars groups and EBNF operators into helper
@@ -39,6 +43,10 @@ struct GrammarBuilder {
     private var bodies: [[[GrammarSymbol]]] = []
     private var symbolCount = 0
     private var helperMemo: [String: Int] = [:]
+    /// Per rule: never collapsed into a terminal (`RuleDefinition.keepsRule`, inherited by the
+    /// helpers created while lowering that rule's body).
+    private var kept: [Bool] = []
+    private var keeping = false
     private var warnings: [String] = []
 
     init(source: String, format: Grammar.Format, lexing: Grammar.Lexing, limits: GrammarLimits) {
@@ -64,6 +72,7 @@ struct GrammarBuilder {
             ruleIndex[d.name] = ruleInfo.count
             ruleInfo.append((d.name, d.location, .user, d))
             bodies.append([])
+            kept.append(d.keepsRule)
         }
         guard let startRule = ruleIndex[start] else {
             let what = format == .gbnf ? "GBNF grammars need a rule named 'root'" : "Lark grammars need a rule named 'start'"
@@ -72,6 +81,7 @@ struct GrammarBuilder {
         }
         for r in 0..<defs.count {
             let def = defs[r]
+            keeping = def.keepsRule
             var productions: [[GrammarSymbol]] = []
             for alt in alternatives(of: def.body) {
                 productions.append(try lowerSequence(alt, owner: def.name))
@@ -175,6 +185,7 @@ struct GrammarBuilder {
         let r = ruleInfo.count
         ruleInfo.append(("\(owner)#\(r)", loc, origin, nil))
         bodies.append(productions)
+        kept.append(keeping)
         return r
     }
 
@@ -194,7 +205,7 @@ struct GrammarBuilder {
             var built = 0
             for j in 1...k {
                 let jKey = "\(element.raw)/0/\(j)"
-                if let existing = helperMemo[jKey] { below = existing; continue }
+                if let existing = helperMemo[jKey] { below = existing; kept[existing] = kept[existing] || keeping; continue }
                 let h = addHelper(owner: owner, at: loc, origin: .repetition(element: element, min: 0, max: j),
                                   productions: [[], below.map { [element, .rule($0)] } ?? [element]])
                 helperMemo[jKey] = h
@@ -228,6 +239,7 @@ struct GrammarBuilder {
                                      productionRange: first..<productionRule.count,
                                      isInlined: info.def?.isInlined ?? false,
                                      keepsAllTokens: info.def?.keepsAllTokens ?? false,
+                                     keepsRule: kept[r],
                                      priority: info.def?.priority ?? 0))
         }
         func rhs(_ p: Int) -> ArraySlice<GrammarSymbol> { symbols[Int(productionStart[p])..<Int(productionStart[p + 1])] }
@@ -302,7 +314,7 @@ struct GrammarBuilder {
             // Terminal sizes are measured on first use: terminals only non-regular rules use
             // (JSON Schema's big undeclared-key strings, next to any-value rules) are never walked.
             var terminalShape = [(nodes: Int, tokens: Bool)?](repeating: nil, count: terminals.count)
-            for r in order where isRegular[r] {
+            for r in order where isRegular[r] && !kept[r] {
                 // Size and depth are computed from the parts' (already known) sizes, so no walk
                 // over a deep pattern ever happens.
                 var nodes = 1, depth = 1, ok = true

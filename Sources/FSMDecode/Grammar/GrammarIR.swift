@@ -74,6 +74,8 @@ public struct GrammarRule: Hashable, Sendable {
     public let isInlined: Bool
     /// Lark `!rule` (keeps all tokens in the parse tree); no effect on the language.
     public let keepsAllTokens: Bool
+    /// Character-level: stays a rule even when regular (`RuleDefinition.keepsRule`).
+    public let keepsRule: Bool
     /// Lark `rule.n` priority (recorded, default 0); no effect on the language.
     public let priority: Int
 }

@@ -19,6 +19,9 @@ struct SchemaCompiler {
     var anyMemo: [Int: Int] = [:]
     var valueNesting = 0
     var charCache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
+    /// Chunked long repetitions (`chunkedRepetition`), one rule each.
+    var chunkMemo: [CodePointRegex: Int] = [:]
+    var chunkRules = Set<Int>()
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "example", "$comment", "$id", "id", "$schema", "$defs", "definitions",
@@ -86,7 +89,7 @@ struct SchemaCompiler {
         let loc = SourcePosition(file: source, line: 1, column: 1)
         for (i, r) in rules.enumerated() {
             guard let r else { continue }
-            defs.append(RuleDefinition(name: ruleNames[i], location: loc, body: lower(r, &literalNames)))
+            defs.append(RuleDefinition(name: ruleNames[i], location: loc, body: lower(r, &literalNames), keepsRule: chunkRules.contains(i)))
         }
         var builder = GrammarBuilder(source: source, format: .gbnf, lexing: .characterLevel, limits: options.limits)
         let grammar = try builder.build(rules: defs, start: ruleNames[start])

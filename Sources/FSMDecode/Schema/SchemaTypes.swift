@@ -237,7 +237,7 @@ extension SchemaCompiler {
         if let a = v["minLength"]?.decimal { used.insert("minLength"); minLen = Int(a.ceiling.plainText) ?? Int.max / 4 }
         if let b = v["maxLength"]?.decimal { used.insert("maxLength"); maxLen = Int(b.floor.plainText) ?? nil }
         if let m = maxLen, m < minLen { return nil }
-        if minLen > 100_000 || (maxLen ?? 0) > 100_000 { throw FSMDecodeError(.budget, "\(source): maxLength at #\(node.pointer): length bounds above 100000") }
+        if minLen > 1_000_000 || (maxLen ?? 0) > 1_000_000 { throw FSMDecodeError(.budget, "\(source): maxLength at #\(node.pointer): length bounds above 1000000") }
         var content: StringLanguage
         if let r = try stringRegex(node) {
             let (lo, hi) = r.lengthRange
@@ -296,7 +296,10 @@ extension SchemaCompiler {
     /// trees become one rule per state (exact, parsed character by character).
     mutating func stringExpr(_ lang: StringLanguage, at pointer: String) throws -> SchemaExpr {
         switch lang {
-        case .regex(let r): return r.isEmptyLanguage ? .never : .term(stringPattern(r))
+        case .regex(let r):
+            if r.isEmptyLanguage { return .never }
+            if let chunks = chunkedRepetition(r) { return .seq([lit("\""), chunks]) }
+            return .term(stringPattern(r))
         case .automaton(let d): return automatonExpr(d)
         case .bounded(let r, _, _, _):
             do {
@@ -306,6 +309,55 @@ extension SchemaCompiler {
                 return .term(stringPattern(r))
             }
         }
+    }
+
+    /// Repetitions of more than this many elements become chunked rules (`chunkedRepetition`).
+    static let chunkThreshold = 1024
+    /// Elements per chunk (more for bounds past 32,768, so a chain stays within 1,024 chunks).
+    static let chunkElements = 64
+
+    /// `x{m,n}` with a long bound (x of fixed length), as a rule over chunk terminals: `x{k}`
+    /// repeated, then a shorter tail. As one terminal its DFA is n copies of x's: a
+    /// 32,767-character string needs ~300 k states (over the budget) and even 255 characters
+    /// cost ~6 ms to compile; chunk terminals stay k copies and every such string in the schema
+    /// shares them. Exact: ℓ = a·k + b elements (b < k) is a chunks then b more, and the
+    /// alternatives list exactly the (a, b) with m ≤ ℓ ≤ n. Nil when `r` is not such a
+    /// repetition. Memoized per repetition, as one rule.
+    mutating func chunkedRepetition(_ r: CodePointRegex) -> SchemaExpr? {
+        guard case .rep(let x, let m, let n) = r else { return nil }
+        let (w, w2) = x.lengthRange
+        let longest = max(m, n ?? 0)
+        guard w == w2, w > 0, longest > Self.chunkThreshold else { return nil }
+        if let rule = chunkMemo[r] { return .ref(rule) }
+        let k = max(Self.chunkElements, (longest + 1023) / 1024)
+        let element = x.jsonPattern(cache: &charCache)
+        let chunk = SchemaExpr.term(.repetition(element, min: k, max: k))
+        func chunks(_ a: Int, _ b: Int) -> SchemaExpr { b == 0 ? .empty : .rep(chunk, a, b) }
+        // x{lo,hi} (hi < k or nil) and the closing quote, as one terminal: a lexeme can only
+        // end at a chunk boundary or at the quote, so mask walks branch only there.
+        func tail(_ lo: Int, _ hi: Int?) -> SchemaExpr {
+            .term(JSONLexemes.seq([.repetition(element, min: lo, max: hi), .literal([0x22])]))
+        }
+        let (qm, rm) = m.quotientAndRemainder(dividingBy: k)
+        let expr: SchemaExpr
+        if let n {
+            let (qn, rn) = n.quotientAndRemainder(dividingBy: k)
+            if qm == qn {
+                expr = .seq([chunks(qm, qm), tail(rm, rn)])
+            } else {
+                var alts = [tail(rm, k - 1)]
+                if qn - qm >= 2 { alts.append(.seq([chunks(1, qn - qm - 1), tail(0, k - 1)])) }
+                alts.append(.seq([chunks(qn - qm, qn - qm), tail(0, rn)]))
+                expr = .seq([chunks(qm, qm), .alt(alts)])
+            }
+        } else {
+            expr = .seq([chunks(qm, qm), tail(rm, nil)])
+        }
+        let rule = newRule("chunks")
+        rules[rule] = expr
+        chunkMemo[r] = rule
+        chunkRules.insert(rule)
+        return .ref(rule)
     }
 
     mutating func automatonExpr(_ d: CodePointDFA) -> SchemaExpr {

@@ -96,7 +96,7 @@ private struct Composer {
                 }
                 body = alts.count == 1 ? alts[0] : .alternation(alts)
             }
-            embedded.append(RuleDefinition(name: ruleName(r), location: loc, body: body))
+            embedded.append(RuleDefinition(name: ruleName(r), location: loc, body: body, keepsRule: g.rules[r].keepsRule))
             for s in next where !s.isTerminal && !reached[s.index] {
                 reached[s.index] = true
                 stack.append(s.index)
