@@ -185,7 +185,24 @@ import Testing
         try check(#"{"if":{"properties":{"t":{"const":"n"}},"required":["t"]},"then":{"properties":{"v":{"type":"integer"}}},"else":{"properties":{"v":{"type":"string"}}}}"#,
                   accept: [#"{"t":"n","v":1}"#, #"{"t":"s","v":"a"}"#, #"{"v":"a"}"#], reject: [#"{"t":"n","v":"a"}"#, #"{"v":1}"#])
         try check(#"{"not":{"pattern":"a"}}"#, accept: [#""b""#, #""""#], reject: [#""xa""#, "1", "null"])
-        #expect(refusal(#"{"not":{"items":{"type":"integer"}}}"#)?.contains("not at #/not: ") == true)
+        #expect(refusal(#"{"not":{"additionalProperties":false}}"#)?.contains("not at #/not: ") == true)
+    }
+
+    /// Negations of array and combinator keywords (used by `not`, `oneOf` and `if`/`else`):
+    /// `items` (some item outside: `contains`), `allOf` (some conjunct fails), `oneOf` (none or
+    /// two match), `dependencies`/`dependentRequired`/`dependentSchemas` (the key without its
+    /// dependency).
+    @Test func negatedArrayAndCombinatorKeywords() throws {
+        try check(#"{"not":{"items":{"type":"number"}}}"#, accept: [#"["x"]"#, #"[1,"a"]"#, #"[[1]]"#], reject: ["[]", "[1,2.5]", #""x""#, "5", "{}"])
+        // Overlapping only at []: oneOf excludes it.
+        try check(#"{"oneOf":[{"type":"array","items":{"type":"number"}},{"type":"array","items":{"type":"array","items":{"type":"number"}}}]}"#,
+                  accept: ["[1]", "[1,2.5]", "[[1]]", "[[],[2]]"], reject: ["[]", #"["x"]"#, "[1,[1]]", "5"])
+        try check(#"{"not":{"allOf":[{"minimum":3},{"maximum":5}]}}"#, accept: ["2", "6", "2.5"], reject: ["3", "4", "5", #""x""#, "null"])
+        try check(#"{"not":{"oneOf":[{"minimum":3},{"maximum":5}]}}"#, accept: ["3", "4", "5", #""x""#, "null"], reject: ["2", "6"])
+        try check(#"{"not":{"dependencies":{"a":["b"]}}}"#, accept: [#"{"a":1}"#, #"{"a":1,"c":2}"#], reject: [#"{"a":1,"b":2}"#, "{}", #"{"b":1}"#, "5"])
+        try check(#"{"not":{"dependentRequired":{"a":["b","c"]}}}"#, accept: [#"{"a":1,"b":2}"#], reject: [#"{"a":1,"b":2,"c":3}"#, #"{"b":1}"#])
+        try check(#"{"not":{"dependentSchemas":{"a":{"required":["c"]}}}}"#, accept: [#"{"a":1}"#], reject: [#"{"a":1,"c":2}"#, "{}", "[]"])
+        try check(#"{"type":"array","minItems":1,"contains":{"type":"string"}}"#, accept: [#"["x"]"#, #"[1,"x"]"#], reject: ["[]", "[1]"])
     }
 
     @Test func referencesAndRecursion() throws {

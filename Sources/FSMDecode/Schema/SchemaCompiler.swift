@@ -623,6 +623,44 @@ struct SchemaCompiler {
                 guard let v = m.value.decimal, v.isInteger else { return nil }
                 let t = k == "maxLength" ? "string" : k == "maxItems" ? "array" : "object"
                 disjuncts += typeGuarded(t, [("min" + k.dropFirst(3), .number(v.successor))])
+            case "items":
+                // Some item outside S: `contains` (the schema form only, applying to every item;
+                // with prefixItems it covers only the later ones).
+                if case .array = m.value { return nil }
+                if node.value["prefixItems"] != nil { return nil }
+                guard let ni = try negate(node.child("items", m.value)) else { return nil }
+                if ni.value == .bool(false) { continue }
+                disjuncts.append(obj([("type", .string("array")), ("contains", ni.value)]))
+            case "allOf":
+                // Some conjunct fails.
+                for (i, sub) in (m.value.arrayValue ?? []).enumerated() {
+                    guard let n = try negate(node.child("allOf", m.value).child(String(i), sub)) else { return nil }
+                    disjuncts.append(n.value)
+                }
+            case "oneOf":
+                // No branch matches, or two do.
+                let list = m.value.arrayValue ?? []
+                if list.count > 6 { return nil }
+                var none: [SchemaValue] = []
+                for (i, sub) in list.enumerated() {
+                    guard let n = try negate(node.child("oneOf", m.value).child(String(i), sub)) else { return nil }
+                    none.append(n.value)
+                }
+                disjuncts.append(obj([("allOf", .array(none))]))
+                for i in list.indices { for j in list.indices where j > i { disjuncts.append(obj([("allOf", .array([list[i], list[j]]))])) } }
+            case "dependencies", "dependentRequired", "dependentSchemas":
+                // Key k present while its required keys are not all there, or its schema fails.
+                for d in m.value.members ?? [] {
+                    var clause: [(String, SchemaValue)] = [("type", .string("object")), ("required", .array([.string(d.key)]))]
+                    if let keys = d.value.arrayValue, k != "dependentSchemas" {
+                        if keys.isEmpty { continue }
+                        clause.append(("$notRequired", .array([.array(keys)])))
+                    } else {
+                        guard let n = try negate(node.child(k, m.value).child(d.key, d.value)) else { return nil }
+                        clause.append(("allOf", .array([n.value])))
+                    }
+                    disjuncts.append(obj(clause))
+                }
             case "not":
                 disjuncts.append(m.value)
             case "anyOf":

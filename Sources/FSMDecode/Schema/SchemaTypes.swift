@@ -469,8 +469,9 @@ extension SchemaCompiler {
         if let m = maxItems, m < minItems { return .never }
         if let c = node["contains"] {
             let minC = v["minContains"]?.decimal.flatMap { Int($0.plainText) } ?? 1
-            guard prefix.isEmpty, minItems == 0, maxItems == nil, v["maxContains"] == nil, minC <= 1 else {
-                try refuse("contains", node.pointer, "contains is supported only without prefixItems, min/maxItems and maxContains")
+            // minItems 1 adds nothing to a match of contains (one item at least).
+            guard prefix.isEmpty, minItems <= 1, maxItems == nil, v["maxContains"] == nil, minC <= 1 else {
+                try refuse("contains", node.pointer, "contains is supported only without prefixItems, maxItems, maxContains and minItems above 1")
                 return .never
             }
             if minC == 1 {
