@@ -1,4 +1,4 @@
-import FSMDecode
+@testable import FSMDecode
 import Foundation
 import Testing
 
@@ -412,4 +412,53 @@ enum RegexTestKit {
 
 private extension RegexAST {
     var concatItems: [RegexAST] { if case .concat(let items) = self { return items } else { return [self] } }
+}
+
+/// `DFAComposition` (long counted repetitions laid out directly) against the NFA path: the
+/// same minimal canonical DFA for random concatenations of literals, classes, escapes and
+/// counted repetitions, prefix-free or not (where it must decline).
+@Suite struct DFACompositionTests {
+    typealias A = RegexAST
+    static func cls(_ r: [ClosedRange<UInt32>]) -> A { .scalars(CodePointSet(r)) }
+    /// A JSON string character: unescaped, a short escape or `\u` and four hex digits.
+    static let jsonChar: A = .alternation([
+        cls([0x20...0x21, 0x23...0x5B, 0x5D...0xD7FF, 0xE000...0x10FFFF]),
+        .concat([.literal("\\"), cls([0x22...0x22, 0x2F...0x2F, 0x5C...0x5C, 0x62...0x62, 0x6E...0x6E])]),
+        .concat([.literal("\\u"), .repetition(cls([0x30...0x39, 0x61...0x66]), min: 4, max: 4)]),
+    ])
+    static let elements: [A] = [
+        jsonChar, cls([0x61...0x7A]), .literal("ab"), cls([0x80...0x7FF, 0x10000...0x10FFFF]),
+        .alternation([.literal("a"), .literal("ab")]),  // not prefix-free: the NFA path
+        .repetition(.literal("x"), min: 0, max: 1),     // matches the empty string: the NFA path
+        .concat([.literal("q"), .repetition(.literal("z"), min: 0, max: nil)]),  // start not re-entered, accepting state has exits
+    ]
+    static let fixed: [A] = [.literal("\""), .literal("{\"k\":"), cls([0x30...0x39]), .empty]
+
+    @Test func composedDFAsEqualTheNFAPath() throws {
+        var rng = SeededRNG(seed: 0xD1FA)
+        var composed = 0
+        for _ in 0..<(TestSupport.fullSuites ? 400 : 60) {
+            var items: [A] = []
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                if Bool.random(using: &rng) { items.append(Self.fixed.randomElement(using: &rng)!); continue }
+                let lo = Int.random(in: 0...24, using: &rng)
+                let hi: Int? = Int.random(in: 0..<4, using: &rng) == 0 ? nil : lo + Int.random(in: 0...40, using: &rng)
+                items.append(.repetition(Self.elements.randomElement(using: &rng)!, min: hi == nil ? max(lo, 16) : lo, max: hi))
+            }
+            let ast = A.concat(items)
+            let fast = try DFAComposition.compile(ast, options: RegexOptions(), description: "test")
+            // An alternation of the pattern with itself is not a shape the fast path takes.
+            let reference = try RegexCompiler.compile(.alternation([ast, ast]))
+            // Compared outside #expect, which would print both tables on a failure.
+            if let fast { composed += 1; let same = fast.dfa == reference; #expect(same, "\(ast)") }
+            let viaCompile = try RegexCompiler.compile(ast) == reference
+            #expect(viaCompile, "\(ast)")
+        }
+        #expect(composed > 10)
+        // The JSON-Schema shape: a quoted string of 0-1,024 characters.
+        let string = A.concat([.literal("\""), .repetition(Self.jsonChar, min: 0, max: 1024), .literal("\"")])
+        let d = try #require(try DFAComposition.compile(string, options: RegexOptions(), description: "test")).dfa
+        #expect(d.matches(Array(("\"" + String(repeating: "é\\u00e9", count: 512) + "\"").utf8)))
+        #expect(!d.matches(Array(("\"" + String(repeating: "a", count: 1025) + "\"").utf8)))
+    }
 }

@@ -55,6 +55,9 @@ public enum RegexCompiler {
         if alternatives.count == 1, case .automaton(let d) = alternatives[0] {
             return DFABuilder.Result(dfa: d, labels: d.accepting.map { $0 ? [0] : [] })
         }
+        if alternatives.count == 1, let r = try DFAComposition.compile(alternatives[0], options: options, description: description) {
+            return r
+        }
         var nfa = ByteNFA(maxStates: options.maxNFAStates, patternForErrors: description)
         let roots = try nfa.prepare(alternatives)
         var entries: [Int32] = []
