@@ -8,8 +8,10 @@
 /// goes through `DFABuilder.finish`, so the result is the same minimal, canonical DFA as the
 /// NFA path's. nil (take the NFA path) whenever a condition does not hold.
 enum DFAComposition {
-    /// Repetitions with fewer copies go through the NFA path (it is as fast there).
-    static let minimumCount = 16
+    /// Repetitions with fewer copies go through the NFA path: it is as fast there, and the
+    /// bounded whitespace runs ({0,20}) of most terminals would pay for compiling their
+    /// items twice whenever a join turns out not to be deterministic.
+    static let minimumCount = 64
 
     /// One item as a table over the composition's common byte classes; start state 0.
     private struct Piece {
