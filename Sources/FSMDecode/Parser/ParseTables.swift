@@ -148,6 +148,16 @@ final class ParseTables: Sendable {
 
     /// At most this many layouts are redone after budget errors on collapsed rules.
     static let maxUncollapsed = 8
+    /// State budget of a collapsed rule's DFA (a user's terminal keeps `RegexOptions.maxStates`).
+    /// Collapsing only makes a regular rule one lexeme; past this budget the rule is parsed as
+    /// a rule, exactly as well. A smaller budget makes the doomed attempts cheaper: at 100,000
+    /// states and 2 M NFA states, maskbench-dev Github_hard---o9787 made four (640 ms TTFM;
+    /// 196 ms with these budgets). Halving them again saves more there but costs the schemas
+    /// whose collapsed rules need 40-65 k states (WashingtonPost---wp_*: +30 %).
+    static let collapsedMaxStates = 65_536
+    /// NFA budget of a collapsed rule, for the same reason: building the NFA of a big object's
+    /// members is most of a doomed attempt once the DFA budget is small.
+    static let collapsedMaxNFAStates = 524_288
 
     /// A budget error on the terminal of collapsed rule `rule`.
     private struct Uncollapse: Error {
@@ -305,7 +315,12 @@ final class ParseTables: Sendable {
             guard let ast = infos[t].ast else { dfas.append(nil); continue }
             let dfa: ByteDFA?
             do {
-                dfa = try ParseTables.compileTerminal(ast, options: options, description: "\(g.source): terminal \(infos[t].name)")
+                var budget = options
+                if ruleOfTerminal[t] != nil {
+                    budget.maxStates = min(budget.maxStates, collapsedMaxStates)
+                    budget.maxNFAStates = min(budget.maxNFAStates, collapsedMaxNFAStates)
+                }
+                dfa = try ParseTables.compileTerminal(ast, options: budget, description: "\(g.source): terminal \(infos[t].name)")
             } catch let e as FSMDecodeError where e.kind == .budget {
                 if let r = ruleOfTerminal[t] { throw Uncollapse(rule: r, error: e) }
                 throw e
