@@ -165,6 +165,21 @@ import Testing
                   accept: [#"[1,"a","b"]"#], reject: [#"[1,2]"#])
         try check(#"{"contains":{"const":5}}"#, accept: ["[5]", "[1,5,2]"], reject: ["[]", "[1,2]"])
         #expect(refusal(#"{"type":"array","uniqueItems":true}"#)?.contains("uniqueItems at #: ") == true)
+        #expect(refusal(#"{"items":{"enum":[1,2,3,4,5,6,7,8,9]},"uniqueItems":true}"#)?.contains("uniqueItems at #: ") == true)
+    }
+
+    /// `uniqueItems` over a finite item set is exact: one rule per subset of values used.
+    /// Values compare as JSON values (escapes and number spellings are the same value).
+    @Test func uniqueItemsOverFiniteValues() throws {
+        let abc = #"{"type":"array","items":{"enum":["a","b","c"]},"uniqueItems":true}"#
+        try check(abc, accept: ["[]", #"["a"]"#, #"["c","a","b"]"#], reject: [#"["a","a"]"#, #"["a","b","a"]"#, #"["d"]"#, #"["a","\u0061"]"#])
+        try check(abc, accept: [#"[ "b" ,"a" ]"#], reject: [#"[ "b" , "b" ]"#], .flexible(maxRun: 20))
+        try check(#"{"items":{"enum":["a","b","c"]},"uniqueItems":true,"minItems":2,"maxItems":2}"#,
+                  accept: [#"["a","b"]"#, #"["c","a"]"#], reject: [#"["a"]"#, #"["a","b","c"]"#, #"["b","b"]"#, "[]"])
+        try check(#"{"items":{"enum":[1,2,"x"]},"uniqueItems":true}"#, accept: ["[1,2]", #"[2.0,"x",1]"#], reject: ["[1,1.0]", "[2,2e0]", "[3]"])
+        try check(#"{"items":{"type":["boolean","null"]},"uniqueItems":true}"#, accept: ["[true,false,null]", "[null]"], reject: ["[true,true]", "[null,false,null]", "[0]"])
+        try check(#"{"items":{"anyOf":[{"const":"a"},{"enum":["b","a"]}]},"uniqueItems":true}"#, accept: [#"["b","a"]"#], reject: [#"["a","a"]"#])
+        try check(#"{"items":{"type":"string","enum":["ab","b",1],"minLength":2},"uniqueItems":true}"#, accept: [#"["ab"]"#], reject: [#"["b"]"#, "[1]", #"["ab","ab"]"#])
     }
 
     @Test func combinators() throws {

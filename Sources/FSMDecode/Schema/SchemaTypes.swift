@@ -460,10 +460,13 @@ extension SchemaCompiler {
         let minItems = v["minItems"]?.decimal.flatMap { Int($0.ceiling.plainText) } ?? 0
         var maxItems = v["maxItems"]?.decimal.flatMap { Int($0.floor.plainText) }
         if minItems > 10_000 || (maxItems ?? 0) > 10_000 { throw FSMDecodeError(.budget, "\(source): maxItems at #\(node.pointer): item bounds above 10000") }
-        if v["uniqueItems"] == .bool(true) && (maxItems ?? 2) > 1 {
-            try refuse("uniqueItems", node.pointer, "uniqueItems cannot be expressed by a context-free grammar")
-        }
         let l = layout(depth)
+        if v["uniqueItems"] == .bool(true) && (maxItems ?? 2) > 1 {
+            if prefix.isEmpty, node["contains"] == nil, let values = try finiteValues(rest, limit: Self.maxUniqueValues) {
+                return uniqueArray(values, min: minItems, max: maxItems, l, depth: depth)
+            }
+            try refuse("uniqueItems", node.pointer, "uniqueItems is exact only for items from at most \(Self.maxUniqueValues) values (enum/const/boolean/null) without prefixItems or contains; in general it cannot be expressed by a context-free grammar")
+        }
         let restExpr = try value(rest, depth: depth + 1)
         if restExpr.isNever { maxItems = min(maxItems ?? prefix.count, prefix.count) }
         if let m = maxItems, m < minItems { return .never }
@@ -500,6 +503,69 @@ extension SchemaCompiler {
         if maxItems != 0 {
             let first = prefix.isEmpty ? restExpr : prefixExprs[0]
             out.append(.seq([lit("["), l.open, first, tail(1), l.close, lit("]")]))
+        }
+        return .alt(out)
+    }
+
+    /// Most distinct item values for an exact `uniqueItems` (one rule per subset: 2^n).
+    static let maxUniqueValues = 8
+
+    /// The values `node` admits when they are finitely many (enum/const, boolean, null; other
+    /// keywords only those `literalValidates` decides), at most `limit` distinct ones; nil
+    /// otherwise.
+    mutating func finiteValues(_ node: SchemaNode, limit: Int) throws -> [SchemaValue]? {
+        var out: [SchemaValue] = []
+        for alt in try expand(node) {
+            let v = alt.value
+            for m in v.members ?? [] {
+                let k = m.key
+                if k == "type" || k == "enum" || k == "const" || Self.annotations.contains(k) || Self.stringKeywords.contains(k) || Self.numberKeywords.contains(k) { continue }
+                return nil
+            }
+            let types = v["type"].map { Set(typeList($0)) }
+            var candidates: [SchemaValue]
+            if let c = v["const"] {
+                candidates = [c]
+                if let e = v["enum"]?.arrayValue, !e.contains(c) { candidates = [] }
+            } else if let e = v["enum"]?.arrayValue {
+                candidates = e
+            } else if let types, types.isSubset(of: ["boolean", "null"]) {
+                candidates = (types.contains("null") ? [.null] : []) + (types.contains("boolean") ? [.bool(false), .bool(true)] : [])
+            } else {
+                return nil
+            }
+            for c in candidates where !out.contains(c) {
+                let k = c.kindName
+                if let types, !(types.contains(k) || (k == "integer" && types.contains("number"))) { continue }
+                guard try literalValidates(c, alt) else { continue }
+                out.append(c)
+                if out.count > limit { return nil }
+            }
+        }
+        return out
+    }
+
+    /// Arrays of distinct values from `values` (`uniqueItems` over a finite item set), with
+    /// `lo ... hi` items: one rule per set of values used so far, so the grammar is exact.
+    mutating func uniqueArray(_ values: [SchemaValue], min lo: Int, max hi: Int?, _ l: Layout, depth: Int) -> SchemaExpr {
+        let n = values.count
+        let items = values.map { literal($0, depth: depth + 1) }
+        var rule = [Int](repeating: -1, count: 1 << n)
+        for used in 1..<(1 << n) { rule[used] = newRule("unique") }
+        // After the (non-empty) set `used`: the end, or a separator and an unused value.
+        for used in 1..<(1 << n) {
+            let count = used.nonzeroBitCount
+            var alts: [SchemaExpr] = count >= lo ? [.empty] : []
+            if hi == nil || count < hi! {
+                for i in 0..<n where used & (1 << i) == 0 { alts.append(.seq([l.sep, items[i], .ref(rule[used | 1 << i])])) }
+            }
+            rules[rule[used]] = .alt(alts)
+        }
+        var out: [SchemaExpr] = []
+        if lo == 0 { out.append(.seq([lit("["), l.emptyInside, lit("]")])) }
+        if hi != 0 && n > 0 {
+            let first = SchemaExpr.alt((0..<n).map { .seq([items[$0], .ref(rule[1 << $0])]) })
+            out.append(.seq([lit("["), l.open, first, l.close, lit("]")]))
         }
         return .alt(out)
     }
