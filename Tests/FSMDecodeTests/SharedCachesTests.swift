@@ -69,7 +69,8 @@ import Testing
         let schema = #"{"type":"object","properties":{"a":{"type":"string","minLength":1030,"maxLength":1200},"b":{"type":"integer"}},"required":["a"]}"#
         let c = try GrammarConstraint(grammar: JSONSchemaTestSupport.compile(schema).grammar, vocabulary: v)
         let k = SchemaCompiler.chunkElements
-        for n in [0, 1, k - 3, k - 1, k, k + 1, 16 * k - 2, 1029, 1030, 1150, 1151, 18 * k - 1, 18 * k, 1197, 1199, 1200] {
+        let last = 1200 / k * k  // the start of the last chunk
+        for n in [0, 1, k - 3, k - 1, k, k + 1, 1030 / k * k - 2, 1029, 1030, 1150, last - 1, last, last + 1, 1197, 1199, 1200] {
             var m = c.makeMatcher()
             let chars = (0..<n).map { $0 % 5 == 0 ? "é" : $0 % 7 == 0 ? "\\n" : "x" }.joined()
             let accepted = m.accept(bytes: Array(("{\"a\":\"" + chars).utf8))
