@@ -115,19 +115,9 @@ final class Lexer: @unchecked Sendable {
         self.maxStates = maxStates
         self.description = description
         // Byte classes: the common refinement of the parts' classes, numbered by first byte.
+        let (classes, classCount) = ByteDFA.commonByteClasses(dfas.lazy.compactMap { $0 })
         let byteClass = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-        byteClass.initialize(repeating: 0, count: 256)
-        var classCount = 1
-        for case let d? in dfas where d.classCount > 1 {
-            var ids = [Int32](repeating: -1, count: classCount * d.classCount)
-            var next: Int32 = 0
-            for b in 0..<256 {
-                let k = Int(byteClass[b]) * d.classCount + Int(d.byteClass[b])
-                if ids[k] < 0 { ids[k] = next; next += 1 }
-                byteClass[b] = UInt8(ids[k])
-            }
-            classCount = Int(next)
-        }
+        byteClass.initialize(from: classes, count: 256)
         self.byteClass = byteClass
         self.classCount = classCount
         let representative = Lexer.representatives(byteClass, classCount)

@@ -47,3 +47,23 @@ public struct ByteDFA: Sendable, Equatable {
         return s != ByteDFA.dead && accepting[Int(s)]
     }
 }
+
+extension ByteDFA {
+    /// The common refinement of the DFAs' byte classes, numbered by first byte: two bytes share
+    /// a class iff they share one in every DFA (a product's or a composition's classes).
+    static func commonByteClasses<S: Sequence<ByteDFA>>(_ dfas: S) -> (byteClass: [UInt8], count: Int) {
+        var byteClass = [UInt8](repeating: 0, count: 256)
+        var count = 1
+        for d in dfas where d.classCount > 1 {
+            var ids = [Int32](repeating: -1, count: count * d.classCount)
+            var next: Int32 = 0
+            for b in 0..<256 {
+                let key = Int(byteClass[b]) * d.classCount + Int(d.byteClass[b])
+                if ids[key] < 0 { ids[key] = next; next += 1 }
+                byteClass[b] = UInt8(ids[key])
+            }
+            count = Int(next)
+        }
+        return (byteClass, count)
+    }
+}

@@ -33,19 +33,7 @@ enum DFAComposition {
             guard let d = try RegexCompiler.compile(part, options: options, description: description) else { return nil }
             dfas.append(d)
         }
-        // Common byte classes: the refinement of every item's, numbered by first byte.
-        var byteClass = [UInt8](repeating: 0, count: 256)
-        var k = 1
-        for d in dfas where d.classCount > 1 {
-            var ids = [Int32](repeating: -1, count: k * d.classCount)
-            var next: Int32 = 0
-            for b in 0..<256 {
-                let key = Int(byteClass[b]) * d.classCount + Int(d.byteClass[b])
-                if ids[key] < 0 { ids[key] = next; next += 1 }
-                byteClass[b] = UInt8(ids[key])
-            }
-            k = Int(next)
-        }
+        let (byteClass, k) = ByteDFA.commonByteClasses(dfas)
         var representative = [Int](repeating: 0, count: k)
         for b in (0..<256).reversed() { representative[Int(byteClass[b])] = b }
         var pieces: [Piece] = []
