@@ -168,6 +168,16 @@ import Testing
         #expect(refusal(#"{"items":{"enum":[1,2,3,4,5,6,7,8,9]},"uniqueItems":true}"#)?.contains("uniqueItems at #: ") == true)
     }
 
+    /// allOf with different patterns: strings in every pattern's language (an automaton
+    /// product), also for enum values and under a length bound.
+    @Test func mergedPatternsIntersect() throws {
+        try check(#"{"allOf":[{"type":"string","pattern":"^a"},{"pattern":"b$"}]}"#, accept: [#""ab""#, #""axyb""#], reject: [#""a""#, #""b""#, #""ba""#])
+        try check(#"{"allOf":[{"pattern":"a"},{"pattern":"b"},{"pattern":"c"}]}"#, accept: [#""abc""#, #""cxbxa""#, "1"], reject: [#""ab""#, #""""#])
+        try check(#"{"allOf":[{"pattern":"^a"},{"pattern":"b$"}],"enum":["ab","a","b",2]}"#, accept: [#""ab""#, "2"], reject: [#""a""#, #""b""#])
+        try check(#"{"allOf":[{"pattern":"^[a-z]+$","maxLength":3},{"pattern":"z"}]}"#, accept: [#""az""#, #""zzz""#], reject: [#""abcz""#, #""ab""#, #""aZ""#])
+        try check(#"{"allOf":[{"pattern":"^a+$"},{"pattern":"^b+$"}]}"#, accept: ["1"], reject: [#""a""#, #""b""#, #""""#])
+    }
+
     /// `uniqueItems` over a finite item set is exact: one rule per subset of values used.
     /// Values compare as JSON values (escapes and number spellings are the same value).
     @Test func uniqueItemsOverFiniteValues() throws {

@@ -33,7 +33,7 @@ struct SchemaCompiler {
         "type", "enum", "const", "nullable", "properties", "required", "additionalProperties", "patternProperties", "propertyNames",
         "minProperties", "maxProperties", "dependentRequired", "dependencies", "items", "prefixItems", "additionalItems",
         "minItems", "maxItems", "contains", "minContains", "maxContains", "uniqueItems", "minLength", "maxLength", "pattern",
-        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired", "$notString", "$notSchema",
+        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired", "$notString", "$notSchema", "$andPattern",
         "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
     ]
 
@@ -519,6 +519,12 @@ struct SchemaCompiler {
                     if let i = list.firstIndex(where: { $0.key == p.key }) { list[i].value = .array((list[i].value.arrayValue ?? []) + (p.value.arrayValue ?? [])) } else { list.append(p) }
                 }
                 set(k, .object(list))
+            case "pattern", "$andPattern":
+                // Both hold: the other patterns go to `$andPattern`, whose languages the string's
+                // is intersected with (an automaton product, see `stringContent`).
+                var ands = get("$andPattern")?.arrayValue ?? []
+                for p in k == "pattern" ? [m.value] : (m.value.arrayValue ?? []) where !ands.contains(p) && p != get("pattern") { ands.append(p) }
+                set("$andPattern", .array(ands))
             default:
                 try refuse("allOf", pointer, "'\(k)' appears in two merged schemas with different values and cannot be merged exactly")
             }

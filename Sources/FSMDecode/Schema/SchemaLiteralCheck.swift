@@ -73,6 +73,12 @@ extension SchemaCompiler {
             case "$notString":
                 for n in kv.arrayValue ?? [] { guard let r = sub(v, n) else { return nil }; if r { return false } }
                 return true
+            case "$andPattern":
+                for p in kv.arrayValue ?? [] {
+                    guard let text = p.stringValue, let r = try? ECMARegexParser.parseSearch(text) else { return nil }
+                    if !r.matches(scalars) { return false }
+                }
+                return true
             default: return Self.stringKeywords.contains(k) ? nil : true
             }
         case .number(let d):

@@ -1,6 +1,6 @@
 /// Compilation of simple (combinator-free) schema nodes, by JSON type.
 extension SchemaCompiler {
-    static let stringKeywords: Set<String> = ["minLength", "maxLength", "pattern", "format"]
+    static let stringKeywords: Set<String> = ["minLength", "maxLength", "pattern", "format", "$andPattern"]
     static let numberKeywords: Set<String> = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
     static let objectKeywords: Set<String> = ["properties", "required", "additionalProperties", "patternProperties", "propertyNames",
                                               "minProperties", "maxProperties", "dependentRequired", "dependencies", "$notRequired",
@@ -103,6 +103,7 @@ extension SchemaCompiler {
         case .string(let s):
             let scalars = s.unicodeScalars.map(\.value)
             if let r = try stringRegex(node) { if !r.matches(scalars) { return false } }
+            for p in try andPatterns(node) where !p.matches(scalars) { return false }
             if let a = v["minLength"]?.decimal, SchemaDecimal(scalars.count) < a { return false }
             if let b = v["maxLength"]?.decimal, SchemaDecimal(scalars.count) > b { return false }
             for n in v["$notString"]?.arrayValue ?? [] where try literalValidates(value, SchemaNode(value: n, pointer: node.pointer, synthetic: true)) { return false }
@@ -257,7 +258,7 @@ extension SchemaCompiler {
             content = .regex(.rep(.any, minLen, maxLen))
         }
         if !excluded.isEmpty {
-            let constrained = v["pattern"] != nil || v["format"] != nil || minLen > 0 || maxLen != nil || v["$notString"] != nil
+            let constrained = v["pattern"] != nil || v["format"] != nil || minLen > 0 || maxLen != nil || v["$notString"] != nil || v["$andPattern"] != nil
             if !constrained {
                 content = .regex(Self.complement(of: excluded.map { $0.unicodeScalars.map(\.value) }))
             } else {
@@ -272,24 +273,40 @@ extension SchemaCompiler {
                 }
             }
         }
-        // `not` of string keywords: strings outside those languages.
-        if let negs = v["$notString"]?.arrayValue, !negs.isEmpty {
-            var langs: [StringLanguage] = []
-            for n in negs {
-                if let l = try stringContent(SchemaNode(value: n, pointer: node.pointer, synthetic: true), excluding: []) { langs.append(l) }
-            }
-            if !langs.isEmpty {
-                do {
-                    let alphabet = CodePointAlphabet(content.parts + langs.flatMap(\.parts))
-                    var d = try content.dfa(alphabet)
-                    for l in langs { d = try d.combined(l.dfa(alphabet), .andNot) }
-                    content = .automaton(d)
-                } catch let e as FSMDecodeError where e.kind == .budget {
+        // Further patterns (allOf): strings in all of them. `not` of string keywords: strings
+        // outside those languages. One product over one alphabet for both.
+        let ands = try andPatterns(node)
+        var langs: [StringLanguage] = []
+        for n in v["$notString"]?.arrayValue ?? [] {
+            if let l = try stringContent(SchemaNode(value: n, pointer: node.pointer, synthetic: true), excluding: []) { langs.append(l) }
+        }
+        if !langs.isEmpty || !ands.isEmpty {
+            do {
+                let alphabet = CodePointAlphabet(content.parts + ands + langs.flatMap(\.parts))
+                var d = try content.dfa(alphabet)
+                for r in ands { d = try d.combined(CodePointDFA(r, alphabet: alphabet), .and) }
+                for l in langs { d = try d.combined(l.dfa(alphabet), .andNot) }
+                content = .automaton(d)
+            } catch let e as FSMDecodeError where e.kind == .budget {
+                if ands.isEmpty {
                     try refuse("not", node.pointer, "the negated string language is too large to complement exactly: \(e.message)")
+                } else {
+                    try refuse("pattern", node.pointer, "the intersection of the merged patterns is too large to build exactly: \(e.message)")
                 }
             }
         }
         return content
+    }
+
+    /// The regexes of `$andPattern` (patterns merged from allOf besides `pattern`).
+    mutating func andPatterns(_ node: SchemaNode) throws -> [CodePointRegex] {
+        var out: [CodePointRegex] = []
+        for p in node.value["$andPattern"]?.arrayValue ?? [] {
+            guard let text = p.stringValue else { continue }
+            do { out.append(try ECMARegexParser.parseSearch(text)) }
+            catch let f as ECMARegexParser.Failure { try refuse("pattern", node.pointer, "/\(text)/: \(f.why)") }
+        }
+        return out
     }
 
     /// A JSON string (quotes included) whose value is in `lang`; automata that are not small
