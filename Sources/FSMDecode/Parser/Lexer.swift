@@ -120,7 +120,7 @@ final class Lexer: @unchecked Sendable {
         byteClass.initialize(from: classes, count: 256)
         self.byteClass = byteClass
         self.classCount = classCount
-        let representative = Lexer.representatives(byteClass, classCount)
+        let representative = ByteDFA.classRepresentatives(UnsafeBufferPointer(start: byteClass, count: 256), count: classCount)
         var column = [Int32](repeating: 0, count: dfas.count * classCount)
         var partStates = 0
         for (i, d) in dfas.enumerated() {
@@ -354,19 +354,13 @@ final class Lexer: @unchecked Sendable {
     }
 
     /// The first byte of each product class.
-    private static func representatives(_ byteClass: UnsafeMutablePointer<UInt8>, _ classCount: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: classCount)
-        for b in (0..<256).reversed() { out[Int(byteClass[b])] = UInt8(b) }
-        return out
-    }
-
     // MARK: - Inspection
 
     /// Every state reachable from the start, as a `ByteDFA` (states renumbered breadth-first;
     /// accepting = ends a lexeme), with each state's labels. Builds every transition; states
     /// past the budget are left out (their transitions dead). For DOT output and tests.
     func materialized() -> (dfa: ByteDFA, labels: [[Int32]]) {
-        let representative = Lexer.representatives(byteClass, classCount)
+        let representative = ByteDFA.classRepresentatives(UnsafeBufferPointer(start: byteClass, count: 256), count: classCount)
         var order: [Int32] = [start]
         var number: [Int32: Int32] = [start: 0]
         var table: [Int32] = []

@@ -66,4 +66,11 @@ extension ByteDFA {
         }
         return (byteClass, count)
     }
+
+    /// The lowest byte of each of `count` classes in a byte → class map.
+    static func classRepresentatives(_ byteClass: UnsafeBufferPointer<UInt8>, count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        for b in (0..<256).reversed() { out[Int(byteClass[b])] = UInt8(b) }
+        return out
+    }
 }

@@ -34,14 +34,13 @@ enum DFAComposition {
             dfas.append(d)
         }
         let (byteClass, k) = ByteDFA.commonByteClasses(dfas)
-        var representative = [Int](repeating: 0, count: k)
-        for b in (0..<256).reversed() { representative[Int(byteClass[b])] = b }
+        let representative = byteClass.withUnsafeBufferPointer { ByteDFA.classRepresentatives($0, count: k) }
         var pieces: [Piece] = []
         var total = 0
         for (item, d) in zip(items, dfas) {
             var table = [Int32](repeating: ByteDFA.dead, count: d.stateCount * k)
             for s in 0..<d.stateCount {
-                for c in 0..<k { table[s * k + c] = d.table[s * d.classCount + Int(d.byteClass[representative[c]])] }
+                for c in 0..<k { table[s * k + c] = d.table[s * d.classCount + Int(d.byteClass[Int(representative[c])])] }
             }
             var piece = Piece(count: d.stateCount, table: table, accepting: d.accepting)
             if case .repetition(_, let m, let n) = item, isLong(item) {

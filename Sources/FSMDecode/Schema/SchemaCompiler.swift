@@ -21,7 +21,6 @@ struct SchemaCompiler {
     var charCache: [[ClosedRange<UInt32>]: TerminalPattern] = [:]
     /// Chunked long repetitions (`chunkedRepetition`), one rule each.
     var chunkMemo: [CodePointRegex: Int] = [:]
-    var chunkRules = Set<Int>()
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "example", "$comment", "$id", "id", "$schema", "$defs", "definitions",
@@ -87,6 +86,7 @@ struct SchemaCompiler {
         var defs: [RuleDefinition] = []
         var literalNames: [[UInt8]: String] = [:]
         let loc = SourcePosition(file: source, line: 1, column: 1)
+        let chunkRules = Set(chunkMemo.values)
         for (i, r) in rules.enumerated() {
             guard let r else { continue }
             defs.append(RuleDefinition(name: ruleNames[i], location: loc, body: lower(r, &literalNames), keepsRule: chunkRules.contains(i)))

@@ -340,9 +340,10 @@ extension SchemaCompiler {
     /// `x{m,n}` with a long bound (x of fixed length), as a rule over chunk terminals: `x{k}`
     /// repeated, then a shorter tail. As one terminal its DFA is n copies of x's (~20 states
     /// per JSON character): a 32,767-character string is far over the state budget; chunk
-    /// terminals stay k copies and every such string in the schema shares them. Exact: ℓ = a·k + b elements (b < k) is a chunks then b more, and the
-    /// alternatives list exactly the (a, b) with m ≤ ℓ ≤ n. Nil when `r` is not such a
-    /// repetition. Memoized per repetition, as one rule.
+    /// terminals stay k copies and every such string in the schema shares them. Exact:
+    /// ℓ = a·k + b elements (b < k) is a chunks then b more, and the alternatives list exactly
+    /// the (a, b) with m ≤ ℓ ≤ n. Nil when `r` is not such a repetition. Memoized per
+    /// repetition, as one rule (kept a rule: `RuleDefinition.keepsRule`).
     mutating func chunkedRepetition(_ r: CodePointRegex) -> SchemaExpr? {
         guard case .rep(let x, let m, let n) = r else { return nil }
         let (w, w2) = x.lengthRange
@@ -376,7 +377,6 @@ extension SchemaCompiler {
         let rule = newRule("chunks")
         rules[rule] = expr
         chunkMemo[r] = rule
-        chunkRules.insert(rule)
         return .ref(rule)
     }
 
