@@ -263,10 +263,7 @@ struct BenchWorkerCommand: ParsableCommand {
                     if parts[0] == "crash" { printError("bench worker: injected crash on \(unit.name)"); abort() }
                     if parts[0] == "hang" { while true { sleep(3600) } }
                 }
-                if cold {
-                    SharedCaches.clear()
-                    v.sharedMasks.clear()
-                }
+                if cold { SharedCaches.clear() }
                 let o = m.run(unit)
                 var fields: [(String, String)] = [
                     ("status", JSONOut.string(o.status)),

@@ -1,9 +1,8 @@
 @testable import FSMDecode
 import Testing
 
-/// Caches shared across constraints (terminal DFAs, per-language token masks)
-/// and the token slice must never change a mask: equal-language states of different terminals
-/// share one walk, unequal ones never do, and a slice is used only where it is exact.
+/// The vocabulary's token slices must never change a mask: a slice is used only where every
+/// slice token is exact, and the slice and its rest trie partition the vocabulary.
 @Suite struct SharedCachesTests {
     private static func dfa(_ pattern: String) throws -> ByteDFA {
         try RegexCompiler.compile(pattern, options: RegexOptions())
@@ -103,56 +102,18 @@ import Testing
         }
     }
 
-    /// Different terminals with an equal-language state inside a string: the second grammar
-    /// reuses the first one's walk, and both masks equal the brute-force oracle.
-    @Test func equalLanguagesShareOneWalkAndStayExact() throws {
-        // A vocabulary of its own: other tests share the cached ones (and their masks).
-        guard let path = TestSupport.shared("vocab/llama2/tokenizer.json") else { return }
-        let v = try Vocabulary.load(path: path)
-        let grammars = [
-            #"root ::= "\"" [^"\\]* "\"""#,
-            #"root ::= "key" "\"" [^"\\]* "\"""#,
-        ]
-        var sizes: [Int] = []
-        for (i, text) in grammars.enumerated() {
-            let g = try Grammar.gbnf(bytes: Array(text.utf8), file: "g\(i).gbnf")
-            let c = try GrammarConstraint(grammar: g, vocabulary: v)
-            var m = c.makeMatcher()
-            let accepted = m.accept(bytes: Array((i == 0 ? "\"ab" : "key\"ab").utf8))
-            #expect(accepted)
-            let got = m.nextTokenMask()
-            #expect(got == GrammarRuntimeSupport.oracleMask(m), "grammar \(i)")
-            sizes.append(v.sharedMasks.byteCount)
-        }
-        #expect(sizes[0] > 0)
-        // The string-body state was found in the shared masks, not walked and stored again
-        // (the second grammar stores only its other wide states, if any: none here).
-        #expect(sizes[1] == sizes[0])
-    }
-
-    /// A count longer than any token: positions more than a token's length from the bound
-    /// behave alike for every token, so they share one walk (the signature stops at the
-    /// vocabulary's longest token); positions near the bound do not. Every mask equals the
-    /// brute-force oracle.
-    @Test func longCountsShareMasksUpToTheLongestToken() throws {
-        // A vocabulary of its own, so the shared store's growth is this test's alone.
-        guard let path = TestSupport.shared("vocab/llama2/tokenizer.json") else { return }
-        let v = try Vocabulary.load(path: path)
+    /// A count longer than any token: masks far from the bound and within a token's length
+    /// of it (where tokens start to overrun the count) equal the brute-force oracle.
+    @Test func longCountMasksStayExactUpToTheBound() throws {
+        guard let v = TestSupport.vocabulary("llama2") else { return }
         let bound = v.trie.maxDepth * 3
         let g = try Grammar.gbnf(bytes: Array(#"root ::= "\"" [a-z0-9_]{1,\#(bound)} "\"""#.utf8), file: "count.gbnf")
         let c = try GrammarConstraint(grammar: g, vocabulary: v)
-        var sizes: [Int] = []
         for n in [3, v.trie.maxDepth, bound - v.trie.maxDepth - 1, bound - v.trie.maxDepth + 1, bound - 2, bound] {
             var m = c.makeMatcher()
             let accepted = m.accept(bytes: Array(("\"" + String(repeating: "a", count: n)).utf8))
             #expect(accepted)
             #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(n) characters")
-            sizes.append(v.sharedMasks.byteCount)
         }
-        #expect(sizes[0] > 0)
-        // Far from the bound: the first walk serves the next two positions.
-        #expect(sizes[1] == sizes[0] && sizes[2] == sizes[0])
-        // Within a token's length of the bound: new walks.
-        #expect(sizes[3] > sizes[2] && sizes[4] > sizes[3])
     }
 }

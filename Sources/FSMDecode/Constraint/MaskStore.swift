@@ -92,6 +92,9 @@ final class GrammarTokens: @unchecked Sendable {
 /// is dead (O(live trie nodes)); filling a caller mask costs about one copy of the mask.
 public final class MaskStore: @unchecked Sendable {
     /// Longest id list kept instead of a bitset of `words` words (see `MaskEncoding`).
+    /// Live bytes from a state below which its walk skips the token slice.
+    static let wideLiveBytes = 32
+
     @inlinable static func listLimit(words: Int) -> Int { max(words / 4, 1) }
 
     /// The number of set bits in `bits` when it is at most `listLimit(words: bits.count)` (the
@@ -125,9 +128,6 @@ public final class MaskStore: @unchecked Sendable {
     /// When set, the trie walk of each state also records where the DFA's match can end
     /// inside tokens, published there before the state's mask.
     let boundaries: TerminalBoundaries?
-    /// Walk results shared across stores of equal DFAs (only with `boundaries`: a shared
-    /// entry carries the lexeme ends too).
-    private let shared: SharedTerminalMasks?
     /// `SharedTerminalMasks.classRuns(dfa)`.
     private let classRuns: [UInt8]
     /// `TokenSlice.runs(dfa)`.
@@ -171,19 +171,15 @@ public final class MaskStore: @unchecked Sendable {
     }
 
     /// A lazy store over shared `tokens` whose walks also fill `boundaries` (one walk per state).
-    /// With `shared` (the vocabulary's), a state whose language some store over the same
-    /// vocabulary has walked already is copied from there, and the walks done here are shared.
-    convenience init(dfa: ByteDFA, tokens: GrammarTokens, boundaries: TerminalBoundaries,
-                     shared: SharedTerminalMasks? = nil) {
-        self.init(dfa: dfa, tokens: tokens, mode: .lazy, collector: nil, preset: nil, boundaries: boundaries, shared: shared)
+    convenience init(dfa: ByteDFA, tokens: GrammarTokens, boundaries: TerminalBoundaries) {
+        self.init(dfa: dfa, tokens: tokens, mode: .lazy, collector: nil, preset: nil, boundaries: boundaries)
     }
 
     private init(dfa: ByteDFA, tokens: GrammarTokens, mode: MaskStoreMode,
                  collector: (@Sendable (Int32, UnsafeMutablePointer<UInt32>) -> Void)?,
                  preset: (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])])?,
-                 boundaries: TerminalBoundaries? = nil, shared: SharedTerminalMasks? = nil) {
+                 boundaries: TerminalBoundaries? = nil) {
         self.boundaries = boundaries
-        self.shared = boundaries == nil ? nil : shared
         self.classRuns = SharedTerminalMasks.classRuns(dfa)
         self.sliceRuns = TokenSlice.runs(dfa)
         self.dfa = dfa
@@ -388,29 +384,19 @@ public final class MaskStore: @unchecked Sendable {
 
     private func compute(_ state: Int32) -> EncodedMask {
         let words = wordCount
-        // Only wide states are worth a signature: a walk from a state with few live bytes
-        // prunes the trie at once and costs less than describing the state.
-        let wide = liveBytes(state) >= SharedTerminalMasks.minLiveBytes
-        let signature = shared != nil && wide
-            ? SharedTerminalMasks.signature(dfa, state, runs: classRuns, depth: vocabulary.trie.maxDepth) : nil
-        if let shared, let signature, let m = shared.get(signature) {
-            boundaries?.publish(state, m.ends)
-            let payload = UnsafeMutablePointer<UInt32>.allocate(capacity: max(m.payload.count, 1))
-            m.payload.withUnsafeBufferPointer { if let b = $0.baseAddress { payload.initialize(from: b, count: $0.count) } }
-            return EncodedMask(encoding: m.encoding, payload: payload, count: m.payload.count, allowed: Int(m.allowed),
-                               hash: m.hash)
-        }
+        // Only wide states try the token slice: a walk from a state with few live bytes
+        // prunes the trie at once and costs less than the slice's admission search.
+        let wide = liveBytes(state) >= MaskStore.wideLiveBytes
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         defer { bits.deallocate() }
         bits.initialize(repeating: 0, count: max(words, 1))
         var allowed: Int
-        var ends: [UInt32]? = nil
         if let collector {
             collector(state, bits)
             allowed = 0
             for w in 0..<words { allowed &+= bits[w].nonzeroBitCount }
         } else {
-            (allowed, ends) = collectAllowed(from: state, wide: wide, into: bits)
+            allowed = collectAllowed(from: state, wide: wide, into: bits)
         }
         for id in vocabulary.eosIDs where bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
             bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31))
@@ -457,10 +443,6 @@ public final class MaskStore: @unchecked Sendable {
         }
         let view = UnsafeBufferPointer(start: UnsafePointer(payload), count: count)
         let h = MaskStore.hash(encoding, view)
-        if let shared, let signature, let ends {
-            shared.put(signature, SharedTerminalMasks.StateMask(encoding: encoding, allowed: Int32(allowed), payload: Array(view),
-                                                            hash: h, ends: ends))
-        }
         return EncodedMask(encoding: encoding, payload: payload, count: count, allowed: allowed, hash: h)
     }
 
@@ -507,9 +489,9 @@ public final class MaskStore: @unchecked Sendable {
 
     /// Sets the bit of every trie token whose bytes keep the DFA alive from `state`; returns how
     /// many bits it set. `bits` must hold `wordCount` zeroed words. With `boundaries`, also
-    /// publishes (and returns) where the match can end inside tokens. `wide` (enough live
+    /// publishes where the match can end inside tokens. `wide` (enough live
     /// bytes) states try the token slice first.
-    private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> (Int, [UInt32]?) {
+    private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> Int {
         var n: Int
         var ends: [UInt32] = []
         if wide, let level = admittedSliceLevel(state) {
@@ -524,9 +506,8 @@ public final class MaskStore: @unchecked Sendable {
         } else {
             n = walk(vocabulary.trie, from: state, into: bits, ends: &ends)
         }
-        guard let boundaries else { return (n, nil) }
-        boundaries.publish(state, ends)
-        return (n, ends)
+        boundaries?.publish(state, ends)
+        return n
     }
 
     /// `TokenSlice.widestAdmitted` for `state`, reading and filling `admitsSlice`.

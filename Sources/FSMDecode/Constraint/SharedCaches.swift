@@ -7,12 +7,11 @@ import Synchronization
 ///
 /// What is shared, and what stays per constraint:
 /// - terminal DFAs, keyed by the terminal's regex AST and the budgets (`terminalDFAs`);
-/// - token masks and lexeme ends of terminal-DFA states, per vocabulary and keyed by the
-///   language accepted from the state (`Vocabulary.sharedMasks`, a `SharedTerminalMasks`).
-/// Parse tables, lexers, walk caches and matchers stay per constraint.
+/// - per vocabulary, the token slices and grammar-token bits of mask walks
+///   (`Vocabulary.sharedMasks`, a `SharedTerminalMasks`).
+/// Parse tables, lexers, mask stores, walk caches and matchers stay per constraint.
 ///
-/// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles);
-/// `Vocabulary.sharedMasks.clear()` empties a vocabulary's masks.
+/// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles).
 public enum SharedCaches {
     /// Hashed by the AST's `structuralHash` (computed once, at init), compared in full.
     struct TerminalKey: Hashable, Sendable {
@@ -53,7 +52,7 @@ public enum SharedCaches {
     }
 }
 
-/// A key whose hash is computed once: big keys (regex trees, DFA tables, signatures) would
+/// A key whose hash is computed once: big keys (regex trees, DFA tables) would
 /// otherwise be rehashed whole at every dictionary resize.
 struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
     let value: T
@@ -70,7 +69,7 @@ struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
 
 /// A word list as a dictionary key, hashed once, 8 bytes per step (`StableHasher`) rather than
 /// by the standard library's per-element hashing, which costs several times more on the long
-/// lists hashed on first visits (state signatures, walk start lists). A type of its own, not a
+/// lists hashed on first visits (walk start lists). A type of its own, not a
 /// second `HashedKey` initializer, so a list has one hash however its key is made. Equality
 /// still compares the lists; the dictionary seeds its own hashing of this value.
 struct WordListKey: Hashable, Sendable {
@@ -131,36 +130,15 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     func clear() { state.withLock { $0 = State() } }
 }
 
-/// One vocabulary's token masks and lexeme ends per *language*: the mask of a DFA state q (the
-/// tokens whose bytes keep q's match alive) and where the match ends inside tokens depend only
-/// on the language accepted from q, so they are keyed by a canonical description of the part of
-/// the DFA reachable from q (`signature`). A JSON string body met inside a key terminal, a value
-/// terminal or another schema's terminal is walked once per vocabulary. Shared by the mask
-/// stores of every grammar compiled against it (`MaskStore`'s `shared`); holds plain data only
-/// (no reference back to the vocabulary). Bounded: past `maxBytes` of payload, new masks are
-/// computed but not kept.
+/// Per-vocabulary tables every mask store over that vocabulary reads: the token slices of wide
+/// walks and the grammar-token bits. Built on first use, then immutable; holds plain data only
+/// (no reference back to the vocabulary).
+///
+/// Masks themselves are not shared across stores. A cross-store cache keyed by a canonical
+/// signature of the language reachable from a state was tried: it cost a breadth-first search
+/// of up to a token's length per first visit (~300 k instructions on counted strings) and
+/// lost more than it saved, cold and warm alike on maskbench-dev.
 public final class SharedTerminalMasks: Sendable {
-    /// One state's walk result: the encoded mask (as `MaskStore` encodes it) and the trie nodes
-    /// where the match ends inside tokens.
-    struct StateMask: Sendable {
-        var encoding: MaskEncoding
-        var allowed: Int32
-        var payload: [UInt32]
-        var hash: UInt64
-        var ends: [UInt32]
-    }
-
-    /// Live bytes from a state below which its mask is not shared (its walk is cheap).
-    static let minLiveBytes = 32
-
-    /// States reachable from q beyond which no signature is made (the state is not shared).
-    static let maxSignatureStates = 1024
-
-    public static let defaultMaxBytes = 128 << 20
-    private let masks: Mutex<[WordListKey: StateMask]> = Mutex([:])
-    private let bytes = Atomic<Int>(0)
-    let maxBytes: Int
-
     private let sliceBox = Mutex<[TokenSlice]?>(nil)
     private let grammarTokenBox = Mutex<(bits: [UInt32], count: Int)?>(nil)
 
@@ -178,7 +156,7 @@ public final class SharedTerminalMasks: Sendable {
         }
     }
 
-    public init(maxBytes: Int = SharedTerminalMasks.defaultMaxBytes) { self.maxBytes = maxBytes }
+    public init() {}
 
     /// The vocabulary's `TokenSlice`s, one per `TokenSlice.levels`, widest first (built on
     /// first use; `vocabulary` must be the owner).
@@ -191,18 +169,6 @@ public final class SharedTerminalMasks: Sendable {
         }
     }
 
-    func get(_ signature: [UInt32]) -> StateMask? {
-        let k = WordListKey(signature)
-        return masks.withLock { $0[k] }
-    }
-
-    func put(_ signature: [UInt32], _ mask: StateMask) {
-        let n = (mask.payload.count + mask.ends.count + signature.count) * 4 + 64
-        guard reserve(n) else { return }
-        let k = WordListKey(signature)
-        masks.withLock { m in if m[k] == nil { m[k] = mask } }
-    }
-
     /// The first byte of each run of equal byte classes of `dfa` (0 first): a state's
     /// transitions are constant on each run. With `kinds` (a class per byte of another
     /// automaton), runs also split where that class changes.
@@ -213,100 +179,6 @@ public final class SharedTerminalMasks: Sendable {
         }
         return runs
     }
-
-    /// What a state's mask depends on: the sub-DFA reachable from `q` within `depth` bytes (the
-    /// longest token), canonically. States numbered breadth-first from q in byte order; per
-    /// state its accepting bit, then its transitions as runs of bytes (first byte, target number
-    /// or dead; adjacent runs with equal targets merged); a state `depth` bytes away is a leaf
-    /// (no token's path leaves it, and no token's path ends inside a lexeme there), written as
-    /// a marker alone. Equal signatures ⇒ equal behaviour on every string of at most `depth`
-    /// bytes ⇒ equal masks and lexeme ends. So the states of a long count (`{0,1000}`,
-    /// `maxLength: 255`) that are still more than a token's length from the bound share one
-    /// mask, and within `depth` of q a minimal DFA gives equal signatures for equal languages.
-    /// `runs` is `classRuns(dfa)`. Nil past `maxSignatureStates` states.
-    /// Cost: O(states within depth × runs).
-    static func signature(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8], depth: Int) -> [UInt32]? {
-        // BFS numbers in an open-addressing table (a dictionary probe per transition cost more
-        // than the rest of the search), sized by the states it can hold, not by the DFA.
-        var capacity = 16
-        while capacity < 2 * min(dfa.stateCount, maxSignatureStates) { capacity <<= 1 }
-        let mask = capacity - 1
-        // Flat scratch (the search is ~100 k instructions on long counts; array accesses with
-        // their checks were most of it): probe slots, the queue, each run's class.
-        let slotState = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        let slotNumber = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
-        let queue = UnsafeMutablePointer<Int32>.allocate(capacity: maxSignatureStates)
-        let runClass = UnsafeMutablePointer<Int>.allocate(capacity: max(runs.count, 1))
-        defer { slotState.deallocate(); slotNumber.deallocate(); queue.deallocate(); runClass.deallocate() }
-        slotState.initialize(repeating: -1, count: capacity)
-        for (k, b) in runs.enumerated() { runClass[k] = Int(dfa.byteClass[Int(b)]) }
-        let home = Int(UInt32(bitPattern: q) &* 0x9E37_79B1) & mask
-        slotState[home] = q
-        slotNumber[home] = 0
-        queue[0] = q
-        var queued = 1
-        // At most one entry per state and one per run of each state.
-        let out = UnsafeMutablePointer<UInt32>.allocate(capacity: min(dfa.stateCount, maxSignatureStates) * (runs.count + 1))
-        defer { out.deallocate() }
-        var n = 0
-        var head = 0
-        // BFS visits states by distance from q: distance `d` ends before queue index `levelEnd`.
-        var d = 0, levelEnd = 1
-        let k = dfa.classCount
-        let complete = dfa.table.withUnsafeBufferPointer { table in
-            dfa.accepting.withUnsafeBufferPointer { accepting in
-                while head < queued {
-                    if head == levelEnd { d += 1; levelEnd = queued }
-                    let s = queue[head]
-                    head += 1
-                    if d >= depth { out[n] = 0x2000_0000; n += 1; continue }
-                    out[n] = accepting[Int(s)] ? 0x8000_0000 : 0x4000_0000
-                    n += 1
-                    let row = Int(s) * k
-                    var previous: Int32 = -2
-                    for r in 0 ..< runs.count {
-                        let t = table[row + runClass[r]]
-                        if t == previous { continue }
-                        previous = t
-                        var id: UInt32 = 0xFFFF
-                        if t >= 0 {
-                            var i = Int(UInt32(bitPattern: t) &* 0x9E37_79B1) & mask
-                            while slotState[i] >= 0 && slotState[i] != t { i = (i + 1) & mask }
-                            if slotState[i] == t { id = slotNumber[i] } else {
-                                guard queued < maxSignatureStates else { return false }
-                                id = UInt32(queued)
-                                slotState[i] = t
-                                slotNumber[i] = id
-                                queue[queued] = t
-                                queued += 1
-                            }
-                        }
-                        out[n] = UInt32(runs[r]) << 16 | id
-                        n += 1
-                    }
-                }
-                return true
-            }
-        }
-        return complete ? Array(UnsafeBufferPointer(start: out, count: n)) : nil
-    }
-
-    private func reserve(_ n: Int) -> Bool {
-        while true {
-            let cur = bytes.load(ordering: .relaxed)
-            if cur + n > maxBytes { return false }
-            if bytes.compareExchange(expected: cur, desired: cur + n, ordering: .relaxed).exchanged { return true }
-        }
-    }
-
-    /// Drops every shared mask (stores already built keep the masks they published).
-    public func clear() {
-        masks.withLock { $0 = [:] }
-        bytes.store(0, ordering: .relaxed)
-    }
-
-    /// Payload bytes held.
-    public var byteCount: Int { bytes.load(ordering: .relaxed) }
 }
 
 // Terminal DFAs key the shared caches (equal languages give `==` DFAs: they are canonical).

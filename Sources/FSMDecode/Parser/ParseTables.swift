@@ -123,8 +123,7 @@ final class ParseTables: Sendable {
                     stores[t] = stores[same]
                 } else {
                     boundaries[t] = TerminalBoundaries(stateCount: d.stateCount)
-                    stores[t] = MaskStore(dfa: d, tokens: tokens, boundaries: boundaries[t]!,
-                                          shared: tokens.vocabulary.sharedMasks)
+                    stores[t] = MaskStore(dfa: d, tokens: tokens, boundaries: boundaries[t]!)
                 }
             }
         }
