@@ -18,8 +18,8 @@
 #   ENGINES [xgrammar,llguidance,outlines_core]
 #   OUTLINES_EVERY [50], OUTLINES_LIMIT: outlines-core's sample (~20 s per schema)
 #   PYTHON: an interpreter that already has the pinned peers (skips the venv; offline machines)
-#   COLD=1: fsmdecode empties its caches shared across constraints (terminal DFAs, lexers,
-#           per-language token masks) before each schema; default: kept, as in a server
+#   COLD=1: fsmdecode empties its cache shared across constraints (terminal DFAs) before
+#           each schema; default: kept, as in a server
 #   REUSE_WORK=1: keep step 2's output from the last run with this NAME and rerun the peers only
 set -euo pipefail
 cd "$(dirname "$0")/.."
