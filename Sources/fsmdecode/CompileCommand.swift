@@ -5,6 +5,7 @@ import FSMDecode
 /// `fsmdecode compile --vocab V --regex R [--eager|--lazy] [--out F] [--json]`: builds the
 /// constraint, reports DFA states, distinct masks, mask-store bytes and time, and optionally
 /// writes the compiled artifact (reload it with `RegexConstraint.load(path:vocabulary:)`).
+/// For grammars, schemas and tool lists, `--print-grammar` shows the grammar they compile to.
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compile", abstract: "Compile a constraint against a vocabulary; report its size and cost.")
@@ -27,6 +28,16 @@ struct CompileCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
+
+    @Flag(name: .customLong("print-grammar"),
+          help: "Also print the grammar the constraint compiles to (a JSON Schema's or tool list's too): one production per line, then the terminals' patterns.")
+    var printGrammar = false
+
+    func validate() throws {
+        if printGrammar && (constraint.regex != nil || constraint.artifact != nil) {
+            throw ValidationError("--print-grammar: a regular expression has no grammar to print (`fsmdecode dot` shows its DFA)")
+        }
+    }
 
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
@@ -100,9 +111,10 @@ struct CompileCommand: ParsableCommand {
                 ("keywords_used", keywords.map { JSONOut.array($0.map(JSONOut.string)) } ?? "null"),
                 ("tools", tools.map { JSONOut.array($0.tools.map { JSONOut.string($0.name) }) } ?? "null"),
                 ("warnings", JSONOut.array(warnings.map(JSONOut.string))),
-            ]))
+            ] + (printGrammar ? [("grammar", JSONOut.string(g.listing))] : [])))
             return true
         }
+        if printGrammar { print(g.listing) }
         print("grammar      \(g.source): \(g.rules.count) rules, \(g.terminals.count) terminals, \(g.productionCount) productions (\(String(format: "%.1f", parseMs)) ms)")
         print("runtime      \(kind): \(kind == "regular" ? "\(lexers) DFA states" : "\(lexers) lexer(s) built so far, more on first use") (\(String(format: "%.1f", compileMs)) ms)")
         if let tools { print("tools        \(tools.tools.count) function(s): \(tools.tools.map(\.name).joined(separator: ", "))") }

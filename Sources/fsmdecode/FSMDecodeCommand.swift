@@ -32,7 +32,8 @@ struct FSMDecodeCommand: ParsableCommand {
         main(nil)
     }
 
-    /// Library errors become one line on stderr and exit code 1; usage errors stay exit 2.
+    /// Library errors become one line on stderr and exit code 1; usage errors (the argument
+    /// parser's) stay exit 64, EX_USAGE.
     static func runReportingErrors(_ body: () throws -> Void) throws {
         do {
             try body()

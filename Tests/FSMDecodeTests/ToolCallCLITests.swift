@@ -50,4 +50,26 @@ import Testing
         #expect(gen.status == 0, "\(gen.stderr)")
         #expect(gen.stdout.contains("\"valid_rate\":1.0000"), "\(gen.stdout.prefix(300))")
     }
+
+    /// `compile --print-grammar` shows what a schema compiles to: the start rule, one member
+    /// rule per declared property, each `<json lexeme>` told apart by its index; in the JSON
+    /// object too. A regex has no grammar: a usage error.
+    @Test func compilePrintsTheGrammarOfASchema() throws {
+        let schema = TestSupport.repoRoot + "/Grammars/schemas/person.schema.json"
+        let base = ["compile", "--vocab", vocab, "--json-schema", schema, "--whitespace", "compact", "--lazy", "--print-grammar"]
+        guard let text = try run(base) else { return }
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("* ") == true, "\(text.stdout.prefix(200))")
+        for key in ["name", "age", "email", "city", "active", "tags"] {
+            #expect(lines.contains { $0.contains("::= (JSON \"\(key)\") \":\"") }, "no member rule for \(key)")
+        }
+        let lexemes = lines.filter { $0.hasPrefix("  <json lexeme>#") && $0.contains(" : ") }
+        #expect(lexemes.count >= 3 && Set(lexemes.map { $0.components(separatedBy: " : ")[0] }).count == lexemes.count, "\(lexemes)")
+        #expect(lines.contains { $0.hasPrefix("grammar ") }, "the summary follows the listing")
+        let json = try run(base + ["--json"])!
+        #expect(json.status == 0 && json.stdout.contains("\"grammar\":\"* root"), "\(json.stdout.prefix(300))")
+        let regex = try run(["compile", "--vocab", vocab, "--regex", "a+", "--print-grammar"])!
+        #expect(regex.status == 64 && regex.stderr.contains("--print-grammar: a regular expression has no grammar"), "\(regex.stderr)")
+    }
 }

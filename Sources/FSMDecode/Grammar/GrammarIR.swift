@@ -182,20 +182,27 @@ public struct Grammar: Sendable {
     /// The terminal named `name`, if any.
     public func terminal(named name: String) -> Int? { terminals.firstIndex { $0.name == name } }
 
-    /// A readable listing of the desugared grammar, one production per line.
+    /// A readable listing of the desugared grammar, one production per line (`*` marks the
+    /// start rule), then each terminal not named by its own pattern. Terminals sharing a name
+    /// (a schema's `<json lexeme>`s) are told apart by their index (`<json lexeme>#3`).
     public var listing: String {
+        var nameCount: [String: Int] = [:]
+        for t in terminals { nameCount[t.name, default: 0] += 1 }
+        func terminalName(_ i: Int) -> String {
+            nameCount[terminals[i].name, default: 0] > 1 ? "\(terminals[i].name)#\(i)" : terminals[i].name
+        }
         var out = ""
         for (r, rule) in rules.enumerated() {
             for p in rule.productionRange {
                 let rhs = symbols(ofProduction: p).map { s in
-                    s.isTerminal ? terminals[s.index].name : rules[s.index].name
+                    s.isTerminal ? terminalName(s.index) : rules[s.index].name
                 }
                 out += (r == start && p == rule.productionRange.lowerBound ? "* " : "  ")
                 out += rule.name + " ::= " + (rhs.isEmpty ? "ε" : rhs.joined(separator: " ")) + "\n"
             }
         }
-        for t in terminals where t.name != t.pattern.description || t.isIgnored {
-            out += "  \(t.name)\(t.isIgnored ? " (ignored)" : "") : \(t.pattern)\n"
+        for (i, t) in terminals.enumerated() where t.name != t.pattern.description || t.isIgnored {
+            out += "  \(terminalName(i))\(t.isIgnored ? " (ignored)" : "") : \(t.pattern)\n"
         }
         return out
     }
