@@ -34,8 +34,13 @@ struct CompileCommand: ParsableCommand {
     var printGrammar = false
 
     func validate() throws {
-        if printGrammar && (constraint.regex != nil || constraint.artifact != nil) {
+        let regular = constraint.regex != nil || constraint.artifact != nil
+        if printGrammar && regular {
             throw ValidationError("--print-grammar: a regular expression has no grammar to print (`fsmdecode dot` shows its DFA)")
+        }
+        // Checked before any work: only --regex constraints have an artifact format.
+        if out != nil && !regular {
+            throw ValidationError("--out: artifacts are written for --regex constraints only, not for grammars, schemas or tool lists")
         }
     }
 
@@ -96,7 +101,6 @@ struct CompileCommand: ParsableCommand {
         let t1 = DispatchTime.now().uptimeNanoseconds
         let c = try Constraint.compile(grammar: g, vocabulary: v, mode: mode == .eager ? .eager : .lazy)
         let t2 = DispatchTime.now().uptimeNanoseconds
-        if out != nil { throw FSMDecodeError(.usage, "--out: artifacts are written for regular constraints only; \(g.source) is context-free") }
         let parseMs = Double(t1 - t0) / 1e6, compileMs = Double(t2 - t1) / 1e6
         let kind: String, lexers: Int
         switch c {

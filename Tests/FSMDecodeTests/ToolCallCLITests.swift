@@ -71,5 +71,7 @@ import Testing
         #expect(json.status == 0 && json.stdout.contains("\"grammar\":\"* root"), "\(json.stdout.prefix(300))")
         let regex = try run(["compile", "--vocab", vocab, "--regex", "a+", "--print-grammar"])!
         #expect(regex.status == 64 && regex.stderr.contains("--print-grammar: a regular expression has no grammar"), "\(regex.stderr)")
+        let out = try run(base + ["--out", NSTemporaryDirectory() + "fsmdecode-never-written.fsmd"])!
+        #expect(out.status == 64 && out.stderr.contains("--out: artifacts are written for --regex constraints only"), "\(out.stderr)")
     }
 }
