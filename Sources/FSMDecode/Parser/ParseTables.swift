@@ -422,6 +422,13 @@ final class ParseTables: Sendable {
     /// A `.difference` is compiled here (both parts through `compileTerminal`, then their
     /// product) and enters the AST as an automaton; `options` bound it.
     static func regexAST(_ p: TerminalPattern, where place: String, options: RegexOptions) throws -> RegexAST {
+        // JSON's any-string and any-number lexemes are constants: their DFAs are prebuilt.
+        if let d = JSONLexemes.prebuiltDFA(p), d.stateCount <= options.maxStates { return .automaton(d) }
+        return try spelledRegexAST(p, where: place, options: options)
+    }
+
+    /// `regexAST` without the prebuilt DFAs: the pattern converted (what they are checked against).
+    static func spelledRegexAST(_ p: TerminalPattern, where place: String, options: RegexOptions) throws -> RegexAST {
         // A terminal that is one JSON-string set takes its direct DFA (inside bigger patterns
         // it is spelled out: see `RegexAST.jsonStrings`).
         if case .jsonString(let values) = p {
