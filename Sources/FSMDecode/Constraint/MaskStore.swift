@@ -65,7 +65,7 @@ final class GrammarTokens: @unchecked Sendable {
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         bits.initialize(repeating: 0, count: max(words, 1))
         // Computed once per vocabulary; each holder gets its own copy to point into.
-        let shared = vocabulary.sharedMasks.grammarTokenBits(vocabulary)
+        let shared = vocabulary.maskWalkTables.grammarTokenBits(vocabulary)
         shared.bits.withUnsafeBufferPointer { if let b = $0.baseAddress { bits.update(from: b, count: $0.count) } }
         count = shared.count
         self.bits = bits
@@ -91,10 +91,10 @@ final class GrammarTokens: @unchecked Sendable {
 /// Cost: computing one state walks the token trie once, skipping every subtree whose first byte
 /// is dead (O(live trie nodes)); filling a caller mask costs about one copy of the mask.
 public final class MaskStore: @unchecked Sendable {
-    /// Longest id list kept instead of a bitset of `words` words (see `MaskEncoding`).
     /// Live bytes from a state below which its walk skips the token slice.
     static let wideLiveBytes = 32
 
+    /// Longest id list kept instead of a bitset of `words` words (see `MaskEncoding`).
     @inlinable static func listLimit(words: Int) -> Int { max(words / 4, 1) }
 
     /// The number of set bits in `bits` when it is at most `listLimit(words: bits.count)` (the
@@ -128,7 +128,7 @@ public final class MaskStore: @unchecked Sendable {
     /// When set, the trie walk of each state also records where the DFA's match can end
     /// inside tokens, published there before the state's mask.
     let boundaries: TerminalBoundaries?
-    /// `SharedTerminalMasks.classRuns(dfa)`.
+    /// `dfa.classRuns()`.
     private let classRuns: [UInt8]
     /// `TokenSlice.runs(dfa)`.
     private let sliceRuns: [UInt8]
@@ -180,7 +180,7 @@ public final class MaskStore: @unchecked Sendable {
                  preset: (slots: [Int32], masks: [(encoding: MaskEncoding, allowed: Int32, payload: [UInt32])])?,
                  boundaries: TerminalBoundaries? = nil) {
         self.boundaries = boundaries
-        self.classRuns = SharedTerminalMasks.classRuns(dfa)
+        self.classRuns = dfa.classRuns()
         self.sliceRuns = TokenSlice.runs(dfa)
         self.dfa = dfa
         self.vocabulary = tokens.vocabulary
@@ -489,13 +489,13 @@ public final class MaskStore: @unchecked Sendable {
 
     /// Sets the bit of every trie token whose bytes keep the DFA alive from `state`; returns how
     /// many bits it set. `bits` must hold `wordCount` zeroed words. With `boundaries`, also
-    /// publishes where the match can end inside tokens. `wide` (enough live
-    /// bytes) states try the token slice first.
+    /// publishes where the match can end inside tokens. `wide` (enough live bytes) states try
+    /// the token slice first.
     private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> Int {
         var n: Int
         var ends: [UInt32] = []
         if wide, let level = admittedSliceLevel(state) {
-            let slice = vocabulary.sharedMasks.slices(vocabulary)[level]
+            let slice = vocabulary.maskWalkTables.slices(vocabulary)[level]
             // Every slice token is allowed and ends no lexeme: walk only the other tokens.
             n = walk(slice.rest, from: state, into: bits, ends: &ends)
             for k in ends.indices { ends[k] = slice.fullNode[Int(ends[k])] }

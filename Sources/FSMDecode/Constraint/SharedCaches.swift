@@ -8,7 +8,7 @@ import Synchronization
 /// What is shared, and what stays per constraint:
 /// - terminal DFAs, keyed by the terminal's regex AST and the budgets (`terminalDFAs`);
 /// - per vocabulary, the token slices and grammar-token bits of mask walks
-///   (`Vocabulary.sharedMasks`, a `SharedTerminalMasks`).
+///   (`Vocabulary.maskWalkTables`, a `MaskWalkTables`).
 /// Parse tables, lexers, mask stores, walk caches and matchers stay per constraint.
 ///
 /// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles).
@@ -138,7 +138,7 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 /// signature of the language reachable from a state was tried: it cost a breadth-first search
 /// of up to a token's length per first visit (~300 k instructions on counted strings) and
 /// lost more than it saved, cold and warm alike on maskbench-dev.
-public final class SharedTerminalMasks: Sendable {
+public final class MaskWalkTables: Sendable {
     private let sliceBox = Mutex<[TokenSlice]?>(nil)
     private let grammarTokenBox = Mutex<(bits: [UInt32], count: Int)?>(nil)
 
@@ -168,17 +168,6 @@ public final class SharedTerminalMasks: Sendable {
             return s
         }
     }
-
-    /// The first byte of each run of equal byte classes of `dfa` (0 first): a state's
-    /// transitions are constant on each run. With `kinds` (a class per byte of another
-    /// automaton), runs also split where that class changes.
-    static func classRuns(_ dfa: ByteDFA, splitting kinds: [UInt8]? = nil) -> [UInt8] {
-        var runs: [UInt8] = [0]
-        for b in 1..<256 where dfa.byteClass[b] != dfa.byteClass[b - 1] || (kinds.map { $0[b] != $0[b - 1] } ?? false) {
-            runs.append(UInt8(b))
-        }
-        return runs
-    }
 }
 
 // Terminal DFAs key the shared caches (equal languages give `==` DFAs: they are canonical).
@@ -196,5 +185,5 @@ extension ByteDFA: Hashable {
 extension Vocabulary {
     /// Builds the vocabulary's `TokenSlice` now (otherwise built on the first wide mask walk:
     /// one pass over the tokens and a trie of the others), as a server would at start-up.
-    public func prepareMaskWalks() { _ = sharedMasks.slices(self) }
+    public func prepareMaskWalks() { _ = maskWalkTables.slices(self) }
 }

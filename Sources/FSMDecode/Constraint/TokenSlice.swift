@@ -20,7 +20,7 @@
 /// is in R have more than L bytes, so no lexeme ends there before the full trie would say).
 ///
 /// The idea is llguidance's token "slices"; built once per vocabulary (shared through
-/// `Vocabulary.sharedMasks`). Immutable.
+/// `Vocabulary.maskWalkTables`). Immutable.
 final class TokenSlice: Sendable {
     /// R's automaton: 8 states (0: between characters; others: inside a UTF-8 sequence),
     /// `next[state * 256 + byte]` (-1: the string leaves R).
@@ -104,7 +104,7 @@ final class TokenSlice: Sendable {
     }
 
     /// First bytes of the runs of bytes on which both R's automaton and `dfa` behave alike.
-    static func runs(_ dfa: ByteDFA) -> [UInt8] { SharedTerminalMasks.classRuns(dfa, splitting: byteKind) }
+    static func runs(_ dfa: ByteDFA) -> [UInt8] { dfa.classRuns(splitting: byteKind) }
 
     /// Depth (bytes) past the longest finite level at which the search for the unbounded slice
     /// gives up: a DFA that keeps every string of R alive closes its (R state, DFA state)

@@ -73,4 +73,15 @@ extension ByteDFA {
         for b in (0..<256).reversed() { out[Int(byteClass[b])] = UInt8(b) }
         return out
     }
+
+    /// The first byte of each run of equal byte classes (0 first): a state's transitions are
+    /// constant on each run. With `kinds` (a class per byte of another automaton), runs also
+    /// split where that class changes.
+    func classRuns(splitting kinds: [UInt8]? = nil) -> [UInt8] {
+        var runs: [UInt8] = [0]
+        for b in 1..<256 where byteClass[b] != byteClass[b - 1] || (kinds.map { $0[b] != $0[b - 1] } ?? false) {
+            runs.append(UInt8(b))
+        }
+        return runs
+    }
 }

@@ -8,12 +8,16 @@
 extension JSONLexemes {
     /// The prebuilt DFA of `pattern`, or nil when it is not one of the two.
     static func prebuiltDFA(_ pattern: TerminalPattern) -> ByteDFA? {
-        // Cheap rejections first: most terminals differ at the top or in their length.
-        guard case .sequence(let parts) = pattern, parts.count == 3 || parts.count == 4 else { return nil }
-        if parts.count == 3, pattern == anyString { return anyStringDFA }
-        if parts.count == 4, pattern == anyNumber { return anyNumberDFA }
+        // Cheap rejections first: most terminals differ at the top or in their length; only a
+        // sequence as long as a constant's is compared in full.
+        guard case .sequence(let parts) = pattern else { return nil }
+        for (constant, dfa) in prebuilt {
+            if case .sequence(let c) = constant, c.count == parts.count, pattern == constant { return dfa }
+        }
         return nil
     }
+
+    private static let prebuilt: [(TerminalPattern, ByteDFA)] = [(anyString, anyStringDFA), (anyNumber, anyNumberDFA)]
 
     static let anyStringDFA = ByteDFA(
         stateCount: 22, start: 0,

@@ -54,9 +54,9 @@ public struct Vocabulary: Sendable {
     public let tokenizerSpec: TokenizerSpec?
     /// Depth-first trie over every token that a grammar may allow (no special/absent ids).
     public let trie: TokenTrie
-    /// Token masks of terminal-DFA states, shared by every grammar compiled against this
-    /// vocabulary (and its copies). See `SharedCaches`.
-    public let sharedMasks = SharedTerminalMasks()
+    /// The token slices and grammar-token bits every mask walk over this vocabulary (and its
+    /// copies) reads, built on first use. See `SharedCaches`.
+    public let maskWalkTables = MaskWalkTables()
     /// Identity of everything a compiled constraint depends on (token bytes and flags, mask
     /// width, eos ids): artifacts store it and refuse another vocabulary.
     public let fingerprint: UInt64
