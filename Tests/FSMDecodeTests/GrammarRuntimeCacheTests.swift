@@ -150,6 +150,48 @@ import Testing
         #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
     }
 
+    /// The group memo: every position inside a formatted string, a pattern or a bounded
+    /// integer is a lexer state of its own, but they end the lexeme alike (closing quote,
+    /// digit boundary), so the walks below those ends are shared by context, end class and
+    /// start list. Random sentences of a schema with such values in ordered optional members
+    /// (each member position a context of its own) and in arrays, fed in random chunks to one
+    /// memoizing constraint: every mask equals the one computed without memos.
+    @Test func groupMemoizedMasksEqualUnmemoized() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let schema = ##"{"type":"object","properties":{"d":{"type":"string","format":"date"},"ip":{"type":"string","format":"ipv4"},"n":{"type":"integer","minimum":-40,"maximum":1200},"p":{"type":"string","pattern":"^[a-c]{2,5}-[0-9]+$"},"e":{"enum":["red","green",12]},"l":{"type":"array","items":{"type":"string","format":"date"},"maxItems":3},"o":{"type":"object","properties":{"d":{"type":"string","format":"date"},"z":{"type":"boolean"}},"additionalProperties":false}},"required":["n"]}"##
+        let doc = try JSONDocument(bytes: Array(schema.utf8), source: "group-memo.json")
+        let g = try JSONSchemaCompiler.compile(doc.value, source: "group-memo.json").grammar
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var rng = GrammarRuntimeSupport.RNG(state: 23)
+        var checked = 0, wrong = 0
+        let maskBudget = TestSupport.fullSuites ? 4_000 : 400
+        for _ in 0..<1_000 where checked < maskBudget {
+            guard let s = GrammarRuntimeSupport.randomSentence(g, &rng, depthBudget: 8) else { continue }
+            var a = memoized.makeMatcher(), b = plain.makeMatcher()
+            var i = 0
+            while i < s.count && checked < maskBudget {
+                let n = min(s.count - i, 1 + rng.below(3))
+                let chunk = Array(s[i..<(i + n)])
+                guard a.accept(bytes: chunk), b.accept(bytes: chunk) else {
+                    Issue.record("random sentence refused: \(String(decoding: s, as: UTF8.self))")
+                    break
+                }
+                i += n
+                if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
+                checked += 1
+            }
+        }
+        #expect(checked == maskBudget, "only \(checked) masks checked")
+        #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
+        // The same date value ending in contexts that differ only in what may follow it.
+        try GrammarRuntimeCacheTests.checkMemo({ try GrammarConstraint(grammar: g, vocabulary: v) }, [
+            #"{"d":"2020-01-0"#, #"{"d":"2020-01-01","n":3,"o":{"d":"2021-02-1"#, #"{"n":3,"l":["2020-01-1"#,
+            #"{"n":3,"l":["2020-01-01","1999-12-3"#, #"{"n":3,"l":["2020-01-01","1999-12-31","2000-02-2"#,
+            #"{"ip":"10.0.0.1","n":120"#, #"{"n":-4"#, #"{"n":0,"p":"abc-12"#, #"{"n":1,"p":"ab-1"#,
+        ])
+    }
+
     /// The memo key is the context hash of the lexeme's start set (its waiting items, origins
     /// hashed in turn), not its position: the same identifier at another nesting depth or in
     /// another statement context must not reuse a mask. The pairs below differ only in what

@@ -130,6 +130,21 @@ struct MaskMemoKey: Hashable, Sendable {
     var endsHere: Bool
 }
 
+/// The key of a memoized lexeme end below one root boundary group (`GrammarConstraint.groupMemo`):
+/// a lexeme of `lexer` begun at a chart set with context hash (`contextA`, `contextB`) ends in
+/// a state of end class `endClass` (the labels it commits) before each start node of list
+/// `list` (an interned `WalkCache.listID`). The commit, and every walk and commit below it,
+/// read only that, so they are the same from every state that ends alike: each position
+/// inside a formatted string or a bounded number is a DFA state of its own (a miss in
+/// `memo`), but its closing quote or digit boundary ends the lexeme into the same groups.
+struct GroupMemoKey: Hashable, Sendable {
+    var contextA: UInt64
+    var contextB: UInt64
+    var lexer: Int32
+    var endClass: Int32
+    var list: Int32
+}
+
 /// A compiled context-free constraint: the grammar's parse tables, its lexers (built on first
 /// use) and their per-state token masks, against one vocabulary. Immutable apart from those
 /// lazily filled, thread-safe caches; `Sendable`; create one `GrammarMatcher` per sequence.
@@ -154,6 +169,9 @@ public final class GrammarConstraint: Sendable {
     /// walk, a constraint's memo stays under ~40 MB). Saves the Earley commits of every repeat.
     /// Nil only in tests that compare against masks computed without it.
     let memo: BoundedCache<MaskMemoKey, [LexemeWalk]>?
+    /// The walks below each recurring root boundary group (filled on first use; same bound and
+    /// costs as `memo`). Saves the commits of lexeme states `memo` has not seen.
+    let groupMemo: BoundedCache<GroupMemoKey, [LexemeWalk]>?
 
     /// Compiles `grammar` against `vocabulary`. Throws `.grammar` for terminals the byte-level
     /// lexer cannot honour and `.budget` when a terminal's DFA exceeds `options.maxStates`.
@@ -168,6 +186,7 @@ public final class GrammarConstraint: Sendable {
     init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool,
          walkCacheBudget: Int = WalkCache.defaultBudgetIDs) throws {
         self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 18) : nil
+        self.groupMemo = memoizingMasks ? BoundedCache(maxCost: 1 << 18) : nil
         self.walks = WalkCache(budgetIDs: walkCacheBudget)
         self.grammar = grammar
         self.vocabulary = vocabulary
@@ -617,7 +636,8 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
             l.formInside(th.state, into: dst)
-            let key = core.contextHash(ofSet: th.set).map {
+            let context = core.contextHash(ofSet: th.set)
+            let key = context.map {
                 MaskMemoKey(contextA: $0.0, contextB: $0.1, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
             }
             if let key, let known = constraint.memo?.get(key) {
@@ -625,7 +645,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 continue
             }
             if walker == nil { walker = MaskWalker(core) }
-            let applied = walker!.walkLexemeEnds(of: th, constraint, into: dst)
+            let applied = walker!.walkLexemeEnds(of: th, context: context, constraint, into: dst)
             if let key, let applied { constraint.memo?.put(key, applied, cost: applied.count + 1) }
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {
@@ -669,21 +689,56 @@ private struct MaskWalker {
 
     /// ORs into `dst` the tokens whose bytes end `th`'s lexeme and go on viably; returns the
     /// walks it unioned (for the memo), or nil when a lexer hit its budget on the way.
-    mutating func walkLexemeEnds(of th: LexThread, _ constraint: GrammarConstraint, into dst: UnsafeMutablePointer<UInt32>) -> [LexemeWalk]? {
+    /// `context`: the context hash of `th.set` (nil: no group memo).
+    mutating func walkLexemeEnds(of th: LexThread, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
+                                 into dst: UnsafeMutablePointer<UInt32>) -> [LexemeWalk]? {
         let tables = constraint.tables
+        let lexer = tables.lexer(id: th.lexer)
         var applied: [LexemeWalk] = []
-        let root = constraint.rootWalk(tables.lexer(id: th.lexer), th.state)
+        let root = constraint.rootWalk(lexer, th.state)
         let m = o.mark
-        for g in root.groups { frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m)) }
+        commits.removeAll(keepingCapacity: true)
+        var complete = true
+        // Each root group on its own (memoized by context, end class and start list), the
+        // walk below it run to the end before the next.
+        for g in root.groups { walkGroup(g, of: th, context: context, constraint, into: dst, applied: &applied, complete: &complete) }
         if let g = root.endsHere, th.start < o.position {
-            frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: m))
+            walkGroup(g, of: th, context: context, constraint, into: dst, applied: &applied, complete: &complete)
         }
+        o.truncate(to: m)
+        return complete ? applied : nil
+    }
+
+    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
+                                    into dst: UnsafeMutablePointer<UInt32>, applied: inout [LexemeWalk], complete: inout Bool) {
+        let key = context.flatMap { c in
+            g.list == WalkCache.uncachedList ? nil
+                : GroupMemoKey(contextA: c.0, contextB: c.1, lexer: th.lexer, endClass: constraint.tables.lexer(id: th.lexer).endClass(g.state), list: g.list)
+        }
+        if let key, let known = constraint.groupMemo?.get(key) {
+            for w in known { w.formUnion(into: dst) }
+            applied += known
+            return
+        }
+        let first = applied.count
+        let errorBefore = o.error != nil
+        frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: o.mark))
+        runFrames(constraint, into: dst, applied: &applied)
+        if o.error != nil { complete = false }
+        if let key, !errorBefore, o.error == nil {
+            constraint.groupMemo?.put(key, Array(applied[first...]), cost: applied.count - first + 1)
+        }
+    }
+
+    /// Runs the pending frames depth first, ORing each walk into `dst` and appending it to
+    /// `applied`.
+    private mutating func runFrames(_ constraint: GrammarConstraint, into dst: UnsafeMutablePointer<UInt32>, applied: inout [LexemeWalk]) {
+        let tables = constraint.tables
         // Groups of one walk that end the lexeme alike are adjacent (`computeWalk` orders
         // them by end class), so sibling frames often need the same commit: same set, lexer,
         // end class and chart below (`mark`). `commits` keeps the commits whose sets are
         // still in the chart (marks increasing); truncating to t drops those ending past t,
         // so a kept entry's chart up to `after` is exactly what its commit left.
-        commits.removeAll(keepingCapacity: true)
         while let f = frames.popLast() {
             let fl = tables.lexer(id: f.lexer)
             let s = f.group.state
@@ -712,8 +767,6 @@ private struct MaskWalker {
             let m = o.mark
             for g in w.groups { frames.append(WalkFrame(set: next.set, lexer: next.lexer, group: g, mark: m)) }
         }
-        o.truncate(to: m)
-        return o.error == nil ? applied : nil
     }
 }
 
