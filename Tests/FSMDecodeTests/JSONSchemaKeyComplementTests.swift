@@ -31,6 +31,38 @@ import Testing
     }
 }
 
+/// `ByteDFA.jsonStringsComplement` (the undeclared-key terminal's direct product) must equal
+/// the generic difference of the two automata, on hand-picked and random key sets.
+@Suite struct JSONStringsComplementTests {
+    @Test func equalsTheGenericDifference() throws {
+        var sets: [[String]] = [
+            ["base", "height", "length", "radius", "width"], ["a", "ab", "abc", "b"], [""], ["", "x"],
+            ["é", "e", "ée", "日本", "😀x"], ["\u{1}", "tab\t", "quote\"", "back\\slash", "~", " ", "\u{7F}"],
+            ["user_id", "group_id", "created_at", "updated_at", "id"], ["\u{FFFF}", "\u{10000}", "\u{E000}"],
+        ]
+        var seed: UInt64 = 0x9E37_79B9
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) % n }
+        let alphabet = Array("ab_\"\\é😀\u{1}x".unicodeScalars)
+        for _ in 0 ..< 40 {
+            sets.append((0 ..< 1 + next(8)).map { _ in String(String.UnicodeScalarView((0 ..< next(6)).map { _ in alphabet[next(alphabet.count)] })) })
+        }
+        for words in sets {
+            let values = words.map { $0.unicodeScalars.map(\.value) }
+            let direct = try ByteDFA.jsonStringsComplement(values, in: JSONLexemes.anyStringDFA, maxStates: 100_000, description: "test")
+            let keys = try #require(try ByteDFA.jsonStrings(values, maxStates: 100_000, description: "test"))
+            let generic = try JSONLexemes.anyStringDFA.subtracting(keys, maxStates: 100_000, description: "test")
+            let same = direct == generic
+            #expect(same, "\(words)")
+        }
+        do {
+            _ = try ByteDFA.jsonStringsComplement([Array(repeating: 0x61, count: 5_000)], in: JSONLexemes.anyStringDFA, maxStates: 1_000, description: "huge key")
+            Issue.record("no budget error")
+        } catch let e as FSMDecodeError {
+            #expect(e.kind == .budget && e.message.contains("huge key"))
+        }
+    }
+}
+
 /// `ByteDFA.jsonStrings` builds the spellings of JSON string values as a byte trie; it must be
 /// the canonical DFA of the spelling pattern the regex compiler builds (`JSONLexemes.jsonScalar`
 /// per character): raw, short escapes, `\u` hex of either case, surrogate pairs.

@@ -511,6 +511,13 @@ final class ParseTables: Sendable {
             return .repetition(try regexAST(q, where: place, memo: &memo), min: min, max: max)
         case .difference(let a, let b):
             let description = "\(place): difference"
+            // Undeclared member names: any string minus the keys' spellings, as one product.
+            if case .jsonString(let values) = b, let universe = JSONLexemes.prebuiltDFA(a), universe == JSONLexemes.anyStringDFA {
+                guard let d = try ByteDFA.jsonStringsComplement(values, in: universe, maxStates: memo.options.maxStates, description: description) else {
+                    return .scalars(CodePointSet())
+                }
+                return .automaton(d)
+            }
             // Each part as a terminal of its own (a JSON-string set takes its direct DFA).
             guard let da = try compileTerminal(regexAST(a, where: place, options: memo.options), options: memo.options, description: description) else {
                 return .scalars(CodePointSet())

@@ -16,6 +16,35 @@ extension ByteDFA {
     /// common terminals of schema grammars, and this is what compiling them costs.
     public static func jsonStrings(_ values: [[UInt32]], maxStates: Int, description: String) throws -> ByteDFA? {
         if values.isEmpty { return nil }
+        let (b, close) = try spellingTrie(values, maxStates: maxStates, description: description)
+        // Dense table over byte classes: each byte the trie uses is a class, the rest share
+        // one; classes numbered by first byte (what `DFABuilder.finish` expects).
+        var classOf = [Int32](repeating: -1, count: 256)
+        for x in b.edgeByte { classOf[Int(x)] = 0 }
+        var byteClass = [UInt8](repeating: 0, count: 256)
+        var k = 0, other = -1
+        for x in 0 ..< 256 {
+            if classOf[x] == 0 { byteClass[x] = UInt8(k); k += 1 }
+            else { if other < 0 { other = k; k += 1 }; byteClass[x] = UInt8(other) }
+        }
+        var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
+        for n in 0 ..< b.count {
+            var e = Int(b.firstEdge[n])
+            while e >= 0 {
+                table[n * k + Int(byteClass[Int(b.edgeByte[e])])] = b.edgeTarget[e]
+                e = Int(b.edgeNext[e])
+            }
+        }
+        var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
+        labelOf[Int(close)] = [0]
+        labelKey[Int(close)] = 1
+        return DFABuilder.finish(table: table, count: b.count, byteClass: byteClass, classCount: k,
+                                 labelOf: labelOf, labelKey: labelKey)?.dfa
+    }
+
+    /// The byte trie of every spelling of `values` (see `jsonStrings`): node 0 before the
+    /// opening quote, `close` after the closing one.
+    private static func spellingTrie(_ values: [[UInt32]], maxStates: Int, description: String) throws -> (TrieBuilder, close: Int32) {
         func overBudget() -> FSMDecodeError {
             FSMDecodeError(.budget, "\(description): JSON strings of \(values.reduce(0) { $0 + $1.count }) characters need more than \(maxStates) DFA states")
         }
@@ -40,28 +69,82 @@ extension ByteDFA {
             }
             b.link(at, 0x22, close)
         }
-        // Dense table over byte classes: each byte the trie uses is a class, the rest share
-        // one; classes numbered by first byte (what `DFABuilder.finish` expects).
-        var classOf = [Int32](repeating: -1, count: 256)
-        for x in b.edgeByte { classOf[Int(x)] = 0 }
+        return (b, close)
+    }
+
+    /// The strings of `universe` (a DFA of JSON string tokens: `JSONLexemes.anyStringDFA`)
+    /// that are none of the spellings of `values`, as a minimal canonical DFA; equal to
+    /// `universe.subtracting(jsonStrings(values))`, without building the second automaton: the
+    /// product walks `universe`'s table beside the spelling trie's sparse edges (a pair whose
+    /// trie side has left the trie is a plain `universe` state). nil when nothing is left.
+    /// Undeclared member names are this difference, and building the keys' own DFA first cost
+    /// about as much as the product.
+    public static func jsonStringsComplement(_ values: [[UInt32]], in universe: ByteDFA, maxStates: Int, description: String) throws -> ByteDFA? {
+        if values.isEmpty { return universe }
+        let (trie, close) = try spellingTrie(values, maxStates: maxStates, description: description)
+        // Joint byte classes: `universe`'s classes, each byte the trie uses on its own,
+        // numbered by first byte (the canonical numbering `DFABuilder.finish` expects).
+        var used = [Bool](repeating: false, count: 256)
+        for x in trie.edgeByte { used[Int(x)] = true }
+        var jointOf = [Int32](repeating: -1, count: universe.classCount * 257)
         var byteClass = [UInt8](repeating: 0, count: 256)
-        var k = 0, other = -1
+        var classU: [Int] = []
         for x in 0 ..< 256 {
-            if classOf[x] == 0 { byteClass[x] = UInt8(k); k += 1 }
-            else { if other < 0 { other = k; k += 1 }; byteClass[x] = UInt8(other) }
+            let slot = Int(universe.byteClass[x]) * 257 + (used[x] ? x + 1 : 0)
+            if jointOf[slot] < 0 {
+                jointOf[slot] = Int32(classU.count)
+                classU.append(Int(universe.byteClass[x]))
+            }
+            byteClass[x] = UInt8(jointOf[slot])
         }
-        var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
-        for n in 0 ..< b.count {
-            var e = Int(b.firstEdge[n])
-            while e >= 0 {
-                table[n * k + Int(byteClass[Int(b.edgeByte[e])])] = b.edgeTarget[e]
-                e = Int(b.edgeNext[e])
+        let k = classU.count
+        // Pair (trie node or -1, universe state), numbered in a flat index.
+        let width = universe.stateCount
+        var index = [Int32](repeating: -1, count: (trie.count + 1) * width)
+        var pairT: [Int32] = [0], pairU: [Int32] = [universe.start]
+        index[(0 + 1) * width + Int(universe.start)] = 0
+        var table: [Int32] = []
+        table.reserveCapacity((trie.count + width) * k)
+        // Per row, the trie side of each class: -1 but where the trie node has an edge (each
+        // byte the trie uses is a class of its own).
+        var trieNext = [Int32](repeating: -1, count: k)
+        var i = 0
+        while i < pairT.count {
+            let t = pairT[i], u = Int(pairU[i])
+            i += 1
+            if t >= 0 {
+                var e = Int(trie.firstEdge[Int(t)])
+                while e >= 0 { trieNext[Int(byteClass[Int(trie.edgeByte[e])])] = trie.edgeTarget[e]; e = Int(trie.edgeNext[e]) }
+            }
+            for c in 0 ..< k {
+                let tu = universe.table[u * universe.classCount + classU[c]]
+                let tt = trieNext[c]
+                trieNext[c] = -1
+                if tu < 0 { table.append(ByteDFA.dead); continue }
+                let slot = Int(tt + 1) * width + Int(tu)
+                var id = index[slot]
+                if id < 0 {
+                    if pairT.count >= maxStates {
+                        throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
+                    }
+                    id = Int32(pairT.count)
+                    index[slot] = id
+                    pairT.append(tt)
+                    pairU.append(tu)
+                }
+                table.append(id)
             }
         }
-        var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
-        labelOf[Int(close)] = [0]
-        labelKey[Int(close)] = 1
-        return DFABuilder.finish(table: table, count: b.count, byteClass: byteClass, classCount: k,
+        let accepted: [Int32] = [0]
+        var labelOf: [[Int32]] = [], labelKey: [Int32] = []
+        labelOf.reserveCapacity(pairT.count)
+        labelKey.reserveCapacity(pairT.count)
+        for (t, u) in zip(pairT, pairU) {
+            let accepts = universe.accepting[Int(u)] && t != close
+            labelOf.append(accepts ? accepted : [])
+            labelKey.append(accepts ? 1 : 0)
+        }
+        return DFABuilder.finish(table: table, count: pairT.count, byteClass: byteClass, classCount: k,
                                  labelOf: labelOf, labelKey: labelKey)?.dfa
     }
 
