@@ -303,9 +303,10 @@ struct SchemaCompiler {
     }
 
     /// The JSON strings whose value is none of `keys` (undeclared member names). A difference
-    /// of the any-string terminal and the keys' spellings, so it compiles as one product
-    /// (`ByteDFA.jsonStringsComplement`: the any-string DFA beside the keys' spelling trie) (a complement written out as a pattern expands every escape of every key prefix,
-    /// and cost most of a typical schema's compile). Two-node patterns, built per use: equal
+    /// of the any-string terminal and the keys' spellings, compiled as one product
+    /// (`ByteDFA.jsonStringsComplement`: the any-string DFA beside the keys' spelling trie; a
+    /// complement written out as a pattern expands every escape of every key prefix, and cost
+    /// most of a typical schema's compile). Two-node patterns, built per use: equal
     /// ones become one terminal when the grammar's terminals are interned.
     func keyComplementPattern(_ keys: [[UInt32]]) -> TerminalPattern {
         keys.isEmpty ? JSONLexemes.anyString : .difference(JSONLexemes.anyString, .jsonString(values: keys))
