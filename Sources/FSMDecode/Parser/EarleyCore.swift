@@ -484,9 +484,13 @@ struct EarleyCore {
         }
     }
 
+    /// The item's slot hash (the high half picks the slot). Fully mixed: a multiply alone
+    /// carries only upwards, so the production (shifted high) never reached the slot bits, and
+    /// the predicted items of a set (dot 0, one origin, differing only in production) all
+    /// probed from one slot.
     @inline(__always) private static func slotHash(_ it: EarleyItem) -> UInt64 {
-        (UInt64(UInt32(bitPattern: it.production)) << 40 ^ UInt64(UInt32(bitPattern: it.dot)) << 28
-            ^ UInt64(UInt32(bitPattern: it.origin))) &* 0x9E37_79B9_7F4A_7C15
+        StampedSetTable.mix64(UInt64(UInt32(bitPattern: it.production)) << 40 ^ UInt64(UInt32(bitPattern: it.dot)) << 28
+            ^ UInt64(UInt32(bitPattern: it.origin)))
     }
 
     /// Indexes `items[i]` (already appended) unless an equal item of the open set is indexed;
