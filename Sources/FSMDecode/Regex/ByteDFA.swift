@@ -54,7 +54,14 @@ extension ByteDFA {
     static func commonByteClasses<S: Sequence<ByteDFA>>(_ dfas: S) -> (byteClass: [UInt8], count: Int) {
         var byteClass = [UInt8](repeating: 0, count: 256)
         var count = 1
+        // The first byte of each current class. A DFA whose classes the current ones already
+        // refine (each current class inside one of its classes) changes nothing: a lexer over
+        // many member names meets mostly those once their bytes are singled out.
+        var first = [Int](repeating: 0, count: 256)
         for d in dfas where d.classCount > 1 {
+            var refines = true
+            for b in 0..<256 where d.byteClass[b] != d.byteClass[first[Int(byteClass[b])]] { refines = false; break }
+            if refines { continue }
             var ids = [Int32](repeating: -1, count: count * d.classCount)
             var next: Int32 = 0
             for b in 0..<256 {
@@ -63,6 +70,7 @@ extension ByteDFA {
                 byteClass[b] = UInt8(ids[key])
             }
             count = Int(next)
+            for b in (0..<256).reversed() { first[Int(byteClass[b])] = b }
         }
         return (byteClass, count)
     }
