@@ -133,12 +133,18 @@ final class TokenSlice: Sendable {
             if depth >= unboundedSearchDepth { failedAt = depth + 1; break }
             depth += 1
             for (r, s) in level {
+                // Neighbouring runs mostly lead to the same pair (every byte a DFA state does
+                // not single out goes to one target): only a change of pair is looked up.
+                var last = -1
                 for b in runs {
                     let r2 = next[Int(r) * 256 + Int(b)]
                     if r2 < 0 { continue }
                     let s2 = dfa.next(s, b)
                     if s2 < 0 || dfa.accepting[Int(s2)] { failedAt = depth; break search }
-                    if seen.insert(Int(s2) << 3 | Int(r2)) { following.append((r2, s2)) }
+                    let key = Int(s2) << 3 | Int(r2)
+                    if key == last { continue }
+                    last = key
+                    if seen.insert(key) { following.append((r2, s2)) }
                 }
             }
             swap(&level, &following)
