@@ -1,6 +1,6 @@
 import Dispatch
 import Synchronization
-import FSMDecode
+@testable import FSMDecode
 import Testing
 
 @Suite struct MaskStoreTests {
@@ -103,6 +103,26 @@ import Testing
         let stats = store.statistics
         #expect(stats.states == dfa.stateCount && stats.computedStates == dfa.stateCount)
         #expect(stats.acceptLists >= 1 && stats.rejectLists == 1 && stats.bitsets == 1)
+    }
+
+    /// Stored lists are sorted by id whatever order the trie walk meets the tokens in (ids
+    /// here run against byte order), so equal masks compare equal and fills stay cheap.
+    @Test func listPayloadsAreSortedByID() throws {
+        let letters = (0..<26).reversed().map { String(UnicodeScalar(UInt8(97 + $0))) }  // id 0 = "z"
+        let v = try plainVocabulary(letters + ["ab", "ba", "zz"] + (0..<2000).map { "x\($0)" })
+        var b = TestDFABuilder()
+        let s = b.state(), word = b.state(accepting: true)
+        b.edge(s, UInt8(ascii: "a"), UInt8(ascii: "c"), word)
+        b.edge(word, UInt8(ascii: "a"), UInt8(ascii: "c"), word)
+        let dfa = b.build(start: s)
+        for mode in [MaskStoreMode.lazy, .eager] {
+            let store = MaskStore(dfa: dfa, vocabulary: v, mode: mode)
+            for st in 0..<Int32(dfa.stateCount) { #expect(fill(store, st) == oracleMask(dfa, v, state: st)) }
+            let lists = store.snapshot().masks.filter { $0.encoding != .bitset }
+            #expect(!lists.isEmpty)
+            for m in lists { #expect(m.payload == m.payload.sorted() && Set(m.payload).count == m.payload.count, "\(m.payload)") }
+            #expect(store.statistics.distinctMasks == 1)
+        }
     }
 
     @Test func identicalMasksAreStoredOnce() throws {

@@ -293,6 +293,15 @@ public final class MaskStore: @unchecked Sendable {
         }
     }
 
+    /// Appends the state's allowed ids when its mask is an accept list; false (nothing
+    /// appended) for the other encodings.
+    func appendAcceptList(state: Int32, to ids: inout [UInt32]) -> Bool {
+        let e = entries[Int(entryIndex(state))]
+        guard e.encoding == .acceptList else { return false }
+        ids.append(contentsOf: UnsafeBufferPointer(start: e.payload, count: Int(e.count)))
+        return true
+    }
+
     /// Sets (or clears) the bits of `count` sorted ids; ids sharing a word are gathered in a
     /// register first, so the cost is one read-modify-write per touched word plus one OR per id.
     @inline(__always)
@@ -387,6 +396,7 @@ public final class MaskStore: @unchecked Sendable {
         // Only wide states try the token slice: a walk from a state with few live bytes
         // prunes the trie at once and costs less than the slice's admission search.
         let wide = liveBytes(state) >= MaskStore.wideLiveBytes
+        if !wide && collector == nil, let mask = computeAsList(state) { return mask }
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         defer { bits.deallocate() }
         bits.initialize(repeating: 0, count: max(words, 1))
@@ -444,6 +454,35 @@ public final class MaskStore: @unchecked Sendable {
         let view = UnsafeBufferPointer(start: UnsafePointer(payload), count: count)
         let h = MaskStore.hash(encoding, view)
         return EncodedMask(encoding: encoding, payload: payload, count: count, allowed: allowed, hash: h)
+    }
+
+    /// A narrow state's mask when it is an accept list (the walk writes ids, not bits): no
+    /// bitset to clear and scan, which for a member-name state cost more than its walk. nil
+    /// when more tokens are allowed than a list holds (the bitset path walks again).
+    private func computeAsList(_ state: Int32) -> EncodedMask? {
+        let limit = MaskStore.listLimit(words: wordCount)
+        let eos = vocabulary.eosIDs
+        let capacity = limit + eos.count
+        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(capacity, 1))
+        var ends: [UInt32] = []
+        let n = walk(vocabulary.trie, from: state, into: nil, ids: ids, idCapacity: capacity, ends: &ends)
+        var allowed = min(n, capacity)
+        if n <= capacity {
+            var k = 0
+            for j in 0..<allowed where !eos.contains(Int32(bitPattern: ids[j])) { ids[k] = ids[j]; k += 1 }
+            allowed = k
+        }
+        // The bitset path's choice (`compute`): an accept list iff it is the shorter list and
+        // within the limit.
+        guard n <= capacity, allowed <= limit, allowed <= grammarTokenCount - allowed else {
+            ids.deallocate()
+            return nil
+        }
+        boundaries?.publish(state, ends)
+        var view = UnsafeMutableBufferPointer(start: ids, count: allowed)
+        view.sort()
+        let h = MaskStore.hash(.acceptList, UnsafeBufferPointer(view))
+        return EncodedMask(encoding: .acceptList, payload: ids, count: allowed, allowed: allowed, hash: h)
     }
 
     /// Stores `mask` as the mask of `state` (reusing an equal stored mask), unless another
@@ -522,7 +561,8 @@ public final class MaskStore: @unchecked Sendable {
     /// The kernel over `trie` (the vocabulary's, or a slice's rest): sets the bits of the
     /// tokens whose bytes keep the DFA alive from `state`; with `boundaries`, appends the nodes
     /// (of `trie`) where the match can end inside tokens.
-    private func walk(_ trie: TokenTrie, from state: Int32, into bits: UnsafeMutablePointer<UInt32>, ends: inout [UInt32]) -> Int {
+    private func walk(_ trie: TokenTrie, from state: Int32, into bits: UnsafeMutablePointer<UInt32>?,
+                      ids: UnsafeMutablePointer<UInt32>? = nil, idCapacity: Int = 0, ends: inout [UInt32]) -> Int {
         let kernel = walkTable
         let record = boundaries != nil
         return trie.byte.withUnsafeBufferPointer { byte in
@@ -538,7 +578,7 @@ public final class MaskStore: @unchecked Sendable {
                                                      tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
                                                      table: table, byteClass: byteClass)
                                                 .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
-                                                         recordEnds: record, ends: &ends)
+                                                         ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends)
                                         }
                                     }
                                 }
@@ -620,7 +660,10 @@ struct TrieWalk {
     /// Sets the bits of the tokens whose bytes stay live from the state with entry `start`;
     /// returns how many. With `recordEnds`, appends to `ends` (in node order) every live node in an accepting
     /// state that has children: where the match can end inside tokens.
-    func collect(from start: Int32, maxDepth: Int, into bits: UnsafeMutablePointer<UInt32>,
+    /// `ids` (instead of `bits`): the allowed ids are written there in trie order, the first
+    /// `idCapacity` of them; the count returned includes the ones left out.
+    func collect(from start: Int32, maxDepth: Int, into bits: UnsafeMutablePointer<UInt32>?,
+                 ids: UnsafeMutablePointer<UInt32>? = nil, idCapacity: Int = 0,
                  recordEnds: Bool, ends: inout [UInt32]) -> Int {
         let stack = UnsafeMutablePointer<Int32>.allocate(capacity: maxDepth + 1)
         defer { stack.deallocate() }
@@ -628,9 +671,14 @@ struct TrieWalk {
         var count = 0
         @inline(__always) func flush(_ lo: Int, _ hi: Int) {
             var k = lo
+            if let ids {
+                while k < hi && count < idCapacity { ids[count] = UInt32(bitPattern: tokenIDs[k]); count &+= 1; k &+= 1 }
+                count &+= hi &- k
+                return
+            }
             while k < hi {
                 let id = UInt32(bitPattern: tokenIDs[k])
-                bits[Int(id >> 5)] |= 1 << (id & 31)
+                bits![Int(id >> 5)] |= 1 << (id & 31)
                 k &+= 1
             }
             count &+= hi &- lo

@@ -209,20 +209,37 @@ final class Lexer: @unchecked Sendable {
     private func insideWalk(_ s: Int32) -> LexemeWalk {
         let slot = pages[Int(s) >> Lexer.pageShift].inside + (Int(s) & (Lexer.pageSize - 1))
         if let p = slot.pointee.load(ordering: .acquiring) { return Unmanaged<LexemeWalk>.fromOpaque(p).takeUnretainedValue() }
-        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(wordCount, 1))
-        bits.initialize(repeating: 0, count: max(wordCount, 1))
-        defer { bits.deallocate() }
         let i = info(s).pointee
-        for k in 0..<Int(i.partCount) {
-            terminalStores[Int(terminals[Int(i.parts[2 * k])])]!.formUnion(state: i.parts[2 * k + 1], into: bits)
-        }
-        let walk = LexemeWalk(insideBits: UnsafeBufferPointer(start: bits, count: wordCount))
+        let walk = Lexer.unionOfLists(i, terminals, terminalStores, wordCount) ?? {
+            let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(wordCount, 1))
+            bits.initialize(repeating: 0, count: max(wordCount, 1))
+            defer { bits.deallocate() }
+            for k in 0..<Int(i.partCount) {
+                terminalStores[Int(terminals[Int(i.parts[2 * k])])]!.formUnion(state: i.parts[2 * k + 1], into: bits)
+            }
+            return LexemeWalk(insideBits: UnsafeBufferPointer(start: bits, count: wordCount))
+        }()
         return builder.withLock { b in
             if let p = slot.pointee.load(ordering: .acquiring) { return Unmanaged<LexemeWalk>.fromOpaque(p).takeUnretainedValue() }
             b.insideWalks.append(walk)
             slot.pointee.store(UnsafeRawPointer(Unmanaged.passUnretained(walk).toOpaque()), ordering: .releasing)
             return walk
         }
+    }
+
+    /// The inside tokens of a multi-part state as a sorted id list when every part's mask is
+    /// an accept list and their union stays within `MaskStore.listLimit` (the states of an
+    /// object's member names): merged, without a bitset to clear and scan. nil otherwise.
+    private static func unionOfLists(_ i: StateInfo, _ terminals: [Int32], _ stores: [MaskStore?], _ words: Int) -> LexemeWalk? {
+        var ids: [UInt32] = []
+        let limit = MaskStore.listLimit(words: words)
+        for k in 0..<Int(i.partCount) {
+            guard stores[Int(terminals[Int(i.parts[2 * k])])]!.appendAcceptList(state: i.parts[2 * k + 1], to: &ids),
+                  ids.count <= 2 * limit else { return nil }
+        }
+        ids.sortAndRemoveDuplicates()
+        guard ids.count <= limit else { return nil }
+        return LexemeWalk(inside: ids, insideIsBitset: false, groups: [], endsHere: nil)
     }
 
     // MARK: - Building (under the lock)
