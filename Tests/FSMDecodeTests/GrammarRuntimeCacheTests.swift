@@ -161,27 +161,8 @@ import Testing
         let schema = ##"{"type":"object","properties":{"d":{"type":"string","format":"date"},"ip":{"type":"string","format":"ipv4"},"n":{"type":"integer","minimum":-40,"maximum":1200},"p":{"type":"string","pattern":"^[a-c]{2,5}-[0-9]+$"},"e":{"enum":["red","green",12]},"l":{"type":"array","items":{"type":"string","format":"date"},"maxItems":3},"o":{"type":"object","properties":{"d":{"type":"string","format":"date"},"z":{"type":"boolean"}},"additionalProperties":false}},"required":["n"]}"##
         let doc = try JSONDocument(bytes: Array(schema.utf8), source: "group-memo.json")
         let g = try JSONSchemaCompiler.compile(doc.value, source: "group-memo.json").grammar
-        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
-        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
-        var rng = GrammarRuntimeSupport.RNG(state: 23)
-        var checked = 0, wrong = 0
         let maskBudget = TestSupport.fullSuites ? 4_000 : 400
-        for _ in 0..<1_000 where checked < maskBudget {
-            guard let s = GrammarRuntimeSupport.randomSentence(g, &rng, depthBudget: 8) else { continue }
-            var a = memoized.makeMatcher(), b = plain.makeMatcher()
-            var i = 0
-            while i < s.count && checked < maskBudget {
-                let n = min(s.count - i, 1 + rng.below(3))
-                let chunk = Array(s[i..<(i + n)])
-                guard a.accept(bytes: chunk), b.accept(bytes: chunk) else {
-                    Issue.record("random sentence refused: \(String(decoding: s, as: UTF8.self))")
-                    break
-                }
-                i += n
-                if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
-                checked += 1
-            }
-        }
+        let (checked, wrong) = try Self.compareMemoized(g, v, seed: 23, maxChunk: 3, depthBudget: 8, maskBudget: maskBudget)
         #expect(checked == maskBudget, "only \(checked) masks checked")
         #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
         // The same date value ending in contexts that differ only in what may follow it.
@@ -217,28 +198,8 @@ import Testing
     func memoizedMasksEqualUnmemoizedOnShippedGrammars(_ file: String) throws {
         guard let v = TestSupport.vocabulary("llama3") else { return }
         let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/" + file)
-        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
-        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
-        var rng = GrammarRuntimeSupport.RNG(state: 11)
-        var checked = 0, wrong = 0
         let maskBudget = TestSupport.fullSuites ? 3_000 : 250
-        // Bounded attempts: a grammar whose random sentences kept failing must fail the test
-        // below, not hang it.
-        for _ in 0..<1_000 where checked < maskBudget {
-            guard let s = GrammarRuntimeSupport.randomSentence(g, &rng, depthBudget: 10) else { continue }
-            var a = memoized.makeMatcher(), b = plain.makeMatcher()
-            var i = 0
-            while i < s.count && checked < maskBudget {
-                let n = min(s.count - i, 1 + rng.below(4))
-                let chunk = Array(s[i..<(i + n)])
-                let okB = b.accept(bytes: chunk)
-                #expect(a.accept(bytes: chunk) == okB)
-                if !okB { break }
-                i += n
-                if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
-                checked += 1
-            }
-        }
+        let (checked, wrong) = try Self.compareMemoized(g, v, seed: 11, maxChunk: 4, depthBudget: 10, maskBudget: maskBudget)
         #expect(checked == maskBudget, "\(file): only \(checked) masks checked")
         #expect(wrong == 0, "\(file): \(wrong) of \(checked) memoized masks differ")
     }
@@ -265,6 +226,35 @@ import Testing
 
     /// Visits `texts` in order on one constraint byte by byte (filling the memo at every step,
     /// with a rollback and replay midway), then compares each final mask with a fresh one's.
+    /// Random sentences of `g` fed in random chunks of 1 ... `maxChunk` bytes to a memoizing
+    /// constraint and to one without memos, until `maskBudget` masks are compared (bounded
+    /// attempts: a grammar whose random sentences keep failing gets fewer, which callers check).
+    /// A chunk the unmemoized one refuses (a random NAME that is a keyword) must be refused by
+    /// both, and ends the sentence. Returns the masks compared and how many differ.
+    static func compareMemoized(_ g: Grammar, _ v: Vocabulary, seed: UInt64, maxChunk: Int, depthBudget: Int,
+                                maskBudget: Int) throws -> (checked: Int, wrong: Int) {
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var rng = GrammarRuntimeSupport.RNG(state: seed)
+        var checked = 0, wrong = 0
+        for _ in 0..<1_000 where checked < maskBudget {
+            guard let s = GrammarRuntimeSupport.randomSentence(g, &rng, depthBudget: depthBudget) else { continue }
+            var a = memoized.makeMatcher(), b = plain.makeMatcher()
+            var i = 0
+            while i < s.count && checked < maskBudget {
+                let n = min(s.count - i, 1 + rng.below(maxChunk))
+                let chunk = Array(s[i..<(i + n)])
+                let okB = b.accept(bytes: chunk)
+                #expect(a.accept(bytes: chunk) == okB)
+                if !okB { break }
+                i += n
+                if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
+                checked += 1
+            }
+        }
+        return (checked, wrong)
+    }
+
     static func checkMemo(_ make: () throws -> GrammarConstraint, _ texts: [String]) throws {
         let shared = try make()
         var got: [TokenMask] = []
