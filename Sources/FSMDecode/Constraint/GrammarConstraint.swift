@@ -701,15 +701,17 @@ private struct MaskWalker {
         var complete = true
         // Each root group on its own (memoized by context, end class and start list), the
         // walk below it run to the end before the next.
-        for g in root.groups { walkGroup(g, of: th, context: context, constraint, into: dst, applied: &applied, complete: &complete) }
+        for g in root.groups { walkGroup(g, of: th, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete) }
         if let g = root.endsHere, th.start < o.position {
-            walkGroup(g, of: th, context: context, constraint, into: dst, applied: &applied, complete: &complete)
+            walkGroup(g, of: th, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete)
         }
         o.truncate(to: m)
         return complete ? applied : nil
     }
 
-    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
+    /// `mark`: the chart before any of the lexeme's ends was committed (every root frame
+    /// commits on it; commits left by earlier groups are reused or truncated away).
+    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, mark: EarleyCore.Mark, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
                                     into dst: UnsafeMutablePointer<UInt32>, applied: inout [LexemeWalk], complete: inout Bool) {
         let key = context.flatMap { c in
             g.list == WalkCache.uncachedList ? nil
@@ -722,7 +724,7 @@ private struct MaskWalker {
         }
         let first = applied.count
         let errorBefore = o.error != nil
-        frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: o.mark))
+        frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: mark))
         runFrames(constraint, into: dst, applied: &applied)
         if o.error != nil { complete = false }
         if let key, !errorBefore, o.error == nil {
