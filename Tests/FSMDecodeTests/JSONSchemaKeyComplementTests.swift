@@ -54,6 +54,18 @@ import Testing
             let same = direct == generic
             #expect(same, "\(words)")
         }
+        // Other universes (a pattern's string; one big enough that the pairs are hashed, not
+        // indexed flat): still the generic difference.
+        let bounded = try RegexCompiler.compile(#""[a-z_]{0,3000}""#)
+        let patterned = try RegexCompiler.compile(#""(ba|ab)*(_id)?""#)
+        let words = (0 ..< 30).map { _ in (0 ..< 4 + next(6)).map { _ in UInt32(97 + next(3)) } } + [Array("ab_id".unicodeScalars.map(\.value))]
+        for universe in [bounded, patterned] {
+            let direct = try ByteDFA.jsonStringsComplement(words, in: universe, maxStates: 100_000, description: "test")
+            let keys = try #require(try ByteDFA.jsonStrings(words, maxStates: 100_000, description: "test"))
+            let generic = try universe.subtracting(keys, maxStates: 100_000, description: "test")
+            let same = direct == generic
+            #expect(same, "universe of \(universe.stateCount) states")
+        }
         do {
             _ = try ByteDFA.jsonStringsComplement([Array(repeating: 0x61, count: 5_000)], in: JSONLexemes.anyStringDFA, maxStates: 1_000, description: "huge key")
             Issue.record("no budget error")

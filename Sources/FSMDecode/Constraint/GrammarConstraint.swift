@@ -701,9 +701,9 @@ private struct MaskWalker {
         var complete = true
         // Each root group on its own (memoized by context, end class and start list), the
         // walk below it run to the end before the next.
-        for g in root.groups { walkGroup(g, of: th, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete) }
+        for g in root.groups { walkGroup(g, of: th, lexer, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete) }
         if let g = root.endsHere, th.start < o.position {
-            walkGroup(g, of: th, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete)
+            walkGroup(g, of: th, lexer, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete)
         }
         o.truncate(to: m)
         return complete ? applied : nil
@@ -711,11 +711,11 @@ private struct MaskWalker {
 
     /// `mark`: the chart before any of the lexeme's ends was committed (every root frame
     /// commits on it; commits left by earlier groups are reused or truncated away).
-    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, mark: EarleyCore.Mark, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
+    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, _ lexer: Lexer, mark: EarleyCore.Mark, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
                                     into dst: UnsafeMutablePointer<UInt32>, applied: inout [LexemeWalk], complete: inout Bool) {
         let key = context.flatMap { c in
             g.list == WalkCache.uncachedList ? nil
-                : GroupMemoKey(contextA: c.0, contextB: c.1, lexer: th.lexer, endClass: constraint.tables.lexer(id: th.lexer).endClass(g.state), list: g.list)
+                : GroupMemoKey(contextA: c.0, contextB: c.1, lexer: th.lexer, endClass: lexer.endClass(g.state), list: g.list)
         }
         if let key, let known = constraint.groupMemo?.get(key) {
             for w in known { w.formUnion(into: dst) }

@@ -511,24 +511,21 @@ final class ParseTables: Sendable {
             return .repetition(try regexAST(q, where: place, memo: &memo), min: min, max: max)
         case .difference(let a, let b):
             let description = "\(place): difference"
-            // Undeclared member names: any string minus the keys' spellings, as one product.
-            if case .jsonString(let values) = b, let universe = JSONLexemes.prebuiltDFA(a), universe == JSONLexemes.anyStringDFA {
-                guard let d = try ByteDFA.jsonStringsComplement(values, in: universe, maxStates: memo.options.maxStates, description: description) else {
-                    return .scalars(CodePointSet())
-                }
-                return .automaton(d)
-            }
-            // Each part as a terminal of its own (a JSON-string set takes its direct DFA).
+            let maxStates = memo.options.maxStates
+            // Each part as a terminal of its own; a JSON-string set (undeclared member names:
+            // any string minus the keys) is subtracted straight from its spelling trie.
             guard let da = try compileTerminal(regexAST(a, where: place, options: memo.options), options: memo.options, description: description) else {
                 return .scalars(CodePointSet())
             }
-            guard let db = try compileTerminal(regexAST(b, where: place, options: memo.options), options: memo.options, description: description) else {
-                return .automaton(da)
+            let difference: ByteDFA?
+            if case .jsonString(let values) = b {
+                difference = try ByteDFA.jsonStringsComplement(values, in: da, maxStates: maxStates, description: description)
+            } else if let db = try compileTerminal(regexAST(b, where: place, options: memo.options), options: memo.options, description: description) {
+                difference = try da.subtracting(db, maxStates: maxStates, description: description)
+            } else {
+                difference = da
             }
-            guard let d = try da.subtracting(db, maxStates: memo.options.maxStates, description: description) else {
-                return .scalars(CodePointSet())
-            }
-            return .automaton(d)
+            return difference.map { .automaton($0) } ?? .scalars(CodePointSet())
         case .jsonString(let values):
             return RegexAST.jsonStrings(values)
         case .token, .tokenText:

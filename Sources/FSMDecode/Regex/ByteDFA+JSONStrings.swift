@@ -72,13 +72,13 @@ extension ByteDFA {
         return (b, close)
     }
 
-    /// The strings of `universe` (a DFA of JSON string tokens: `JSONLexemes.anyStringDFA`)
-    /// that are none of the spellings of `values`, as a minimal canonical DFA; equal to
-    /// `universe.subtracting(jsonStrings(values))`, without building the second automaton: the
-    /// product walks `universe`'s table beside the spelling trie's sparse edges (a pair whose
-    /// trie side has left the trie is a plain `universe` state). nil when nothing is left.
-    /// Undeclared member names are this difference, and building the keys' own DFA first cost
-    /// about as much as the product.
+    /// The strings of `universe` that are none of the spellings of `values`, as a minimal
+    /// canonical DFA; equal to `universe.subtracting(jsonStrings(values))`, without building
+    /// the second automaton: the product walks `universe`'s table beside the spelling trie's
+    /// sparse edges (a pair whose trie side has left the trie is a plain `universe` state; a
+    /// string is a spelling iff the trie ends it at `close`). nil when nothing is left.
+    /// Undeclared member names (any string minus the keys) are this difference, and building
+    /// the keys' own DFA first cost about as much as the product.
     public static func jsonStringsComplement(_ values: [[UInt32]], in universe: ByteDFA, maxStates: Int, description: String) throws -> ByteDFA? {
         if values.isEmpty { return universe }
         let (trie, close) = try spellingTrie(values, maxStates: maxStates, description: description)
@@ -98,11 +98,15 @@ extension ByteDFA {
             byteClass[x] = UInt8(jointOf[slot])
         }
         let k = classU.count
-        // Pair (trie node or -1, universe state), numbered in a flat index.
+        // Pair (trie node or -1, universe state), numbered in a flat index when the pair space
+        // is small (the any-string DFA has 22 states), else hashed.
         let width = universe.stateCount
-        var index = [Int32](repeating: -1, count: (trie.count + 1) * width)
+        let flat = trie.count + 1 <= (1 << 20) / width
+        var flatIndex = [Int32](repeating: -1, count: flat ? (trie.count + 1) * width : 0)
+        var hashedIndex: [Int: Int32] = [:]
         var pairT: [Int32] = [0], pairU: [Int32] = [universe.start]
-        index[(0 + 1) * width + Int(universe.start)] = 0
+        let startSlot = width + Int(universe.start)
+        if flat { flatIndex[startSlot] = 0 } else { hashedIndex[startSlot] = 0 }
         var table: [Int32] = []
         table.reserveCapacity((trie.count + width) * k)
         // Per row, the trie side of each class: -1 but where the trie node has an edge (each
@@ -122,13 +126,13 @@ extension ByteDFA {
                 trieNext[c] = -1
                 if tu < 0 { table.append(ByteDFA.dead); continue }
                 let slot = Int(tt + 1) * width + Int(tu)
-                var id = index[slot]
+                var id = flat ? flatIndex[slot] : hashedIndex[slot] ?? -1
                 if id < 0 {
                     if pairT.count >= maxStates {
                         throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
                     }
                     id = Int32(pairT.count)
-                    index[slot] = id
+                    if flat { flatIndex[slot] = id } else { hashedIndex[slot] = id }
                     pairT.append(tt)
                     pairU.append(tu)
                 }
