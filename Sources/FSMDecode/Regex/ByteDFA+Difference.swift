@@ -20,50 +20,72 @@ extension ByteDFA {
             byteClass[b] = UInt8(jointOf[slot])
         }
         let k = classA.count
-        // Pair (a, b), b = -1 once `other` has died: numbered in a flat index when the pair
-        // space is small (the usual case: a string terminal minus a few keys), else hashed.
-        let width = other.stateCount + 1
-        let flat = stateCount <= (1 << 20) / width
-        var flatIndex = [Int32](repeating: -1, count: flat ? stateCount * width : 0)
-        var index: [Int: Int32] = [:]
-        let startSlot = Int(start) * width + Int(other.start) + 1
-        if flat { flatIndex[startSlot] = 0 } else { index[startSlot] = 0 }
-        var pairA: [Int32] = [start], pairB: [Int32] = [other.start]
+        // Pair (a, b), b = -1 once `other` has died.
+        var pairs = ProductPairs(firstCount: stateCount, secondCount: other.stateCount, start: (start, other.start))
         var table: [Int32] = []
         // One row at a time: the product's rows are appended whole.
         var row = [Int32](repeating: ByteDFA.dead, count: k)
         var i = 0
-        while i < pairA.count {
-            let a = pairA[i], b = pairB[i]
+        while i < pairs.count {
+            let a = pairs.first[i], b = pairs.second[i]
             i += 1
             let rowA = Int(a) * classCount, rowB = Int(b) * other.classCount
             for c in 0 ..< k {
                 let ta = self.table[rowA + classA[c]]
                 if ta < 0 { row[c] = ByteDFA.dead; continue }
                 let tb = b < 0 ? ByteDFA.dead : other.table[rowB + classB[c]]
-                let slot = Int(ta) * width + Int(tb) + 1
-                var id = flat ? flatIndex[slot] : index[slot] ?? -1
-                if id < 0 {
-                    if pairA.count >= maxStates {
-                        throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-                    }
-                    id = Int32(pairA.count)
-                    if flat { flatIndex[slot] = id } else { index[slot] = id }
-                    pairA.append(ta)
-                    pairB.append(tb)
-                }
+                let id = try pairs.id(ta, tb, maxStates: maxStates, description: description)
                 row[c] = id
             }
             table.append(contentsOf: row)
         }
         let accepted: [Int32] = [0]
         var labelOf: [[Int32]] = [], labelKey: [Int32] = []
-        for (a, b) in zip(pairA, pairB) {
+        for (a, b) in zip(pairs.first, pairs.second) {
             let accepts = accepting[Int(a)] && !(b >= 0 && other.accepting[Int(b)])
             labelOf.append(accepts ? accepted : [])
             labelKey.append(accepts ? 1 : 0)
         }
-        return DFABuilder.finish(table: table, count: pairA.count, byteClass: byteClass, classCount: k,
+        return DFABuilder.finish(table: table, count: pairs.count, byteClass: byteClass, classCount: k,
                                  labelOf: labelOf, labelKey: labelKey)?.dfa
+    }
+}
+
+/// The state pairs of a product automaton, numbered in the order met: (a, b) with a a state of
+/// the first automaton and b one of the second or -1 (it has died). A flat index when the pair
+/// space is small (the usual case: a string terminal minus a few keys), else hashed.
+struct ProductPairs {
+    private let width: Int
+    private let flat: Bool
+    private var flatIndex: [Int32]
+    private var hashedIndex: [Int: Int32] = [:]
+    private(set) var first: [Int32] = []
+    private(set) var second: [Int32] = []
+    var count: Int { first.count }
+
+    /// Pair 0 is `start`.
+    init(firstCount: Int, secondCount: Int, start: (Int32, Int32)) {
+        width = secondCount + 1
+        flat = firstCount <= (1 << 20) / width
+        flatIndex = [Int32](repeating: -1, count: flat ? firstCount * width : 0)
+        let slot = Int(start.0) * width + Int(start.1) + 1
+        if flat { flatIndex[slot] = 0 } else { hashedIndex[slot] = 0 }
+        first = [start.0]
+        second = [start.1]
+    }
+
+    /// The number of pair (a, b), added when new; a `.budget` error past `maxStates` pairs.
+    mutating func id(_ a: Int32, _ b: Int32, maxStates: Int, description: String) throws -> Int32 {
+        let slot = Int(a) * width + Int(b) + 1
+        let known = flat ? flatIndex[slot] : hashedIndex[slot] ?? -1
+        if known >= 0 { return known }
+        if first.count >= maxStates {
+            throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
+        }
+        let id = Int32(first.count)
+        if flat { flatIndex[slot] = id } else { hashedIndex[slot] = id }
+        first.append(a)
+        second.append(b)
+        return id
     }
 }

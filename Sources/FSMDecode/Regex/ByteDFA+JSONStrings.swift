@@ -98,23 +98,16 @@ extension ByteDFA {
             byteClass[x] = UInt8(jointOf[slot])
         }
         let k = classU.count
-        // Pair (trie node or -1, universe state), numbered in a flat index when the pair space
-        // is small (the any-string DFA has 22 states), else hashed.
-        let width = universe.stateCount
-        let flat = trie.count + 1 <= (1 << 20) / width
-        var flatIndex = [Int32](repeating: -1, count: flat ? (trie.count + 1) * width : 0)
-        var hashedIndex: [Int: Int32] = [:]
-        var pairT: [Int32] = [0], pairU: [Int32] = [universe.start]
-        let startSlot = width + Int(universe.start)
-        if flat { flatIndex[startSlot] = 0 } else { hashedIndex[startSlot] = 0 }
+        // Pair (universe state, trie node or -1).
+        var pairs = ProductPairs(firstCount: universe.stateCount, secondCount: trie.count, start: (universe.start, 0))
         var table: [Int32] = []
-        table.reserveCapacity((trie.count + width) * k)
+        table.reserveCapacity((trie.count + universe.stateCount) * k)
         // Per row, the trie side of each class: -1 but where the trie node has an edge (each
         // byte the trie uses is a class of its own).
         var trieNext = [Int32](repeating: -1, count: k)
         var i = 0
-        while i < pairT.count {
-            let t = pairT[i], u = Int(pairU[i])
+        while i < pairs.count {
+            let u = Int(pairs.first[i]), t = pairs.second[i]
             i += 1
             if t >= 0 {
                 var e = Int(trie.firstEdge[Int(t)])
@@ -125,30 +118,20 @@ extension ByteDFA {
                 let tt = trieNext[c]
                 trieNext[c] = -1
                 if tu < 0 { table.append(ByteDFA.dead); continue }
-                let slot = Int(tt + 1) * width + Int(tu)
-                var id = flat ? flatIndex[slot] : hashedIndex[slot] ?? -1
-                if id < 0 {
-                    if pairT.count >= maxStates {
-                        throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-                    }
-                    id = Int32(pairT.count)
-                    if flat { flatIndex[slot] = id } else { hashedIndex[slot] = id }
-                    pairT.append(tt)
-                    pairU.append(tu)
-                }
+                let id = try pairs.id(tu, tt, maxStates: maxStates, description: description)
                 table.append(id)
             }
         }
         let accepted: [Int32] = [0]
         var labelOf: [[Int32]] = [], labelKey: [Int32] = []
-        labelOf.reserveCapacity(pairT.count)
-        labelKey.reserveCapacity(pairT.count)
-        for (t, u) in zip(pairT, pairU) {
+        labelOf.reserveCapacity(pairs.count)
+        labelKey.reserveCapacity(pairs.count)
+        for (u, t) in zip(pairs.first, pairs.second) {
             let accepts = universe.accepting[Int(u)] && t != close
             labelOf.append(accepts ? accepted : [])
             labelKey.append(accepts ? 1 : 0)
         }
-        return DFABuilder.finish(table: table, count: pairT.count, byteClass: byteClass, classCount: k,
+        return DFABuilder.finish(table: table, count: pairs.count, byteClass: byteClass, classCount: k,
                                  labelOf: labelOf, labelKey: labelKey)?.dfa
     }
 
