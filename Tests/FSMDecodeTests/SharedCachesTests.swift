@@ -8,6 +8,39 @@ import Testing
         try RegexCompiler.compile(pattern, options: RegexOptions())
     }
 
+    /// The terminal cache is keyed by pattern and budgets: patterns that agree on a long
+    /// prefix (past `TerminalPattern.hash(into:)`'s bounded one) or differ only in a JSON
+    /// string's values each get their own DFA, and a pattern cached under a big budget still
+    /// fails under a small one.
+    @Test func terminalCacheTellsPatternsAndBudgetsApart() throws {
+        SharedCaches.clear()
+        let prefix = (0 ..< 40).map { TerminalPattern.literal([UInt8(97 + $0 % 26)]) }
+        let patterns: [TerminalPattern] = [
+            .sequence(prefix + [.literal(Array("x".utf8))]),
+            .sequence(prefix + [.literal(Array("y".utf8))]),
+            .sequence(prefix + [.repetition(.codePointClass([48 ... 57]), min: 1, max: 3)]),
+            .sequence([.jsonString(values: [[97, 98]]), .literal(Array(":".utf8))]),
+            .sequence([.jsonString(values: [[97, 99]]), .literal(Array(":".utf8))]),
+            .difference(.sequence([.literal(Array("\"".utf8)), .repetition(.codePointClass([97 ... 122]), min: 0, max: nil), .literal(Array("\"".utf8))]),
+                        .jsonString(values: [[97]])),
+        ]
+        let options = RegexOptions()
+        for round in 0 ..< 2 {  // the second round reads every DFA from the cache
+            for p in patterns {
+                let cached = try ParseTables.compileTerminal(p, where: "test", options: options, description: "test")
+                let direct = try RegexCompiler.compile(ParseTables.regexAST(p, where: "test", options: options), options: options, description: "test")
+                let same = cached == direct  // (not expanded: the tables are long)
+                #expect(same, "round \(round): pattern \(p)")
+            }
+        }
+        #expect(Set(patterns.map(\.structuralHash)).count == patterns.count)
+        var small = options
+        small.maxStates = 10
+        #expect(throws: FSMDecodeError.self) {
+            _ = try ParseTables.compileTerminal(patterns[2], where: "test", options: small, description: "test")
+        }
+    }
+
     @Test func sliceIsAdmittedOnlyWhereEverySliceStringStaysInside() throws {
         // (pattern, prefix leading to the state, admits)
         let cases: [(String, String, Bool)] = [

@@ -6,43 +6,45 @@ import Synchronization
 /// values; the caches are bounded (oldest entries dropped first) and thread-safe.
 ///
 /// What is shared, and what stays per constraint:
-/// - terminal DFAs, keyed by the terminal's regex AST and the budgets (`terminalDFAs`);
+/// - terminal DFAs, keyed by the terminal's pattern and the budgets (`terminalDFAs`);
 /// - per vocabulary, the token slices and grammar-token bits of mask walks
 ///   (`Vocabulary.maskWalkTables`, a `MaskWalkTables`).
 /// Parse tables, lexers, mask stores, walk caches and matchers stay per constraint.
 ///
 /// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles).
 public enum SharedCaches {
-    /// Hashed by the AST's `structuralHash` (computed once, at init), compared in full.
+    /// A terminal's pattern and the budgets it is compiled under (they decide where a
+    /// compile fails, and the conversion's prebuilt lexemes and differences). Hashed by the
+    /// pattern's `structuralHash` (computed once, at init), compared in full.
     struct TerminalKey: Hashable, Sendable {
-        let ast: RegexAST
+        let pattern: TerminalPattern
         let maxStates: Int
         let maxNFAStates: Int
         let maxSubsetWork: Int?
-        let astHash: UInt64
+        let patternHash: UInt64
 
-        init(ast: RegexAST, maxStates: Int, maxNFAStates: Int, maxSubsetWork: Int?) {
-            self.ast = ast
-            self.maxStates = maxStates
-            self.maxNFAStates = maxNFAStates
-            self.maxSubsetWork = maxSubsetWork
-            astHash = ast.structuralHash
+        init(pattern: TerminalPattern, options: RegexOptions) {
+            self.pattern = pattern
+            maxStates = options.maxStates
+            maxNFAStates = options.maxNFAStates
+            maxSubsetWork = options.maxSubsetWork
+            patternHash = pattern.structuralHash
         }
 
         func hash(into h: inout Hasher) {
-            h.combine(astHash)
+            h.combine(patternHash)
             h.combine(maxStates)
             h.combine(maxNFAStates)
             h.combine(maxSubsetWork)
         }
 
         static func == (a: TerminalKey, b: TerminalKey) -> Bool {
-            a.astHash == b.astHash && a.maxStates == b.maxStates && a.maxNFAStates == b.maxNFAStates
-                && a.maxSubsetWork == b.maxSubsetWork && a.ast == b.ast
+            a.patternHash == b.patternHash && a.maxStates == b.maxStates && a.maxNFAStates == b.maxNFAStates
+                && a.maxSubsetWork == b.maxSubsetWork && a.pattern == b.pattern
         }
     }
 
-    /// Regex AST → minimal DFA (nil: matches nothing). Failures are not cached. Cost bound:
+    /// Terminal pattern → minimal DFA (nil: matches nothing). Failures are not cached. Cost bound:
     /// 16 M table cells (~64 MB).
     static let terminalDFAs = BoundedCache<TerminalKey, ByteDFA?>(maxCost: 16 << 20)
 

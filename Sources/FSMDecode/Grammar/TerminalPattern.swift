@@ -103,6 +103,55 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         }
     }
 
+    /// A hash of the whole tree (`StableHasher`; equal trees, equal hashes), unlike
+    /// `hash(into:)`'s bounded prefix: keys the shared terminal DFA cache
+    /// (`SharedCaches.TerminalKey`), where patterns that share a long prefix (members of one
+    /// object) must not collide. Computed once per lookup; recursion depth = tree depth.
+    var structuralHash: UInt64 {
+        var h = StableHasher()
+        mixStructure(into: &h)
+        return h.finalize()
+    }
+
+    private func mixStructure(into h: inout StableHasher) {
+        switch self {
+        case .literal(let b):
+            h.combine(1 | UInt64(b.count) << 8)
+            b.withUnsafeBytes { h.combine(bytes: $0) }
+        case .caseInsensitiveLiteral(var s):
+            h.combine(2)
+            s.withUTF8 { h.combine(UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
+        case .regex(var source, let flags):
+            h.combine(3 | UInt64(flags.rawValue) << 8)
+            source.withUTF8 { h.combine(UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
+        case .codePointClass(let ranges):
+            h.combine(4)
+            h.combine(ranges: ranges)
+        case .sequence(let parts), .alternation(let parts):
+            if case .sequence = self { h.combine(5 | UInt64(parts.count) << 8) } else { h.combine(6 | UInt64(parts.count) << 8) }
+            for p in parts { p.mixStructure(into: &h) }
+        case .repetition(let p, let min, let max):
+            h.combine(7 | UInt64(UInt(bitPattern: min)) << 8)
+            h.combine(UInt64(UInt(bitPattern: max ?? -1)))
+            p.mixStructure(into: &h)
+        case .difference(let a, let b):
+            h.combine(8)
+            a.mixStructure(into: &h)
+            b.mixStructure(into: &h)
+        case .jsonString(let values):
+            h.combine(9 | UInt64(values.count) << 8)
+            for v in values {
+                h.combine(UInt64(v.count))
+                for x in v { h.combine(UInt64(x)) }
+            }
+        case .token(let id, let negated):
+            h.combine(10 | UInt64(id) << 8 | (negated ? 1 << 63 : 0))
+        case .tokenText(var text, let negated):
+            h.combine(11 | (negated ? 1 << 63 : 0))
+            text.withUTF8 { h.combine(UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
     /// Every Unicode scalar value: the set `.` stands for in GBNF.
     public static let anyScalar: [ClosedRange<UInt32>] = [0...0xD7FF, 0xE000...0x10FFFF]
 

@@ -14,8 +14,11 @@ import Synchronization
 final class ParseTables: Sendable {
     struct TerminalInfo: Sendable {
         var name: String
-        /// nil for vocabulary-token terminals.
-        var ast: RegexAST?
+        /// The byte-level pattern (compiled to `ParseTables.terminalDFAs`); nil for
+        /// vocabulary-token terminals.
+        var pattern: TerminalPattern?
+        /// Where the pattern comes from, for messages (`terminal X (3:1)`, `rule 'r' (4:2)`).
+        var place: String
         /// `<[id]>` / `!<[id]>` (resolved `<text>`): matched against whole accepted tokens.
         var token: (id: Int32, negated: Bool)?
         /// Character-level only: the terminal matches the empty string (the parser steps over
@@ -140,7 +143,7 @@ final class ParseTables: Sendable {
                                                    symbolStart: symbolStart, symbols: symbols, terminals: infos)
         self.ignoredTerminals = ignored.sorted()
         self.hasTokenTerminals = infos.contains { $0.token != nil }
-        self.isByteTerminal = infos.map { $0.ast != nil }
+        self.isByteTerminal = infos.map { $0.pattern != nil }
         self.terminalNullable = infos.map(\.nullable)
         self.lexers = LexerCache()
     }
@@ -222,15 +225,10 @@ final class ParseTables: Sendable {
             let key = Int32(g.terminals.count + r)
             if let t = terminalMap[key] { return t }
             let pattern = g.regularPatterns[r]!
-            let ast: RegexAST
-            do {
-                ast = try ParseTables.regexAST(pattern, where: "rule '\(g.rules[r].name)' (\(g.rules[r].location))", options: options)
-            } catch let e as FSMDecodeError where e.kind == .budget {
-                throw Uncollapse(rule: r, error: e)
-            }
             let t = Int32(infos.count)
             ruleOfTerminal[infos.count] = r
-            infos.append(TerminalInfo(name: g.rules[r].name, ast: ast, token: nil,
+            infos.append(TerminalInfo(name: g.rules[r].name, pattern: pattern,
+                                      place: "rule '\(g.rules[r].name)' (\(g.rules[r].location))", token: nil,
                                       nullable: pattern.matchesEmptyStructurally ?? g.nullable[r],
                                       ignored: false, priority: 0))
             terminalMap[key] = t
@@ -239,9 +237,9 @@ final class ParseTables: Sendable {
         func runtimeTerminal(_ i: Int) throws -> Int32 {
             if let t = terminalMap[Int32(i)] { return t }
             let term = g.terminals[i]
-            var info = TerminalInfo(name: term.name, ast: nil, token: nil, nullable: false,
-                                    ignored: term.isIgnored, priority: term.priority)
             let place = "terminal \(term.name) (\(term.location))"
+            var info = TerminalInfo(name: term.name, pattern: nil, place: place, token: nil, nullable: false,
+                                    ignored: term.isIgnored, priority: term.priority)
             switch term.pattern {
             case .token(let id, let negated):
                 guard let v = vocabulary, Int(id) < v.maskWidth, !v.flags[Int(id)].contains(.absent) else {
@@ -255,7 +253,7 @@ final class ParseTables: Sendable {
                 }
                 info.token = (id, negated)
             default:
-                info.ast = try ParseTables.regexAST(term.pattern, where: place, options: options)
+                info.pattern = term.pattern
                 if g.lexing == .characterLevel { nullableFromDFA[infos.count] = place }
             }
             let t = Int32(infos.count)
@@ -311,7 +309,7 @@ final class ParseTables: Sendable {
         // build in the middle of a mask.
         var dfas: [ByteDFA?] = []
         for t in infos.indices {
-            guard let ast = infos[t].ast else { dfas.append(nil); continue }
+            guard let pattern = infos[t].pattern else { dfas.append(nil); continue }
             let dfa: ByteDFA?
             do {
                 var budget = options
@@ -319,7 +317,8 @@ final class ParseTables: Sendable {
                     budget.maxStates = min(budget.maxStates, collapsedMaxStates)
                     budget.maxNFAStates = min(budget.maxNFAStates, collapsedMaxNFAStates)
                 }
-                dfa = try ParseTables.compileTerminal(ast, options: budget, description: "\(g.source): terminal \(infos[t].name)")
+                dfa = try ParseTables.compileTerminal(pattern, where: infos[t].place, options: budget,
+                                                      description: "\(g.source): terminal \(infos[t].name)")
             } catch let e as FSMDecodeError where e.kind == .budget {
                 if let r = ruleOfTerminal[t] { throw Uncollapse(rule: r, error: e) }
                 throw e
@@ -514,13 +513,13 @@ final class ParseTables: Sendable {
             let maxStates = memo.options.maxStates
             // Each part as a terminal of its own; a JSON-string set (undeclared member names:
             // any string minus the keys) is subtracted straight from its spelling trie.
-            guard let da = try compileTerminal(regexAST(a, where: place, options: memo.options), options: memo.options, description: description) else {
+            guard let da = try compileTerminal(a, where: place, options: memo.options, description: description) else {
                 return .scalars(CodePointSet())
             }
             let difference: ByteDFA?
             if case .jsonString(let values) = b {
                 difference = try ByteDFA.jsonStringsComplement(values, in: da, maxStates: maxStates, description: description)
-            } else if let db = try compileTerminal(regexAST(b, where: place, options: memo.options), options: memo.options, description: description) {
+            } else if let db = try compileTerminal(b, where: place, options: memo.options, description: description) {
                 difference = try da.subtracting(db, maxStates: maxStates, description: description)
             } else {
                 difference = da
@@ -533,12 +532,25 @@ final class ParseTables: Sendable {
         }
     }
 
-    /// A terminal's DFA (nil: it matches nothing). Literals, the most common terminals, are
-    /// built directly as a chain (already minimal and trimmed); the rest go through the regex
+    /// A terminal's DFA (nil: it matches nothing), shared through `SharedCaches.terminalDFAs`
+    /// by every terminal of the process with an equal pattern and budgets. Keyed by the
+    /// pattern, not its regex AST: schemas repeat value patterns across members, and a hit then
+    /// skips the conversion too (a JSON-string set is a value list here, a tree of eight nodes
+    /// per character once spelled out; converting, hashing and comparing those trees was a
+    /// sixth of a cold compile). Errors are not cached; `place` names the pattern in them.
+    static func compileTerminal(_ p: TerminalPattern, where place: String, options: RegexOptions, description: String) throws -> ByteDFA? {
+        let key = SharedCaches.TerminalKey(pattern: p, options: options)
+        if let cached = SharedCaches.terminalDFAs.get(key) { return cached }
+        let dfa = try compileTerminal(regexAST(p, where: place, options: options), options: options, description: description)
+        SharedCaches.terminalDFAs.put(key, dfa, cost: dfa?.table.count ?? 1)
+        return dfa
+    }
+
+    /// The DFA of a converted pattern. Literals, the most common terminals, are built
+    /// directly as a chain (already minimal and trimmed); the rest go through the regex
     /// compiler.
-    static func compileTerminal(_ ast: RegexAST, options: RegexOptions, description: String) throws -> ByteDFA? {
-        // Already compiled (a difference or a JSON-string set, by `regexAST`): caching it
-        // would only hash its table to map it to itself.
+    private static func compileTerminal(_ ast: RegexAST, options: RegexOptions, description: String) throws -> ByteDFA? {
+        // Already compiled (a difference, a JSON-string set or a prebuilt lexeme, by `regexAST`).
         if case .automaton(let d) = ast { return d }
         if let bytes = literalBytes(ast), bytes.count < options.maxStates {
             var byteClass = [UInt8](repeating: 0, count: 256)
@@ -562,12 +574,7 @@ final class ParseTables: Sendable {
             accepting[n - 1] = true
             return ByteDFA(stateCount: n, start: 0, byteClass: byteClass, classCount: k, table: table, accepting: accepting)
         }
-        let key = SharedCaches.TerminalKey(ast: ast, maxStates: options.maxStates, maxNFAStates: options.maxNFAStates,
-                                           maxSubsetWork: options.maxSubsetWork)
-        if let cached = SharedCaches.terminalDFAs.get(key) { return cached }
-        let dfa = try RegexCompiler.compile(ast, options: options, description: description)
-        SharedCaches.terminalDFAs.put(key, dfa, cost: dfa?.table.count ?? 1)
-        return dfa
+        return try RegexCompiler.compile(ast, options: options, description: description)
     }
 
     /// The UTF-8 bytes of an AST that is a sequence of single (valid) scalars, else nil.

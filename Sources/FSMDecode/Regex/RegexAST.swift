@@ -24,40 +24,6 @@ public indirect enum RegexAST: Sendable, Hashable {
         return items.isEmpty ? .empty : items.count == 1 ? items[0] : .concat(items)
     }
 
-    /// A structural hash of the tree (equal trees, equal hashes; `StableHasher` over node
-    /// kinds, ranges and bounds): JSON-string terminals are trees of thousands of nodes, and
-    /// `Hasher` (SipHash, one call per field) cost a tenth of compiling them. Keys the shared
-    /// terminal cache (`SharedCaches.TerminalKey`), computed once per lookup. Recursion depth =
-    /// tree depth.
-    var structuralHash: UInt64 {
-        var h = StableHasher()
-        mixStructure(into: &h)
-        return h.finalize()
-    }
-
-    private func mixStructure(into h: inout StableHasher) {
-        switch self {
-        case .empty:
-            h.combine(1)
-        case .scalars(let set):
-            h.combine(2)
-            h.combine(ranges: set.ranges)
-        case .concat(let items), .alternation(let items):
-            if case .concat = self { h.combine(3 | UInt64(items.count) << 8) } else { h.combine(4 | UInt64(items.count) << 8) }
-            for item in items { item.mixStructure(into: &h) }
-        case .repetition(let item, let min, let max):
-            h.combine(5 | UInt64(UInt(bitPattern: min)) << 8)
-            h.combine(UInt64(UInt(bitPattern: max ?? -1)))
-            item.mixStructure(into: &h)
-        case .automaton(let d):
-            h.combine(6 | UInt64(d.stateCount) << 8)
-            h.combine(UInt64(d.classCount) | UInt64(UInt32(bitPattern: d.start)) << 32)
-            for b in d.byteClass { h.combine(UInt64(b)) }
-            for t in d.table { h.combine(UInt64(UInt32(bitPattern: t))) }
-            for a in d.accepting { h.combine(a ? 1 : 0) }
-        }
-    }
-
     /// The pattern in PCRE2 syntax (UTF mode) with every class spelled out as explicit
     /// code-point ranges, so PCRE2's own meaning of `\d \w \s .` never enters. Used as the
     /// differential-testing oracle's input. Recursion depth = tree depth. Defined for the

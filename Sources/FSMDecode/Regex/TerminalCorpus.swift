@@ -7,8 +7,9 @@
     /// tables without a vocabulary, so it also compiles every terminal once.
     public static func compiledTerminalASTs(of grammar: Grammar, options: RegexOptions = RegexOptions()) throws -> [RegexAST] {
         let tables = try ParseTables(grammar: grammar, vocabulary: nil, options: options)
-        return tables.terminals.compactMap { info in
-            guard let ast = info.ast else { return nil }
+        return try tables.terminals.compactMap { info in
+            guard let pattern = info.pattern else { return nil }
+            let ast = try ParseTables.regexAST(pattern, where: info.place, options: options)
             if let bytes = ParseTables.literalBytes(ast), bytes.count < options.maxStates { return nil }
             return ast
         }
