@@ -38,8 +38,9 @@ extension ByteDFA {
         var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
         labelOf[Int(close)] = [0]
         labelKey[Int(close)] = 1
-        return DFABuilder.finish(table: table, count: b.count, byteClass: byteClass, classCount: k,
-                                 labelOf: labelOf, labelKey: labelKey)?.dfa
+        // A trie has no cycles: minimized bottom-up.
+        return DFABuilder.finishOverCore(table: table, count: b.count, byteClass: byteClass, classCount: k,
+                                         labelOf: labelOf, labelKey: labelKey, isCore: [Bool](repeating: false, count: b.count))?.dfa
     }
 
     /// The byte trie of every spelling of `values` (see `jsonStrings`): node 0 before the
@@ -131,8 +132,10 @@ extension ByteDFA {
             labelOf.append(accepts ? accepted : [])
             labelKey.append(accepts ? 1 : 0)
         }
-        return DFABuilder.finish(table: table, count: pairs.count, byteClass: byteClass, classCount: k,
-                                 labelOf: labelOf, labelKey: labelKey)?.dfa
+        // The pairs that have left the trie are `universe`'s states (minimal: every compiled
+        // terminal is); the rest follow the trie, which has no cycles.
+        return DFABuilder.finishOverCore(table: table, count: pairs.count, byteClass: byteClass, classCount: k,
+                                         labelOf: labelOf, labelKey: labelKey, isCore: pairs.second.map { $0 < 0 })?.dfa
     }
 
     /// A deterministic byte trie (state 0 is the start) whose edges may join: the two cases of

@@ -112,16 +112,25 @@ enum DFABuilder {
 
         // 4. Minimize (dead states end up unreachable and are dropped in step 5).
         let block = hopcroft(count: count, classCount: k, predStart: reverseCount, predSrc: reverseSources, predCls: reverseClasses, key: key)
+        return canonical(table: table, count: count, byteClass: byteClass, classCount: k, labelOf: labelOf, block: block, live: live,
+                         reverse: (reverseCount, reverseSources, reverseClasses))
+    }
 
-        // 5. Canonical classes and numbering.
+    /// Step 5 for a table whose live states (`live`, the start among them) are grouped into
+    /// blocks of equivalent states (`block`: equal blocks, equal right languages and labels;
+    /// any value for the others): byte classes merged where their columns are equal, states
+    /// numbered breadth-first. `reverse` (the live edges by target, as `finish` builds them)
+    /// lets the column hashes walk edges instead of the representatives' dense rows.
+    static func canonical(table: [Int32], count: Int, byteClass: [UInt8], classCount k: Int, labelOf: [[Int32]], block: [Int32], live: [Bool],
+                          reverse: (count: [Int32], sources: [Int32], classes: [UInt8])?) -> Result {
         let blockCount = Int(block.max().map { $0 + 1 } ?? 0)
         var rep = [Int32](repeating: -1, count: blockCount)
         for s in 0 ..< count where live[s] && rep[Int(block[s])] < 0 { rep[Int(block[s])] = Int32(s) }
         // Merge classes whose columns (target block per used block) are equal; classes are
         // contiguous byte intervals numbered by first byte, so class order is byte order.
         // Each class's column is hashed from the live edges of the representative rows (an
-        // order-free sum, so the reverse lists serve; dead entries add nothing), not from the
-        // dense table; classes with equal hashes are then compared in full.
+        // order-free sum, so the reverse lists serve where given; dead entries add nothing);
+        // classes with equal hashes are then compared in full.
         var used: [Int32] = []
         for bl in 0 ..< blockCount where rep[bl] >= 0 { used.append(rep[bl]) }
         var classMap = [Int](repeating: -1, count: k)
@@ -136,17 +145,29 @@ enum DFABuilder {
                     var columnHash = [UInt64](repeating: 0, count: k)
                     columnHash.withUnsafeMutableBufferPointer { h in
                         rep.withUnsafeBufferPointer { rp in
-                            reverseSources.withUnsafeBufferPointer { src in
-                                reverseClasses.withUnsafeBufferPointer { cls in
-                                    reverseCount.withUnsafeBufferPointer { rc in
-                                        for t in 0 ..< count where lp[t] {
-                                            let high = UInt64(UInt32(bitPattern: bp[t]))
-                                            for j in Int(rc[t]) ..< Int(rc[t + 1]) {
-                                                let s = src[j]
-                                                if rp[Int(bp[Int(s)])] != s { continue }
-                                                h[Int(cls[j])] &+= StampedSetTable.mix64(high << 32 | UInt64(UInt32(bitPattern: s)))
+                            if let reverse {
+                                reverse.sources.withUnsafeBufferPointer { src in
+                                    reverse.classes.withUnsafeBufferPointer { cls in
+                                        reverse.count.withUnsafeBufferPointer { rc in
+                                            for t in 0 ..< count where lp[t] {
+                                                let high = UInt64(UInt32(bitPattern: bp[t]))
+                                                for j in Int(rc[t]) ..< Int(rc[t + 1]) {
+                                                    let s = src[j]
+                                                    if rp[Int(bp[Int(s)])] != s { continue }
+                                                    h[Int(cls[j])] &+= StampedSetTable.mix64(high << 32 | UInt64(UInt32(bitPattern: s)))
+                                                }
                                             }
                                         }
+                                    }
+                                }
+                            } else {
+                                for s in used {
+                                    let row = Int(s) * k
+                                    for c in 0 ..< k {
+                                        let t = tp[row + c]
+                                        if t < 0 || !lp[Int(t)] { continue }
+                                        let high = UInt64(UInt32(bitPattern: bp[Int(t)]))
+                                        h[c] &+= StampedSetTable.mix64(high << 32 | UInt64(UInt32(bitPattern: s)))
                                     }
                                 }
                             }
@@ -186,18 +207,26 @@ enum DFABuilder {
         var oi = 0
         table.withUnsafeBufferPointer { tp in
             block.withUnsafeBufferPointer { bp in
-                outTable.withUnsafeMutableBufferPointer { out in
-                    while oi < order.count {
-                        let i = oi
-                        let s = Int(rep[Int(order[oi])]); oi += 1
-                        accepting[i] = !labelOf[s].isEmpty
-                        outLabels[i] = labelOf[s]
-                        for nc in 0 ..< newClassCount {
-                            let t = tp[s * k + representativeClass[nc]]
-                            if t < 0 || !live[Int(t)] { continue }
-                            let tb = Int(bp[Int(t)])
-                            if number[tb] < 0 { number[tb] = Int32(order.count); order.append(Int32(tb)) }
-                            out[i * newClassCount + nc] = number[tb]
+                live.withUnsafeBufferPointer { lp in
+                    representativeClass.withUnsafeBufferPointer { rcp in
+                        outTable.withUnsafeMutableBufferPointer { out in
+                            while oi < order.count {
+                                let i = oi
+                                let s = Int(rep[Int(order[oi])]); oi += 1
+                                // Most states accept nothing: their (empty) labels are already in place.
+                                if !labelOf[s].isEmpty {
+                                    accepting[i] = true
+                                    outLabels[i] = labelOf[s]
+                                }
+                                let row = s * k
+                                for nc in 0 ..< newClassCount {
+                                    let t = tp[row + rcp[nc]]
+                                    if t < 0 || !lp[Int(t)] { continue }
+                                    let tb = Int(bp[Int(t)])
+                                    if number[tb] < 0 { number[tb] = Int32(order.count); order.append(Int32(tb)) }
+                                    out[i * newClassCount + nc] = number[tb]
+                                }
+                            }
                         }
                     }
                 }
@@ -212,6 +241,118 @@ enum DFABuilder {
         let dfa = ByteDFA(stateCount: m, start: 0, byteClass: newClassOfByte, classCount: newClassCount,
                           table: outTable, accepting: accepting)
         return Result(dfa: dfa, labels: outLabels)
+    }
+
+    /// `finish` for a table whose states are a core (`isCore`) closed under transitions, live
+    /// and already minimal (no two core states equivalent), and a rest without cycles among
+    /// its own states: a difference's product beside a minimal DFA, a spelling trie (no core).
+    /// The rest is minimized bottom-up (`blocksOverMinimalCore`) in O(states × classes), not by
+    /// Hopcroft's refinement, which on these dense products cost most of their construction;
+    /// `finish` when the rest has a cycle after all. Same result as `finish`.
+    static func finishOverCore(table: [Int32], count: Int, byteClass: [UInt8], classCount k: Int, labelOf: [[Int32]],
+                               labelKey: [Int32], isCore: [Bool]) -> Result? {
+        guard let block = blocksOverMinimalCore(table: table, count: count, classCount: k, labelKey: labelKey, isCore: isCore) else {
+            return finish(table: table, count: count, byteClass: byteClass, classCount: k, labelOf: labelOf, labelKey: labelKey)
+        }
+        if block[0] < 0 { return nil }
+        return canonical(table: table, count: count, byteClass: byteClass, classCount: k, labelOf: labelOf, block: block,
+                         live: block.map { $0 >= 0 }, reverse: nil)
+    }
+
+    /// The equivalence blocks of `finishOverCore`'s table (-1: the state reaches no accepting
+    /// one), nil when the non-core states have a cycle. Core states get blocks of their own.
+    /// Every other state is taken after the non-core states it leads to (a depth-first
+    /// post-order), when the blocks of all its targets are known: its signature (label key, and
+    /// per class the target's block or -1) is looked up among the signatures of the core and
+    /// of the states already taken; equal signatures, equal right languages (by induction over
+    /// the order: the core's blocks are exact, being minimal). A non-accepting state whose
+    /// targets are all dead is dead. Signatures live in one flat buffer, found through an
+    /// open-addressing table of state numbers.
+    static func blocksOverMinimalCore(table: [Int32], count: Int, classCount k: Int, labelKey: [Int32], isCore: [Bool]) -> [Int32]? {
+        // Post-order of the non-core states, iteratively; a target on the stack is a cycle.
+        var mark = [UInt8](repeating: 0, count: count)  // 0 new, 1 on the stack, 2 done
+        var order: [Int32] = []
+        order.reserveCapacity(count)
+        var stackState: [Int32] = [], stackClass: [Int32] = []
+        let acyclic = table.withUnsafeBufferPointer { tp -> Bool in
+            for root in 0 ..< count where !isCore[root] && mark[root] == 0 {
+                mark[root] = 1
+                stackState.append(Int32(root)); stackClass.append(0)
+                while let s = stackState.last {
+                    var c = Int(stackClass[stackClass.count - 1])
+                    var descended = false
+                    while c < k {
+                        let t = Int(tp[Int(s) * k + c])
+                        c += 1
+                        if t < 0 || isCore[t] || mark[t] == 2 { continue }
+                        if mark[t] == 1 { return false }
+                        stackClass[stackClass.count - 1] = Int32(c)
+                        mark[t] = 1
+                        stackState.append(Int32(t)); stackClass.append(0)
+                        descended = true
+                        break
+                    }
+                    if descended { continue }
+                    stackState.removeLast(); stackClass.removeLast()
+                    mark[Int(s)] = 2
+                    order.append(s)
+                }
+            }
+            return true
+        }
+        if !acyclic { return nil }
+        var block = [Int32](repeating: -1, count: count)
+        var blocks: Int32 = 0
+        for s in 0 ..< count where isCore[s] { block[s] = blocks; blocks += 1 }
+        let signature = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(count * k, 1))
+        var capacity = 16
+        while capacity < 2 * count { capacity <<= 1 }
+        let slots = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        slots.initialize(repeating: -1, count: capacity)
+        defer { signature.deallocate(); slots.deallocate() }
+        let mask = capacity - 1
+        table.withUnsafeBufferPointer { tp in
+            // Writes `s`'s signature; returns its hash, or nil for a dead state.
+            func sign(_ s: Int) -> Int? {
+                let row = signature + s * k
+                var h = StableHasher()
+                h.combine(UInt64(UInt32(bitPattern: labelKey[s])))
+                var any = labelKey[s] != 0
+                for c in 0 ..< k {
+                    let t = tp[s * k + c]
+                    let b = t < 0 ? -1 : block[Int(t)]
+                    row[c] = b
+                    if b >= 0 { any = true; h.combine(UInt64(c) << 32 | UInt64(UInt32(bitPattern: b))) }
+                }
+                return any ? Int(truncatingIfNeeded: h.finalize()) : nil
+            }
+            func same(_ a: Int, _ b: Int) -> Bool {
+                if labelKey[a] != labelKey[b] { return false }
+                let ra = signature + a * k, rb = signature + b * k
+                for c in 0 ..< k where ra[c] != rb[c] { return false }
+                return true
+            }
+            // Finds `s`'s signature among those inserted; inserts it when absent.
+            func find(_ s: Int, _ hash: Int) -> Int32 {
+                var i = hash & mask
+                while slots[i] >= 0 {
+                    if same(Int(slots[i]), s) { return block[Int(slots[i])] }
+                    i = (i + 1) & mask
+                }
+                slots[i] = Int32(s)
+                return -1
+            }
+            for s in 0 ..< count where isCore[s] {
+                if let h = sign(s) { _ = find(s, h) }
+            }
+            for s32 in order {
+                let s = Int(s32)
+                guard let h = sign(s) else { continue }
+                let b = find(s, h)
+                if b >= 0 { block[s] = b } else { block[s] = blocks; blocks += 1 }
+            }
+        }
+        return block
     }
 
     /// Hopcroft's algorithm over a partial DFA whose missing transitions go to an implicit
