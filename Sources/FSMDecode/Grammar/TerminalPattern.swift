@@ -103,17 +103,25 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         }
     }
 
-    /// A hash of the whole tree (`StableHasher`; equal trees, equal hashes), unlike
-    /// `hash(into:)`'s bounded prefix: keys the shared terminal DFA cache
-    /// (`SharedCaches.TerminalKey`), where patterns that share a long prefix (members of one
-    /// object) must not collide. Computed once per lookup; recursion depth = tree depth.
+    /// A hash of the tree's first `structuralNodes` nodes in pre-order (a JSON string's values
+    /// counting as nodes), other leaves in full
+    /// (`StableHasher`; equal trees, equal hashes): keys the shared terminal DFA cache
+    /// (`SharedCaches.TerminalKey`), computed once per lookup. Wider than `hash(into:)`'s prefix,
+    /// so that patterns sharing a few dozen nodes (members of one object) rarely collide, and
+    /// bounded, because hashing every node of the big collapsed rules of some schemas cost a
+    /// seventh of their compile (a collision only costs a comparison, which stops at the first
+    /// difference). Recursion depth = tree depth.
     var structuralHash: UInt64 {
         var h = StableHasher()
-        mixStructure(into: &h)
+        var budget = TerminalPattern.structuralNodes
+        mixStructure(into: &h, budget: &budget)
         return h.finalize()
     }
 
-    private func mixStructure(into h: inout StableHasher) {
+    static let structuralNodes = 256
+
+    private func mixStructure(into h: inout StableHasher, budget: inout Int) {
+        budget -= 1
         switch self {
         case .literal(let b):
             h.combine(1 | UInt64(b.count) << 8)
@@ -129,18 +137,24 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             h.combine(ranges: ranges)
         case .sequence(let parts), .alternation(let parts):
             if case .sequence = self { h.combine(5 | UInt64(parts.count) << 8) } else { h.combine(6 | UInt64(parts.count) << 8) }
-            for p in parts { p.mixStructure(into: &h) }
+            for p in parts {
+                if budget <= 0 { break }
+                p.mixStructure(into: &h, budget: &budget)
+            }
         case .repetition(let p, let min, let max):
             h.combine(7 | UInt64(UInt(bitPattern: min)) << 8)
             h.combine(UInt64(UInt(bitPattern: max ?? -1)))
-            p.mixStructure(into: &h)
+            if budget > 0 { p.mixStructure(into: &h, budget: &budget) }
         case .difference(let a, let b):
             h.combine(8)
-            a.mixStructure(into: &h)
-            b.mixStructure(into: &h)
+            a.mixStructure(into: &h, budget: &budget)
+            if budget > 0 { b.mixStructure(into: &h, budget: &budget) }
         case .jsonString(let values):
+            // Each value counts as a node (an enum of thousands of strings is one leaf).
             h.combine(9 | UInt64(values.count) << 8)
             for v in values {
+                if budget <= 0 { break }
+                budget -= 1
                 h.combine(UInt64(v.count))
                 for x in v { h.combine(UInt64(x)) }
             }
