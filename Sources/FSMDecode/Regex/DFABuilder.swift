@@ -5,7 +5,9 @@
 ///    "important" NFA states (byte-range and accept states) of an epsilon closure. Capped at
 ///    `maxStates` DFA states and at `maxWork` NFA-state visits (both `.budget` errors).
 /// 3. Trim: drop states that cannot reach an accepting state.
-/// 4. Hopcroft partition refinement, initial partition by accept label set.
+/// 4. Hopcroft partition refinement, initial partition by accept label set (steps 3–4 are
+///    `finish`; tables that are a minimal core plus an acyclic rest, the JSON-string tries and
+///    products, take `finishOverCore` instead: bottom-up, O(states × classes)).
 /// 5. Canonical form: byte classes recomputed from the minimal table (bytes with identical
 ///    columns merge, classes numbered by first byte), states numbered breadth-first from the
 ///    start following classes in order. Equal languages (and labels) give `==` DFAs.
