@@ -79,7 +79,9 @@ extension ByteDFA {
     /// sparse edges (a pair whose trie side has left the trie is a plain `universe` state; a
     /// string is a spelling iff the trie ends it at `close`). nil when nothing is left.
     /// Undeclared member names (any string minus the keys) are this difference, and building
-    /// the keys' own DFA first cost about as much as the product.
+    /// the keys' own DFA first cost about as much as the product. Minimality relies on
+    /// `universe` being minimal (every compiled terminal is: `DFABuilder` output); for any
+    /// other DFA the language is still exact, but equal states of `universe` stay apart.
     public static func jsonStringsComplement(_ values: [[UInt32]], in universe: ByteDFA, maxStates: Int, description: String) throws -> ByteDFA? {
         if values.isEmpty { return universe }
         let (trie, close) = try spellingTrie(values, maxStates: maxStates, description: description)
