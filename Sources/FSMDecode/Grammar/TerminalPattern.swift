@@ -57,112 +57,84 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         public static let multiline = RegexFlags(rawValue: 4)
     }
 
-    /// Hashes a bounded prefix of the tree (pre-order, at most `hashedNodes` nodes, leaves in
-    /// full): consistent with `==` (equal trees hash the same), and O(1) however big the
-    /// pattern. Interning terminals hashes each pattern a few times (lookup, insert, table
-    /// growth); a full walk made that the front-ends' main cost on JSON-string terminals of
-    /// thousands of nodes. Patterns that agree on their first nodes collide and are told apart
-    /// by `==`, which stops at the first difference.
+    /// Hashes a bounded prefix of the tree (the walk of `structuralHash(nodes:)`, first
+    /// `hashedNodes` nodes, into the seeded `Hasher`): consistent with `==` (equal trees hash
+    /// the same), and O(1) however big the pattern.
+    /// Interning terminals hashes each pattern a few times (lookup, insert, table growth); a
+    /// full walk made that the front-ends' main cost on JSON-string terminals of thousands of
+    /// nodes. Patterns that agree on their first nodes collide and are told apart by `==`,
+    /// which stops at the first difference.
     public func hash(into hasher: inout Hasher) {
         var budget = TerminalPattern.hashedNodes
-        hashPrefix(into: &hasher, budget: &budget)
+        mixStructure(into: &hasher, budget: &budget)
     }
 
     static let hashedNodes = 32
 
-    private func hashPrefix(into hasher: inout Hasher, budget: inout Int) {
-        budget -= 1
-        switch self {
-        case .literal(let b): hasher.combine(0 as UInt8); hasher.combine(b)
-        case .caseInsensitiveLiteral(let s): hasher.combine(1 as UInt8); hasher.combine(s)
-        case .regex(let source, let flags): hasher.combine(2 as UInt8); hasher.combine(source); hasher.combine(flags)
-        case .codePointClass(let ranges):
-            hasher.combine(3 as UInt8)
-            hasher.combine(ranges.count)
-            for r in ranges.prefix(8) { hasher.combine(r.lowerBound); hasher.combine(r.upperBound) }
-        case .sequence(let parts), .alternation(let parts):
-            if case .sequence = self { hasher.combine(4 as UInt8) } else { hasher.combine(5 as UInt8) }
-            hasher.combine(parts.count)
-            for p in parts {
-                if budget <= 0 { break }
-                p.hashPrefix(into: &hasher, budget: &budget)
-            }
-        case .repetition(let p, let min, let max):
-            hasher.combine(6 as UInt8); hasher.combine(min); hasher.combine(max)
-            if budget > 0 { p.hashPrefix(into: &hasher, budget: &budget) }
-        case .jsonString(let values):
-            hasher.combine(10 as UInt8)
-            hasher.combine(values.count)
-            for v in values.prefix(4) { hasher.combine(v) }
-        case .difference(let a, let b):
-            hasher.combine(9 as UInt8)
-            a.hashPrefix(into: &hasher, budget: &budget)
-            if budget > 0 { b.hashPrefix(into: &hasher, budget: &budget) }
-        case .token(let id, let negated): hasher.combine(7 as UInt8); hasher.combine(id); hasher.combine(negated)
-        case .tokenText(let text, let negated): hasher.combine(8 as UInt8); hasher.combine(text); hasher.combine(negated)
-        }
-    }
+    /// `structuralHash(nodes: structuralNodes)`: keys the shared terminal DFA cache
+    /// (`SharedCaches.TerminalKey`), computed once per lookup. Wider than `hash(into:)`'s
+    /// prefix, so that patterns sharing a few dozen nodes (members of one object) rarely
+    /// collide, and bounded, because hashing every node of the big collapsed rules of some
+    /// schemas cost a seventh of their compile.
+    var structuralHash: UInt64 { structuralHash(nodes: TerminalPattern.structuralNodes) }
 
-    /// A hash of the tree's first `structuralNodes` nodes in pre-order (a JSON string's values
-    /// counting as nodes), other leaves in full
-    /// (`StableHasher`; equal trees, equal hashes): keys the shared terminal DFA cache
-    /// (`SharedCaches.TerminalKey`), computed once per lookup. Wider than `hash(into:)`'s prefix,
-    /// so that patterns sharing a few dozen nodes (members of one object) rarely collide, and
-    /// bounded, because hashing every node of the big collapsed rules of some schemas cost a
-    /// seventh of their compile (a collision only costs a comparison, which stops at the first
-    /// difference). Recursion depth = tree depth.
-    var structuralHash: UInt64 {
+    static let structuralNodes = 256
+
+    /// A hash (`StableHasher`; equal trees, equal hashes) of the tree's first `nodes` nodes in
+    /// pre-order, where a JSON string's values and a class's ranges count as nodes too (so an
+    /// enum of thousands of strings costs no more than the budget); other leaves are hashed in
+    /// full. Recursion depth = tree depth.
+    func structuralHash(nodes: Int) -> UInt64 {
         var h = StableHasher()
-        var budget = TerminalPattern.structuralNodes
+        var budget = nodes
         mixStructure(into: &h, budget: &budget)
         return h.finalize()
     }
 
-    static let structuralNodes = 256
-
-    private func mixStructure(into h: inout StableHasher, budget: inout Int) {
+    private func mixStructure<H: WordHashing>(into h: inout H, budget: inout Int) {
         budget -= 1
         switch self {
         case .literal(let b):
-            h.combine(1 | UInt64(b.count) << 8)
+            h.combine(word: 1 | UInt64(b.count) << 8)
             b.withUnsafeBytes { h.combine(bytes: $0) }
         case .caseInsensitiveLiteral(var s):
-            h.combine(2)
-            s.withUTF8 { h.combine(UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
+            h.combine(word: 2)
+            s.withUTF8 { h.combine(word: UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
         case .regex(var source, let flags):
-            h.combine(3 | UInt64(flags.rawValue) << 8)
-            source.withUTF8 { h.combine(UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
+            h.combine(word: 3 | UInt64(flags.rawValue) << 8)
+            source.withUTF8 { h.combine(word: UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
         case .codePointClass(let ranges):
-            h.combine(4)
-            h.combine(ranges: ranges)
+            h.combine(word: 4 | UInt64(ranges.count) << 8)
+            for r in ranges.prefix(Swift.max(budget, 1)) { h.combine(word: UInt64(r.lowerBound) << 32 | UInt64(r.upperBound)) }
+            budget -= ranges.count
         case .sequence(let parts), .alternation(let parts):
-            if case .sequence = self { h.combine(5 | UInt64(parts.count) << 8) } else { h.combine(6 | UInt64(parts.count) << 8) }
+            if case .sequence = self { h.combine(word: 5 | UInt64(parts.count) << 8) } else { h.combine(word: 6 | UInt64(parts.count) << 8) }
             for p in parts {
                 if budget <= 0 { break }
                 p.mixStructure(into: &h, budget: &budget)
             }
         case .repetition(let p, let min, let max):
-            h.combine(7 | UInt64(UInt(bitPattern: min)) << 8)
-            h.combine(UInt64(UInt(bitPattern: max ?? -1)))
+            h.combine(word: 7 | UInt64(UInt(bitPattern: min)) << 8)
+            h.combine(word: UInt64(UInt(bitPattern: max ?? -1)))
             if budget > 0 { p.mixStructure(into: &h, budget: &budget) }
         case .difference(let a, let b):
-            h.combine(8)
+            h.combine(word: 8)
             a.mixStructure(into: &h, budget: &budget)
             if budget > 0 { b.mixStructure(into: &h, budget: &budget) }
         case .jsonString(let values):
-            // Each value counts as a node (an enum of thousands of strings is one leaf).
-            h.combine(9 | UInt64(values.count) << 8)
+            // Each value counts as a node.
+            h.combine(word: 9 | UInt64(values.count) << 8)
             for v in values {
                 if budget <= 0 { break }
                 budget -= 1
-                h.combine(UInt64(v.count))
-                for x in v { h.combine(UInt64(x)) }
+                h.combine(word: UInt64(v.count))
+                for x in v { h.combine(word: UInt64(x)) }
             }
         case .token(let id, let negated):
-            h.combine(10 | UInt64(id) << 8 | (negated ? 1 << 63 : 0))
+            h.combine(word: 10 | UInt64(id) << 8 | (negated ? 1 << 63 : 0))
         case .tokenText(var text, let negated):
-            h.combine(11 | (negated ? 1 << 63 : 0))
-            text.withUTF8 { h.combine(UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
+            h.combine(word: 11 | (negated ? 1 << 63 : 0))
+            text.withUTF8 { h.combine(word: UInt64($0.count)); h.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
     }
 

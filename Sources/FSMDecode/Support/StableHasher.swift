@@ -53,6 +53,22 @@ struct StableHasher {
     }
 }
 
+/// Where a structural walk feeds its words (`TerminalPattern`'s hashes): `StableHasher`, fast
+/// and unseeded, for cache keys hashed once; the standard `Hasher`, seeded, for dictionary keys
+/// built from untrusted input (crafted collisions would make interning quadratic).
+protocol WordHashing {
+    mutating func combine(word: UInt64)
+    mutating func combine(bytes: UnsafeRawBufferPointer)
+}
+
+extension StableHasher: WordHashing {
+    @inline(__always) mutating func combine(word: UInt64) { combine(word) }
+}
+
+extension Hasher: WordHashing {
+    @inline(__always) mutating func combine(word: UInt64) { combine(word) }
+}
+
 extension Vocabulary {
     /// Identity of everything a compiled constraint depends on: every token's bytes and flags,
     /// the mask width and the eos ids. Artifacts store it and refuse another vocabulary.
