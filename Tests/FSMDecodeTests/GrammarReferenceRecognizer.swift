@@ -188,6 +188,14 @@ final class GrammarReferenceRecognizer {
             return result.sorted()
         case .difference(let a, let b):
             return Array(Set(ends(a, i)).subtracting(ends(b, i))).sorted()
+        case .multipleOf(let q, let factor, let scale):
+            // Decided by decimal arithmetic on the literal, not by an automaton.
+            let m = SchemaDecimal(text: "\(factor)e-\(scale)")!
+            return ends(q, i).filter { j in
+                guard input[i..<j].allSatisfy({ $0 < 128 }),
+                      let x = SchemaDecimal(text: String(decoding: input[i..<j].map { UInt8($0) }, as: UTF8.self)) else { return false }
+                return x.isMultiple(of: m) == true
+            }
         case .jsonString(let values):
             guard let (value, end) = jsonString(at: i), values.contains(value) else { return [] }
             return [end]
@@ -251,7 +259,7 @@ final class GrammarReferenceRecognizer {
                 reached.formUnion(cur)
             }
             return false
-        case .difference, .jsonString:
+        case .difference, .jsonString, .multipleOf:
             // Whether some extension leaves the subtrahend is not structural: asked of the
             // difference's DFA (`ByteDFA.subtracting`, tested on its own against brute force).
             guard input[i..<n].allSatisfy({ $0 < 256 }),

@@ -141,6 +141,13 @@ import Testing
         try check(#"{"format":"uuid"}"#, accept: [#""12345678-1234-1234-1234-1234567890AB""#], reject: [#""1234""#])
         // Unknown formats are annotations.
         try check(#"{"format":"made-up"}"#, accept: [#""anything""#, "1"], reject: [])
+        // A format next to a pattern: strings in both languages (an automaton product).
+        try check(#"{"type":"string","format":"date","pattern":"^2024-"}"#, accept: [#""2024-02-29""#, #""2024-12-31""#],
+                  reject: [#""2023-01-31""#, #""2024-13-01""#, #""2024-""#])
+        try check(#"{"type":"string","format":"uri","pattern":"^https://"}"#, accept: [#""https://a.example/p?q=1""#],
+                  reject: [#""http://a.example""#, #""https://a b""#, #""https""#])
+        try check(#"{"enum":["2024-01-01","2023-01-01","x"],"format":"date","pattern":"^2024"}"#, accept: [#""2024-01-01""#],
+                  reject: [#""2023-01-01""#, #""x""#])
     }
 
     @Test func objects() throws {

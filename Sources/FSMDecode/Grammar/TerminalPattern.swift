@@ -38,6 +38,12 @@ public indirect enum TerminalPattern: Hashable, Sendable {
     /// surrogate pairs): member names and enum strings. Built directly as a byte trie
     /// (`ByteDFA.jsonStrings`); an empty list matches nothing.
     case jsonString(values: [[UInt32]])
+    /// The strings of the pattern whose value, read as a decimal number literal (`-`, digits,
+    /// one optional `.` and digits; no exponent), is an integer multiple of `factor` ×
+    /// 10^-`scale` (JSON Schema's `multipleOf`; `factor` ≥ 1, `scale` ≥ 0). The pattern must
+    /// match only such literals. Compiled as the pattern's DFA times a remainder automaton of
+    /// about `factor` × (`scale` + 2) states.
+    case multipleOf(TerminalPattern, factor: Int, scale: Int)
     /// A single vocabulary token, not a byte string: GBNF `<[id]>` (`negated == false`) or
     /// `!<[id]>` (any one token except `id`). The runtime matches it against token ids.
     case token(id: UInt32, negated: Bool)
@@ -130,6 +136,10 @@ public indirect enum TerminalPattern: Hashable, Sendable {
                 h.combine(word: UInt64(v.count))
                 for x in v { h.combine(word: UInt64(x)) }
             }
+        case .multipleOf(let p, let factor, let scale):
+            h.combine(word: 12 | UInt64(scale) << 8)
+            h.combine(word: UInt64(factor))
+            p.mixStructure(into: &h, budget: &budget)
         case .token(let id, let negated):
             h.combine(word: 10 | UInt64(id) << 8 | (negated ? 1 << 63 : 0))
         case .tokenText(var text, let negated):
@@ -146,7 +156,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         switch self {
         case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .token, .tokenText: return 1
         case .sequence(let parts), .alternation(let parts): return parts.reduce(1) { $0 + $1.nodeCount }
-        case .repetition(let p, _, _): return 1 + p.nodeCount
+        case .repetition(let p, _, _), .multipleOf(let p, _, _): return 1 + p.nodeCount
         case .difference(let a, let b): return 1 + a.nodeCount + b.nodeCount
         case .jsonString(let values): return Self.spelledNodes(values)
         }
@@ -175,7 +185,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .sequence(let parts), .alternation(let parts):
             // Through the buffer: no retain/release per element.
             parts.withUnsafeBufferPointer { b in for i in b.indices { b[i].measure(&nodes, &tokens) } }
-        case .repetition(let p, _, _): p.measure(&nodes, &tokens)
+        case .repetition(let p, _, _), .multipleOf(let p, _, _): p.measure(&nodes, &tokens)
         case .difference(let a, let b): a.measure(&nodes, &tokens); b.measure(&nodes, &tokens)
         case .jsonString(let values): nodes += Self.spelledNodes(values) - 1
         }
@@ -188,7 +198,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .token, .tokenText: return true
         case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .jsonString: return false
         case .sequence(let parts), .alternation(let parts): return parts.contains { $0.involvesTokens }
-        case .repetition(let p, _, _): return p.involvesTokens
+        case .repetition(let p, _, _), .multipleOf(let p, _, _): return p.involvesTokens
         case .difference(let a, let b): return a.involvesTokens || b.involvesTokens
         }
     }
@@ -222,6 +232,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             }
             return unknown ? nil : false
         case .repetition(let p, let min, _): return min == 0 ? true : p.matchesEmptyStructurally
+        case .multipleOf(let p, _, _): return p.matchesEmptyStructurally == false ? false : nil
         case .difference(let a, let b):
             switch (a.matchesEmptyStructurally, b.matchesEmptyStructurally) {
             case (false?, _), (_, true?): return false
@@ -325,6 +336,14 @@ extension TerminalPattern: CustomStringConvertible {
             case (_, let m?): return m == min ? p.description + "{\(min)}" : p.description + "{\(min),\(m)}"
             }
         case .difference(let a, let b): return "(" + a.description + " - " + b.description + ")"
+        case .multipleOf(let p, let factor, let scale):
+            // factor × 10^-scale in plain notation (`5`, `0.05`).
+            var digits = String(factor)
+            if scale > 0 {
+                digits = String(repeating: "0", count: Swift.max(0, scale + 1 - digits.count)) + digits
+                digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -scale))
+            }
+            return "(" + p.description + " multiple of " + digits + ")"
         case .jsonString(let values):
             return "(JSON " + values.map { v in quoted(String(String.UnicodeScalarView(v.compactMap(Unicode.Scalar.init)))) }.joined(separator: " | ") + ")"
         case .token(let id, let negated): return (negated ? "!" : "") + "<[\(id)]>"

@@ -411,6 +411,8 @@ final class ParseTables: Sendable {
             return min(cap, max(1, sizeEstimate(q)) * max(1, min(cap, hi ?? (lo + 1))))
         case .difference(let a, let b):
             return min(cap, sizeEstimate(a) + sizeEstimate(b))
+        case .multipleOf(let q, let factor, let scale):
+            return min(cap, sizeEstimate(q) + min(cap, factor) * (scale + 2))
         case .jsonString(let values):
             // As the spellings written out: quotes, and per character the raw form and `\u` + 4.
             return min(cap, values.reduce(0) { $0 + 2 + 7 * $1.count })
@@ -525,6 +527,15 @@ final class ParseTables: Sendable {
                 difference = da
             }
             return difference.map { .automaton($0) } ?? .scalars(CodePointSet())
+        case .multipleOf(let q, let factor, let scale):
+            // The number pattern's DFA minus the literals whose value is not a multiple.
+            let description = "\(place): multipleOf"
+            let maxStates = memo.options.maxStates
+            guard let numbers = try compileTerminal(q, where: place, options: memo.options, description: description) else {
+                return .scalars(CodePointSet())
+            }
+            let others = try ByteDFA.decimalNonMultiples(factor: factor, scale: scale, maxStates: maxStates, description: description)
+            return try numbers.subtracting(others, maxStates: maxStates, description: description).map { .automaton($0) } ?? .scalars(CodePointSet())
         case .jsonString(let values):
             return RegexAST.jsonStrings(values)
         case .token, .tokenText:

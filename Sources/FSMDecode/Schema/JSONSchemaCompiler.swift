@@ -46,8 +46,10 @@ public struct JSONSchemaCompilation: Sendable {
 /// Representation policy (the grammar accepts every valid *value* in at least these forms):
 /// - declared `properties` appear in the schema's order (each optional unless `required`);
 ///   undeclared members may come before, between and after them; a declared key never repeats;
-/// - integers (and numbers with bounds, `enum`/`const` numbers) are written without exponent,
-///   integers optionally with a zero fraction (`1.0`); unconstrained numbers may use exponents;
+/// - integers (and numbers with bounds or `multipleOf`, `enum`/`const` numbers) are written
+///   without exponent, integers optionally with a zero fraction (`1.0`); unconstrained numbers
+///   may use exponents; `multipleOf` is exact decimal arithmetic on the literal (`19.99` is a
+///   multiple of 0.01), for any divisor whose digits, read as an integer, are at most 10,000;
 /// - strings may use any JSON escape for any character (`\n`, `\u00e9`, surrogate pairs),
 ///   except a string constrained by an asserted `format` alone (all such languages are ASCII),
 ///   whose characters appear as themselves;

@@ -32,7 +32,7 @@ struct SchemaCompiler {
         "type", "enum", "const", "nullable", "properties", "required", "additionalProperties", "patternProperties", "propertyNames",
         "minProperties", "maxProperties", "dependentRequired", "dependencies", "items", "prefixItems", "additionalItems",
         "minItems", "maxItems", "contains", "minContains", "maxContains", "uniqueItems", "minLength", "maxLength", "pattern",
-        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notEnum", "$notRequired", "$notString", "$notSchema", "$andPattern",
+        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notMultipleOf", "$notEnum", "$notRequired", "$notString", "$notSchema", "$andPattern",
         "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
     ]
 
@@ -480,7 +480,7 @@ struct SchemaCompiler {
                 var a = cur.arrayValue ?? []
                 for v in m.value.arrayValue ?? [] where !a.contains(v) { a.append(v) }
                 set(k, .array(a))
-            case "$notEnum", "$notRequired", "$notString", "$notSchema":
+            case "$notEnum", "$notRequired", "$notString", "$notSchema", "$notMultipleOf":
                 set(k, .array((cur.arrayValue ?? []) + (m.value.arrayValue ?? [])))
             case "minLength", "minItems", "minProperties", "minimum", "minContains":
                 if let a = cur.decimal, let b = m.value.decimal { set(k, .number(max(a, b))) }
@@ -520,6 +520,13 @@ struct SchemaCompiler {
                     if let i = list.firstIndex(where: { $0.key == p.key }) { list[i].value = .array((list[i].value.arrayValue ?? []) + (p.value.arrayValue ?? [])) } else { list.append(p) }
                 }
                 set(k, .object(list))
+            case "multipleOf" where cur.decimal != nil && m.value.decimal != nil:
+                // Multiples of both are the multiples of their least common multiple.
+                guard let l = SchemaDecimal.leastCommonMultiple(cur.decimal!, m.value.decimal!) else {
+                    try refuse("allOf", pointer, "'multipleOf' values \(cur.decimal!.plainText) and \(m.value.decimal!.plainText) in two merged schemas have no common multiple computed here (each must be positive, with at most 17 digits)")
+                    continue
+                }
+                set(k, .number(l))
             case "pattern", "$andPattern":
                 // Both hold: the other patterns go to `$andPattern`, whose languages the string's
                 // is intersected with (an automaton product, see `stringContent`).
@@ -621,6 +628,10 @@ struct SchemaCompiler {
                 guard let v = m.value.decimal else { return nil }
                 let flip = ["minimum": "exclusiveMaximum", "exclusiveMinimum": "maximum", "maximum": "exclusiveMinimum", "exclusiveMaximum": "minimum"][k]!
                 disjuncts += typeGuarded("number", [(flip, .number(v))])
+            case "multipleOf":
+                // Numbers that are not multiples (`numberPattern` subtracts them).
+                guard let v = m.value.decimal, !v.negative, !v.isZero else { return nil }
+                disjuncts += typeGuarded("number", [("$notMultipleOf", .array([.number(v)]))])
             case "minLength", "minItems", "minProperties":
                 guard let v = m.value.decimal, v.isInteger else { return nil }
                 if v.isZero { continue }

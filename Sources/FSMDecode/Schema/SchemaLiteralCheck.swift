@@ -90,8 +90,14 @@ extension SchemaCompiler {
                 if let hi, hi.exclusive ? !(d < hi.value) : hi.value < d { return false }
                 return true
             case "multipleOf":
-                guard let m = kv.decimal else { return nil }
-                return m == SchemaDecimal(1) ? d.isInteger : nil
+                guard let m = kv.decimal, !m.negative, !m.isZero else { return nil }
+                return d.isMultiple(of: m)
+            case "$notMultipleOf":
+                for m in kv.arrayValue ?? [] {
+                    guard let m = m.decimal, let multiple = d.isMultiple(of: m) else { return nil }
+                    if multiple { return false }
+                }
+                return true
             default: return true
             }
         case .array(let a):

@@ -1,7 +1,7 @@
 /// Compilation of simple (combinator-free) schema nodes, by JSON type.
 extension SchemaCompiler {
     static let stringKeywords: Set<String> = ["minLength", "maxLength", "pattern", "format", "$andPattern"]
-    static let numberKeywords: Set<String> = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
+    static let numberKeywords: Set<String> = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notMultipleOf"]
     static let objectKeywords: Set<String> = ["properties", "required", "additionalProperties", "patternProperties", "propertyNames",
                                               "minProperties", "maxProperties", "dependentRequired", "dependencies", "$notRequired",
                                               "dependentSchemas", "unevaluatedProperties"]
@@ -112,9 +112,19 @@ extension SchemaCompiler {
             let (lo, hi) = bounds(node)
             if let lo, lo.exclusive ? !(lo.value < d) : d < lo.value { return false }
             if let hi, hi.exclusive ? !(d < hi.value) : hi.value < d { return false }
-            if let m = v["multipleOf"]?.decimal {
-                if m == SchemaDecimal(1) { return d.isInteger }
-                try refuse("multipleOf", node.pointer, "multipleOf with enum/const values is not checked")
+            if let m = v["multipleOf"]?.decimal, !m.negative, !m.isZero {
+                guard let ok = d.isMultiple(of: m) else {
+                    try refuse("multipleOf", node.pointer, "multipleOf \(m.plainText) with enum/const values is not checked (more than 17 digits)")
+                    return false
+                }
+                if !ok { return false }
+            }
+            for m in v["$notMultipleOf"]?.arrayValue ?? [] {
+                guard let m = m.decimal, let multiple = d.isMultiple(of: m) else {
+                    try refuse("not", node.pointer, "a negated multipleOf with enum/const values is not checked (more than 17 digits)")
+                    return false
+                }
+                if multiple { return false }
             }
             return true
         case .object, .array:
@@ -180,10 +190,21 @@ extension SchemaCompiler {
     mutating func numberPattern(_ node: SchemaNode, integerOnly: Bool, excluded: [SchemaDecimal]) throws -> TerminalPattern {
         var integerOnly = integerOnly
         let v = node.value
-        for k in Self.numberKeywords where v[k] != nil { used.insert(k) }
+        for k in Self.numberKeywords where v[k] != nil { used.insert(k == "$notMultipleOf" ? "multipleOf" : k) }
+        // multipleOf m = factor × 10^-scale: the literals' remainder is tracked by an automaton
+        // (`TerminalPattern.multipleOf`), so the language stays regular for any m whose factor
+        // is small enough; a multiple of an integer is an integer.
+        var multiple: (factor: Int, scale: Int)? = nil
         if let m = v["multipleOf"]?.decimal {
-            if m == SchemaDecimal(1) || (integerOnly && m.isInteger && m.intDigits == [1]) { integerOnly = true }
-            else { try refuse("multipleOf", node.pointer, "multipleOf \(m.plainText) is not supported exactly (only 1)") }
+            if m.negative || m.isZero {
+                try refuse("multipleOf", node.pointer, "multipleOf must be greater than 0 (it is \(m.plainText))")
+            } else if let parts = m.multipleParts(limit: Self.maxMultipleFactor), parts.factor * (parts.scale + 2) <= Self.maxMultipleStates {
+                if parts.scale == 0 { integerOnly = true }
+                // Every integer is a multiple of 1 × 10^-s.
+                if !(integerOnly && parts.factor == 1) { multiple = parts }
+            } else {
+                try refuse("multipleOf", node.pointer, "multipleOf \(m.plainText) is not supported exactly: its digits as an integer must be at most \(Self.maxMultipleFactor) (with digits × (fraction digits + 2) at most \(Self.maxMultipleStates))")
+            }
         }
         let (lo, hi) = bounds(node)
         // Split the range at excluded values (each becomes an exclusive bound).
@@ -192,7 +213,17 @@ extension SchemaCompiler {
                 && (!integerOnly || d.isInteger)
         }
         cuts = Array(Set(cuts)).sorted()
-        if lo == nil && hi == nil && cuts.isEmpty && !integerOnly { return JSONLexemes.anyNumber }
+        // `not: {multipleOf: m}`: those multiples are subtracted.
+        var notMultiples: [(factor: Int, scale: Int)] = []
+        for m in v["$notMultipleOf"]?.arrayValue ?? [] {
+            guard let m = m.decimal, !m.negative, !m.isZero else { continue }
+            guard let parts = m.multipleParts(limit: Self.maxMultipleFactor), parts.factor * (parts.scale + 2) <= Self.maxMultipleStates else {
+                try refuse("not", node.pointer, "a negated multipleOf \(m.plainText) is not supported exactly: its digits as an integer must be at most \(Self.maxMultipleFactor)")
+                continue
+            }
+            notMultiples.append(parts)
+        }
+        if lo == nil && hi == nil && cuts.isEmpty && !integerOnly && multiple == nil && notMultiples.isEmpty { return JSONLexemes.anyNumber }
         var pieces: [TerminalPattern] = []
         var curLo = lo
         for c in cuts {
@@ -201,8 +232,17 @@ extension SchemaCompiler {
             curLo = .init(value: c, exclusive: true)
         }
         pieces.append(integerOnly ? JSONLexemes.integerRange(lo: curLo, hi: hi) : JSONLexemes.decimalRange(lo: curLo, hi: hi))
-        return JSONLexemes.alt(pieces.filter { !JSONLexemes.isNever($0) })
+        let numbers = JSONLexemes.alt(pieces.filter { !JSONLexemes.isNever($0) })
+        if JSONLexemes.isNever(numbers) { return numbers }
+        let kept = multiple.map { TerminalPattern.multipleOf(numbers, factor: $0.factor, scale: $0.scale) } ?? numbers
+        if notMultiples.isEmpty { return kept }
+        return .difference(kept, JSONLexemes.alt(notMultiples.map { .multipleOf(numbers, factor: $0.factor, scale: $0.scale) }))
     }
+
+    /// Largest `multipleOf` factor (its digits as an integer) compiled: the remainder automaton
+    /// has about factor × (scale + 2) states.
+    static let maxMultipleFactor = 10_000
+    static let maxMultipleStates = 50_000
 
     // MARK: strings
 
@@ -217,8 +257,8 @@ extension SchemaCompiler {
         }
         if let f = v["format"]?.stringValue, let r = SchemaFormats.regex(f) {
             used.insert("format")
-            if regex != nil { try refuse("format", node.pointer, "format '\(f)' together with a pattern cannot be intersected exactly") }
-            else { regex = r }
+            // With a pattern as well, the format's regex is one of `andPatterns` (intersected).
+            if regex == nil { regex = r }
         } else if let f = v["format"]?.stringValue, Self.unassertedFormats.contains(f) {
             try refuse("format", node.pointer, "format '\(f)' has no exact grammar here (it would be an annotation)")
         } else if let f = v["format"]?.stringValue {
@@ -291,16 +331,18 @@ extension SchemaCompiler {
                 if ands.isEmpty {
                     try refuse("not", node.pointer, "the negated string language is too large to complement exactly: \(e.message)")
                 } else {
-                    try refuse("pattern", node.pointer, "the intersection of the merged patterns is too large to build exactly: \(e.message)")
+                    try refuse("pattern", node.pointer, "the intersection of the string's patterns (pattern, format, allOf) is too large to build exactly: \(e.message)")
                 }
             }
         }
         return content
     }
 
-    /// The regexes of `$andPattern` (patterns merged from allOf besides `pattern`).
+    /// The regexes of `$andPattern` (patterns merged from allOf besides `pattern`), and an
+    /// asserted format's next to a `pattern` (`stringRegex` returns the pattern then).
     mutating func andPatterns(_ node: SchemaNode) throws -> [CodePointRegex] {
         var out: [CodePointRegex] = []
+        if node.value["pattern"] != nil, let f = node.value["format"]?.stringValue, let r = SchemaFormats.regex(f) { out.append(r) }
         for p in node.value["$andPattern"]?.arrayValue ?? [] {
             guard let text = p.stringValue else { continue }
             do { out.append(try ECMARegexParser.parseSearch(text)) }

@@ -146,6 +146,58 @@ struct SchemaDecimal: Hashable, Sendable, Comparable {
     init(_ i: Int) { self.init(text: String(i))! }
 
     var isInteger: Bool { fracDigits.isEmpty }
+
+    /// `self` (positive) as `factor` × 10^-`scale` with `factor` an integer: all its digits,
+    /// `scale` the fraction's length (`0.05` is 5 × 10^-2, `20` is 20 × 10^0). Nil when the
+    /// factor exceeds `limit`.
+    func multipleParts(limit: Int) -> (factor: Int, scale: Int)? {
+        var factor = 0
+        for d in intDigits + fracDigits {
+            let (m, o1) = factor.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(d))
+            if o1 || o2 || a > limit { return nil }
+            factor = a
+        }
+        return (factor, fracDigits.count)
+    }
+
+    /// The least positive number that is an integer multiple of both `a` and `b` (positive):
+    /// with both written over 10^s (s the longer fraction), the integers' lcm over 10^s. Nil
+    /// when either is not positive or the result passes 10^17.
+    static func leastCommonMultiple(_ a: SchemaDecimal, _ b: SchemaDecimal) -> SchemaDecimal? {
+        let limit = 100_000_000_000_000_000
+        guard !a.negative, !b.negative, !a.isZero, !b.isZero,
+              let (fa, sa) = a.multipleParts(limit: limit), let (fb, sb) = b.multipleParts(limit: limit) else { return nil }
+        let s = max(sa, sb)
+        func scaled(_ f: Int, _ by: Int) -> Int? {
+            var x = f
+            for _ in 0 ..< by {
+                let (y, o) = x.multipliedReportingOverflow(by: 10)
+                if o || y > limit { return nil }
+                x = y
+            }
+            return x
+        }
+        guard let x = scaled(fa, s - sa), let y = scaled(fb, s - sb) else { return nil }
+        var (g, r) = (x, y)
+        while r != 0 { (g, r) = (r, g % r) }
+        let (l, o) = (x / g).multipliedReportingOverflow(by: y)
+        guard !o, l <= limit else { return nil }
+        return SchemaDecimal(text: "\(l)e-\(s)")
+    }
+
+    /// Whether `self` is an integer multiple of `m` (positive), exactly: nil when `m`'s digits
+    /// (its factor) pass 10^17.
+    func isMultiple(of m: SchemaDecimal) -> Bool? {
+        guard let (factor, scale) = m.multipleParts(limit: 100_000_000_000_000_000) else { return nil }
+        // self × 10^scale must be an integer (no fraction digit past `scale`; normalized
+        // fractions end in a nonzero digit) whose value is divisible by `factor`.
+        if fracDigits.count > scale { return false }
+        var r = 0
+        for d in intDigits + fracDigits { r = (r * 10 + Int(d)) % factor }
+        for _ in fracDigits.count ..< scale { r = (r * 10) % factor }
+        return r == 0
+    }
     var isZero: Bool { intDigits.isEmpty && fracDigits.isEmpty }
     var negated: SchemaDecimal { SchemaDecimal(negative: !negative, intDigits: intDigits, fracDigits: fracDigits) }
 
