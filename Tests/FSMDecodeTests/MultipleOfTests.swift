@@ -106,6 +106,10 @@ import Testing
         // not: numbers that are not multiples (values of other types satisfy multipleOf).
         try check(#"{"type":"integer","not":{"multipleOf":3}}"#, accept: ["1", "2", "-4", "100"], reject: ["0", "3", "-9", "3.0"])
         try check(#"{"not":{"multipleOf":0.5}}"#, accept: ["0.25", "1.1"], reject: ["0.5", "1", "2.50", "true", #""a""#])
+        // Not an integer: other types, or numbers with a nonzero fraction; so oneOf can tell an
+        // integer branch from a number branch.
+        try check(#"{"not":{"type":"integer"}}"#, accept: ["1.5", "0.25", "null", #""a""#], reject: ["1", "1.0", "-2"])
+        try check(#"{"oneOf":[{"type":"integer"},{"type":"number","minimum":0}]}"#, accept: ["-1", "0.5", "-1.0"], reject: ["1", "0", "-0.5"])
         // Both: multiples of 3 that are not multiples of 9.
         try check(#"{"multipleOf":3,"not":{"multipleOf":9},"minimum":0}"#, accept: ["3", "6", "12"], reject: ["0", "9", "18", "4"])
         // enum/const values are decided by arithmetic.

@@ -606,10 +606,12 @@ struct SchemaCompiler {
             switch k {
             case "type":
                 var t = Set(typeList(m.value))
-                if t.contains("integer") && !t.contains("number") { return nil }
-                if t.contains("number") { t.insert("integer") }
+                // Not an integer: the other types, or a number that is not a multiple of 1.
+                let integerOnly = t.contains("integer") && !t.contains("number")
+                if t.contains("number") || integerOnly { t.insert("number") }
                 let rest = others.filter { !t.contains($0) }
                 disjuncts.append(obj([("type", .array(rest.map { .string($0) }))]))
+                if integerOnly { disjuncts.append(obj([("type", .string("number")), ("$notMultipleOf", .array([.number(SchemaDecimal(1))]))])) }
             case "enum": disjuncts.append(obj([("$notEnum", m.value)]))
             case "const": disjuncts.append(obj([("$notEnum", .array([m.value]))]))
             case "required":
