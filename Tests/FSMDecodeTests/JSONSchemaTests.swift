@@ -164,6 +164,24 @@ import Testing
         try check(#"{"type":"object","not":{"required":["a","b"]}}"#, accept: ["{}", #"{"a":1}"#, #"{"b":1}"#], reject: [#"{"a":1,"b":2}"#, #"{"b":1,"a":2}"#])
     }
 
+    /// `not {additionalProperties: false}`: an object with some key the negated schema did not
+    /// declare (declared keys, extra keys and undeclared members each tell whether they are one).
+    @Test func negatedAdditionalProperties() throws {
+        let closedA = #"{"properties":{"a":{}},"additionalProperties":false}"#
+        try check(#"{"not":\#(closedA)}"#, accept: [#"{"b":1}"#, #"{"a":1,"b":2}"#, #"{"b":1,"a":2}"#],
+                  reject: ["{}", #"{"a":1}"#, "1", "[]"])
+        try check(#"{"type":"object","properties":{"a":{"type":"integer"}},"not":\#(closedA)}"#,
+                  accept: [#"{"a":1,"b":2}"#, #"{"c":true}"#], reject: [#"{"a":1}"#, "{}", #"{"a":"x","b":1}"#])
+        try check(#"{"properties":{"x":{}},"not":\#(closedA)}"#, accept: [#"{"x":1}"#, #"{"a":1,"x":1}"#], reject: [#"{"a":1}"#])
+        try check(#"{"properties":{"a":{},"x":{}},"additionalProperties":false,"not":\#(closedA)}"#,
+                  accept: [#"{"x":1}"#, #"{"a":1,"x":2}"#], reject: [#"{"a":1}"#, "{}", #"{"b":1}"#])
+        // oneOf: a value matching both branches matches neither.
+        try check(#"{"oneOf":[{"properties":{"a":{"type":"integer"}},"additionalProperties":false},{"required":["a"]}]}"#,
+                  accept: ["{}", #"{"a":"x"}"#, #"{"a":1,"b":2}"#], reject: [#"{"a":1}"#])
+        // enum values are decided against it.
+        try check(#"{"enum":[{"a":1},{"b":1}],"not":\#(closedA)}"#, accept: [#"{"b":1}"#], reject: [#"{"a":1}"#])
+    }
+
     @Test func arrays() throws {
         try check(#"{"prefixItems":[{"type":"integer"},{"type":"string"}],"items":false}"#,
                   accept: ["[]", "[1]", #"[1,"a"]"#], reject: [#"[1,"a",2]"#, #"["a"]"#])
@@ -207,7 +225,8 @@ import Testing
         // Without the object type, 5 matches both branches: the branches are made exclusive.
         try check(#"{"oneOf":[{"properties":{"k":{"const":"a"}},"required":["k"]},{"properties":{"k":{"const":"b"}},"required":["k"]}]}"#,
                   accept: [#"{"k":"a"}"#, #"{"k":"b"}"#], reject: ["5", "{}", #"{"k":"c"}"#, "null"])
-        #expect(refusal(#"{"oneOf":[{"type":"integer"},{"minimum":3}]}"#)?.contains("oneOf at #/oneOf: ") == true)
+        try check(#"{"oneOf":[{"type":"integer"},{"minimum":3}]}"#, accept: ["1", "3.5", #""x""#, "null"], reject: ["3", "2.5"])
+        #expect(refusal(#"{"oneOf":[{"type":"object"},{"patternProperties":{"^a":{"type":"integer"}}}]}"#)?.contains("oneOf at #/oneOf: ") == true)
         try check(#"{"allOf":[{"properties":{"a":{"type":"integer"}}},{"properties":{"a":{"minimum":3}},"required":["a"]}]}"#,
                   accept: [#"{"a":3}"#], reject: [#"{"a":2}"#, "{}"])
         try check(#"{"allOf":[{"properties":{"a":{}},"additionalProperties":false},{"properties":{"b":{}}}]}"#,
@@ -217,7 +236,8 @@ import Testing
         try check(#"{"if":{"properties":{"t":{"const":"n"}},"required":["t"]},"then":{"properties":{"v":{"type":"integer"}}},"else":{"properties":{"v":{"type":"string"}}}}"#,
                   accept: [#"{"t":"n","v":1}"#, #"{"t":"s","v":"a"}"#, #"{"v":"a"}"#], reject: [#"{"t":"n","v":"a"}"#, #"{"v":1}"#])
         try check(#"{"not":{"pattern":"a"}}"#, accept: [#""b""#, #""""#], reject: [#""xa""#, "1", "null"])
-        #expect(refusal(#"{"not":{"additionalProperties":false}}"#)?.contains("not at #/not: ") == true)
+        try check(#"{"not":{"additionalProperties":false}}"#, accept: [#"{"a":1}"#], reject: ["{}", "1"])
+        #expect(refusal(#"{"not":{"additionalProperties":{"type":"integer"}}}"#)?.contains("not at #/not: ") == true)
     }
 
     /// Negations of array and combinator keywords (used by `not`, `oneOf` and `if`/`else`):

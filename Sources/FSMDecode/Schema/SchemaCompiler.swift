@@ -32,7 +32,7 @@ struct SchemaCompiler {
         "type", "enum", "const", "nullable", "properties", "required", "additionalProperties", "patternProperties", "propertyNames",
         "minProperties", "maxProperties", "dependentRequired", "dependencies", "items", "prefixItems", "additionalItems",
         "minItems", "maxItems", "contains", "minContains", "maxContains", "uniqueItems", "minLength", "maxLength", "pattern",
-        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notMultipleOf", "$notEnum", "$notRequired", "$notString", "$notSchema", "$andPattern",
+        "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notMultipleOf", "$notEnum", "$notRequired", "$someKeyOutside", "$notString", "$notSchema", "$andPattern",
         "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
     ]
 
@@ -480,7 +480,7 @@ struct SchemaCompiler {
                 var a = cur.arrayValue ?? []
                 for v in m.value.arrayValue ?? [] where !a.contains(v) { a.append(v) }
                 set(k, .array(a))
-            case "$notEnum", "$notRequired", "$notString", "$notSchema", "$notMultipleOf":
+            case "$notEnum", "$notRequired", "$notString", "$notSchema", "$notMultipleOf", "$someKeyOutside":
                 set(k, .array((cur.arrayValue ?? []) + (m.value.arrayValue ?? [])))
             case "minLength", "minItems", "minProperties", "minimum", "minContains":
                 if let a = cur.decimal, let b = m.value.decimal { set(k, .number(max(a, b))) }
@@ -623,6 +623,13 @@ struct SchemaCompiler {
                     disjuncts.append(obj([("type", .string("object")), ("required", .array([.string(p.key)])),
                                           ("properties", obj([(p.key, np.value)]))]))
                 }
+            case "additionalProperties":
+                // No additional member allowed: its negation is an object with a key outside
+                // the declared ones (with patternProperties the key regions would be needed).
+                if isTrivial(m.value) { continue }
+                guard m.value == .bool(false), node.value["patternProperties"] == nil else { return nil }
+                let declared = (node.value["properties"]?.members ?? []).map { SchemaValue.string($0.key) }
+                disjuncts.append(obj([("type", .string("object")), ("$someKeyOutside", .array([.array(declared)]))]))
             case "pattern", "format":
                 // Strings outside the language (other types satisfy string keywords).
                 disjuncts.append(obj([("type", .string("string")), ("$notString", .array([obj([(k, m.value)])]))]))

@@ -136,6 +136,12 @@ extension SchemaCompiler {
             case "$notRequired":
                 for list in kv.arrayValue ?? [] where (list.arrayValue ?? []).compactMap(\.stringValue).allSatisfy({ keys.contains($0) }) { return false }
                 return true
+            case "$someKeyOutside":
+                for list in kv.arrayValue ?? [] {
+                    let inside = (list.arrayValue ?? []).compactMap(\.stringValue)
+                    if !keys.contains(where: { !inside.contains($0) }) { return false }
+                }
+                return true
             case "dependentRequired", "dependencies", "dependentSchemas":
                 for d in kv.members ?? [] where keys.contains(d.key) {
                     if let names = d.value.arrayValue {

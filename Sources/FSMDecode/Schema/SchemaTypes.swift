@@ -4,7 +4,7 @@ extension SchemaCompiler {
     static let numberKeywords: Set<String> = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "$notMultipleOf"]
     static let objectKeywords: Set<String> = ["properties", "required", "additionalProperties", "patternProperties", "propertyNames",
                                               "minProperties", "maxProperties", "dependentRequired", "dependencies", "$notRequired",
-                                              "dependentSchemas", "unevaluatedProperties"]
+                                              "dependentSchemas", "unevaluatedProperties", "$someKeyOutside"]
     static let arrayKeywords: Set<String> = ["items", "prefixItems", "additionalItems", "minItems", "maxItems", "contains",
                                              "minContains", "maxContains", "uniqueItems", "unevaluatedItems"]
 
@@ -637,7 +637,7 @@ extension SchemaCompiler {
     mutating func objectExpr(_ node: SchemaNode, depth: Int) throws -> SchemaExpr {
         let v = node.value
         if trackDepth && depth >= depthLimit { return .never }
-        for k in Self.objectKeywords where v[k] != nil { used.insert(k) }
+        for k in Self.objectKeywords where v[k] != nil && k != "$someKeyOutside" { used.insert(k) }
         let l = layout(depth)
         let required = Set((v["required"]?.arrayValue ?? []).compactMap(\.stringValue))
         var names: [String] = []
@@ -699,6 +699,15 @@ extension SchemaCompiler {
         if case .object(let deps)? = v["dependentRequired"] { for d in deps { dependent.append((d.key, (d.value.arrayValue ?? []).compactMap(\.stringValue))) } }
         if case .object(let deps)? = v["dependencies"] { for d in deps { if let a = d.value.arrayValue { dependent.append((d.key, a.compactMap(\.stringValue))) } } }
         let notRequired = (v["$notRequired"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
+        // `not {additionalProperties: false}`: some member's key is outside the names that
+        // schema declared (`inside`); members then tell whether they are such a key.
+        let outsideLists = (v["$someKeyOutside"]?.arrayValue ?? []).map { Set(($0.arrayValue ?? []).compactMap(\.stringValue)) }
+        if outsideLists.count > 1 { try refuse("not", node.pointer, "more than one negated additionalProperties on one object is not supported exactly"); return .never }
+        let inside = outsideLists.first
+        if inside != nil && (!patterns.isEmpty || nameFilter != nil) {
+            try refuse("not", node.pointer, "a negated additionalProperties next to patternProperties or propertyNames is not supported exactly")
+            return .never
+        }
         var mentioned = required.sorted()
         for (k, ds) in dependent { mentioned.append(k); mentioned += ds }
         for s in notRequired { mentioned += s }
@@ -721,7 +730,11 @@ extension SchemaCompiler {
             .filter { names.contains($0) || extraKeys.contains($0) }.sorted()
         if tracked.count > 10 { try refuse("dependentRequired", node.pointer, "more than 10 keys involved in dependencies"); return .never }
         let bit = Dictionary(uniqueKeysWithValues: tracked.enumerated().map { ($0.element, $0.offset) })
+        // One more bit: a key outside `inside` was seen.
+        let outsideBit = inside == nil ? 0 : 1 << tracked.count
+        func outsideFlag(_ k: String) -> Int { inside?.contains(k) == false ? outsideBit : 0 }
         func predicate(_ mask: Int) -> Bool {
+            if mask & outsideBit != outsideBit { return false }
             func has(_ k: String) -> Bool { bit[k].map { mask & (1 << $0) != 0 } ?? false }
             for (k, ds) in dependent where has(k) { if ds.contains(where: { !has($0) }) { return false } }
             for s in notRequired where s.allSatisfy(has) { return false }
@@ -733,13 +746,21 @@ extension SchemaCompiler {
         if let m = maxP, m < minP { return .never }
         if minP > 1000 || (maxP ?? 0) > 1000 { throw FSMDecodeError(.budget, "\(source): maxProperties at #\(node.pointer): bounds above 1000") }
         let cap = max(minP, maxP ?? 0, 1)
-        if (names.count + 1) * (cap + 1) * (1 << tracked.count) > 50_000 {
+        if (names.count + 1) * (cap + 1) * (1 << tracked.count) * (inside == nil ? 1 : 2) > 50_000 {
             throw FSMDecodeError(.budget, "\(source): properties at #\(node.pointer): object state space too large")
         }
         // Other undeclared members: key regions (disjoint key languages) with their value schemas.
         var addAlts: [SchemaExpr] = []
+        // Undeclared members whose key is outside `inside` (all of them when there is none).
+        var addOutside: SchemaExpr = .never
         let excludedKeys = (names + extraKeys).map { $0.unicodeScalars.map(\.value) }
-        if patterns.isEmpty, nameFilter == nil {
+        if patterns.isEmpty, nameFilter == nil, let inside {
+            if let a = additional {
+                let insideKeys = inside.filter { !names.contains($0) && !extraKeys.contains($0) }.sorted().map { $0.unicodeScalars.map(\.value) }
+                addOutside = try member(key: .term(keyComplementPattern(excludedKeys + insideKeys)), a, l, depth)
+                if !insideKeys.isEmpty { addAlts.append(try member(key: .term(.jsonString(values: insideKeys)), a, l, depth)) }
+            }
+        } else if patterns.isEmpty, nameFilter == nil {
             if let a = additional { addAlts.append(try member(key: .term(keyComplementPattern(excludedKeys)), a, l, depth)) }
         } else if patterns.isEmpty, case .regex(let r)? = filterLang, !names.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }),
                   !extraKeys.contains(where: { r.matches($0.unicodeScalars.map(\.value)) }) {
@@ -774,7 +795,7 @@ extension SchemaCompiler {
         // key i-1 (or at the start); undeclared members may follow", or Q(i): "choosing the
         // next declared key, index >= i". Undeclared members are only emitted from P states,
         // so every text has one parse. Without undeclared members, P(i) is Q(i).
-        let interleave = !addKey.isNever || extraValues.contains { !$0.isNever }
+        let interleave = !addKey.isNever || !addOutside.isNever || extraValues.contains { !$0.isNever }
         // Build P/Q(i, c, m) on demand: i = next declared index, c = members so far (capped),
         // m = bit set of tracked keys seen.
         func stateKey(_ i: Int, _ c: Int, _ m: Int, _ q: Bool) -> Int { ((i * (cap + 1) + c) * 2 + (q ? 1 : 0)) << 11 | m }
@@ -798,15 +819,16 @@ extension SchemaCompiler {
                 // P(i): undeclared members, then on to Q(i).
                 alts.append(ref(i, c, m, q: true))
                 if canEmit && !addKey.isNever { alts.append(.seq([sep, addKey, ref(i, min(c + 1, cap), m, q: false)])) }
+                if canEmit && !addOutside.isNever { alts.append(.seq([sep, addOutside, ref(i, min(c + 1, cap), m | outsideBit, q: false)])) }
                 for (j, k) in extraKeys.enumerated() where canEmit && !extraValues[j].isNever {
                     // Extra keys are tracked individually, so none is seen twice.
                     guard let b = bit[k] else { continue }
                     if m & (1 << b) != 0 { continue }
-                    alts.append(.seq([sep, extraKeyExprs[j], l.colon, extraValues[j], ref(i, min(c + 1, cap), m | (1 << b), q: false)]))
+                    alts.append(.seq([sep, extraKeyExprs[j], l.colon, extraValues[j], ref(i, min(c + 1, cap), m | (1 << b) | outsideFlag(k), q: false)]))
                 }
             } else if i < n {
                 if canEmit && !valueExprs[i].isNever {
-                    let m2 = bit[names[i]].map { m | (1 << $0) } ?? m
+                    let m2 = (bit[names[i]].map { m | (1 << $0) } ?? m) | outsideFlag(names[i])
                     alts.append(.seq([sep, keyExprs[i], ref(i + 1, min(c + 1, cap), m2, q: false)]))
                 }
                 if !required.contains(names[i]) { alts.append(ref(i + 1, c, m, q: true)) }
