@@ -112,19 +112,15 @@ extension SchemaCompiler {
             let (lo, hi) = bounds(node)
             if let lo, lo.exclusive ? !(lo.value < d) : d < lo.value { return false }
             if let hi, hi.exclusive ? !(d < hi.value) : hi.value < d { return false }
-            if let m = v["multipleOf"]?.decimal, !m.negative, !m.isZero {
-                guard let ok = d.isMultiple(of: m) else {
-                    try refuse("multipleOf", node.pointer, "multipleOf \(m.plainText) with enum/const values is not checked (more than 17 digits)")
+            // multipleOf holds and no negated one does (exact decimal arithmetic).
+            let divisors = (v["multipleOf"].map { [(true, $0)] } ?? []) + (v["$notMultipleOf"]?.arrayValue ?? []).map { (false, $0) }
+            for (wanted, mv) in divisors {
+                guard let m = mv.decimal, !m.negative, !m.isZero else { continue }
+                guard let multiple = d.isMultiple(of: m) else {
+                    try refuse(wanted ? "multipleOf" : "not", node.pointer, "multipleOf \(m.plainText) with enum/const values is not checked (more than 17 digits)")
                     return false
                 }
-                if !ok { return false }
-            }
-            for m in v["$notMultipleOf"]?.arrayValue ?? [] {
-                guard let m = m.decimal, let multiple = d.isMultiple(of: m) else {
-                    try refuse("not", node.pointer, "a negated multipleOf with enum/const values is not checked (more than 17 digits)")
-                    return false
-                }
-                if multiple { return false }
+                if multiple != wanted { return false }
             }
             return true
         case .object, .array:
@@ -195,16 +191,10 @@ extension SchemaCompiler {
         // (`TerminalPattern.multipleOf`), so the language stays regular for any m whose factor
         // is small enough; a multiple of an integer is an integer.
         var multiple: (factor: Int, scale: Int)? = nil
-        if let m = v["multipleOf"]?.decimal {
-            if m.negative || m.isZero {
-                try refuse("multipleOf", node.pointer, "multipleOf must be greater than 0 (it is \(m.plainText))")
-            } else if let parts = m.multipleParts(limit: Self.maxMultipleFactor), parts.factor * (parts.scale + 2) <= Self.maxMultipleStates {
-                if parts.scale == 0 { integerOnly = true }
-                // Every integer is a multiple of 1 × 10^-s.
-                if !(integerOnly && parts.factor == 1) { multiple = parts }
-            } else {
-                try refuse("multipleOf", node.pointer, "multipleOf \(m.plainText) is not supported exactly: its digits as an integer must be at most \(Self.maxMultipleFactor) (with digits × (fraction digits + 2) at most \(Self.maxMultipleStates))")
-            }
+        if let m = v["multipleOf"]?.decimal, let parts = try multipleParts(m, "multipleOf", node.pointer) {
+            if parts.scale == 0 { integerOnly = true }
+            // Every integer is a multiple of 1 × 10^-s.
+            if !(integerOnly && parts.factor == 1) { multiple = parts }
         }
         let (lo, hi) = bounds(node)
         // Split the range at excluded values (each becomes an exclusive bound).
@@ -216,12 +206,7 @@ extension SchemaCompiler {
         // `not: {multipleOf: m}`: those multiples are subtracted.
         var notMultiples: [(factor: Int, scale: Int)] = []
         for m in v["$notMultipleOf"]?.arrayValue ?? [] {
-            guard let m = m.decimal, !m.negative, !m.isZero else { continue }
-            guard let parts = m.multipleParts(limit: Self.maxMultipleFactor), parts.factor * (parts.scale + 2) <= Self.maxMultipleStates else {
-                try refuse("not", node.pointer, "a negated multipleOf \(m.plainText) is not supported exactly: its digits as an integer must be at most \(Self.maxMultipleFactor)")
-                continue
-            }
-            notMultiples.append(parts)
+            if let m = m.decimal, let parts = try multipleParts(m, "not", node.pointer) { notMultiples.append(parts) }
         }
         if lo == nil && hi == nil && cuts.isEmpty && !integerOnly && multiple == nil && notMultiples.isEmpty { return JSONLexemes.anyNumber }
         var pieces: [TerminalPattern] = []
@@ -243,6 +228,20 @@ extension SchemaCompiler {
     /// has about factor × (scale + 2) states.
     static let maxMultipleFactor = 10_000
     static let maxMultipleStates = 50_000
+
+    /// A `multipleOf` divisor as factor × 10^-scale, or nil after a refusal (lenient: relaxed)
+    /// when it is not positive or its remainder automaton would pass the bounds above.
+    mutating func multipleParts(_ m: SchemaDecimal, _ keyword: String, _ pointer: String) throws -> (factor: Int, scale: Int)? {
+        if m.negative || m.isZero {
+            try refuse(keyword, pointer, "multipleOf must be greater than 0 (it is \(m.plainText))")
+            return nil
+        }
+        guard let parts = m.multipleParts(limit: Self.maxMultipleFactor), parts.factor * (parts.scale + 2) <= Self.maxMultipleStates else {
+            try refuse(keyword, pointer, "multipleOf \(m.plainText) is not supported exactly: its digits as an integer must be at most \(Self.maxMultipleFactor) (and digits × (fraction digits + 2) at most \(Self.maxMultipleStates))")
+            return nil
+        }
+        return parts
+    }
 
     // MARK: strings
 
