@@ -43,7 +43,8 @@ import Testing
                   accept: ["1", "null", "{}", "[]"], reject: [#""s""#, "[1]"])
         // Disjoint branches are left as they are; a branch that cannot be negated is refused.
         try check(#"{"oneOf":[{"type":"string"},{"type":"integer"}]}"#, accept: [#""s""#, "3"], reject: ["1.5", "null"])
-        let why = refusal(#"{"oneOf":[{"type":"integer"},{"minimum":2}]}"#)
+        try check(#"{"oneOf":[{"type":"integer"},{"minimum":2}]}"#, accept: ["1", "2.5", "null"], reject: ["2", "1.5"])
+        let why = refusal(#"{"oneOf":[{"type":"object"},{"patternProperties":{"^a":{"type":"integer"}}}]}"#)
         #expect(why?.contains("oneOf at #/oneOf: branches 0 and 1 may both match the same value") == true, "\(why ?? "compiled")")
     }
 
@@ -156,8 +157,10 @@ import Testing
         // Container literals next to container keywords.
         try check(#"{"enum":[[1],[2,4],[5,6,7]],"maxItems":2,"items":{"maximum":4}}"#, accept: ["[1]", "[2,4]"], reject: ["[5,6,7]"])
         try check(#"{"enum":[{"a":1},{"b":2}],"required":["b"]}"#, accept: [#"{"b":2}"#], reject: [#"{"a":1}"#])
-        // Without finite values: still refused, naming the not.
-        let why = refusal(#"{"not":{"items":{"type":"integer"}}}"#)
+        // Some item that is not an integer (a number with a fraction counts).
+        try check(#"{"not":{"items":{"type":"integer"}}}"#, accept: ["[1.5]", #"["a",1]"#], reject: ["[1,2]", "[]", "1"])
+        // Without finite values or a negation form: still refused, naming the not.
+        let why = refusal(#"{"not":{"patternProperties":{"^a":{"type":"integer"}}}}"#)
         #expect(why?.contains("not at #/not") == true, "\(why ?? "compiled")")
     }
 
