@@ -126,7 +126,10 @@ import Testing
                 let (c, w, refusal) = Self.judge(schema: schemaValue, label: "\(f)#\(gi) \(group["description"]?.string ?? "")", tests: tests)
                 counts = counts + c
                 wrongLines += w
-                if let refusal { refused[Self.keyword(of: refusal), default: 0] += 1 }
+                if let refusal {
+                    refused[Self.keyword(of: refusal), default: 0] += 1
+                    if ProcessInfo.processInfo.environment["FSMDECODE_PRINT_REFUSALS"] != nil { print("  REFUSED \(f)#\(gi): \(refusal)") }
+                }
             }
             perFile[f] = counts
             total = total + counts

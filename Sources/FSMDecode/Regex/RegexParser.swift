@@ -4,13 +4,14 @@
 /// no input can overflow the stack. Offsets in error messages count Unicode scalars from 0.
 ///
 /// Supported: literals; escapes `\n \t \r \f \v \0 \xHH \uHHHH \u{H…} \cX`, escaped
-/// punctuation; `\d \w \s \D \W \S` with ECMA meanings; classes with ranges, negation and
+/// punctuation; `\d \w \s \D \W \S` with ECMA meanings; `\p{…}`/`\P{…}` for general
+/// categories and a few binary properties (`UnicodeProperties`); classes with ranges, negation and
 /// escapes (`\b` in a class is U+0008; a class escape beside `-` makes the `-` literal, as in
 /// Annex B); `.`; groups `(…)`, `(?:…)`, `(?<n>…)`, `(?P<n>…)`; `|`; `* + ? {m} {m,} {m,n}` and
 /// their lazy forms; `^` where nothing can precede it and `$` where nothing can follow it
 /// (whole-string semantics make them no-ops there).
 /// Refused with an error naming the construct and its offset: backreferences, lookaround, `\b`,
-/// `\B`, possessive quantifiers, atomic groups, inline flags, `\p{…}`, unknown letter escapes,
+/// `\B`, possessive quantifiers, atomic groups, inline flags, script properties (`\p{sc=…}`), unknown letter escapes,
 /// POSIX brackets, `{,n}`, anchors elsewhere, counts above `maxCount`.
 public struct RegexParser {
     /// Deepest group nesting accepted.
@@ -400,8 +401,19 @@ public struct RegexParser {
             throw error(at, inClass ? "octal escape '\\\(c - 0x30)' in a class is not supported"
                                     : "backreference '\\\(c - 0x30)' is not supported")
         case 0x6B: throw error(at, "named backreference '\\k' is not supported")
-        case 0x70, 0x50:
-            throw error(at, "Unicode property escape '\\\(c == 0x70 ? "p" : "P")' is not supported")
+        case 0x70, 0x50: // p{Name}, P{Name}: a Unicode property, or its complement
+            let letter = c == 0x70 ? "p" : "P"
+            guard pos < cs.count, cs[pos] == 0x7B, let close = cs[pos...].firstIndex(of: 0x7D) else {
+                throw error(at, "'\\\(letter)' must be followed by {Name}")
+            }
+            let name = String(String.UnicodeScalarView(cs[(pos + 1)..<close].compactMap(Unicode.Scalar.init)))
+            pos = close + 1
+            if UnicodeProperties.isScript(name) {
+                throw error(at, "Unicode script property '\\\(letter){\(name)}' is not supported (general categories and Any, ASCII, Assigned, Alphabetic, White_Space, Uppercase, Lowercase are)")
+            }
+            guard let ranges = UnicodeProperties.ranges(name) else { throw error(at, "unknown Unicode property '\\\(letter){\(name)}'") }
+            let set = CodePointSet(ranges)
+            return c == 0x70 ? set : set.inverted()
         case 0x78: // xHH
             guard let v = hexDigits(count: 2) else { throw error(at, "'\\x' must be followed by two hex digits") }
             return single(v)

@@ -82,7 +82,7 @@ struct SchemaCompiler {
         if v.isNever { throw error("schema", "", "no JSON value validates against this schema") }
         rules[start] = .seq([outerSpace, v, outerSpace])
         prune()
-        guard rules[start] != nil else { throw error("schema", "", "no finite JSON value validates against this schema (unbounded recursion)") }
+        guard rules[start] != nil else { throw error("schema", "", "no finite JSON value validates against this schema (every alternative contradicts itself or recurses without end)") }
         var defs: [RuleDefinition] = []
         var literalNames: [[UInt8]: String] = [:]
         let loc = SourcePosition(file: source, line: 1, column: 1)

@@ -105,7 +105,8 @@ indirect enum CodePointRegex: Hashable, Sendable {
 }
 
 /// Parses ECMA-262 patterns (as JSON Schema uses them) into `CodePointRegex`, searching
-/// semantics: an unanchored side gets `.*` (any code point). Throws for constructs with no
+/// semantics: an unanchored side gets `.*` (any code point). Unicode semantics, as JSON Schema
+/// asks: `\u{H…}` and `\p{…}`/`\P{…}` (`UnicodeProperties`). Throws for constructs with no
 /// exact regular meaning here (lookaround, backreferences, word boundaries, anchors inside).
 struct ECMARegexParser {
     let source: [Unicode.Scalar]
@@ -298,7 +299,18 @@ struct ECMARegexParser {
             guard let v = readHex(2) else { throw Failure(why: "malformed \\x escape") }
             return [v...v]
         case "u":
-            if peek == "{" { throw Failure(why: "\\u{...} needs the u flag") }
+            if peek == "{" {
+                // Unicode semantics: `\u{H…}`.
+                guard let close = source[pos...].firstIndex(of: "}"), close > pos + 1, close - pos <= 7 else { throw Failure(why: "malformed \\u{...} escape") }
+                var v: UInt32 = 0
+                for d in source[(pos + 1)..<close] {
+                    guard let x = hexDigitValue(d.value) else { throw Failure(why: "malformed \\u{...} escape") }
+                    v = v * 16 + x
+                }
+                guard v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v) else { throw Failure(why: "\\u{...} is a surrogate or above U+10FFFF") }
+                pos = close + 1
+                return [v...v]
+            }
             guard let v = readHex(4) else { throw Failure(why: "malformed \\u escape") }
             if (0xD800...0xDBFF).contains(v), peek == "\\", pos + 1 < source.count, source[pos + 1] == "u" {
                 let save = pos
@@ -316,7 +328,14 @@ struct ECMARegexParser {
             pos += 1
             return [(l.value % 32)...(l.value % 32)]
         case "b", "B": throw Failure(why: "word boundary \\\(c)")
-        case "p", "P": throw Failure(why: "Unicode property escape \\\(c)")
+        case "p", "P":
+            // Unicode semantics (JSON Schema patterns): `\p{Name}`, `\P{Name}` its complement.
+            guard peek == "{", let close = source[pos...].firstIndex(of: "}") else { throw Failure(why: "malformed \\\(c) escape (expected {Name})") }
+            let name = String(String.UnicodeScalarView(source[(pos + 1)..<close]))
+            pos = close + 1
+            if UnicodeProperties.isScript(name) { throw Failure(why: "Unicode script property \\\(c){\(name)} (only general categories and Any, ASCII, Assigned, Alphabetic, White_Space, Uppercase, Lowercase)") }
+            guard let ranges = UnicodeProperties.ranges(name) else { throw Failure(why: "unknown Unicode property \\\(c){\(name)}") }
+            return c == "P" ? TerminalPattern.normalizeClass(ranges, negated: true) : ranges
         case "k": throw Failure(why: "named backreference")
         default:
             if ("1"..."9").contains(c) { throw Failure(why: "backreference \\\(c)") }

@@ -1,0 +1,102 @@
+import Synchronization
+
+/// The code-point classes of `\p{…}` in ECMA patterns (JSON Schema patterns use Unicode
+/// semantics): General_Category values by short or long name (`L`, `Letter`, `Nd`,
+/// `Decimal_Number`, also as `gc=…` / `General_Category=…`), and the binary properties `Any`,
+/// `ASCII`, `Assigned`, `Alphabetic`, `White_Space`, `Uppercase`, `Lowercase`. Read from the
+/// Swift runtime's Unicode tables (so its Unicode version), in one pass over every scalar on
+/// first use (tens of milliseconds), then kept for the process. Scripts are not available.
+enum UnicodeProperties {
+    /// The class a property name stands for (normalized ranges), or nil when the name is unknown.
+    static func ranges(_ name: String) -> [ClosedRange<UInt32>]? {
+        var key = name
+        for prefix in ["General_Category=", "gc="] where key.hasPrefix(prefix) { key = String(key.dropFirst(prefix.count)) }
+        if let cats = categoryNames[key] {
+            let table = tables.categories
+            return TerminalPattern.normalizeClass(cats.flatMap { table[$0] ?? [] })
+        }
+        if name != key { return nil }
+        return tables.binary[key]
+    }
+
+    /// Whether `name` is a script property (`Script=…`, `sc=…`, `Script_Extensions=…`), which
+    /// the Swift runtime does not expose.
+    static func isScript(_ name: String) -> Bool {
+        ["Script=", "sc=", "Script_Extensions=", "scx="].contains { name.hasPrefix($0) }
+    }
+
+    private typealias GC = Unicode.GeneralCategory
+
+    /// Short and long value names (and the aliases UTS #18 lists) to their categories.
+    private static let categoryNames: [String: [GC]] = {
+        let letters: [GC] = [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter]
+        let marks: [GC] = [.nonspacingMark, .spacingMark, .enclosingMark]
+        let numbers: [GC] = [.decimalNumber, .letterNumber, .otherNumber]
+        let punctuation: [GC] = [.connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+                                 .initialPunctuation, .finalPunctuation, .otherPunctuation]
+        let symbols: [GC] = [.mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol]
+        let separators: [GC] = [.spaceSeparator, .lineSeparator, .paragraphSeparator]
+        let others: [GC] = [.control, .format, .surrogate, .privateUse, .unassigned]
+        let entries: [([String], [GC])] = [
+            (["L", "Letter"], letters), (["LC", "Cased_Letter"], [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter]),
+            (["Lu", "Uppercase_Letter"], [.uppercaseLetter]), (["Ll", "Lowercase_Letter"], [.lowercaseLetter]),
+            (["Lt", "Titlecase_Letter"], [.titlecaseLetter]), (["Lm", "Modifier_Letter"], [.modifierLetter]),
+            (["Lo", "Other_Letter"], [.otherLetter]),
+            (["M", "Mark", "Combining_Mark"], marks), (["Mn", "Nonspacing_Mark"], [.nonspacingMark]),
+            (["Mc", "Spacing_Mark"], [.spacingMark]), (["Me", "Enclosing_Mark"], [.enclosingMark]),
+            (["N", "Number"], numbers), (["Nd", "Decimal_Number", "digit"], [.decimalNumber]),
+            (["Nl", "Letter_Number"], [.letterNumber]), (["No", "Other_Number"], [.otherNumber]),
+            (["P", "Punctuation", "punct"], punctuation), (["Pc", "Connector_Punctuation"], [.connectorPunctuation]),
+            (["Pd", "Dash_Punctuation"], [.dashPunctuation]), (["Ps", "Open_Punctuation"], [.openPunctuation]),
+            (["Pe", "Close_Punctuation"], [.closePunctuation]), (["Pi", "Initial_Punctuation"], [.initialPunctuation]),
+            (["Pf", "Final_Punctuation"], [.finalPunctuation]), (["Po", "Other_Punctuation"], [.otherPunctuation]),
+            (["S", "Symbol"], symbols), (["Sm", "Math_Symbol"], [.mathSymbol]), (["Sc", "Currency_Symbol"], [.currencySymbol]),
+            (["Sk", "Modifier_Symbol"], [.modifierSymbol]), (["So", "Other_Symbol"], [.otherSymbol]),
+            (["Z", "Separator"], separators), (["Zs", "Space_Separator"], [.spaceSeparator]),
+            (["Zl", "Line_Separator"], [.lineSeparator]), (["Zp", "Paragraph_Separator"], [.paragraphSeparator]),
+            (["C", "Other"], others), (["Cc", "Control", "cntrl"], [.control]), (["Cf", "Format"], [.format]),
+            (["Cs", "Surrogate"], [.surrogate]), (["Co", "Private_Use"], [.privateUse]), (["Cn", "Unassigned"], [.unassigned]),
+        ]
+        var out: [String: [GC]] = [:]
+        for (names, cats) in entries { for n in names { out[n] = cats } }
+        return out
+    }()
+
+    private struct Tables: Sendable {
+        var categories: [GC: [ClosedRange<UInt32>]] = [:]
+        var binary: [String: [ClosedRange<UInt32>]] = [:]
+    }
+
+    private static let built = Mutex<Tables?>(nil)
+
+    /// Every scalar's category and binary properties, as runs of equal values.
+    private static var tables: Tables {
+        built.withLock { cached in
+            if let t = cached { return t }
+            var categories: [GC: [ClosedRange<UInt32>]] = [:]
+            var binary: [String: [ClosedRange<UInt32>]] = [:]
+            func add(_ list: inout [ClosedRange<UInt32>], _ v: UInt32) {
+                if let last = list.last, last.upperBound + 1 == v { list[list.count - 1] = last.lowerBound...v } else { list.append(v...v) }
+            }
+            for v in UInt32(0)...0x10FFFF {
+                guard let s = Unicode.Scalar(v) else { continue }  // surrogates: never a scalar
+                let p = s.properties
+                let gc = p.generalCategory
+                add(&categories[gc, default: []], v)
+                if gc != .unassigned { add(&binary["Assigned", default: []], v) }
+                if p.isAlphabetic { add(&binary["Alphabetic", default: []], v) }
+                if p.isWhitespace { add(&binary["White_Space", default: []], v) }
+                if p.isUppercase { add(&binary["Uppercase", default: []], v) }
+                if p.isLowercase { add(&binary["Lowercase", default: []], v) }
+            }
+            binary["Any"] = TerminalPattern.anyScalar
+            binary["ASCII"] = [0...0x7F]
+            for (short, long) in [("Alpha", "Alphabetic"), ("space", "White_Space"), ("Upper", "Uppercase"), ("Lower", "Lowercase")] {
+                binary[short] = binary[long]
+            }
+            let t = Tables(categories: categories, binary: binary)
+            cached = t
+            return t
+        }
+    }
+}
