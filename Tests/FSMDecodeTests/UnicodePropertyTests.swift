@@ -31,6 +31,10 @@ import Testing
         #expect(UnicodeProperties.ranges("gc=Lu") == UnicodeProperties.ranges("Uppercase_Letter"))
         #expect(UnicodeProperties.ranges("General_Category=Nd") == UnicodeProperties.ranges("digit"))
         #expect(UnicodeProperties.ranges("ASCII") == [0...0x7F])
+        let alpha = CodePointSet(try #require(UnicodeProperties.ranges("Alphabetic")))
+        #expect(alpha.contains(0xE9) && alpha.contains(0x3A9) && !alpha.contains(0x31) && UnicodeProperties.ranges("Alpha") == UnicodeProperties.ranges("Alphabetic"))
+        let space = CodePointSet(try #require(UnicodeProperties.ranges("White_Space")))
+        #expect(space.contains(0x20) && space.contains(0x3000) && !space.contains(0x41))
         #expect(UnicodeProperties.ranges("Foo") == nil && UnicodeProperties.ranges("gc=Alphabetic") == nil)
         #expect(UnicodeProperties.isScript("Script=Latin") && UnicodeProperties.isScript("sc=Grek"))
     }

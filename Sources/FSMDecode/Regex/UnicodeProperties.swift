@@ -5,18 +5,21 @@ import Synchronization
 /// `Decimal_Number`, also as `gc=…` / `General_Category=…`), and the binary properties `Any`,
 /// `ASCII`, `Assigned`, `Alphabetic`, `White_Space`, `Uppercase`, `Lowercase`. Read from the
 /// Swift runtime's Unicode tables (so its Unicode version), in one pass over every scalar on
-/// first use (tens of milliseconds), then kept for the process. Scripts are not available.
+/// first use (~60 ms release for the categories; the binary properties take a second pass on
+/// their first use), then kept for the process. Scripts are not available.
 enum UnicodeProperties {
     /// The class a property name stands for (normalized ranges), or nil when the name is unknown.
     static func ranges(_ name: String) -> [ClosedRange<UInt32>]? {
         var key = name
         for prefix in ["General_Category=", "gc="] where key.hasPrefix(prefix) { key = String(key.dropFirst(prefix.count)) }
         if let cats = categoryNames[key] {
-            let table = tables.categories
+            let table = categories
             return TerminalPattern.normalizeClass(cats.flatMap { table[$0] ?? [] })
         }
         if name != key { return nil }
-        return tables.binary[key]
+        if key == "Any" { return TerminalPattern.anyScalar }
+        if key == "ASCII" { return [0...0x7F] }
+        return binary[key]
     }
 
     /// Whether `name` is a script property (`Script=…`, `sc=…`, `Script_Extensions=…`), which
@@ -62,41 +65,48 @@ enum UnicodeProperties {
         return out
     }()
 
-    private struct Tables: Sendable {
-        var categories: [GC: [ClosedRange<UInt32>]] = [:]
-        var binary: [String: [ClosedRange<UInt32>]] = [:]
+    private static let categoryTable = Mutex<[GC: [ClosedRange<UInt32>]]?>(nil)
+    private static let binaryTable = Mutex<[String: [ClosedRange<UInt32>]]?>(nil)
+
+    private static func add(_ list: inout [ClosedRange<UInt32>], _ v: UInt32) {
+        if let last = list.last, last.upperBound + 1 == v { list[list.count - 1] = last.lowerBound...v } else { list.append(v...v) }
     }
 
-    private static let built = Mutex<Tables?>(nil)
-
-    /// Every scalar's category and binary properties, as runs of equal values.
-    private static var tables: Tables {
-        built.withLock { cached in
+    /// Every scalar's general category, as runs (one pass; ~60 ms, release).
+    private static var categories: [GC: [ClosedRange<UInt32>]] {
+        categoryTable.withLock { cached in
             if let t = cached { return t }
-            var categories: [GC: [ClosedRange<UInt32>]] = [:]
-            var binary: [String: [ClosedRange<UInt32>]] = [:]
-            func add(_ list: inout [ClosedRange<UInt32>], _ v: UInt32) {
-                if let last = list.last, last.upperBound + 1 == v { list[list.count - 1] = last.lowerBound...v } else { list.append(v...v) }
-            }
+            var out: [GC: [ClosedRange<UInt32>]] = [:]
             for v in UInt32(0)...0x10FFFF {
                 guard let s = Unicode.Scalar(v) else { continue }  // surrogates: never a scalar
+                add(&out[s.properties.generalCategory, default: []], v)
+            }
+            cached = out
+            return out
+        }
+    }
+
+    /// The binary properties, computed on the first use of one of them (a second pass).
+    private static var binary: [String: [ClosedRange<UInt32>]] {
+        binaryTable.withLock { cached in
+            if let t = cached { return t }
+            var out: [String: [ClosedRange<UInt32>]] = [:]
+            for v in UInt32(0)...0x10FFFF {
+                guard let s = Unicode.Scalar(v) else { continue }
                 let p = s.properties
-                let gc = p.generalCategory
-                add(&categories[gc, default: []], v)
-                if gc != .unassigned { add(&binary["Assigned", default: []], v) }
-                if p.isAlphabetic { add(&binary["Alphabetic", default: []], v) }
-                if p.isWhitespace { add(&binary["White_Space", default: []], v) }
-                if p.isUppercase { add(&binary["Uppercase", default: []], v) }
-                if p.isLowercase { add(&binary["Lowercase", default: []], v) }
+                if p.generalCategory != .unassigned { add(&out["Assigned", default: []], v) }
+                if p.isAlphabetic { add(&out["Alphabetic", default: []], v) }
+                if p.isWhitespace { add(&out["White_Space", default: []], v) }
+                if p.isUppercase { add(&out["Uppercase", default: []], v) }
+                if p.isLowercase { add(&out["Lowercase", default: []], v) }
             }
-            binary["Any"] = TerminalPattern.anyScalar
-            binary["ASCII"] = [0...0x7F]
+            out["Any"] = TerminalPattern.anyScalar
+            out["ASCII"] = [0...0x7F]
             for (short, long) in [("Alpha", "Alphabetic"), ("space", "White_Space"), ("Upper", "Uppercase"), ("Lower", "Lowercase")] {
-                binary[short] = binary[long]
+                out[short] = out[long]
             }
-            let t = Tables(categories: categories, binary: binary)
-            cached = t
-            return t
+            cached = out
+            return out
         }
     }
 }

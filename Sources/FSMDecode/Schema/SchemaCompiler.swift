@@ -523,7 +523,7 @@ struct SchemaCompiler {
             case "multipleOf" where cur.decimal != nil && m.value.decimal != nil:
                 // Multiples of both are the multiples of their least common multiple.
                 guard let l = SchemaDecimal.leastCommonMultiple(cur.decimal!, m.value.decimal!) else {
-                    try refuse("allOf", pointer, "'multipleOf' values \(cur.decimal!.plainText) and \(m.value.decimal!.plainText) in two merged schemas have no common multiple computed here (each must be positive, with at most 17 digits)")
+                    try refuse("allOf", pointer, "'multipleOf' values \(cur.decimal!.shortText) and \(m.value.decimal!.shortText) in two merged schemas have no common multiple computed here (each must be positive, with at most 17 digits)")
                     continue
                 }
                 set(k, .number(l))

@@ -117,7 +117,7 @@ extension SchemaCompiler {
             for (wanted, mv) in divisors {
                 guard let m = mv.decimal, !m.negative, !m.isZero else { continue }
                 guard let multiple = d.isMultiple(of: m) else {
-                    try refuse(wanted ? "multipleOf" : "not", node.pointer, "multipleOf \(m.plainText) with enum/const values is not checked (more than 17 digits)")
+                    try refuse(wanted ? "multipleOf" : "not", node.pointer, "multipleOf \(m.shortText) with enum/const values is not checked (more than 17 digits)")
                     return false
                 }
                 if multiple != wanted { return false }
@@ -233,11 +233,11 @@ extension SchemaCompiler {
     /// when it is not positive or its remainder automaton would pass the bounds above.
     mutating func multipleParts(_ m: SchemaDecimal, _ keyword: String, _ pointer: String) throws -> (factor: Int, scale: Int)? {
         if m.negative || m.isZero {
-            try refuse(keyword, pointer, "multipleOf must be greater than 0 (it is \(m.plainText))")
+            try refuse(keyword, pointer, "multipleOf must be greater than 0 (it is \(m.shortText))")
             return nil
         }
         guard let parts = m.multipleParts(limit: Self.maxMultipleFactor), parts.factor * (parts.scale + 2) <= Self.maxMultipleStates else {
-            try refuse(keyword, pointer, "multipleOf \(m.plainText) is not supported exactly: its digits as an integer must be at most \(Self.maxMultipleFactor) (and digits × (fraction digits + 2) at most \(Self.maxMultipleStates))")
+            try refuse(keyword, pointer, "multipleOf \(m.shortText) is not supported exactly: its digits as an integer must be at most \(Self.maxMultipleFactor) (and digits × (fraction digits + 2) at most \(Self.maxMultipleStates))")
             return nil
         }
         return parts

@@ -201,6 +201,13 @@ struct SchemaDecimal: Hashable, Sendable, Comparable {
     var isZero: Bool { intDigits.isEmpty && fracDigits.isEmpty }
     var negated: SchemaDecimal { SchemaDecimal(negative: !negative, intDigits: intDigits, fracDigits: fracDigits) }
 
+    /// `plainText`, cut in the middle past 32 characters (for messages: `1e10000` has 10,001 digits).
+    var shortText: String {
+        let t = plainText
+        guard t.count > 32 else { return t }
+        return "\(t.prefix(14))…\(t.suffix(14)) (\(t.count) characters)"
+    }
+
     /// Plain decimal notation without exponent (`-12.5`, `0`, `0.001`).
     var plainText: String {
         var s = negative ? "-" : ""
