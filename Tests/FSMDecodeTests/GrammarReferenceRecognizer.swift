@@ -199,6 +199,10 @@ final class GrammarReferenceRecognizer {
         case .jsonString(let values):
             guard let (value, end) = jsonString(at: i), values.contains(value) else { return [] }
             return [end]
+        case .jsonStringAutomaton(let a):
+            // The decoded value through the automaton, not the byte DFA built from it.
+            guard let (value, end) = jsonString(at: i), a.accepts(value) else { return [] }
+            return [end]
         case .token(let id, let negated):
             guard i < n else { return [] }
             if input[i] >= 256 { return (input[i] - 256 == Int(id)) != negated ? [i + 1] : [] }
@@ -259,7 +263,7 @@ final class GrammarReferenceRecognizer {
                 reached.formUnion(cur)
             }
             return false
-        case .difference, .jsonString, .multipleOf:
+        case .difference, .jsonString, .multipleOf, .jsonStringAutomaton:
             // Whether some extension leaves the subtrahend is not structural: asked of the
             // difference's DFA (`ByteDFA.subtracting`, tested on its own against brute force).
             guard input[i..<n].allSatisfy({ $0 < 256 }),

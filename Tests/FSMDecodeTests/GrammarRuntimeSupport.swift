@@ -146,7 +146,7 @@ enum ParseTablesProbe {
         case .repetition(let q, let min, let max):
             return ast(q).map { .repetition($0, min: min, max: max) }
         case .jsonString(let values): return RegexAST.jsonStrings(values)
-        case .token, .tokenText, .difference, .multipleOf: return nil
+        case .token, .tokenText, .difference, .multipleOf, .jsonStringAutomaton: return nil
         }
     }
 }

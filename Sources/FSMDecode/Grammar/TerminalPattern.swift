@@ -44,6 +44,9 @@ public indirect enum TerminalPattern: Hashable, Sendable {
     /// match only such literals. Compiled as the pattern's DFA times a remainder automaton of
     /// about `factor` × (`scale` + 2) states.
     case multipleOf(TerminalPattern, factor: Int, scale: Int)
+    /// A JSON string token whose decoded value the automaton accepts, in every spelling
+    /// (`JSONStringAutomaton`): a string language without a small regex, as one terminal.
+    case jsonStringAutomaton(JSONStringAutomaton)
     /// A single vocabulary token, not a byte string: GBNF `<[id]>` (`negated == false`) or
     /// `!<[id]>` (any one token except `id`). The runtime matches it against token ids.
     case token(id: UInt32, negated: Bool)
@@ -140,6 +143,18 @@ public indirect enum TerminalPattern: Hashable, Sendable {
             h.combine(word: 12 | UInt64(scale) << 8)
             h.combine(word: UInt64(factor))
             p.mixStructure(into: &h, budget: &budget)
+        case .jsonStringAutomaton(let a):
+            // States count as nodes; an edge is its target and range bounds.
+            h.combine(word: 13 | UInt64(a.stateCount) << 8 | UInt64(a.start) << 40)
+            for (q, list) in a.edges.enumerated() {
+                if budget <= 0 { break }
+                budget -= 1
+                h.combine(word: UInt64(list.count) << 1 | (a.accepting[q] ? 1 : 0))
+                for e in list {
+                    h.combine(word: UInt64(UInt32(bitPattern: e.target)))
+                    for r in e.ranges { h.combine(word: UInt64(r.lowerBound) << 32 | UInt64(r.upperBound)) }
+                }
+            }
         case .token(let id, let negated):
             h.combine(word: 10 | UInt64(id) << 8 | (negated ? 1 << 63 : 0))
         case .tokenText(var text, let negated):
@@ -159,6 +174,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .repetition(let p, _, _), .multipleOf(let p, _, _): return 1 + p.nodeCount
         case .difference(let a, let b): return 1 + a.nodeCount + b.nodeCount
         case .jsonString(let values): return Self.spelledNodes(values)
+        case .jsonStringAutomaton(let a): return 1 + a.stateCount
         }
     }
 
@@ -188,6 +204,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .repetition(let p, _, _), .multipleOf(let p, _, _): p.measure(&nodes, &tokens)
         case .difference(let a, let b): a.measure(&nodes, &tokens); b.measure(&nodes, &tokens)
         case .jsonString(let values): nodes += Self.spelledNodes(values) - 1
+        case .jsonStringAutomaton(let a): nodes += a.stateCount
         }
     }
 
@@ -196,7 +213,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
     public var involvesTokens: Bool {
         switch self {
         case .token, .tokenText: return true
-        case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .jsonString: return false
+        case .literal, .caseInsensitiveLiteral, .regex, .codePointClass, .jsonString, .jsonStringAutomaton: return false
         case .sequence(let parts), .alternation(let parts): return parts.contains { $0.involvesTokens }
         case .repetition(let p, _, _), .multipleOf(let p, _, _): return p.involvesTokens
         case .difference(let a, let b): return a.involvesTokens || b.involvesTokens
@@ -210,7 +227,7 @@ public indirect enum TerminalPattern: Hashable, Sendable {
         case .literal(let b): return b.isEmpty
         case .caseInsensitiveLiteral(let s): return s.isEmpty
         case .regex: return nil
-        case .codePointClass, .token, .tokenText, .jsonString: return false
+        case .codePointClass, .token, .tokenText, .jsonString, .jsonStringAutomaton: return false
         case .sequence(let parts):
             var unknown = false
             for p in parts {
@@ -346,6 +363,7 @@ extension TerminalPattern: CustomStringConvertible {
             return "(" + p.description + " multiple of " + digits + ")"
         case .jsonString(let values):
             return "(JSON " + values.map { v in quoted(String(String.UnicodeScalarView(v.compactMap(Unicode.Scalar.init)))) }.joined(separator: " | ") + ")"
+        case .jsonStringAutomaton(let a): return "(JSON string automaton, \(a.stateCount) states)"
         case .token(let id, let negated): return (negated ? "!" : "") + "<[\(id)]>"
         case .tokenText(let text, let negated): return (negated ? "!" : "") + "<\(text)>"
         }

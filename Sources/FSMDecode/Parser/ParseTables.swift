@@ -413,6 +413,8 @@ final class ParseTables: Sendable {
             return min(cap, sizeEstimate(a) + sizeEstimate(b))
         case .multipleOf(let q, let factor, let scale):
             return min(cap, sizeEstimate(q) + min(cap, factor) * (scale + 2))
+        case .jsonStringAutomaton(let a):
+            return min(cap, a.edges.reduce(2) { $0 + 7 * $1.count })
         case .jsonString(let values):
             // As the spellings written out: quotes, and per character the raw form and `\u` + 4.
             return min(cap, values.reduce(0) { $0 + 2 + 7 * $1.count })
@@ -538,6 +540,8 @@ final class ParseTables: Sendable {
             return try numbers.subtracting(others, maxStates: maxStates, description: description).map { .automaton($0) } ?? .scalars(CodePointSet())
         case .jsonString(let values):
             return RegexAST.jsonStrings(values)
+        case .jsonStringAutomaton(let a):
+            return try a.byteDFA(options: memo.options, description: "\(place): JSON string automaton").map { .automaton($0) } ?? .scalars(CodePointSet())
         case .token, .tokenText:
             throw FSMDecodeError(.grammar, "\(place): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
         }

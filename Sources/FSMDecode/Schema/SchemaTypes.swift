@@ -424,6 +424,15 @@ extension SchemaCompiler {
     mutating func automatonExpr(_ d: CodePointDFA) -> SchemaExpr {
         if d.isEmpty { return .never }
         if let r = d.regex() { return .term(stringPattern(r)) }
+        // One terminal when its byte DFA fits the budget: masks from the lexer, not a parse
+        // character by character (built here, so a budget failure falls back to the rules).
+        if d.count <= Self.maxAutomatonTerminalStates {
+            let p = TerminalPattern.jsonStringAutomaton(JSONStringAutomaton(d))
+            if (try? ParseTables.compileTerminal(p, where: "\(source): string automaton", options: RegexOptions(maxStates: Self.maxAutomatonTerminalDFAStates),
+                                                 description: "\(source): string automaton")) != nil {
+                return .term(p)
+            }
+        }
         var ruleOf: [Int] = []
         for _ in 0..<d.count { ruleOf.append(newRule("chars")) }
         for q in 0..<d.count {
@@ -437,6 +446,13 @@ extension SchemaCompiler {
         }
         return .seq([lit("\""), .ref(ruleOf[Int(d.start)]), lit("\"")])
     }
+
+    /// Largest code-point automaton tried as one terminal (its byte DFA has about 5–20 states
+    /// per automaton state).
+    static let maxAutomatonTerminalStates = 1024
+    /// Its byte DFA's budget: past it, the rules (bigger byte DFAs cost more to build than
+    /// their faster masks save, measured on maskbench-dev).
+    static let maxAutomatonTerminalDFAStates = 20_000
 
     /// One undeclared member: key, colon, value (a rule); never when either is empty.
     mutating func member(key: SchemaExpr, _ valueNode: SchemaNode, _ l: Layout, _ depth: Int) throws -> SchemaExpr {
