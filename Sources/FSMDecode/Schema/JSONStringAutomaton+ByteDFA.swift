@@ -78,8 +78,14 @@ extension JSONStringAutomaton {
             for (k, t) in list { edgeEncoder.append(k); edgeTarget.append(t); edgeRoot.append(encoders[k].start) }
             edgeStart.append(edgeEncoder.count)
         }
+        // Each state's root (all its spellings at their start), numbered once: a complete
+        // character lands on one, so looking its key up every time cost most of the build.
+        var rootID = [Int32](repeating: -1, count: stateCount)
         func root(_ q: Int32) throws -> Int32 {
-            try id([q] + edgeRoot[edgeStart[Int(q)] ..< edgeStart[Int(q) + 1]])
+            if rootID[Int(q)] >= 0 { return rootID[Int(q)] }
+            let r = try id([q] + edgeRoot[edgeStart[Int(q)] ..< edgeStart[Int(q) + 1]])
+            rootID[Int(q)] = r
+            return r
         }
         var table = [Int32](repeating: -1, count: 2 * classCount)
         table[Int(byteClass[Int(quote)])] = try root(start)
