@@ -540,8 +540,8 @@ final class ParseTables: Sendable {
             return try numbers.subtracting(others, maxStates: maxStates, description: description).map { .automaton($0) } ?? .scalars(CodePointSet())
         case .jsonString(let values):
             return RegexAST.jsonStrings(values)
-        case .jsonStringAutomaton(let a):
-            return try a.byteDFA(options: memo.options, description: "\(place): JSON string automaton").map { .automaton($0) } ?? .scalars(CodePointSet())
+        case .jsonStringAutomaton:
+            return try compileTerminal(p, where: place, options: memo.options, description: "\(place): JSON string automaton").map { .automaton($0) } ?? .scalars(CodePointSet())
         case .token, .tokenText:
             throw FSMDecodeError(.grammar, "\(place): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
         }
@@ -556,7 +556,13 @@ final class ParseTables: Sendable {
     static func compileTerminal(_ p: TerminalPattern, where place: String, options: RegexOptions, description: String) throws -> ByteDFA? {
         let key = SharedCaches.TerminalKey(pattern: p, options: options)
         if let cached = SharedCaches.terminalDFAs.get(key) { return cached }
-        let dfa = try compileTerminal(regexAST(p, where: place, options: options), options: options, description: description)
+        let dfa: ByteDFA?
+        if case .jsonStringAutomaton(let a) = p {
+            // Built directly, here, so that inside a bigger pattern it is a cache hit too.
+            dfa = try a.byteDFA(options: options, description: "\(place): JSON string automaton")
+        } else {
+            dfa = try compileTerminal(regexAST(p, where: place, options: options), options: options, description: description)
+        }
         SharedCaches.terminalDFAs.put(key, dfa, cost: dfa?.table.count ?? 1)
         return dfa
     }

@@ -408,12 +408,10 @@ public struct RegexParser {
             }
             let name = String(String.UnicodeScalarView(cs[(pos + 1)..<close].compactMap(Unicode.Scalar.init)))
             pos = close + 1
-            if UnicodeProperties.isScript(name) {
-                throw error(at, "Unicode script property '\\\(letter){\(name)}' is not supported (general categories and Any, ASCII, Assigned, Alphabetic, White_Space, Uppercase, Lowercase are)")
+            switch UnicodeProperties.escape(name, negated: c == 0x50) {
+            case .success(let ranges): return CodePointSet(ranges)
+            case .failure(let f): throw error(at, f.why)
             }
-            guard let ranges = UnicodeProperties.ranges(name) else { throw error(at, "unknown Unicode property '\\\(letter){\(name)}'") }
-            let set = CodePointSet(ranges)
-            return c == 0x70 ? set : set.inverted()
         case 0x78: // xHH
             guard let v = hexDigits(count: 2) else { throw error(at, "'\\x' must be followed by two hex digits") }
             return single(v)

@@ -28,6 +28,19 @@ enum UnicodeProperties {
         ["Script=", "sc=", "Script_Extensions=", "scx="].contains { name.hasPrefix($0) }
     }
 
+    /// The class of the escape `\p{name}` (or `\P{name}` when `negated`), or why there is none:
+    /// what both regex parsers report, each in its own error form.
+    static func escape(_ name: String, negated: Bool) -> Result<[ClosedRange<UInt32>], EscapeFailure> {
+        let written = "\\\(negated ? "P" : "p"){\(name)}"
+        if isScript(name) {
+            return .failure(EscapeFailure(why: "Unicode script property '\(written)' is not supported (general categories and Any, ASCII, Assigned, Alphabetic, White_Space, Uppercase, Lowercase are)"))
+        }
+        guard let ranges = ranges(name) else { return .failure(EscapeFailure(why: "unknown Unicode property '\(written)'")) }
+        return .success(negated ? TerminalPattern.normalizeClass(ranges, negated: true) : ranges)
+    }
+
+    struct EscapeFailure: Error { let why: String }
+
     private typealias GC = Unicode.GeneralCategory
 
     /// Short and long value names (and the aliases UTS #18 lists) to their categories.

@@ -7,20 +7,26 @@ extension JSONStringAutomaton {
         self.init(start: d.start, accepting: d.accepting, edges: edges)
     }
 
+    /// Most states a token's byte DFA may have, whatever the lexer's budget: bigger ones cost
+    /// more to build than their faster masks save (measured on maskbench-dev); the schema
+    /// compiler then writes the automaton as rules.
+    static let maxByteStates = 20_000
+
     /// The byte DFA of the token: an opening quote, then from each automaton state q the
     /// JSON spellings of each edge's characters (`JSONLexemes.jsonChar`, compiled once per
     /// distinct class) merged into one deterministic tree, whose leaves continue at the edges'
     /// targets, and a closing quote where q accepts. The spellings of distinct characters are
     /// prefix-free (raw UTF-8, escapes of fixed length, surrogate pairs that are never complete
     /// halfway), so a leaf is one edge's and the merge is exact; nil when the language is
-    /// empty. `.budget` error past `options.maxStates` states.
+    /// empty. `.budget` error past `options.maxStates` (at most `maxByteStates`) states.
     func byteDFA(options: RegexOptions, description: String) throws -> ByteDFA? {
-        // Encoders: one acyclic DFA per distinct class.
+        let maxStates = min(options.maxStates, Self.maxByteStates)
+        // Encoders: one acyclic DFA per distinct class. Edges, flat: state q's are
+        // `edgeStart[q] ..< edgeStart[q + 1]`, each an encoder and a target.
         var encoderOf: [[ClosedRange<UInt32>]: Int] = [:]
         var encoders: [ByteDFA] = []
-        var out: [[(encoder: Int, target: Int32)]] = []
+        var edgeStart: [Int] = [0], edgeEncoder: [Int] = [], edgeTarget: [Int32] = []
         for q in 0 ..< stateCount {
-            var list: [(encoder: Int, target: Int32)] = []
             for e in edges[q] {
                 let k: Int
                 if let known = encoderOf[e.ranges] { k = known } else {
@@ -30,40 +36,23 @@ extension JSONStringAutomaton {
                     encoders.append(dfa)
                     encoderOf[e.ranges] = k
                 }
-                list.append((k, e.target))
+                edgeEncoder.append(k)
+                edgeTarget.append(e.target)
             }
-            out.append(list)
+            edgeStart.append(edgeEncoder.count)
         }
         let quote: UInt8 = 0x22
-        let quoteDFA = ByteDFA(stateCount: 2, start: 0, byteClass: (0 ..< 256).map { $0 == Int(quote) ? 1 : 0 }, classCount: 2,
-                               table: [-1, 1, -1, -1], accepting: [false, true])
+        guard let quoteDFA = try ParseTables.compileTerminal(.literal([quote]), where: description, options: options, description: description) else { return nil }
         let (byteClass, classCount) = ByteDFA.commonByteClasses(encoders + [quoteDFA])
         // Work bound: every tuple state steps each of its components over every class; past
         // ~4 M steps from the roots alone, the rules are cheaper than building this DFA.
-        let rootWork = out.reduce(0) { $0 + max($1.count, 1) } * classCount
+        let rootWork = (0 ..< stateCount).reduce(0) { $0 + max(edgeStart[$1 + 1] - edgeStart[$1], 1) } * classCount
         guard rootWork <= 4_000_000 else {
             throw FSMDecodeError(.budget, "\(description): JSON string automaton would take \(rootWork) steps from its roots alone")
         }
         let reps = byteClass.withUnsafeBufferPointer { ByteDFA.classRepresentatives($0, count: classCount) }
-        // States: 0 before the opening quote, 1 after the closing one, then (q, tuple of
-        // encoder states) for the spellings being read from q.
-        var ids: [[Int32]: Int32] = [:]
-        var keys: [[Int32]] = [[], []]
-        var isFinal = [false, true]
-        func id(_ key: [Int32]) throws -> Int32 {
-            if let i = ids[key] { return i }
-            guard keys.count < options.maxStates else {
-                throw FSMDecodeError(.budget, "\(description): JSON string automaton needs more than \(options.maxStates) states")
-            }
-            let i = Int32(keys.count)
-            ids[key] = i
-            keys.append(key)
-            isFinal.append(false)
-            return i
-        }
-        // Flat tables for the inner loop: each encoder's steps over the common classes (state s
-        // of encoder e at `base[e] + s * classCount + c`, -1 dead; `done` marks a complete
-        // character), and each state's edges as (encoder, target) from `edgeStart[q]`.
+        // Each encoder's steps over the common classes (state s of encoder e at
+        // `base[e] + s * classCount + c`, -1 dead); `done` marks a complete character.
         var base: [Int] = [], step: [Int32] = [], done: [Bool] = [], doneBase: [Int] = []
         for e in encoders {
             base.append(step.count)
@@ -73,10 +62,20 @@ extension JSONStringAutomaton {
                 done.append(e.accepting[s])
             }
         }
-        var edgeStart: [Int] = [0], edgeEncoder: [Int] = [], edgeTarget: [Int32] = [], edgeRoot: [Int32] = []
-        for list in out {
-            for (k, t) in list { edgeEncoder.append(k); edgeTarget.append(t); edgeRoot.append(encoders[k].start) }
-            edgeStart.append(edgeEncoder.count)
+        let edgeRoot = edgeEncoder.map { encoders[$0].start }
+        // States: 0 before the opening quote, 1 after the closing one (the only accepting
+        // state), then (q, tuple of encoder states) for the spellings being read from q.
+        var ids: [[Int32]: Int32] = [:]
+        var keys: [[Int32]] = [[], []]
+        func id(_ key: [Int32]) throws -> Int32 {
+            if let i = ids[key] { return i }
+            guard keys.count < maxStates else {
+                throw FSMDecodeError(.budget, "\(description): JSON string automaton needs more than \(maxStates) states")
+            }
+            let i = Int32(keys.count)
+            ids[key] = i
+            keys.append(key)
+            return i
         }
         // Each state's root (all its spellings at their start), numbered once: a complete
         // character lands on one, so looking its key up every time cost most of the build.
@@ -134,8 +133,8 @@ extension JSONStringAutomaton {
             table += row
             i += 1
         }
-        let labelOf: [[Int32]] = isFinal.map { $0 ? [0] : [] }
-        let labelKey: [Int32] = isFinal.map { $0 ? 1 : 0 }
+        let labelOf: [[Int32]] = keys.indices.map { $0 == 1 ? [0] : [] }
+        let labelKey: [Int32] = keys.indices.map { $0 == 1 ? 1 : 0 }
         return DFABuilder.finish(table: table, count: keys.count, byteClass: byteClass, classCount: classCount,
                                  labelOf: labelOf, labelKey: labelKey)?.dfa
     }

@@ -608,7 +608,7 @@ struct SchemaCompiler {
                 var t = Set(typeList(m.value))
                 // Not an integer: the other types, or a number that is not a multiple of 1.
                 let integerOnly = t.contains("integer") && !t.contains("number")
-                if t.contains("number") || integerOnly { t.insert("number") }
+                if integerOnly { t.insert("number") }
                 let rest = others.filter { !t.contains($0) }
                 disjuncts.append(obj([("type", .array(rest.map { .string($0) }))]))
                 if integerOnly { disjuncts.append(obj([("type", .string("number")), ("$notMultipleOf", .array([.number(SchemaDecimal(1))]))])) }

@@ -333,9 +333,10 @@ struct ECMARegexParser {
             guard peek == "{", let close = source[pos...].firstIndex(of: "}") else { throw Failure(why: "malformed \\\(c) escape (expected {Name})") }
             let name = String(String.UnicodeScalarView(source[(pos + 1)..<close]))
             pos = close + 1
-            if UnicodeProperties.isScript(name) { throw Failure(why: "Unicode script property \\\(c){\(name)} (only general categories and Any, ASCII, Assigned, Alphabetic, White_Space, Uppercase, Lowercase)") }
-            guard let ranges = UnicodeProperties.ranges(name) else { throw Failure(why: "unknown Unicode property \\\(c){\(name)}") }
-            return c == "P" ? TerminalPattern.normalizeClass(ranges, negated: true) : ranges
+            switch UnicodeProperties.escape(name, negated: c == "P") {
+            case .success(let ranges): return ranges
+            case .failure(let f): throw Failure(why: f.why)
+            }
         case "k": throw Failure(why: "named backreference")
         default:
             if ("1"..."9").contains(c) { throw Failure(why: "backreference \\\(c)") }

@@ -428,7 +428,7 @@ extension SchemaCompiler {
         // character by character (built here, so a budget failure falls back to the rules).
         if d.count <= Self.maxAutomatonTerminalStates {
             let p = TerminalPattern.jsonStringAutomaton(JSONStringAutomaton(d))
-            if (try? ParseTables.compileTerminal(p, where: "\(source): string automaton", options: RegexOptions(maxStates: Self.maxAutomatonTerminalDFAStates),
+            if (try? ParseTables.compileTerminal(p, where: "\(source): string automaton", options: RegexOptions(),
                                                  description: "\(source): string automaton")) != nil {
                 return .term(p)
             }
@@ -450,9 +450,6 @@ extension SchemaCompiler {
     /// Largest code-point automaton tried as one terminal (its byte DFA has about 5–20 states
     /// per automaton state).
     static let maxAutomatonTerminalStates = 1024
-    /// Its byte DFA's budget: past it, the rules (bigger byte DFAs cost more to build than
-    /// their faster masks save, measured on maskbench-dev).
-    static let maxAutomatonTerminalDFAStates = 20_000
 
     /// One undeclared member: key, colon, value (a rule); never when either is empty.
     mutating func member(key: SchemaExpr, _ valueNode: SchemaNode, _ l: Layout, _ depth: Int) throws -> SchemaExpr {

@@ -165,7 +165,7 @@ struct SchemaDecimal: Hashable, Sendable, Comparable {
     /// with both written over 10^s (s the longer fraction), the integers' lcm over 10^s. Nil
     /// when either is not positive or the result passes 10^17.
     static func leastCommonMultiple(_ a: SchemaDecimal, _ b: SchemaDecimal) -> SchemaDecimal? {
-        let limit = 100_000_000_000_000_000
+        let limit = maxExactFactor
         guard !a.negative, !b.negative, !a.isZero, !b.isZero,
               let (fa, sa) = a.multipleParts(limit: limit), let (fb, sb) = b.multipleParts(limit: limit) else { return nil }
         let s = max(sa, sb)
@@ -186,10 +186,14 @@ struct SchemaDecimal: Hashable, Sendable, Comparable {
         return SchemaDecimal(text: "\(l)e-\(s)")
     }
 
+    /// Largest divisor factor (digits as an integer) `isMultiple(of:)` and `leastCommonMultiple`
+    /// compute with: 10^17, so remainder steps (r × 10 + 9) stay inside Int.
+    static let maxExactFactor = 100_000_000_000_000_000
+
     /// Whether `self` is an integer multiple of `m` (positive), exactly: nil when `m`'s digits
     /// (its factor) pass 10^17.
     func isMultiple(of m: SchemaDecimal) -> Bool? {
-        guard let (factor, scale) = m.multipleParts(limit: 100_000_000_000_000_000) else { return nil }
+        guard let (factor, scale) = m.multipleParts(limit: Self.maxExactFactor) else { return nil }
         // self × 10^scale must be an integer (no fraction digit past `scale`; normalized
         // fractions end in a nonzero digit) whose value is divisible by `factor`.
         if fracDigits.count > scale { return false }
