@@ -763,7 +763,8 @@ extension SchemaCompiler {
         }
         // Other undeclared members: key regions (disjoint key languages) with their value schemas.
         var addAlts: [SchemaExpr] = []
-        // Undeclared members whose key is outside `inside` (all of them when there is none).
+        // With `inside`: undeclared members whose key is outside it (they set the outside bit);
+        // the undeclared keys inside it stay in `addAlts`. Without: never.
         var addOutside: SchemaExpr = .never
         let excludedKeys = (names + extraKeys).map { $0.unicodeScalars.map(\.value) }
         if patterns.isEmpty, nameFilter == nil, let inside {
