@@ -93,3 +93,44 @@ extension ByteDFA {
         return runs
     }
 }
+
+extension ByteDFA {
+    /// The DFA of a fixed run of byte steps, built directly: state i reads a byte of class
+    /// `steps[i]` into state i + 1, and states from `acceptFrom` on accept. With byte classes
+    /// numbered by first byte and that are the coarsest for the chain (bytes share a class iff
+    /// every step treats them alike), this is the minimal canonical DFA `DFABuilder` would
+    /// build: the states are live, reached in chain order, and differ in how many bytes they
+    /// may still read. Literals and bounded runs of one byte set (whitespace) are most of a
+    /// schema's terminals.
+    static func chain(byteClass: [UInt8], classCount k: Int, steps: [Int], acceptFrom: Int) -> ByteDFA {
+        let n = steps.count + 1
+        var table = [Int32](repeating: ByteDFA.dead, count: n * k)
+        for (i, c) in steps.enumerated() { table[i * k + c] = Int32(i + 1) }
+        var accepting = [Bool](repeating: false, count: n)
+        for i in Swift.min(acceptFrom, n) ..< n { accepting[i] = true }
+        return ByteDFA(stateCount: n, start: 0, byteClass: byteClass, classCount: k, table: table, accepting: accepting)
+    }
+
+    /// The DFA of exactly `bytes`: each distinct byte a class, the rest one class.
+    static func literal(_ bytes: [UInt8]) -> ByteDFA {
+        var seen = [Bool](repeating: false, count: 256)
+        for b in bytes { seen[Int(b)] = true }
+        var byteClass = [UInt8](repeating: 0, count: 256)
+        var k = 0, other = -1
+        for b in 0 ..< 256 {
+            if seen[b] { byteClass[b] = UInt8(k); k += 1 }
+            else { if other < 0 { other = k; k += 1 }; byteClass[b] = UInt8(other) }
+        }
+        return chain(byteClass: byteClass, classCount: k, steps: bytes.map { Int(byteClass[Int($0)]) }, acceptFrom: bytes.count)
+    }
+
+    /// The DFA of `min ... max` bytes from `set` (a bounded whitespace run); nil when `set` is
+    /// empty or every byte.
+    static func boundedRun(of set: [Bool], min: Int, max: Int) -> ByteDFA? {
+        guard set.contains(true), set.contains(false), min <= max else { return nil }
+        if max == 0 { return literal([]) }
+        let inSet: UInt8 = set[0] ? 0 : 1
+        let byteClass = set.map { $0 ? inSet : 1 - inSet }
+        return chain(byteClass: byteClass, classCount: 2, steps: [Int](repeating: Int(inSet), count: max), acceptFrom: min)
+    }
+}
