@@ -80,11 +80,19 @@ import Testing
 /// per character): raw, short escapes, `\u` hex of either case, surrogate pairs.
 @Suite struct JSONStringSetDFATests {
     @Test func sameDFAAsTheSpellingPattern() throws {
-        let sets: [[String]] = [
+        var sets: [[String]] = [
             ["base"], ["base", "height", "length", "radius", "width"], ["a", "ab", "abc", "b"], [""], ["", "x"],
             ["é", "e", "ée", "日本", "😀x", "😁"], ["\u{1}", "tab\t", "quote\"", "back\\slash", "sl/ash", "~", " ", "\u{7F}"],
             ["\u{FFFF}", "\u{10000}", "\u{10FFFF}", "\u{E000}", "\u{D7FF}"], ["jaj", "ja", "AAAA"],
         ]
+        // One value (its trie is taken as minimal, not minimized): seeded random names over
+        // letters whose `\u` spellings share digits, escapes and astral characters.
+        var seed: UInt64 = 0xC0FFEE
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) % n }
+        let alphabet = Array("aAzZ:jJ\"\\/\t\u{1}é日😀\u{FFFF}".unicodeScalars)
+        for _ in 0 ..< 80 {
+            sets.append([String(String.UnicodeScalarView((0 ..< next(9)).map { _ in alphabet[next(alphabet.count)] }))])
+        }
         for words in sets {
             let values = words.map { Array($0.unicodeScalars.map(\.value)) }
             let direct = try #require(try ByteDFA.jsonStrings(values, maxStates: 100_000, description: "test"))

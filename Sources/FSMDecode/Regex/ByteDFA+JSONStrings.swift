@@ -38,6 +38,14 @@ extension ByteDFA {
         var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
         labelOf[Int(close)] = [0]
         labelKey[Int(close)] = 1
+        if values.count == 1 {
+            // One value's trie is already minimal: its character nodes differ in how many
+            // characters are left, and a spelling's inner nodes in the character and the node
+            // they lead to. Only the numbering and the byte classes are left to make canonical.
+            return DFABuilder.canonical(table: table, count: b.count, byteClass: byteClass, classCount: k, labelOf: labelOf,
+                                        block: (0 ..< Int32(b.count)).map { $0 }, live: [Bool](repeating: true, count: b.count),
+                                        reverse: nil).dfa
+        }
         // A trie has no cycles: minimized bottom-up.
         return DFABuilder.finishOverCore(table: table, count: b.count, byteClass: byteClass, classCount: k,
                                          labelOf: labelOf, labelKey: labelKey, isCore: [Bool](repeating: false, count: b.count))?.dfa
