@@ -53,11 +53,11 @@ extension ByteDFA {
 
     /// The byte trie of every spelling of `values` (see `jsonStrings`): node 0 before the
     /// opening quote, `close` after the closing one.
-    private static func spellingTrie(_ values: [[UInt32]], maxStates: Int, description: String) throws -> (TrieBuilder, close: Int32) {
+    static func spellingTrie(_ values: [[UInt32]], maxStates: Int, description: String) throws -> (SpellingTrie, close: Int32) {
         func overBudget() -> FSMDecodeError {
             FSMDecodeError(.budget, "\(description): JSON strings of \(values.reduce(0) { $0 + $1.count }) characters need more than \(maxStates) DFA states")
         }
-        var b = TrieBuilder()
+        var b = SpellingTrie()
         let open = b.node()           // before the opening quote
         let root = b.node()           // inside, nothing read
         let close = b.node()          // after the closing quote: accepting
@@ -81,78 +81,11 @@ extension ByteDFA {
         return (b, close)
     }
 
-    /// The strings of `universe` that are none of the spellings of `values`, as a minimal
-    /// canonical DFA; equal to `universe.subtracting(jsonStrings(values))`, without building
-    /// the second automaton: the product walks `universe`'s table beside the spelling trie's
-    /// sparse edges (a pair whose trie side has left the trie is a plain `universe` state; a
-    /// string is a spelling iff the trie ends it at `close`). nil when nothing is left.
-    /// Undeclared member names (any string minus the keys) are this difference, and building
-    /// the keys' own DFA first cost about as much as the product. Minimality relies on
-    /// `universe` being minimal (every compiled terminal is: `DFABuilder` output); for any
-    /// other DFA the language is still exact, but equal states of `universe` stay apart.
-    public static func jsonStringsComplement(_ values: [[UInt32]], in universe: ByteDFA, maxStates: Int, description: String) throws -> ByteDFA? {
-        if values.isEmpty { return universe }
-        let (trie, close) = try spellingTrie(values, maxStates: maxStates, description: description)
-        // Joint byte classes: `universe`'s classes, each byte the trie uses on its own,
-        // numbered by first byte (the canonical numbering `DFABuilder.finish` expects).
-        var used = [Bool](repeating: false, count: 256)
-        for x in trie.edgeByte { used[Int(x)] = true }
-        var jointOf = [Int32](repeating: -1, count: universe.classCount * 257)
-        var byteClass = [UInt8](repeating: 0, count: 256)
-        var classU: [Int] = []
-        for x in 0 ..< 256 {
-            let slot = Int(universe.byteClass[x]) * 257 + (used[x] ? x + 1 : 0)
-            if jointOf[slot] < 0 {
-                jointOf[slot] = Int32(classU.count)
-                classU.append(Int(universe.byteClass[x]))
-            }
-            byteClass[x] = UInt8(jointOf[slot])
-        }
-        let k = classU.count
-        // Pair (universe state, trie node or -1).
-        var pairs = ProductPairs(firstCount: universe.stateCount, secondCount: trie.count, start: (universe.start, 0))
-        var table: [Int32] = []
-        table.reserveCapacity((trie.count + universe.stateCount) * k)
-        // Per row, the trie side of each class: -1 but where the trie node has an edge (each
-        // byte the trie uses is a class of its own).
-        var trieNext = [Int32](repeating: -1, count: k)
-        var i = 0
-        while i < pairs.count {
-            let u = Int(pairs.first[i]), t = pairs.second[i]
-            i += 1
-            if t >= 0 {
-                var e = Int(trie.firstEdge[Int(t)])
-                while e >= 0 { trieNext[Int(byteClass[Int(trie.edgeByte[e])])] = trie.edgeTarget[e]; e = Int(trie.edgeNext[e]) }
-            }
-            for c in 0 ..< k {
-                let tu = universe.table[u * universe.classCount + classU[c]]
-                let tt = trieNext[c]
-                trieNext[c] = -1
-                if tu < 0 { table.append(ByteDFA.dead); continue }
-                let id = try pairs.id(tu, tt, maxStates: maxStates, description: description)
-                table.append(id)
-            }
-        }
-        let accepted: [Int32] = [0]
-        var labelOf: [[Int32]] = [], labelKey: [Int32] = []
-        labelOf.reserveCapacity(pairs.count)
-        labelKey.reserveCapacity(pairs.count)
-        for (u, t) in zip(pairs.first, pairs.second) {
-            let accepts = universe.accepting[Int(u)] && t != close
-            labelOf.append(accepts ? accepted : [])
-            labelKey.append(accepts ? 1 : 0)
-        }
-        // The pairs that have left the trie are `universe`'s states (minimal: every compiled
-        // terminal is); the rest follow the trie, which has no cycles.
-        return DFABuilder.finishOverCore(table: table, count: pairs.count, byteClass: byteClass, classCount: k,
-                                         labelOf: labelOf, labelKey: labelKey, isCore: pairs.second.map { $0 < 0 })?.dfa
-    }
-
     /// A deterministic byte trie (state 0 is the start) whose edges may join: the two cases of
     /// a hex digit lead to one node, and a character's spellings end at one node. Each node's
     /// edges are a short linked list in flat arrays (a node has a few children; a hashed
     /// edge map cost more than the rest of the construction).
-    private struct TrieBuilder {
+    struct SpellingTrie {
         var count = 0
         /// Per node: its first edge (-1: none).
         var firstEdge: [Int32] = []
