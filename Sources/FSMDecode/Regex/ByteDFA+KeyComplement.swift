@@ -54,7 +54,7 @@ private struct KeyComplement {
     /// Per pair block (index j for block nU + j): the pair representing it.
     var blockRep: [Int32] = []
 
-    /// Per joint class, a random odd weight; a row's hash is Σ weight(class) × g(target block),
+    /// Per joint class, a fixed pseudo-random odd weight; a row's hash is Σ weight(class) × g(target block),
     /// linear in the weights, so a universe class's joint classes hash as one sum.
     var weight: [UInt64] = []
     /// Per core state, its row hash (over all joint classes).
@@ -118,17 +118,16 @@ private struct KeyComplement {
                 var target: Int32 = -1
                 if su >= 0 {
                     let tt = Int(trie.edgeTarget[e])
-                    if firstU[tt] == su { target = firstPair[tt] }
-                    else if firstU[tt] < 0 || others[UInt64(UInt32(bitPattern: su)) << 32 | UInt64(tt)] == nil {
-                        if pairU.count + 1 > maxStates {
-                            throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-                        }
-                        target = Int32(pairU.count)
-                        if firstU[tt] < 0 { firstU[tt] = su; firstPair[tt] = target }
-                        else { others[UInt64(UInt32(bitPattern: su)) << 32 | UInt64(tt)] = target }
-                        pairU.append(su); pairT.append(Int32(tt))
+                    let key = UInt64(UInt32(bitPattern: su)) << 32 | UInt64(tt)
+                    if firstU[tt] == su {
+                        target = firstPair[tt]
+                    } else if firstU[tt] >= 0, let known = others[key] {
+                        target = known
                     } else {
-                        target = others[UInt64(UInt32(bitPattern: su)) << 32 | UInt64(tt)]!
+                        if pairU.count >= maxStates { throw overBudget(maxStates, description) }
+                        target = Int32(pairU.count)
+                        if firstU[tt] < 0 { firstU[tt] = su; firstPair[tt] = target } else { others[key] = target }
+                        pairU.append(su); pairT.append(Int32(tt))
                     }
                 }
                 edgeClass.append(Int32(c)); edgeTarget.append(target)
@@ -152,9 +151,6 @@ private struct KeyComplement {
             }
             for j in Int(edgeStart[p]) ..< Int(edgeStart[p + 1]) { edgesIn[classU[Int(edgeClass[j])]] = 0 }
         }
-        if pairU.count + stack.count > maxStates {
-            throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-        }
         while let s = stack.popLast() {
             for cu in 0 ..< kU {
                 let t = u.table[Int(s) * kU + cu]
@@ -163,9 +159,11 @@ private struct KeyComplement {
         }
         var reached = 0
         for r in coreReached where r { reached += 1 }
-        if pairU.count + reached > maxStates {
-            throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-        }
+        if pairU.count + reached > maxStates { throw overBudget(maxStates, description) }
+    }
+
+    func overBudget(_ maxStates: Int, _ description: String) -> FSMDecodeError {
+        FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
     }
 
     /// Scratch row of one pair: `value[c]` is its target block at class c where `stamp[c]`
