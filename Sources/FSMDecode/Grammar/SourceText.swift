@@ -66,6 +66,8 @@ struct SourceText {
 /// so hostile input can neither split a message nor make it display as something else.
 /// Everything else (including non-ASCII text) is kept.
 func messageText<S: StringProtocol>(_ text: S) -> String {
+    // Printable ASCII throughout (most messages): nothing to escape.
+    if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(text) }
     var out = String.UnicodeScalarView()
     for u in text.unicodeScalars {
         switch u.value {

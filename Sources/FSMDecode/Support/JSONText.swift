@@ -35,6 +35,10 @@ public enum JSONText {
     /// `"…"` with `\" \\ \n \r \t` escaped and other control characters as `controls` says;
     /// one writer for JSON text and for grammar literals in `TerminalPattern.description`.
     static func quote(_ s: String, controls: ControlEscapes) -> String {
+        // Most strings (member names) need no escape: every escape is of an ASCII byte.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || ($0 == 0x7F && controls == .grammar) }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
