@@ -138,7 +138,8 @@ struct SchemaCompiler {
         var changed = true
         while changed {
             changed = false
-            for i in rules.indices where !productive[i] {
+            // Backwards: a rule's sub-rules are mostly made after it, so one pass settles most.
+            for i in rules.indices.reversed() where !productive[i] {
                 if let r = rules[i], prod(r) { productive[i] = true; changed = true }
             }
         }
