@@ -247,7 +247,9 @@ enum DFABuilder {
 
     /// `finish` for a table whose states are a core (`isCore`) closed under transitions, live
     /// and already minimal (no two core states equivalent), and a rest without cycles among
-    /// its own states: a difference's product beside a minimal DFA, a spelling trie (no core).
+    /// its own states: a spelling trie of several values (no core). The undeclared-key
+    /// complement, its other user, now has a sparse construction of its own
+    /// (`ByteDFA+KeyComplement.swift`); the core form stays tested in `MinimalCoreTests`.
     /// The rest is minimized bottom-up (`blocksOverMinimalCore`) in O(states × classes), not by
     /// Hopcroft's refinement, which on these dense products cost most of their construction;
     /// `finish` when the rest has a cycle after all. Same result as `finish`.
