@@ -74,14 +74,17 @@ struct ProductPairs {
         second = [start.1]
     }
 
+    /// The budget error of a difference's product (this one's, and the key complement's).
+    static func overBudget(_ maxStates: Int, _ description: String) -> FSMDecodeError {
+        FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
+    }
+
     /// The number of pair (a, b), added when new; a `.budget` error past `maxStates` pairs.
     mutating func id(_ a: Int32, _ b: Int32, maxStates: Int, description: String) throws -> Int32 {
         let slot = Int(a) * width + Int(b) + 1
         let known = flat ? flatIndex[slot] : hashedIndex[slot] ?? -1
         if known >= 0 { return known }
-        if first.count >= maxStates {
-            throw FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-        }
+        if first.count >= maxStates { throw ProductPairs.overBudget(maxStates, description) }
         let id = Int32(first.count)
         if flat { flatIndex[slot] = id } else { hashedIndex[slot] = id }
         first.append(a)

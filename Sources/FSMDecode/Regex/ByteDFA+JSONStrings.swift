@@ -19,14 +19,7 @@ extension ByteDFA {
         let (b, close) = try spellingTrie(values, maxStates: maxStates, description: description)
         // Dense table over byte classes: each byte the trie uses is a class, the rest share
         // one; classes numbered by first byte (what `DFABuilder.finish` expects).
-        var classOf = [Int32](repeating: -1, count: 256)
-        for x in b.edgeByte { classOf[Int(x)] = 0 }
-        var byteClass = [UInt8](repeating: 0, count: 256)
-        var k = 0, other = -1
-        for x in 0 ..< 256 {
-            if classOf[x] == 0 { byteClass[x] = UInt8(k); k += 1 }
-            else { if other < 0 { other = k; k += 1 }; byteClass[x] = UInt8(other) }
-        }
+        let (byteClass, k) = singletonClasses(b.edgeByte)
         var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
         for n in 0 ..< b.count {
             var e = Int(b.firstEdge[n])

@@ -124,7 +124,7 @@ private struct KeyComplement {
                     } else if firstU[tt] >= 0, let known = others[key] {
                         target = known
                     } else {
-                        if pairU.count >= maxStates { throw overBudget(maxStates, description) }
+                        if pairU.count >= maxStates { throw ProductPairs.overBudget(maxStates, description) }
                         target = Int32(pairU.count)
                         if firstU[tt] < 0 { firstU[tt] = su; firstPair[tt] = target } else { others[key] = target }
                         pairU.append(su); pairT.append(Int32(tt))
@@ -159,12 +159,9 @@ private struct KeyComplement {
         }
         var reached = 0
         for r in coreReached where r { reached += 1 }
-        if pairU.count + reached > maxStates { throw overBudget(maxStates, description) }
+        if pairU.count + reached > maxStates { throw ProductPairs.overBudget(maxStates, description) }
     }
 
-    func overBudget(_ maxStates: Int, _ description: String) -> FSMDecodeError {
-        FSMDecodeError(.budget, "\(description): the difference of two automata needs more than \(maxStates) DFA states")
-    }
 
     /// Scratch row of one pair: `value[c]` is its target block at class c where `stamp[c]`
     /// is current (its trie edges), else its universe state's.

@@ -111,8 +111,9 @@ extension ByteDFA {
         return ByteDFA(stateCount: n, start: 0, byteClass: byteClass, classCount: k, table: table, accepting: accepting)
     }
 
-    /// The DFA of exactly `bytes`: each distinct byte a class, the rest one class.
-    static func literal(_ bytes: [UInt8]) -> ByteDFA {
+    /// Byte classes where each byte in `bytes` is a class of its own and the rest share one,
+    /// numbered by first byte (the canonical numbering): a literal's, a spelling trie's.
+    static func singletonClasses<S: Sequence<UInt8>>(_ bytes: S) -> (byteClass: [UInt8], count: Int) {
         var seen = [Bool](repeating: false, count: 256)
         for b in bytes { seen[Int(b)] = true }
         var byteClass = [UInt8](repeating: 0, count: 256)
@@ -121,6 +122,12 @@ extension ByteDFA {
             if seen[b] { byteClass[b] = UInt8(k); k += 1 }
             else { if other < 0 { other = k; k += 1 }; byteClass[b] = UInt8(other) }
         }
+        return (byteClass, k)
+    }
+
+    /// The DFA of exactly `bytes`: each distinct byte a class, the rest one class.
+    static func literal(_ bytes: [UInt8]) -> ByteDFA {
+        let (byteClass, k) = singletonClasses(bytes)
         return chain(byteClass: byteClass, classCount: k, steps: bytes.map { Int(byteClass[Int($0)]) }, acceptFrom: bytes.count)
     }
 
