@@ -114,6 +114,7 @@ struct CompileCommand: ParsableCommand {
                 ("parse_ms", String(format: "%.3f", parseMs)), ("compile_ms", String(format: "%.3f", parseMs + compileMs)),
                 ("keywords_used", keywords.map { JSONOut.array($0.map(JSONOut.string)) } ?? "null"),
                 ("tools", tools.map { JSONOut.array($0.tools.map { JSONOut.string($0.name) }) } ?? "null"),
+                ("indentation", g.indentationSummary.map(JSONOut.string) ?? "null"),
                 ("warnings", JSONOut.array(warnings.map(JSONOut.string))),
             ] + (printGrammar ? [("grammar", JSONOut.string(g.listing))] : [])))
             return true
@@ -121,6 +122,7 @@ struct CompileCommand: ParsableCommand {
         if printGrammar { print(g.listing) }
         print("grammar      \(g.source): \(g.rules.count) rules, \(g.terminals.count) terminals, \(g.productionCount) productions (\(String(format: "%.1f", parseMs)) ms)")
         print("runtime      \(kind): \(kind == "regular" ? "\(lexers) DFA states" : "\(lexers) lexer(s) built so far, more on first use") (\(String(format: "%.1f", compileMs)) ms)")
+        if let summary = g.indentationSummary { print("indentation  \(summary)") }
         if let tools { print("tools        \(tools.tools.count) function(s): \(tools.tools.map(\.name).joined(separator: ", "))") }
         if let keywords { print("keywords     \(keywords.isEmpty ? "none" : keywords.joined(separator: ", "))") }
         for w in warnings { print("warning      \(w)") }

@@ -29,13 +29,14 @@ struct ValidateCommand: ParsableCommand {
             let bytes: [UInt8] = try text.map { Array($0.utf8) } ?? readFile(file!)
             let failure: ValidationFailure?
             var expected: [String] = []
+            var indentation: String? = nil
             if let g = try constraint.loadGrammar() {
                 let c = try Constraint.compile(grammar: g, vocabulary: try ConstraintFlags.byteVocabulary())
                 var m = c.makeMatcher()
                 let k = try m.checkedViablePrefixLength(bytes)
                 _ = m.accept(bytes: Array(bytes[..<k]))
                 failure = k == bytes.count && m.isAccepting ? nil : ValidationFailure.at(k, in: bytes, incomplete: k == bytes.count)
-                if failure != nil { expected = m.expectedHere() }
+                if failure != nil { expected = m.expectedHere(); indentation = m.indentationProblem() }
             } else {
                 let dfa = try RegexCompiler.compile(try constraint.regexSource(), options: RegexOptions(dotAll: constraint.dotAll))
                 failure = dfa.validationFailure(bytes)
@@ -46,12 +47,13 @@ struct ValidateCommand: ParsableCommand {
                 if let f = failure {
                     fields += [("offset", "\(f.offset)"), ("line", "\(f.line)"), ("column", "\(f.column)"),
                                ("incomplete", "\(f.incomplete)"), ("message", JSONOut.string(f.message)),
-                               ("expected", JSONOut.array(expected.map(JSONOut.string)))]
+                               ("expected", JSONOut.array(expected.map(JSONOut.string))),
+                               ("indentation", indentation.map(JSONOut.string) ?? "null")]
                 }
                 print(JSONOut.object(fields))
             } else if let f = failure {
                 let source = file ?? "text"
-                let hint = expected.isEmpty ? "" : "; expected " + expected.prefix(12).joined(separator: " | ")
+                let hint = indentation.map { "; " + $0 } ?? (expected.isEmpty ? "" : "; expected " + expected.prefix(12).joined(separator: " | "))
                 printError("fsmdecode: no match: \(source): \(f.message)\(hint)")
             } else {
                 print("match (\(bytes.count) bytes)")

@@ -1,4 +1,4 @@
-import FSMDecode
+@testable import FSMDecode
 import Foundation
 import Testing
 
@@ -52,7 +52,10 @@ import Testing
         "calc_grammar.lark": nil, "json_grammar.lark": nil, "tiny_grammar.lark": nil, "c_grammar.lark": nil,
         "sql_grammar.lark": nil, "go_grammar.lark": nil, "java_grammar.lark": nil, "invariants.lark": nil,
         "prover9_grammar.lark": nil,
-        "python_grammar.lark": "%declare",
+        // Loads (its %declare _INDENT _DEDENT is the indentation step) but its string
+        // terminals need lookbehind, which DFAs cannot honour exactly; Grammars/python.lark
+        // is this project's Python grammar.
+        "python_grammar.lark": "negative lookbehind",
         // TEXT: (...)* can be empty; Lark refuses empty terminals too ("Terminals cannot be empty").
         "llguidance/rfc.lark": "terminal 'TEXT' matches the empty string",
         "llguidance/lark.lark": nil,
@@ -66,6 +69,7 @@ import Testing
         for (file, expected) in GrammarCorpusTests.larkExpectations.sorted(by: { $0.key < $1.key }) {
             do {
                 let g = try Grammar.load(path: dir + "/" + file)
+                _ = try ParseTables(grammar: g, vocabulary: nil)  // terminals compile too
                 table.append("  LOADS  \(file): \(g.rules.count) rules, \(g.terminals.count) terminals (\(g.ignoredTerminals.count) ignored), \(g.warnings.count) warnings")
                 #expect(expected == nil, "\(file) should fail with '\(expected ?? "")'")
             } catch let e as FSMDecodeError {

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Per-token mask time under Grammars/json.gbnf (and Grammars/c-like.lark over the programs
-/// of data/c-like) on Llama-3 while feeding real JSON documents
+/// of data/c-like, Grammars/python.lark over those of data/python) on Llama-3 while feeding real JSON documents
 /// (the 1–20 KB files of ../shared/corpora/maskbench-dev, as found and compacted) token by
 /// token, single thread; grammar compile time; lexers built. Writes results/grammar-masks.json
 /// and the token sequences (results/grammar-masks-tokens.json) for the peer script.
@@ -34,9 +34,18 @@ enum GrammarMaskBenchmark {
             for n in listDirectory(dataDir).filter({ $0.hasSuffix(".c") }).sorted() {
                 programs.append((n, try readFile("\(dataDir)/\(n)")))
             }
+            // Python programs (Benchmarks/data/python, 2-3 KB each) under Grammars/python.lark
+            // (indentation-defined blocks; no peer constrains them).
+            let pythonDir = access("data/python", R_OK) == 0 ? "data/python" : "Benchmarks/data/python"
+            var pythonPrograms: [(String, [UInt8])] = []
+            for n in listDirectory(pythonDir).filter({ $0.hasSuffix(".py") }).sorted() {
+                pythonPrograms.append((n, try readFile("\(pythonDir)/\(n)")))
+            }
+            let grammarsDir = String(grammarPath.dropLast("json.gbnf".count))
             let suites: [(grammar: String, path: String, docs: [(String, [UInt8])], results: String)] = [
                 ("json.gbnf", grammarPath, docs, "grammar-masks"),
-                ("c-like.lark", String(grammarPath.dropLast("json.gbnf".count)) + "c-like.lark", programs, "grammar-masks-c-like"),
+                ("c-like.lark", grammarsDir + "c-like.lark", programs, "grammar-masks-c-like"),
+                ("python.lark", grammarsDir + "python.lark", pythonPrograms, "grammar-masks-python"),
             ]
             // FSMDECODE_BENCH_GRAMMAR=NAME runs only that suite (profiling aid).
             let only = getenv("FSMDECODE_BENCH_GRAMMAR").map { String(cString: $0) }

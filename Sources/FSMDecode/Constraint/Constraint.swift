@@ -93,6 +93,9 @@ public struct Matcher: TokenMatcher, Sendable {
 
     /// What the constraint expects at the current position (terminal names; empty for regexes).
     public func expectedHere() -> [String] { cfg?.expectedHere() ?? [] }
+
+    /// See `GrammarMatcher.indentationProblem` (nil for regexes).
+    public func indentationProblem() -> String? { cfg?.indentationProblem() }
 }
 
 extension ValidationFailure {

@@ -492,7 +492,8 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         let l = constraint.tables.lexer(id: th.lexer)
         guard l.endsLexeme(th.state) else { return false }
         var o = EarleyCore(overlaying: core)
-        o.restartAfterCommit(from: th.set, labels: l.labels(th.state), ignored: l.acceptsIgnored(th.state), position: core.position)
+        o.restartAfterCommit(from: th.set, labels: l.labels(th.state), ignored: l.acceptsIgnored(th.state), width: l.width(th.state),
+                              position: core.position)
         return !o.currentThreads.isEmpty
     }
 
@@ -585,6 +586,10 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         }
         return names
     }
+
+    /// Why the output cannot go on when the indentation step is the reason (a Python-style
+    /// grammar's newline lexeme ends here at a width that is refused); nil otherwise.
+    public func indentationProblem() -> String? { core.indentationProblem() }
 
     public mutating func rollback(_ count: Int) {
         precondition(count >= 0 && count <= acceptedCount, "cannot roll back \(count) steps; \(acceptedCount) accepted")
@@ -759,7 +764,7 @@ private struct MaskWalker {
             if !hit {
                 o.truncate(to: f.mark)
                 while let top = commits.last, top.after > f.mark { commits.removeLast() }
-                next = o.commitThread(from: f.set, labels: fl.labels(s), ignored: fl.acceptsIgnored(s))
+                next = o.commitThread(from: f.set, labels: fl.labels(s), ignored: fl.acceptsIgnored(s), width: fl.width(s))
                 commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
             }
             guard let next else { continue }

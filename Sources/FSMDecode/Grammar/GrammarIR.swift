@@ -39,13 +39,50 @@ public struct GrammarTerminal: Hashable, Sendable {
     public let isIgnored: Bool
     /// Lark `TERM.n` (default 0); breaks ties between equally long matches (higher wins).
     public let priority: Int
+    /// Lark `%declare`: produced by the indentation step (`Grammar.indentation`), never lexed;
+    /// its pattern matches nothing.
+    public let isDeclared: Bool
 
-    public init(name: String, location: SourcePosition, pattern: TerminalPattern, isIgnored: Bool = false, priority: Int = 0) {
+    public init(name: String, location: SourcePosition, pattern: TerminalPattern, isIgnored: Bool = false, priority: Int = 0,
+                isDeclared: Bool = false) {
         self.name = name
         self.location = location
         self.pattern = pattern
         self.isIgnored = isIgnored
         self.priority = priority
+        self.isDeclared = isDeclared
+    }
+}
+
+/// Python-style indentation, as Lark's `PythonIndenter` post-lexer defines it: the parser sees
+/// an `indent` terminal after a `newline` lexeme whose last line is indented deeper than the
+/// innermost open block, one `dedent` per block it closes when shallower (it must then equal
+/// an open block's indentation, else the text is rejected), and at the end of the input one
+/// `dedent` per block still open. Inside brackets newline lexemes are dropped. Widths count a
+/// space as 1 column and a tab as `tabWidth`, from the lexeme's last line feed.
+public struct Indentation: Hashable, Sendable {
+    /// Terminal indices: the newline lexeme (`_NL`/`_NEWLINE`), the declared `_INDENT` and
+    /// `_DEDENT`, and the bracket literals `( [ {` and `) ] }`.
+    public let newline: Int
+    public let indent: Int
+    public let dedent: Int
+    public let openBrackets: [Int]
+    public let closeBrackets: [Int]
+    /// Lark's `tab_len`.
+    public let tabWidth: Int
+    /// The widest indentation accepted, in columns: a newline lexeme whose last line is wider
+    /// is rejected (the runtime counts columns in its lexer states).
+    public let maxColumns: Int
+
+    public init(newline: Int, indent: Int, dedent: Int, openBrackets: [Int], closeBrackets: [Int], tabWidth: Int = 8,
+                maxColumns: Int = 256) {
+        self.newline = newline
+        self.indent = indent
+        self.dedent = dedent
+        self.openBrackets = openBrackets
+        self.closeBrackets = closeBrackets
+        self.tabWidth = tabWidth
+        self.maxColumns = maxColumns
     }
 }
 
@@ -144,6 +181,9 @@ public struct Grammar: Sendable {
     /// `maxPatternNodes`; the runtime may lex such a rule as a single terminal. Always nil
     /// for `.longestMatch` grammars (ignored terminals may sit between its lexemes).
     public let regularPatterns: [TerminalPattern?]
+    /// Lark grammars that `%declare _INDENT _DEDENT`: the indentation step between lexer and
+    /// parser. Nil otherwise.
+    public internal(set) var indentation: Indentation?
 
     init(source: String, format: Format, lexing: Lexing, terminals: [GrammarTerminal], rules: [GrammarRule],
          start: Int, productionRule: [Int32], productionStart: [Int32], productionSymbols: [GrammarSymbol],
@@ -179,6 +219,12 @@ public struct Grammar: Sendable {
     /// The rule named `name`, if any.
     public func rule(named name: String) -> Int? { rules.firstIndex { $0.name == name } }
 
+    /// One line on the indentation step, for reports (nil without one).
+    public var indentationSummary: String? {
+        guard let ind = indentation else { return nil }
+        return "Python-style: \(terminals[ind.newline].name) lexemes produce \(terminals[ind.indent].name)/\(terminals[ind.dedent].name) outside \(ind.openBrackets.count) bracket kind(s); tab = \(ind.tabWidth) columns, lines up to \(ind.maxColumns) columns"
+    }
+
     /// The terminal named `name`, if any.
     public func terminal(named name: String) -> Int? { terminals.firstIndex { $0.name == name } }
 
@@ -202,7 +248,7 @@ public struct Grammar: Sendable {
             }
         }
         for (i, t) in terminals.enumerated() where t.name != t.pattern.description || t.isIgnored {
-            out += "  \(terminalName(i))\(t.isIgnored ? " (ignored)" : "") : \(t.pattern)\n"
+            out += "  \(terminalName(i))\(t.isIgnored ? " (ignored)" : "")" + (t.isDeclared ? " (declared: made by the indentation step)\n" : " : \(t.pattern)\n")
         }
         return out
     }

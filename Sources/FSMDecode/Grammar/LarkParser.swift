@@ -79,6 +79,8 @@ struct LarkModule: Sendable {
     /// Terminals imported from another module: local name -> (module, name there, location).
     var imports: [String: (module: LarkModule, name: String, location: SourcePosition)] = [:]
     var ignores: [(expr: LarkExpr, location: SourcePosition)] = []
+    /// `%declare`d terminal names, in order (see `Indentation`).
+    var declared: [(name: String, location: SourcePosition)] = []
 
     static let common: LarkModule = {
         let src = try! SourceText(bytes: Array(LarkCommonLibrary.source.utf8), file: "<lark common>", limits: GrammarLimits())
@@ -172,18 +174,49 @@ struct LarkModule: Sendable {
         for (i, (p, loc)) in ignoredPatterns.enumerated() {
             builder.addNamedTerminal(GrammarTerminal(name: "__IGNORE_\(i)", location: loc, pattern: p, isIgnored: true))
         }
+        for (n, loc) in declared {
+            if terms[n] != nil || imports[n] != nil { throw FSMDecodeError(.grammar, "\(loc): '\(n)' is declared and also defined") }
+            builder.addNamedTerminal(GrammarTerminal(name: n, location: loc, pattern: .codePointClass([]), isDeclared: true))
+        }
         var defs = rules
         for i in defs.indices { defs[i].body = try lower(ruleBodies[i]) }
-        let g = try builder.build(rules: defs, start: start, ignored: ignoredNames)
+        var g = try builder.build(rules: defs, start: start, ignored: ignoredNames)
+        if !declared.isEmpty { g.indentation = try indentation(of: g) }
         // A terminal the lexer uses must not match the empty string (Lark refuses them too).
         var used = [Bool](repeating: false, count: g.terminals.count)
         for s in g.productionSymbols where s.isTerminal { used[s.index] = true }
-        for (t, term) in g.terminals.enumerated() where used[t] || term.isIgnored {
+        for (t, term) in g.terminals.enumerated() where (used[t] || term.isIgnored) && !term.isDeclared {
             if try larkPatternMatchesEmpty(term.pattern) {
                 throw FSMDecodeError(.grammar, "\(term.location): terminal '\(term.name)' matches the empty string (\(term.pattern)); terminals cannot be empty")
             }
         }
         return g
+    }
+
+    /// The indentation step that produces the declared terminals. Lark leaves the producer to
+    /// the caller (a `postlex`); the one Lark grammars declare terminals for is its
+    /// `PythonIndenter`, so that is what a declaration means here: `_INDENT` and `_DEDENT`,
+    /// driven by the `_NEWLINE` (or SynCode's `_NL`) terminal.
+    private func indentation(of g: Grammar) throws -> Indentation {
+        let names = Set(declared.map(\.name))
+        guard names == ["_INDENT", "_DEDENT"] else {
+            let other = declared.first { $0.name != "_INDENT" && $0.name != "_DEDENT" } ?? declared[0]
+            throw FSMDecodeError(.grammar, "\(other.location): %declare \(declared.map(\.name).joined(separator: " ")): declared terminals need a producer, and the only one here is Python-style indentation, which declares exactly _INDENT and _DEDENT (as Lark's PythonIndenter)")
+        }
+        guard let nl = g.terminal(named: "_NEWLINE") ?? g.terminal(named: "_NL") else {
+            throw FSMDecodeError(.grammar, "\(declared[0].location): %declare _INDENT _DEDENT needs a newline terminal named _NEWLINE (or _NL) to measure indentation from")
+        }
+        guard !g.terminals[nl].isIgnored else {
+            throw FSMDecodeError(.grammar, "\(g.terminals[nl].location): the newline terminal '\(g.terminals[nl].name)' drives indentation and cannot be %ignore'd")
+        }
+        func brackets(_ chars: String) -> [Int] {
+            g.terminals.indices.filter { t in
+                guard !g.terminals[t].isIgnored, case .literal(let b) = g.terminals[t].pattern, b.count == 1 else { return false }
+                return chars.utf8.contains(b[0])
+            }
+        }
+        return Indentation(newline: nl, indent: g.terminal(named: "_INDENT")!, dedent: g.terminal(named: "_DEDENT")!,
+                           openBrackets: brackets("([{"), closeBrackets: brackets(")]}"))
     }
 
     /// Rule bodies: names stay names; inline strings/regexes become anonymous terminals.
@@ -583,7 +616,18 @@ struct LarkSyntaxParser {
                 m.imports[local] = (common, n, loc(p))
             }
         case "%declare":
-            throw src.error(begin, "%declare (terminals produced outside the grammar, e.g. Python's _INDENT/_DEDENT from an indentation-tracking lexer step) is not supported")
+            var any = false
+            while case .name(let n)? = peek {
+                guard isLarkTerminalName(n) else { throw src.error(here, "%declare names terminals (uppercase); '\(n)' is a rule name") }
+                if m.terms[n] != nil || m.imports[n] != nil || m.declared.contains(where: { $0.name == n }) {
+                    throw src.error(here, "'\(n)' is already defined")
+                }
+                m.declared.append((n, loc(here)))
+                i += 1
+                any = true
+            }
+            guard any else { throw src.error(here, "expecting terminal names after %declare, found \(describe(peek))") }
+            try endOfStatement("%declare")
         case "%override", "%extend":
             throw src.error(begin, "\(d) is not supported")
         case "%json", "%llguidance", "%regex", "%lark", "%if":

@@ -48,6 +48,8 @@ struct EarleyCore {
     let baseItems: [EarleyItem]
     let baseSetStart: [Int32]
     let baseSetPos: [Int32]
+    /// Per base set: its `IndentationTracker` state (0 without indentation).
+    let baseSetIndent: [Int32]
     let baseSets: Int32
     /// The base's completion index (see `waitStart`).
     let baseWaitStart: [Int32]
@@ -57,6 +59,10 @@ struct EarleyCore {
     var items: [EarleyItem] = []
     var setStart: [Int32] = []
     var setPos: [Int32] = []
+    /// Per own set: the indentation state parsing on from it reads (`IndentationTracker`; 0
+    /// without indentation). Indentation follows the lexemes, and a set is made by the lexeme
+    /// ending there, so it is a function of the set.
+    var setIndent: [Int32] = []
     var threadLog: [LexThread] = []
     var checkpoints: [Checkpoint] = []
     /// Completion index of a root core's closed sets (overlays index none of theirs): own set j's
@@ -104,8 +110,8 @@ struct EarleyCore {
 
     /// A fresh parser at position 0 with the start rule predicted.
     init(tables: ParseTables) {
-        self.init(tables: tables, items: [], setStart: [], setPos: [])
-        beginSet(position: 0)
+        self.init(tables: tables, items: [], setStart: [], setPos: [], setIndent: [])
+        beginSet(position: 0, indent: IndentationTracker.initial)
         for p in tables.ruleProductionStart[Int(tables.start)]..<tables.ruleProductionStart[Int(tables.start) + 1] {
             add(EarleyItem(production: p, dot: 0, origin: 0))
         }
@@ -124,6 +130,7 @@ struct EarleyCore {
         self.baseItems = base.items
         self.baseSetStart = base.setStart
         self.baseSetPos = base.setPos
+        self.baseSetIndent = base.setIndent
         self.baseSets = Int32(base.setStart.count)
         self.baseWaitStart = base.waitStart
         self.baseWaitSym = base.waitSym
@@ -145,6 +152,10 @@ struct EarleyCore {
 
     @inline(__always) func positionOf(set k: Int32) -> Int32 {
         k < baseSets ? baseSetPos[Int(k)] : setPos[Int(k - baseSets)]
+    }
+
+    @inline(__always) func indentOf(set k: Int32) -> Int32 {
+        k < baseSets ? baseSetIndent[Int(k)] : setIndent[Int(k - baseSets)]
     }
 
     /// Set k's items: `baseItems[lo..<hi]` when `fromBase`, else `items[lo..<hi]`.
@@ -201,13 +212,25 @@ struct EarleyCore {
             return isComplete(set: k)
         }
         guard let th = currentThreads.first else { return false }
-        if th.start == position { return isComplete(set: th.set) }
+        if th.start == position { return completesAtEnd(set: th.set) }
         let l = tables.lexer(id: th.lexer)
         let labels = l.labels(th.state)
-        if labels.isEmpty { return l.acceptsIgnored(th.state) && isComplete(set: th.set) }
+        if labels.isEmpty { return l.acceptsIgnored(th.state) && completesAtEnd(set: th.set) }
         var o = overlay()
-        let k = o.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored(th.state), position: position)
-        return o.isComplete(set: k)
+        let k = o.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored(th.state), width: l.width(th.state), position: position)
+        return o.completesAtEnd(set: k)
+    }
+
+    /// Set k, at the end of the input, holds a complete sentence once the indentation step has
+    /// closed the blocks still open (one `dedent` each).
+    private func completesAtEnd(set k: Int32) -> Bool {
+        guard let ind = tables.indentation else { return isComplete(set: k) }
+        let open = ind.openBlocks(indentOf(set: k))
+        if open == 0 { return isComplete(set: k) }
+        var o = overlay()
+        var j = k
+        for _ in 0..<open { j = o.scanSet(from: j, labels: [ind.dedent], ignored: false, indent: indentOf(set: k), position: position) }
+        return o.isComplete(set: j)
     }
 
     /// A core over this one's chart (copies nothing), at the current position and threads.
@@ -226,22 +249,24 @@ struct EarleyCore {
     /// A root core holding base + own sets (used only for overlays of overlays).
     private func flattenedRoot() -> EarleyCore {
         var r = self
-        var allItems = baseItems, allStart = baseSetStart, allPos = baseSetPos
+        var allItems = baseItems, allStart = baseSetStart, allPos = baseSetPos, allIndent = baseSetIndent
         let shift = Int32(baseItems.count)
         allItems += items
         allStart += setStart.map { $0 + shift }
         allPos += setPos
-        r = EarleyCore(tables: tables, items: allItems, setStart: allStart, setPos: allPos)
+        allIndent += setIndent
+        r = EarleyCore(tables: tables, items: allItems, setStart: allStart, setPos: allPos, setIndent: allIndent)
         for j in r.setStart.indices { r.indexSet(j) }
         return r
     }
 
-    private init(tables: ParseTables, items: [EarleyItem], setStart: [Int32], setPos: [Int32]) {
+    private init(tables: ParseTables, items: [EarleyItem], setStart: [Int32], setPos: [Int32], setIndent: [Int32]) {
         self.tables = tables
         self.longest = tables.lexing == .longestMatch
         self.baseItems = []
         self.baseSetStart = []
         self.baseSetPos = []
+        self.baseSetIndent = []
         self.baseSets = 0
         self.baseWaitStart = []
         self.baseWaitSym = []
@@ -249,6 +274,7 @@ struct EarleyCore {
         self.items = items
         self.setStart = setStart
         self.setPos = setPos
+        self.setIndent = setIndent
     }
 
     // MARK: - Overlay setup
@@ -258,6 +284,7 @@ struct EarleyCore {
         items.removeAll(keepingCapacity: true)
         setStart.removeAll(keepingCapacity: true)
         setPos.removeAll(keepingCapacity: true)
+        setIndent.removeAll(keepingCapacity: true)
         threadLog.removeAll(keepingCapacity: true)
         threadLog.append(contentsOf: threads)
         checkpoints.removeAll(keepingCapacity: true)
@@ -268,9 +295,9 @@ struct EarleyCore {
     /// Resets an overlay to the state right after a lexeme ending at `position` completed
     /// `labels` (and/or an ignored terminal) begun at set `from`: its only thread is the next
     /// lexeme's. Returns false when nothing can follow (no thread and no completed set).
-    mutating func restartAfterCommit(from: Int32, labels: [Int32], ignored: Bool, position: Int32) {
+    mutating func restartAfterCommit(from: Int32, labels: [Int32], ignored: Bool, width: Int32, position: Int32) {
         restartAt(position: position, threads: [])
-        let k = commit(from: from, labels: labels, ignored: ignored, position: position)
+        let k = commit(from: from, labels: labels, ignored: ignored, width: width, position: position)
         if let th = threadFor(set: k, position: position) { threadLog.append(th) }
         checkpoints[0] = Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: 0,
                                     threadHi: Int32(threadLog.count), position: position)
@@ -293,6 +320,7 @@ struct EarleyCore {
         if setStart.count > Int(m.sets) {
             setStart.removeSubrange(Int(m.sets)...)
             setPos.removeSubrange(Int(m.sets)...)
+            setIndent.removeSubrange(Int(m.sets)...)
             truncateWaitIndex(sets: Int(m.sets))
         }
     }
@@ -301,8 +329,8 @@ struct EarleyCore {
     /// ends at the current position; appends its set (unless only an ignored terminal matched)
     /// and returns the next lexeme's thread, or nil when that set expects no byte terminal.
     /// Undo with `truncate(to:)`.
-    mutating func commitThread(from: Int32, labels: [Int32], ignored: Bool) -> LexThread? {
-        let k = commit(from: from, labels: labels, ignored: ignored, position: position)
+    mutating func commitThread(from: Int32, labels: [Int32], ignored: Bool, width: Int32) -> LexThread? {
+        let k = commit(from: from, labels: labels, ignored: ignored, width: width, position: position)
         return threadFor(set: k, position: position)
     }
 
@@ -316,6 +344,7 @@ struct EarleyCore {
         items.removeSubrange(Int(c.items)...)
         setStart.removeSubrange(Int(c.sets)...)
         setPos.removeSubrange(Int(c.sets)...)
+        setIndent.removeSubrange(Int(c.sets)...)
         truncateWaitIndex(sets: Int(c.sets))
         threadLog.removeSubrange(Int(c.threadHi)...)
     }
@@ -331,6 +360,7 @@ struct EarleyCore {
             items.removeSubrange(Int(c.items)...)
             setStart.removeSubrange(Int(c.sets)...)
             setPos.removeSubrange(Int(c.sets)...)
+            setIndent.removeSubrange(Int(c.sets)...)
             truncateWaitIndex(sets: Int(c.sets))
             threadLog.removeSubrange(Int(c.threadHi)...)
             return false
@@ -356,7 +386,7 @@ struct EarleyCore {
             if l.hasExit(q) { threadLog.append(LexThread(lexer: th.lexer, state: q, set: th.set, start: th.start)) }
             let labels = l.labels(q)
             if labels.isEmpty { continue }
-            if newSet < 0 { newSet = setCount; beginSet(position: pos) }
+            if newSet < 0 { newSet = setCount; beginSet(position: pos, indent: IndentationTracker.initial) }
             scan(from: th.set, labels: labels)
         }
         if newSet >= 0 {
@@ -384,7 +414,7 @@ struct EarleyCore {
         let labels = l.labels(th.state)
         let ignored = l.acceptsIgnored(th.state)
         guard !labels.isEmpty || ignored else { return false }
-        let k = commit(from: th.set, labels: labels, ignored: ignored, position: c.position)
+        let k = commit(from: th.set, labels: labels, ignored: ignored, width: l.width(th.state), position: c.position)
         guard let next = (k == th.set ? LexThread(lexer: th.lexer, state: l.start, set: k, start: c.position)
                                       : threadFor(set: k, position: c.position)) else { return false }
         let nl = tables.lexer(id: next.lexer)
@@ -398,11 +428,53 @@ struct EarleyCore {
     /// Completes a lexeme: a new set at `position` with the items of set `from` advanced over
     /// `labels` (plus all of set `from`'s items when an ignored terminal also matched), closed.
     /// Only an ignored match (no labels) returns `from` itself: the chart does not change.
+    ///
+    /// With indentation (`tables.indentation`), the lexeme also moves the set's indentation
+    /// state: a bracket opens or closes; a newline lexeme (`width`: its lexer state's
+    /// `Lexer.width`) is dropped inside brackets (as if ignored) and outside them is followed
+    /// by the `indent`/`dedent` sets it produces, each at the same position; the last set is
+    /// returned. A move the indentation step rejects returns an empty set. A newline lexeme
+    /// that an ignored terminal also matches is the newline (Lark's lexer picks one).
     @discardableResult
-    mutating func commit(from: Int32, labels: [Int32], ignored: Bool, position: Int32) -> Int32 {
+    mutating func commit(from: Int32, labels: [Int32], ignored: Bool, width: Int32, position: Int32) -> Int32 {
         if labels.isEmpty { return from }
+        guard let ind = tables.indentation else {
+            return scanSet(from: from, labels: labels, ignored: ignored, indent: IndentationTracker.initial, position: position)
+        }
+        let state = indentOf(set: from)
+        if labels.contains(ind.newline) {
+            if ind.bracketDepth(state) > 0 {
+                let rest = labels.filter { $0 != ind.newline }
+                if rest.isEmpty { return from }
+                return scanSet(from: from, labels: rest, ignored: ignored, indent: state, position: position)
+            }
+            guard let (next, indents, dedents) = ind.afterNewline(state, width: width) else {
+                return scanSet(from: from, labels: [], ignored: false, indent: state, position: position)
+            }
+            var k = scanSet(from: from, labels: [ind.newline], ignored: false, indent: next, position: position)
+            for i in 0..<(indents + dedents) {
+                k = scanSet(from: k, labels: [i < indents ? ind.indent : ind.dedent], ignored: false, indent: next, position: position)
+            }
+            return k
+        }
+        var next = state
+        for t in labels {
+            let d = ind.bracketDelta(t)
+            if d == 0 { continue }
+            guard let moved = ind.afterBracket(state, delta: d) else {
+                return scanSet(from: from, labels: [], ignored: false, indent: state, position: position)
+            }
+            next = moved
+            break
+        }
+        return scanSet(from: from, labels: labels, ignored: ignored, indent: next, position: position)
+    }
+
+    /// A new set at `position` with indentation state `indent`: the items of set `from`
+    /// advanced over `labels` (plus all of its items when `ignored`), closed.
+    private mutating func scanSet(from: Int32, labels: [Int32], ignored: Bool, indent: Int32, position: Int32) -> Int32 {
         let k = setCount
-        beginSet(position: position)
+        beginSet(position: position, indent: indent)
         scan(from: from, labels: labels)
         if ignored {
             var copy: [EarleyItem] = []
@@ -443,7 +515,7 @@ struct EarleyCore {
             if let th = threadFor(set: k, position: pos) { threadLog.append(th) }
         } else {
             let k = setCount
-            beginSet(position: pos)
+            beginSet(position: pos, indent: indentOf(set: k0))
             for it in kernel { add(it) }
             close(from: Int(setStart[Int(k - baseSets)]))
             if let th = threadFor(set: k, position: pos) { threadLog.append(th) }
@@ -463,9 +535,10 @@ struct EarleyCore {
 
     // MARK: - Earley machinery
 
-    private mutating func beginSet(position: Int32) {
+    private mutating func beginSet(position: Int32, indent: Int32) {
         setStart.append(Int32(items.count))
         setPos.append(position)
+        setIndent.append(indent)
         resetIndex(openStart: items.count)
     }
 
@@ -614,6 +687,11 @@ struct EarleyCore {
         entries.sort { $0 < $1 }
         waitStart.append(Int32(waitSym.count))
         for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
+        if tables.indentation != nil {
+            let w = UInt64(UInt32(bitPattern: setIndent[j]))
+            a.combine(w)
+            b = EarleyCore.mixB(b, w ^ 0x2D35_8DCC_AA6C_78A5)
+        }
         chainA.append(a.finalize())
         chainB.append(b)
     }
@@ -672,6 +750,8 @@ struct EarleyCore {
             if let s = nextSymbol(it), s < 0, t.isByteTerminal[Int(~s)] { terms.append(~s) }
         }
         if longest { terms.append(contentsOf: t.ignoredTerminals) }
+        // Inside brackets the indentation step drops newline lexemes: lexed like ignored ones.
+        if let ind = t.indentation, ind.bracketDepth(indentOf(set: k)) > 0 { terms.append(ind.newline) }
         if terms.isEmpty { return nil }
         terms.sortAndRemoveDuplicates()
         var from = 0
@@ -702,6 +782,29 @@ struct EarleyCore {
             self.error = FSMDecodeError(.grammar, "\(error)")
             return nil
         }
+    }
+
+    /// When the output cannot go on because of the indentation step (the current lexeme is a
+    /// newline outside brackets, and the indentation of its last line is what the parser or
+    /// the step refuses): why, in Python's words. Nil otherwise. For messages.
+    func indentationProblem() -> String? {
+        guard longest, let ind = tables.indentation, let th = currentThreads.first, th.start < position else { return nil }
+        let l = tables.lexer(id: th.lexer)
+        let state = indentOf(set: th.set)
+        guard l.labels(th.state).contains(ind.newline), ind.bracketDepth(state) == 0 else { return nil }
+        let w = l.width(th.state), open = ind.blockWidths(state)
+        let top = open.last ?? 0
+        guard let (_, indents, _) = ind.afterNewline(state, width: w) else {
+            let levels = ([0] + open).map(String.init).joined(separator: ", ")
+            return "indentation: a line indented \(w) columns matches no open block (they are indented \(levels))"
+        }
+        var o = overlay()
+        let k = o.scanSet(from: th.set, labels: [ind.newline], ignored: false, indent: state, position: position)
+        var wantsIndent = false
+        o.forEachItem(inSet: k) { it in if o.nextSymbol(it) == ~ind.indent { wantsIndent = true } }
+        if wantsIndent && indents == 0 { return "indentation: expected an indented block (deeper than \(top) columns), found \(w)" }
+        if !wantsIndent && indents == 1 { return "indentation: unexpected indent (\(w) columns, the block is at \(top))" }
+        return nil
     }
 
     /// Names of what set k expects next (terminals and token terminals), for messages.

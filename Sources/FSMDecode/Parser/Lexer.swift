@@ -52,6 +52,9 @@ final class Lexer: @unchecked Sendable {
     /// vocabulary).
     private let terminalStores: [MaskStore?]
     private let wordCount: Int
+    /// The set index of the indentation step's newline terminal, and its DFA states' widths.
+    private let newlinePart: Int?
+    private let newlineWidths: [Int32]
 
     /// A state's facts, written once when it is created.
     struct StateInfo {
@@ -69,6 +72,9 @@ final class Lexer: @unchecked Sendable {
         var labels: [Int32]
         /// `!labels.isEmpty || acceptsIgnored`.
         var endsLexeme: Bool
+        /// When the indentation step's newline terminal is among `labels`: the columns of the
+        /// lexeme's last line (`IndentationTracker.widths`); else -1.
+        var width: Int32
     }
 
     private struct Page {
@@ -102,8 +108,11 @@ final class Lexer: @unchecked Sendable {
     /// A lexer over `terminals` (runtime indices, sorted) whose DFAs are `dfas` (nil: matches
     /// nothing; left out). `priorities`/`ignored` are per set index. Nil when every DFA is nil.
     init?(id: Int32, terminals: [Int32], dfas: [ByteDFA?], priorities: [Int], ignored: [Bool], longestMatch: Bool,
-          terminalStores: [MaskStore?], wordCount: Int, maxStates: Int, description: String) {
+          terminalStores: [MaskStore?], wordCount: Int, maxStates: Int, description: String,
+          newlinePart: Int? = nil, newlineWidths: [Int32] = []) {
         guard dfas.contains(where: { $0 != nil }) else { return nil }
+        self.newlinePart = newlinePart
+        self.newlineWidths = newlineWidths
         self.id = id
         self.terminals = terminals
         self.partDFAs = dfas
@@ -180,6 +189,8 @@ final class Lexer: @unchecked Sendable {
     @inline(__always) func acceptsIgnored(_ s: Int32) -> Bool { info(s).pointee.acceptsIgnored }
     @inline(__always) func hasExit(_ s: Int32) -> Bool { info(s).pointee.hasExit }
     @inline(__always) func endClass(_ s: Int32) -> Int32 { info(s).pointee.endClass }
+    /// See `StateInfo.width`.
+    @inline(__always) func width(_ s: Int32) -> Int32 { info(s).pointee.width }
     @inline(__always) func endsLexeme(_ s: Int32) -> Bool { info(s).pointee.endsLexeme }
     @inline(__always) func partCount(_ s: Int32) -> Int { Int(info(s).pointee.partCount) }
     /// Part k of state s: (runtime terminal, terminal-DFA state).
@@ -347,12 +358,17 @@ final class Lexer: @unchecked Sendable {
         }
         let ignored = accepting.contains { partIgnored[Int($0)] }
         let labels = accepting.filter { !partIgnored[Int($0)] }.map { terminals[Int($0)] }
-        let key = labels + [ignored ? -1 : -2]
+        var width: Int32 = -1
+        if let nl = newlinePart, accepting.contains(Int32(nl)) {
+            for k in 0..<n where Int(parts[2 * k]) == nl { width = newlineWidths[Int(parts[2 * k + 1])] }
+        }
+        // Ending in states of different widths produces different indentation: apart.
+        let key = labels + [ignored ? -1 : -2, width]
         let endClass: Int32
         if let c = b.classes[key] { endClass = c } else { endClass = Int32(b.classes.count); b.classes[key] = endClass }
         (pages[page].info + (q & (Lexer.pageSize - 1))).initialize(to: StateInfo(
             parts: stored, partCount: Int32(n), endClass: endClass, hasExit: hasExit, acceptsIgnored: ignored,
-            labels: labels, endsLexeme: !labels.isEmpty || ignored))
+            labels: labels, endsLexeme: !labels.isEmpty || ignored, width: width))
         b.stateCount += 1
         if n == 1 {
             b.single[Int64(parts[0]) << 32 | Int64(parts[1])] = Int32(q)

@@ -62,6 +62,9 @@ final class ParseTables: Sendable {
     let lexers: LexerCache
     /// Token masks are computed against this vocabulary (nil: parsing only).
     let vocabulary: Vocabulary?
+    /// The indentation step (`Grammar.indentation`), with the newline terminal's DFA in
+    /// `terminalDFAs` replaced by its column-counting product.
+    let indentation: IndentationTracker?
 
     /// Compiles `grammar`'s terminals; token terminals are resolved against `vocabulary`.
     /// Throws `.grammar` for patterns the byte-level lexer cannot honour (a token inside a
@@ -100,7 +103,9 @@ final class ParseTables: Sendable {
                 }
             }
         }
-        let (infos, dfas, order, ruleMap) = (layout.infos, layout.dfas, layout.order, layout.ruleMap)
+        let (infos, order, ruleMap) = (layout.infos, layout.order, layout.ruleMap)
+        var dfas = layout.dfas
+        self.indentation = try ParseTables.indentationTracker(g, layout.runtimeTerminal, &dfas)
         let (productionRule, symbolStart, symbols) = (layout.productionRule, layout.symbolStart, layout.symbols)
         let (ruleProductionStart, ignored) = (layout.ruleProductionStart, layout.ignored)
         self.terminalDFAs = dfas
@@ -179,6 +184,8 @@ final class ParseTables: Sendable {
         var symbols: [Int32]
         var ruleProductionStart: [Int32]
         var ignored: [Int32]
+        /// Original terminal index → runtime terminal (terminals the runtime uses).
+        var runtimeTerminal: [Int: Int32]
     }
 
     /// Lays out `g` for the runtime: which regular rules are inlined as terminals (all but the
@@ -241,6 +248,8 @@ final class ParseTables: Sendable {
             var info = TerminalInfo(name: term.name, pattern: nil, place: place, token: nil, nullable: false,
                                     ignored: term.isIgnored, priority: term.priority)
             switch term.pattern {
+            case _ where term.isDeclared:
+                break  // produced by the indentation step, never lexed
             case .token(let id, let negated):
                 guard let v = vocabulary, Int(id) < v.maskWidth, !v.flags[Int(id)].contains(.absent) else {
                     throw FSMDecodeError(.grammar, "\(place): token id \(id) is not in the vocabulary")
@@ -329,11 +338,32 @@ final class ParseTables: Sendable {
             }
             dfas.append(dfa)
         }
+        var runtime: [Int: Int32] = [:]
+        for (key, t) in terminalMap where key >= 0 && Int(key) < g.terminals.count { runtime[Int(key)] = t }
         return Layout(infos: infos, dfas: dfas, order: order, ruleMap: ruleMap, productionRule: productionRule,
-                      symbolStart: symbolStart, symbols: symbols, ruleProductionStart: ruleProductionStart, ignored: ignored)
+                      symbolStart: symbolStart, symbols: symbols, ruleProductionStart: ruleProductionStart, ignored: ignored,
+                      runtimeTerminal: runtime)
     }
 
     var productionCount: Int { productionRule.count }
+
+    /// The runtime side of `g.indentation`: replaces the newline terminal's DFA in `dfas` by
+    /// its column-counting product (see `IndentationTracker`).
+    private static func indentationTracker(_ g: Grammar, _ runtime: [Int: Int32], _ dfas: inout [ByteDFA?]) throws -> IndentationTracker? {
+        guard let ind = g.indentation else { return nil }
+        let term = g.terminals[ind.newline]
+        guard let nl = runtime[ind.newline], let indent = runtime[ind.indent], let dedent = runtime[ind.dedent] else {
+            throw FSMDecodeError(.grammar, "\(term.location): indentation needs the rules to use \(term.name), _INDENT and _DEDENT")
+        }
+        guard let d = dfas[Int(nl)],
+              let (counted, widths) = IndentationTracker.countingColumns(d, tabWidth: ind.tabWidth, maxColumns: ind.maxColumns) else {
+            throw FSMDecodeError(.grammar, "\(term.location): the newline terminal '\(term.name)' matches nothing within \(ind.maxColumns) columns")
+        }
+        dfas[Int(nl)] = counted
+        return IndentationTracker(newline: nl, indent: indent, dedent: dedent,
+                                  opens: ind.openBrackets.compactMap { runtime[$0] }, closes: ind.closeBrackets.compactMap { runtime[$0] },
+                                  tabWidth: ind.tabWidth, maxColumns: ind.maxColumns, widths: widths)
+    }
 
     /// Rules deriving the empty string, counting nullable (character-level) terminals; a
     /// fixpoint over the productions, O(rules × symbols) at worst.
@@ -374,7 +404,9 @@ final class ParseTables: Sendable {
                   priorities: terminalSet.map { terminals[Int($0)].priority },
                   ignored: terminalSet.map { terminals[Int($0)].ignored }, longestMatch: lexing == .longestMatch,
                   terminalStores: terminalStores, wordCount: grammarTokens?.wordCount ?? 0,
-                  maxStates: regexOptions.maxStates, description: "grammar \(grammar.source)")!
+                  maxStates: regexOptions.maxStates, description: "grammar \(grammar.source)",
+                  newlinePart: indentation.flatMap { terminalSet.firstIndex(of: $0.newline) },
+                  newlineWidths: indentation?.widths ?? [])!
         }
     }
 
