@@ -99,6 +99,10 @@ struct EarleyCore {
     private var indexCount = 0
     private var openStart = 0
     private var scratchTerminals: [Int32] = []
+    /// Rules predicted in the open set: stamped with `predictGeneration` (bumped per set, so
+    /// starting a set is O(1)); allocated on the first prediction.
+    private var predictStamp: [UInt32] = []
+    private var predictGeneration: UInt32 = 0
     /// Lexers met by this core, newest last: terminal sets concatenated in `memoTerms`
     /// (`memoEnd[i]` ends set i), their lexer ids and DFA start states. Saves the registry's
     /// lock and hash for the few distinct sets a core meets; at most `memoLimit` entries.
@@ -112,9 +116,7 @@ struct EarleyCore {
     init(tables: ParseTables) {
         self.init(tables: tables, items: [], setStart: [], setPos: [], setIndent: [])
         beginSet(position: 0, indent: IndentationTracker.initial)
-        for p in tables.ruleProductionStart[Int(tables.start)]..<tables.ruleProductionStart[Int(tables.start) + 1] {
-            add(EarleyItem(production: p, dot: 0, origin: 0))
-        }
+        predict(tables.start, into: 0)
         close(from: 0)
         let th = threadFor(set: 0, position: 0)
         if let th { threadLog.append(th) }
@@ -212,25 +214,29 @@ struct EarleyCore {
             return isComplete(set: k)
         }
         guard let th = currentThreads.first else { return false }
-        if th.start == position { return completesAtEnd(set: th.set) }
-        let l = tables.lexer(id: th.lexer)
-        let labels = l.labels(th.state)
-        if labels.isEmpty { return l.acceptsIgnored(th.state) && completesAtEnd(set: th.set) }
-        var o = overlay()
-        let k = o.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored(th.state), width: l.width(th.state), position: position)
-        return o.completesAtEnd(set: k)
-    }
-
-    /// Set k, at the end of the input, holds a complete sentence once the indentation step has
-    /// closed the blocks still open (one `dedent` each).
-    private func completesAtEnd(set k: Int32) -> Bool {
-        guard let ind = tables.indentation else { return isComplete(set: k) }
-        let open = ind.openBlocks(indentOf(set: k))
-        if open == 0 { return isComplete(set: k) }
-        var o = overlay()
-        var j = k
-        for _ in 0..<open { j = o.scanSet(from: j, labels: [ind.dedent], ignored: false, indent: indentOf(set: k), position: position) }
-        return o.isComplete(set: j)
+        // The set the output ends in: the current lexeme committed (on an overlay) unless empty.
+        var k = th.set
+        var o: EarleyCore? = nil
+        if th.start != position {
+            let l = tables.lexer(id: th.lexer)
+            let labels = l.labels(th.state)
+            if labels.isEmpty {
+                guard l.acceptsIgnored(th.state) else { return false }
+            } else {
+                o = overlay()
+                k = o!.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored(th.state), width: l.width(th.state), position: position)
+            }
+        }
+        // The indentation step closes the blocks still open, one dedent each.
+        if let ind = tables.indentation {
+            let state = (o ?? self).indentOf(set: k)
+            let open = ind.openBlocks(state)
+            if open > 0 {
+                if o == nil { o = overlay() }
+                for _ in 0..<open { k = o!.scanSet(from: k, labels: [ind.dedent], ignored: false, indent: state, position: position) }
+            }
+        }
+        return (o ?? self).isComplete(set: k)
     }
 
     /// A core over this one's chart (copies nothing), at the current position and threads.
@@ -503,7 +509,12 @@ struct EarleyCore {
             // Extend the last set (created by this step's bytes) and re-close it.
             let j = Int(k - baseSets)
             resetIndex(openStart: Int(setStart[j]))
-            for i in Int(setStart[j])..<items.count { _ = indexInsert(i) }
+            newPredictionGeneration()
+            for i in Int(setStart[j])..<items.count {
+                _ = indexInsert(i)
+                let it = items[i]
+                if it.dot == 0 && it.origin == k { predictStamp[Int(tables.productionRule[Int(it.production)])] = predictGeneration }
+            }
             let from = items.count
             for it in kernel { add(it) }
             close(from: from)
@@ -540,6 +551,7 @@ struct EarleyCore {
         setPos.append(position)
         setIndent.append(indent)
         resetIndex(openStart: items.count)
+        newPredictionGeneration()
     }
 
     private mutating func resetIndex(openStart: Int) {
@@ -620,8 +632,46 @@ struct EarleyCore {
         }
     }
 
+    /// A new generation of `predictStamp` (no rule predicted in the open set).
+    @inline(__always) private mutating func newPredictionGeneration() {
+        if predictStamp.isEmpty { predictStamp = [UInt32](repeating: 0, count: max(tables.ruleNames.count, 1)) }
+        predictGeneration &+= 1
+        if predictGeneration == 0 {
+            for r in predictStamp.indices { predictStamp[r] = 0 }
+            predictGeneration = 1
+        }
+    }
+
+    /// Predicts rule `s` in the open set k (unless it already is): every rule of its
+    /// prediction closure not yet predicted gets its productions at dot 0, each also advanced
+    /// over its nullable prefix (Aycock–Horspool), all with origin k. No duplicate checks: items
+    /// of origin k come only from here, once per rule, and need no processing by `close` (their
+    /// predictions are in the closure, their advances are added here, and one completed at k
+    /// derived the empty string, whose parents were advanced when they were).
+    @inline(__always) private mutating func predict(_ s: Int32, into k: Int32) {
+        if predictStamp[Int(s)] == predictGeneration { return }
+        let t = tables
+        for r in t.predictions.closure(of: s, t) where predictStamp[Int(r)] != predictGeneration {
+            predictStamp[Int(r)] = predictGeneration
+            for p in t.ruleProductionStart[Int(r)]..<t.ruleProductionStart[Int(r) + 1] {
+                items.append(EarleyItem(production: p, dot: 0, origin: k))
+                var e = Int(t.symbolStart[Int(p)])
+                let end = Int(t.symbolStart[Int(p) + 1])
+                var d: Int32 = 0
+                while e < end {
+                    let sym = t.symbols[e]
+                    guard sym >= 0 ? t.nullable[Int(sym)] : t.terminalNullable[Int(~sym)] else { break }
+                    d += 1
+                    e += 1
+                    items.append(EarleyItem(production: p, dot: d, origin: k))
+                }
+            }
+        }
+    }
+
     /// Predict/complete closure of the open set from item index `i0` (a worklist; no recursion).
-    /// Nullable rules and terminals are stepped over at prediction (Aycock–Horspool).
+    /// Items of origin k are `predict`'s and need nothing more; the others (the kernel and the
+    /// parents completion advances) predict, step over nullable symbols and complete.
     private mutating func close(from i0: Int) {
         let k = setCount - 1
         let t = tables
@@ -629,18 +679,17 @@ struct EarleyCore {
         while i < items.count {
             let it = items[i]
             i += 1
+            if it.origin == k { continue }
             if let s = nextSymbol(it) {
                 if s >= 0 {
-                    for p in t.ruleProductionStart[Int(s)]..<t.ruleProductionStart[Int(s) + 1] {
-                        add(EarleyItem(production: p, dot: 0, origin: k))
-                    }
+                    predict(s, into: k)
                     if t.nullable[Int(s)] { var a = it; a.dot += 1; add(a) }
                 } else if t.terminalNullable[Int(~s)] {
                     var a = it; a.dot += 1; add(a)
                 }
             } else {
                 let lhs = t.productionRule[Int(it.production)]
-                if it.origin < k, let (fromBase, lo, hi) = waitRange(set: it.origin, symbol: lhs) {
+                if let (fromBase, lo, hi) = waitRange(set: it.origin, symbol: lhs) {
                     for j in lo..<hi {
                         var a = fromBase ? baseItems[Int(baseWaitItem[j])] : items[Int(waitItem[j])]
                         a.dot += 1
@@ -648,8 +697,7 @@ struct EarleyCore {
                     }
                     continue
                 }
-                // The origin's items as of now (the open set's own additions past `hi` are
-                // not parents: they were predicted after this item).
+                // The origin's items (a closed set below k: an overlay's own sets are not indexed).
                 let (fromBase, lo, hi) = itemRange(ofSet: it.origin)
                 for j in lo..<hi {
                     let p = fromBase ? baseItems[j] : items[j]

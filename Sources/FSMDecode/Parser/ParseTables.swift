@@ -65,6 +65,8 @@ final class ParseTables: Sendable {
     /// The indentation step (`Grammar.indentation`), with the newline terminal's DFA in
     /// `terminalDFAs` replaced by its column-counting product.
     let indentation: IndentationTracker?
+    /// What predicting each rule adds to an Earley set (filled on first use).
+    let predictions: PredictionClosures
 
     /// Compiles `grammar`'s terminals; token terminals are resolved against `vocabulary`.
     /// Throws `.grammar` for patterns the byte-level lexer cannot honour (a token inside a
@@ -151,6 +153,7 @@ final class ParseTables: Sendable {
         self.isByteTerminal = infos.map { $0.pattern != nil }
         self.terminalNullable = infos.map(\.nullable)
         self.lexers = LexerCache()
+        self.predictions = PredictionClosures(ruleCount: order.count)
     }
 
     /// At most this many layouts are redone after budget errors on collapsed rules.
