@@ -114,6 +114,25 @@ import Testing
         #expect(produced >= samples / 2)
     }
 
+    /// A set whose duplicate index grows while it holds many predicted items (added unindexed
+    /// in bulk): 60 kernel items after "a", each predicting a nullable rule that predicts 400
+    /// alternatives, then 60 nullable advances indexed after the predictions. (Re-indexing the
+    /// predicted items on growth once overfilled the table and spun forever.)
+    @Test func wideSetGrowsItsIndex() throws {
+        var text = "start: " + (0..<60).map { "\"a\" r\($0)" }.joined(separator: " | ") + "\n"
+        for i in 0..<60 { text += "r\(i): [\"b\(i)\" | big]\n" }
+        text += "big: " + (0..<400).map { "\"c\($0)\"" }.joined(separator: " | ") + "\n"
+        let v = try Vocabulary.load(path: TestSupport.repoRoot + "/Grammars/demo/tokenizer.json")
+        let c = try GrammarConstraint(grammar: try Grammar.lark(text, file: "wide.lark"), vocabulary: v)
+        for (input, ok) in [("a", true), ("ac399", true), ("ab7", true), ("ab60", false), ("ac400", false), ("b1", false)] {
+            var m = c.makeMatcher()
+            #expect((m.accept(bytes: Array(input.utf8)) && m.isAccepting) == ok, "\(input)")
+        }
+        var m = c.makeMatcher()
+        _ = m.accept(bytes: Array("a".utf8))
+        #expect(!m.nextTokenMask().isEmpty)
+    }
+
     @Test func deepNestingDoesNotCrash() throws {
         guard let c = try GrammarRuntimeSupport.constraint("json.gbnf", "llama3") else { return }
         var m = c.makeMatcher()

@@ -595,7 +595,8 @@ struct EarleyCore {
         return true
     }
 
-    /// Doubles the table and re-indexes `items[openStart ..< end]`.
+    /// Doubles the table and re-indexes `items[openStart ..< end]`, leaving out the open
+    /// set's predicted items (origin k: `predict` adds them unindexed, never looked up).
     private mutating func growIndex(upTo end: Int) {
         let n = indexSlots.count * 2
         indexSlots = [Int32](repeating: 0, count: n)
@@ -603,8 +604,10 @@ struct EarleyCore {
         indexGeneration = 1
         indexCount = 0
         let mask = n - 1
+        let k = setCount - 1
         var i = openStart
         while i < end {
+            if items[i].origin == k { i += 1; continue }
             var h = Int(truncatingIfNeeded: EarleyCore.slotHash(items[i]) >> 32) & mask
             while indexStamp[h] == indexGeneration { h = (h + 1) & mask }
             indexStamp[h] = indexGeneration
