@@ -201,6 +201,22 @@ import Testing
         }
     }
 
+    /// A newline the indentation step answers with nothing the parser can take (no indent
+    /// after a block header, a dedent to no open block) leaves only ignored lexemes able to
+    /// follow: they must not be allowed, the text can never be completed.
+    @Test func noDeadEndsAfterRefusedIndentation() throws {
+        guard let c = try GrammarRuntimeSupport.constraint("python.lark", "llama3") else { return }
+        for (prefix, dead, alive) in [("def f(x):\n", ["\u{0C}", "\\"], [" ", "    ", "\n", "#"]),
+                                      ("if x:\n    y\n  ", ["\u{0C}", "\\"], [" ", "  ", "\n"]),
+                                      ("x = 1\n", [], ["\u{0C}", "\\", " ", "y", "\n"])] {
+            var m = c.makeMatcher()
+            let ok = m.accept(bytes: Array(prefix.utf8))
+            #expect(ok)
+            for d in dead { #expect(m.viablePrefixLength(Array(d.utf8)) == 0, "\(prefix.debugDescription) + \(d.debugDescription)") }
+            for a in alive { #expect(m.viablePrefixLength(Array(a.utf8)) == a.utf8.count, "\(prefix.debugDescription) + \(a.debugDescription)") }
+        }
+    }
+
     @Test func rollbackRestoresIndentation() throws {
         guard let c = try GrammarRuntimeSupport.constraint("python.lark", "llama3") else { return }
         let text = "if a:\n    if b:\n        c\n    d\ne\n"

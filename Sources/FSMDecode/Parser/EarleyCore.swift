@@ -239,6 +239,23 @@ struct EarleyCore {
         return (o ?? self).isComplete(set: k)
     }
 
+    /// Set k holds a complete sentence if the input ends there (once the indentation step has
+    /// closed the blocks open at k).
+    private func endsInput(at k: Int32) -> Bool {
+        guard let ind = tables.indentation else { return isComplete(set: k) }
+        let state = indentOf(set: k)
+        let open = ind.openBlocks(state)
+        if open == 0 { return isComplete(set: k) }
+        // Without an item waiting for a dedent the first one fails: no overlay needed.
+        var waits = false
+        forEachItem(inSet: k) { it in if !waits && nextSymbol(it) == ~ind.dedent { waits = true } }
+        guard waits else { return false }
+        var o = overlay()
+        var j = k
+        for _ in 0..<open { j = o.scanSet(from: j, labels: [ind.dedent], ignored: false, indent: state, position: position) }
+        return o.isComplete(set: j)
+    }
+
     /// A core over this one's chart (copies nothing), at the current position and threads.
     func overlay() -> EarleyCore {
         if baseSets != 0 {
@@ -800,9 +817,12 @@ struct EarleyCore {
             let it = fromBase ? baseItems[i] : items[i]
             if let s = nextSymbol(it), s < 0, t.isByteTerminal[Int(~s)] { terms.append(~s) }
         }
-        if longest { terms.append(contentsOf: t.ignoredTerminals) }
         // Inside brackets the indentation step drops newline lexemes: lexed like ignored ones.
         if let ind = t.indentation, ind.bracketDepth(indentOf(set: k)) > 0 { terms.append(ind.newline) }
+        // Ignored lexemes leave the set as it is: after a set that expects no byte terminal
+        // (an empty one, one waiting only for an indent) they are viable only where the input
+        // may end (trailing whitespace and comments), else a dead end.
+        if longest && (!terms.isEmpty || endsInput(at: k)) { terms.append(contentsOf: t.ignoredTerminals) }
         if terms.isEmpty { return nil }
         terms.sortAndRemoveDuplicates()
         var from = 0
