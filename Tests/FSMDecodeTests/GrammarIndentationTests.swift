@@ -43,6 +43,7 @@ import Testing
         ("s = '''a\n  b'''\nt = 1\n", true),              // a newline inside a string is not a line
         ("if x:\n    s = \"\"\"\nz\"\"\"\n    t\n", true),
         ("\n\n\nx\n", true),
+        ("x = 1\n# a b c", true),                         // a comment's spaces do not indent (Lark: they do)
     ]
 
     @Test func indentationVerdicts() throws {
@@ -254,7 +255,7 @@ import Testing
 
     /// The newline terminal's DFA counts columns, so its lexer states tell widths apart.
     @Test func countingColumnsDFA() throws {
-        let d = try RegexCompiler.compile("^\n[\t ]*$")
+        let d = try RegexCompiler.compile("^(\n[\t ]*|#[^\n]*)+$")
         let (counted, widths) = IndentationTracker.countingColumns(d, tabWidth: 8, maxColumns: 20)!
         func width(_ s: String) -> Int32? {
             let q = counted.run(Array(s.utf8))
@@ -267,5 +268,9 @@ import Testing
         #expect(width("\n" + String(repeating: " ", count: 20)) == 20)
         #expect(width("\n" + String(repeating: " ", count: 21)) == nil)
         #expect(width("x") == nil)
+        // A comment's own spaces do not count; the next line starts afresh.
+        #expect(width("\n  # a b c") == 2)
+        #expect(width("\n  # a b c\n\t") == 8)
+        #expect(width("\n # " + String(repeating: " ", count: 40)) == 1)
     }
 }

@@ -59,7 +59,9 @@ public struct GrammarTerminal: Hashable, Sendable {
 /// innermost open block, one `dedent` per block it closes when shallower (it must then equal
 /// an open block's indentation, else the text is rejected), and at the end of the input one
 /// `dedent` per block still open. Inside brackets newline lexemes are dropped. Widths count a
-/// space as 1 column and a tab as `tabWidth`, from the lexeme's last line feed.
+/// space as 1 column and a tab as `tabWidth`, from the lexeme's last line feed to the line's
+/// first other byte (Lark also counts a trailing comment's spaces; only the end of the input
+/// can follow such a lexeme).
 public struct Indentation: Hashable, Sendable {
     /// Terminal indices: the newline lexeme (`_NL`/`_NEWLINE`), the declared `_INDENT` and
     /// `_DEDENT`, and the bracket literals `( [ {` and `) ] }`.

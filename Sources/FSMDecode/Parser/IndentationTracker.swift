@@ -120,35 +120,45 @@ final class IndentationTracker: Sendable {
         }
     }
 
-    /// The product of `dfa` (the newline terminal's) with a column counter: a space adds one
-    /// column, a tab `tabWidth`, a line feed resets to 0, any other byte adds none (Lark
-    /// counts the spaces and tabs after the last line feed). Lines wider than `maxColumns` are
-    /// dead. Not minimized: states that differ only in their column count must stay apart.
-    /// Returns the DFA (trimmed, numbered breadth-first) and each state's column count; nil
-    /// when no match fits the column limit.
+    /// The product of `dfa` (the newline terminal's) with a column counter: a line feed resets
+    /// to 0, then a space adds one column and a tab `tabWidth` until the line's first other
+    /// byte, which freezes the count (a comment's own spaces do not indent it). Lark counts
+    /// every space and tab after the last line feed, comment text included; that differs only
+    /// when the lexeme ends in a comment, which only the end of the input can follow, and it
+    /// would make every space of a comment a lexer state of its own. Lines wider than
+    /// `maxColumns` are dead. Not minimized: states that differ only in their column count must
+    /// stay apart. Returns the DFA (trimmed, numbered breadth-first) and each state's column
+    /// count; nil when no match fits the column limit.
     static func countingColumns(_ dfa: ByteDFA, tabWidth: Int, maxColumns: Int) -> (dfa: ByteDFA, widths: [Int32])? {
         let (byteClass, k) = ByteDFA.commonByteClasses([dfa, ByteDFA.literal([0x09, 0x0A, 0x20])])
         let rep = byteClass.withUnsafeBufferPointer { ByteDFA.classRepresentatives($0, count: k) }
         let span = maxColumns + 1
-        // Breadth-first over (state, columns), then keep the states that can still accept.
+        // Breadth-first over (state, columns, frozen), then keep the states that can still accept.
         var number: [Int: Int32] = [:]
-        var order: [(q: Int32, w: Int)] = [(dfa.start, 0)]
-        number[Int(dfa.start) * span] = 0
+        var order: [(q: Int32, w: Int, frozen: Bool)] = [(dfa.start, 0, false)]
+        number[Int(dfa.start) * span * 2] = 0
         var table: [Int32] = []
         var i = 0
         while i < order.count {
-            let (q, w) = order[i]
+            let (q, w, frozen) = order[i]
             i += 1
             for c in 0..<k {
                 let b = rep[c]
                 let q2 = dfa.next(q, b)
-                let w2 = b == 0x0A ? 0 : b == 0x20 ? w + 1 : b == 0x09 ? w + tabWidth : w
+                var w2 = w, frozen2 = frozen
+                switch b {
+                case 0x0A: w2 = 0; frozen2 = false
+                case 0x20 where !frozen: w2 = w + 1
+                case 0x09 where !frozen: w2 = w + tabWidth
+                case 0x20, 0x09: break
+                default: frozen2 = true
+                }
                 guard q2 != ByteDFA.dead, w2 <= maxColumns else { table.append(ByteDFA.dead); continue }
-                let key = Int(q2) * span + w2
+                let key = (Int(q2) * span + w2) * 2 + (frozen2 ? 1 : 0)
                 if let n = number[key] { table.append(n); continue }
                 let n = Int32(order.count)
                 number[key] = n
-                order.append((q2, w2))
+                order.append((q2, w2, frozen2))
                 table.append(n)
             }
         }
