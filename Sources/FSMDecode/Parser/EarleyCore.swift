@@ -228,32 +228,32 @@ struct EarleyCore {
             }
         }
         // The indentation step closes the blocks still open, one dedent each.
-        if let ind = tables.indentation {
-            let state = (o ?? self).indentOf(set: k)
-            let open = ind.openBlocks(state)
-            if open > 0 {
-                if o == nil { o = overlay() }
-                for _ in 0..<open { k = o!.scanSet(from: k, labels: [ind.dedent], ignored: false, indent: state, position: position) }
-            }
+        if let ind = tables.indentation, ind.openBlocks((o ?? self).indentOf(set: k)) > 0 {
+            if o == nil { o = overlay() }
+            k = o!.closeOpenBlocks(after: k, ind)
         }
         return (o ?? self).isComplete(set: k)
+    }
+
+    /// The end of the input after set k: one `dedent` set per block open at k; returns the
+    /// last (k itself when none is open).
+    private mutating func closeOpenBlocks(after k: Int32, _ ind: IndentationTracker) -> Int32 {
+        let state = indentOf(set: k)
+        var j = k
+        for _ in 0..<ind.openBlocks(state) { j = scanSet(from: j, labels: [ind.dedent], ignored: false, indent: state, position: position) }
+        return j
     }
 
     /// Set k holds a complete sentence if the input ends there (once the indentation step has
     /// closed the blocks open at k).
     private func endsInput(at k: Int32) -> Bool {
-        guard let ind = tables.indentation else { return isComplete(set: k) }
-        let state = indentOf(set: k)
-        let open = ind.openBlocks(state)
-        if open == 0 { return isComplete(set: k) }
+        guard let ind = tables.indentation, ind.openBlocks(indentOf(set: k)) > 0 else { return isComplete(set: k) }
         // Without an item waiting for a dedent the first one fails: no overlay needed.
         var waits = false
         forEachItem(inSet: k) { it in if !waits && nextSymbol(it) == ~ind.dedent { waits = true } }
         guard waits else { return false }
         var o = overlay()
-        var j = k
-        for _ in 0..<open { j = o.scanSet(from: j, labels: [ind.dedent], ignored: false, indent: state, position: position) }
-        return o.isComplete(set: j)
+        return o.isComplete(set: o.closeOpenBlocks(after: k, ind))
     }
 
     /// A core over this one's chart (copies nothing), at the current position and threads.
