@@ -227,12 +227,10 @@ struct EarleyCore {
                 k = o!.commit(from: th.set, labels: labels, ignored: l.acceptsIgnored(th.state), width: l.width(th.state), position: position)
             }
         }
+        guard o != nil else { return endsInput(at: k) }
         // The indentation step closes the blocks still open, one dedent each.
-        if let ind = tables.indentation, ind.openBlocks((o ?? self).indentOf(set: k)) > 0 {
-            if o == nil { o = overlay() }
-            k = o!.closeOpenBlocks(after: k, ind)
-        }
-        return (o ?? self).isComplete(set: k)
+        if let ind = tables.indentation, ind.openBlocks(o!.indentOf(set: k)) > 0 { k = o!.closeOpenBlocks(after: k, ind) }
+        return o!.isComplete(set: k)
     }
 
     /// The end of the input after set k: one `dedent` set per block open at k; returns the

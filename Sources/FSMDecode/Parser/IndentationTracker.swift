@@ -126,9 +126,9 @@ final class IndentationTracker: Sendable {
     /// every space and tab after the last line feed, comment text included; that differs only
     /// when the lexeme ends in a comment, which only the end of the input can follow, and it
     /// would make every space of a comment a lexer state of its own. Lines wider than
-    /// `maxColumns` are dead. Not minimized: states that differ only in their column count must
-    /// stay apart. Returns the DFA (trimmed, numbered breadth-first) and each state's column
-    /// count; nil when no match fits the column limit.
+    /// `maxColumns` are dead. Returns the DFA and each state's column count (-1 for states
+    /// that do not accept: only an ending lexeme's width is read); nil when no match fits the
+    /// column limit.
     static func countingColumns(_ dfa: ByteDFA, tabWidth: Int, maxColumns: Int) -> (dfa: ByteDFA, widths: [Int32])? {
         let (byteClass, k) = ByteDFA.commonByteClasses([dfa, ByteDFA.literal([0x09, 0x0A, 0x20])])
         let rep = byteClass.withUnsafeBufferPointer { ByteDFA.classRepresentatives($0, count: k) }
@@ -162,25 +162,12 @@ final class IndentationTracker: Sendable {
                 table.append(n)
             }
         }
-        // Co-reachability (a wide enough line can cut every way to acceptance).
-        let n = order.count
-        var live = order.map { dfa.accepting[Int($0.q)] }
-        var changed = true
-        while changed {
-            changed = false
-            for s in 0..<n where !live[s] {
-                for c in 0..<k where table[s * k + c] >= 0 && live[Int(table[s * k + c])] { live[s] = true; changed = true; break }
-            }
-        }
-        guard live[0] else { return nil }
-        var renumber = [Int32](repeating: ByteDFA.dead, count: n)
-        var kept: [Int] = []
-        for s in 0..<n where live[s] { renumber[s] = Int32(kept.count); kept.append(s) }
-        var out: [Int32] = []
-        out.reserveCapacity(kept.count * k)
-        for s in kept { for c in 0..<k { let t = table[s * k + c]; out.append(t < 0 ? ByteDFA.dead : renumber[Int(t)]) } }
-        let counted = ByteDFA(stateCount: kept.count, start: 0, byteClass: byteClass, classCount: k, table: out,
-                              accepting: kept.map { dfa.accepting[Int(order[$0].q)] })
-        return (counted, kept.map { Int32(order[$0].w) })
+        // Trimmed (a wide enough line can cut every way to acceptance), minimized and
+        // numbered by the shared builder, each accepting state labelled with its width: only
+        // states whose widths can never differ merge.
+        let labels = order.map { dfa.accepting[Int($0.q)] ? [Int32($0.w)] : [] }
+        guard let r = DFABuilder.finish(table: table, count: order.count, byteClass: byteClass, classCount: k,
+                                        labelOf: labels, labelKey: labels.map { $0.first.map { $0 + 1 } ?? 0 }) else { return nil }
+        return (r.dfa, r.labels.map { $0.first ?? -1 })
     }
 }
