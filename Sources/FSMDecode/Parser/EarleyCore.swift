@@ -98,16 +98,17 @@ struct EarleyCore {
     private var indexGeneration: UInt32 = 0
     private var indexCount = 0
     private var openStart = 0
-    private var scratchTerminals: [Int32] = []
+    /// `threadFor`'s terminal bitset (`PredictionClosures.terminalWords` words), kept between calls.
+    private var scratchTerminalBits: [UInt64] = []
     /// Rules predicted in the open set: stamped with `predictGeneration` (bumped per set, so
     /// starting a set is O(1)); allocated on the first prediction.
     private var predictStamp: [UInt32] = []
     private var predictGeneration: UInt32 = 0
-    /// Lexers met by this core, newest last: terminal sets concatenated in `memoTerms`
-    /// (`memoEnd[i]` ends set i), their lexer ids and DFA start states. Saves the registry's
-    /// lock and hash for the few distinct sets a core meets; at most `memoLimit` entries.
-    private var memoTerms: [Int32] = []
-    private var memoEnd: [Int32] = []
+    /// Lexers met by this core, newest last: terminal sets as bitsets of
+    /// `PredictionClosures.terminalWords` words concatenated in `memoBits`, their lexer ids and
+    /// DFA start states. Saves the registry's lock and hash for the few distinct sets a core
+    /// meets; at most `memoLimit` entries.
+    private var memoBits: [UInt64] = []
     private var memoLexer: [Int32] = []
     private var memoStart: [Int32] = []
     private static let memoLimit = 16
@@ -137,8 +138,7 @@ struct EarleyCore {
         self.baseWaitStart = base.waitStart
         self.baseWaitSym = base.waitSym
         self.baseWaitItem = base.waitItem
-        self.memoTerms = base.memoTerms
-        self.memoEnd = base.memoEnd
+        self.memoBits = base.memoBits
         self.memoLexer = base.memoLexer
         self.memoStart = base.memoStart
     }
@@ -805,42 +805,60 @@ struct EarleyCore {
     /// The thread for the next lexeme at set k: its lexer over the byte terminals the set
     /// expects (plus the ignored ones for longest-match grammars); nil when it expects none.
     private mutating func threadFor(set k: Int32, position: Int32) -> LexThread? {
-        // A local buffer (swapped out of self) so the loop does not copy self.
-        var terms = scratchTerminals
-        scratchTerminals = []
-        defer { terms.removeAll(keepingCapacity: true); scratchTerminals = terms }
         let t = tables
-        let (fromBase, lo, hi) = itemRange(ofSet: k)
-        for i in lo..<hi {
-            let it = fromBase ? baseItems[i] : items[i]
-            if let s = nextSymbol(it), s < 0, t.isByteTerminal[Int(~s)] { terms.append(~s) }
+        let words = t.predictions.terminalWords
+        // A local buffer (swapped out of self) so the loops do not copy self.
+        var bits = scratchTerminalBits
+        scratchTerminalBits = []
+        defer { scratchTerminalBits = bits }
+        if bits.count != words { bits = [UInt64](repeating: 0, count: words) } else { for w in 0..<words { bits[w] = 0 } }
+        // The expected byte terminals. Items of origin k are exactly the prediction closures of
+        // the rules the other items expect (and, in set 0, of the start rule; see `predict`):
+        // their terminals come per rule, as bitsets, not item by item.
+        var any: UInt64 = 0
+        bits.withUnsafeMutableBufferPointer { b in
+            let bp = b.baseAddress!
+            if k == 0 { t.predictions.formTerminals(of: t.start, t, into: bp) }
+            let (fromBase, lo, hi) = itemRange(ofSet: k)
+            for i in lo..<hi {
+                let it = fromBase ? baseItems[i] : items[i]
+                if it.origin == k { continue }
+                guard let s = nextSymbol(it) else { continue }
+                if s >= 0 {
+                    t.predictions.formTerminals(of: s, t, into: bp)
+                } else if t.isByteTerminal[Int(~s)] {
+                    bp[Int(~s) >> 6] |= 1 << UInt64(~s & 63)
+                }
+            }
+            for w in 0..<words { any |= bp[w] }
         }
+        @inline(__always) func insert(_ x: Int32) { bits[Int(x) >> 6] |= 1 << UInt64(x & 63); any = 1 }
         // Inside brackets the indentation step drops newline lexemes: lexed like ignored ones.
-        if let ind = t.indentation, ind.bracketDepth(indentOf(set: k)) > 0 { terms.append(ind.newline) }
+        if let ind = t.indentation, ind.bracketDepth(indentOf(set: k)) > 0 { insert(ind.newline) }
         // Ignored lexemes leave the set as it is: after a set that expects no byte terminal
         // (an empty one, one waiting only for an indent) they are viable only where the input
         // may end (trailing whitespace and comments), else a dead end.
-        if longest && (!terms.isEmpty || endsInput(at: k)) { terms.append(contentsOf: t.ignoredTerminals) }
-        if terms.isEmpty { return nil }
-        terms.sortAndRemoveDuplicates()
-        var from = 0
-        for e in memoEnd.indices {
-            let to = Int(memoEnd[e])
-            if to - from == terms.count {
-                var same = true
-                for r in 0..<terms.count where memoTerms[from + r] != terms[r] { same = false; break }
-                if same { return LexThread(lexer: memoLexer[e], state: memoStart[e], set: k, start: position) }
-            }
-            from = to
+        if longest && (any != 0 || endsInput(at: k)) { for x in t.ignoredTerminals { insert(x) } }
+        if any == 0 { return nil }
+        var entry = 0
+        while entry < memoLexer.count {
+            var same = true
+            for w in 0..<words where memoBits[entry * words + w] != bits[w] { same = false; break }
+            if same { return LexThread(lexer: memoLexer[entry], state: memoStart[entry], set: k, start: position) }
+            entry += 1
+        }
+        var terms: [Int32] = []
+        for w in 0..<words {
+            var x = bits[w]
+            while x != 0 { terms.append(Int32(w << 6 + x.trailingZeroBitCount)); x &= x - 1 }
         }
         do {
             let l = try t.lexer(for: terms)
-            if memoEnd.count == EarleyCore.memoLimit {
-                memoTerms.removeAll(keepingCapacity: true); memoEnd.removeAll(keepingCapacity: true)
+            if memoLexer.count == EarleyCore.memoLimit {
+                memoBits.removeAll(keepingCapacity: true)
                 memoLexer.removeAll(keepingCapacity: true); memoStart.removeAll(keepingCapacity: true)
             }
-            memoTerms.append(contentsOf: terms)
-            memoEnd.append(Int32(memoTerms.count))
+            memoBits.append(contentsOf: bits)
             memoLexer.append(l.id)
             memoStart.append(l.start)
             return LexThread(lexer: l.id, state: l.start, set: k, start: position)

@@ -153,7 +153,7 @@ final class ParseTables: Sendable {
         self.isByteTerminal = infos.map { $0.pattern != nil }
         self.terminalNullable = infos.map(\.nullable)
         self.lexers = LexerCache()
-        self.predictions = PredictionClosures(ruleCount: order.count)
+        self.predictions = PredictionClosures(ruleCount: order.count, terminalCount: infos.count)
     }
 
     /// At most this many layouts are redone after budget errors on collapsed rules.
