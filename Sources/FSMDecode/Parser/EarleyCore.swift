@@ -98,6 +98,8 @@ struct EarleyCore {
     private var indexGeneration: UInt32 = 0
     private var indexCount = 0
     private var openStart = 0
+    /// `close`'s worklist (item indices), kept between calls.
+    private var closeWork: [Int32] = []
     /// `threadFor`'s terminal bitset (`PredictionClosures.terminalWords` words), kept between calls.
     private var scratchTerminalBits: [UInt64] = []
     /// Rules predicted in the open set: stamped with `predictGeneration` (bumped per set, so
@@ -633,9 +635,10 @@ struct EarleyCore {
     }
 
     /// Adds an item to the open (last) set unless present.
-    @inline(__always) private mutating func add(_ it: EarleyItem) {
+    @discardableResult @inline(__always) private mutating func add(_ it: EarleyItem) -> Bool {
         items.append(it)
-        if !indexInsert(items.count - 1) { items.removeLast() }
+        if !indexInsert(items.count - 1) { items.removeLast(); return false }
+        return true
     }
 
     /// Kernel of a new set: items of `from` expecting one of `labels`, advanced.
@@ -693,17 +696,25 @@ struct EarleyCore {
     private mutating func close(from i0: Int) {
         let k = setCount - 1
         let t = tables
-        var i = i0
-        while i < items.count {
-            let it = items[i]
-            i += 1
-            if it.origin == k { continue }
+        // The worklist holds the other items only, in index order (the order a scan of the
+        // whole set would meet them in, so the set comes out the same): a set's predicted
+        // items far outnumber its kernel and completions, and scanning past them cost more
+        // than the predictions themselves. Every item `add` appends has an origin below k.
+        var work = closeWork
+        closeWork = []
+        defer { work.removeAll(keepingCapacity: true); closeWork = work }
+        for i in i0..<items.count where items[i].origin != k { work.append(Int32(i)) }
+        @inline(__always) func push(_ a: EarleyItem) { if add(a) { work.append(Int32(items.count - 1)) } }
+        var w = 0
+        while w < work.count {
+            let it = items[Int(work[w])]
+            w += 1
             if let s = nextSymbol(it) {
                 if s >= 0 {
                     predict(s, into: k)
-                    if t.nullable[Int(s)] { var a = it; a.dot += 1; add(a) }
+                    if t.nullable[Int(s)] { var a = it; a.dot += 1; push(a) }
                 } else if t.terminalNullable[Int(~s)] {
-                    var a = it; a.dot += 1; add(a)
+                    var a = it; a.dot += 1; push(a)
                 }
             } else {
                 let lhs = t.productionRule[Int(it.production)]
@@ -711,7 +722,7 @@ struct EarleyCore {
                     for j in lo..<hi {
                         var a = fromBase ? baseItems[Int(baseWaitItem[j])] : items[Int(waitItem[j])]
                         a.dot += 1
-                        add(a)
+                        push(a)
                     }
                     continue
                 }
@@ -719,7 +730,7 @@ struct EarleyCore {
                 let (fromBase, lo, hi) = itemRange(ofSet: it.origin)
                 for j in lo..<hi {
                     let p = fromBase ? baseItems[j] : items[j]
-                    if nextSymbol(p) == lhs { var a = p; a.dot += 1; add(a) }
+                    if nextSymbol(p) == lhs { var a = p; a.dot += 1; push(a) }
                 }
             }
         }
