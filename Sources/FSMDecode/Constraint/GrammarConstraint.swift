@@ -270,12 +270,28 @@ public final class GrammarConstraint: Sendable {
         if parts > 1 { nodes.sortAndRemoveDuplicates() }
         var pairs: [UInt64] = []
         let v = vocabulary
+        // Candidates come in trie order, so neighbours share most of their paths: `states[d]`
+        // is the state after the first d bytes of the previous candidate's path (valid up to
+        // `known`), and each path is replayed only past the prefix it shares with that one.
+        var states = [Int32](repeating: ByteDFA.dead, count: trie.maxDepth + 1)
+        states[0] = q
+        var previous = 0, known = 0
         for n in nodes {
             let i = Int(n)
             let token = Int(trie.tokenIDs[Int(trie.tokenStart[i])])
             let from = Int(v.tokenOffsets[token])
-            var s = q
-            for k in from..<(from + Int(trie.depth[i])) where s >= 0 { s = lexer.next(s, v.tokenBytes[k]) }
+            let depth = Int(trie.depth[i])
+            var d = 0
+            let shared = min(depth, known)
+            while d < shared && v.tokenBytes[from + d] == v.tokenBytes[previous + d] { d += 1 }
+            var s = states[d]
+            while d < depth && s >= 0 {
+                s = lexer.next(s, v.tokenBytes[from + d])
+                d += 1
+                states[d] = s
+            }
+            previous = from
+            known = d
             // `s` is live and accepting (some part's terminal accepts here), unless the lexer
             // ran out of its state budget on the way (then the node is left out).
             if s < 0 { continue }
