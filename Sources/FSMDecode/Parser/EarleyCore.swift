@@ -674,17 +674,16 @@ struct EarleyCore {
         let t = tables
         for r in t.predictions.closure(of: s, t) where predictStamp[Int(r)] != predictGeneration {
             predictStamp[Int(r)] = predictGeneration
-            for p in t.ruleProductionStart[Int(r)]..<t.ruleProductionStart[Int(r) + 1] {
-                items.append(EarleyItem(production: p, dot: 0, origin: k))
-                var e = Int(t.symbolStart[Int(p)])
-                let end = Int(t.symbolStart[Int(p) + 1])
-                var d: Int32 = 0
-                while e < end {
-                    let sym = t.symbols[e]
-                    guard sym >= 0 ? t.nullable[Int(sym)] : t.terminalNullable[Int(~sym)] else { break }
-                    d += 1
-                    e += 1
-                    items.append(EarleyItem(production: p, dot: d, origin: k))
+            // The rule's items (`ParseTables.predictedItems`) appended in one block.
+            let lo = Int(t.predictedItemStart[Int(r)]), n = Int(t.predictedItemStart[Int(r) + 1]) - lo
+            let at = items.count
+            items.append(contentsOf: repeatElement(EarleyItem(production: 0, dot: 0, origin: k), count: n))
+            items.withUnsafeMutableBufferPointer { out in
+                t.predictedItems.withUnsafeBufferPointer { pairs in
+                    for j in 0..<n {
+                        out[at + j].production = pairs[2 * (lo + j)]
+                        out[at + j].dot = pairs[2 * (lo + j) + 1]
+                    }
                 }
             }
         }

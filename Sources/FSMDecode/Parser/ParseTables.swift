@@ -49,6 +49,11 @@ final class ParseTables: Sendable {
     let isByteTerminal: [Bool]
     /// Per terminal: `terminals[t].nullable`.
     let terminalNullable: [Bool]
+    /// Per rule, the items predicting it adds to a set (origin aside): each production at dot
+    /// 0 and after each symbol of its nullable prefix, as (production, dot) pairs in
+    /// `predictedItems[2 * predictedItemStart[r] ..< 2 * predictedItemStart[r + 1]]`.
+    let predictedItems: [Int32]
+    let predictedItemStart: [Int32]
     let regexOptions: RegexOptions
     /// The vocabulary's grammar tokens (nil without a vocabulary), shared by every mask store.
     let grammarTokens: GrammarTokens?
@@ -152,6 +157,22 @@ final class ParseTables: Sendable {
         self.hasTokenTerminals = infos.contains { $0.token != nil }
         self.isByteTerminal = infos.map { $0.pattern != nil }
         self.terminalNullable = infos.map(\.nullable)
+        var predicted: [Int32] = [], predictedStart: [Int32] = [0]
+        for r in 0..<order.count {
+            for p in ruleProductionStart[r]..<ruleProductionStart[r + 1] {
+                predicted.append(p); predicted.append(0)
+                var d: Int32 = 0
+                for e in Int(symbolStart[Int(p)])..<Int(symbolStart[Int(p) + 1]) {
+                    let sym = symbols[e]
+                    guard sym >= 0 ? nullable[Int(sym)] : terminalNullable[Int(~sym)] else { break }
+                    d += 1
+                    predicted.append(p); predicted.append(d)
+                }
+            }
+            predictedStart.append(Int32(predicted.count / 2))
+        }
+        self.predictedItems = predicted
+        self.predictedItemStart = predictedStart
         self.lexers = LexerCache()
         self.predictions = PredictionClosures(ruleCount: order.count, terminalCount: infos.count)
     }
