@@ -270,27 +270,27 @@ public final class GrammarConstraint: Sendable {
         if parts > 1 { nodes.sortAndRemoveDuplicates() }
         var pairs: [UInt64] = []
         let v = vocabulary
-        // Candidates come in trie order, so neighbours share most of their paths: `states[d]`
-        // is the state after the first d bytes of the previous candidate's path (valid up to
-        // `known`), and each path is replayed only past the prefix it shares with that one.
+        // Candidates come in trie order, so neighbours share most of their paths: `path[d]` is
+        // the previous candidate's ancestor at depth d and `states[d]` the state after it (valid
+        // up to `known`); each path is replayed only below the deepest ancestor it shares with
+        // that one, its nodes found through `parent` (the trie's arrays, near the node).
         var states = [Int32](repeating: ByteDFA.dead, count: trie.maxDepth + 1)
+        var path = [Int](repeating: 0, count: trie.maxDepth + 1)
         states[0] = q
-        var previous = 0, known = 0
+        var known = 0
         for n in nodes {
             let i = Int(n)
-            let token = Int(trie.tokenIDs[Int(trie.tokenStart[i])])
-            let from = Int(v.tokenOffsets[token])
             let depth = Int(trie.depth[i])
-            var d = 0
-            let shared = min(depth, known)
-            while d < shared && v.tokenBytes[from + d] == v.tokenBytes[previous + d] { d += 1 }
+            var d = min(depth, known)
+            while d > 0 && !(path[d] <= i && i < Int(trie.subtreeEnd[path[d]])) { d -= 1 }
+            var x = i
+            for up in stride(from: depth, to: d, by: -1) { path[up] = x; x = Int(trie.parent[x]) }
             var s = states[d]
             while d < depth && s >= 0 {
-                s = lexer.next(s, v.tokenBytes[from + d])
                 d += 1
+                s = lexer.next(s, trie.byte[path[d]])
                 states[d] = s
             }
-            previous = from
             known = d
             // `s` is live and accepting (some part's terminal accepts here), unless the lexer
             // ran out of its state budget on the way (then the node is left out).

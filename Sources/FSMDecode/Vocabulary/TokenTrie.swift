@@ -18,6 +18,9 @@ public struct TokenTrie: Sendable {
     /// scattered nodes in four big ones (most of the cost of a narrow state's walk).
     public let rootChildren: [UInt32]
     public let rootChildBytes: [UInt8]
+    /// Per node, its parent (the root's is 0): a node's path is read from the trie's own
+    /// arrays, next to it in memory, rather than from a token's bytes elsewhere.
+    public let parent: [UInt32]
 
     public var nodeCount: Int { byte.count }
 
@@ -85,6 +88,15 @@ public struct TokenTrie: Sendable {
         }
         self.rootChildren = rootChildren
         self.rootChildBytes = rootChildBytes
+        // A node's parent is the last node one level up before it (children follow parents).
+        var parent = [UInt32](repeating: 0, count: byte.count)
+        var last = [UInt32](repeating: 0, count: maxDepth + 1)
+        for i in 1..<max(byte.count, 1) {
+            let d = Int(depth[i])
+            parent[i] = last[d - 1]
+            last[d] = UInt32(i)
+        }
+        self.parent = parent
     }
 
     /// A grammar token with the first 8 bytes of its bytes as a big-endian integer (zero-padded),
