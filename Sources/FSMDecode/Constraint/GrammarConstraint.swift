@@ -257,7 +257,8 @@ public final class GrammarConstraint: Sendable {
     /// (the first `depth` bytes of any token below it) is replayed through the lexer's DFA for
     /// the state there, which keys its group; its children (longest-match: those whose byte
     /// cannot continue the lexeme) start the next lexeme. Longest-match lexers also get
-    /// `endsHere`. The inside tokens are `Lexer.formInside`'s. Cost: O(candidates × depth).
+    /// `endsHere`. The inside tokens are `Lexer.formInside`'s. Cost: O(candidates × depth) at
+    /// worst, a path shared with the previous candidate replayed once.
     private func computeRootWalk(_ lexer: Lexer, _ q: Int32) -> LexemeWalk {
         let trie = vocabulary.trie
         let longest = tables.lexing == .longestMatch
@@ -269,7 +270,6 @@ public final class GrammarConstraint: Sendable {
         }
         if parts > 1 { nodes.sortAndRemoveDuplicates() }
         var pairs: [UInt64] = []
-        let v = vocabulary
         // Candidates come in trie order, so neighbours share most of their paths: `path[d]` is
         // the previous candidate's ancestor at depth d and `states[d]` the state after it (valid
         // up to `known`); each path is replayed only below the deepest ancestor it shares with

@@ -71,20 +71,15 @@ final class PredictionClosures: @unchecked Sendable {
                     }
                 }
             }
-            // The terminals `EarleyCore.predict`'s items expect next: dot 0, then one more per
-            // nullable symbol (the walk above, stopping where it does).
+            // The byte terminals the items `EarleyCore.predict` adds for these rules
+            // (`ParseTables.predictedItems`) expect next.
             var bits = [UInt64](repeating: 0, count: terminalWords)
             for q in order {
-                for p in t.ruleProductionStart[Int(q)]..<t.ruleProductionStart[Int(q) + 1] {
-                    for e in Int(t.symbolStart[Int(p)])..<Int(t.symbolStart[Int(p) + 1]) {
-                        let s = t.symbols[e]
-                        if s >= 0 {
-                            if !t.nullable[Int(s)] { break }
-                        } else {
-                            if t.isByteTerminal[Int(~s)] { bits[Int(~s) >> 6] |= 1 << UInt64(~s & 63) }
-                            if !t.terminalNullable[Int(~s)] { break }
-                        }
-                    }
+                for j in Int(t.predictedItemStart[Int(q)])..<Int(t.predictedItemStart[Int(q) + 1]) {
+                    let p = Int(t.predictedItems[2 * j]), e = Int(t.symbolStart[p] + t.predictedItems[2 * j + 1])
+                    guard e < Int(t.symbolStart[p + 1]) else { continue }
+                    let s = t.symbols[e]
+                    if s < 0 && t.isByteTerminal[Int(~s)] { bits[Int(~s) >> 6] |= 1 << UInt64(~s & 63) }
                 }
             }
             // Layout: [rule count n, n rules, the bitset's words as 2 × terminalWords Int32s].
