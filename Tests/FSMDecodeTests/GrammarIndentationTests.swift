@@ -194,10 +194,8 @@ import Testing
             guard m.accept(bytes: p) else { Issue.record("prefix not viable: \(String(decoding: p, as: UTF8.self).debugDescription)"); continue }
             let mask = m.nextTokenMask()
             let oracle = GrammarRuntimeSupport.oracleMask(m)
-            if mask != oracle {
-                let extra = mask.allowedIDs.filter { !oracle.contains($0) }.prefix(5).map { c.vocabulary.pieces[Int($0)] }
-                let missing = oracle.allowedIDs.filter { !mask.contains($0) }.prefix(5).map { c.vocabulary.pieces[Int($0)] }
-                Issue.record("after \(String(decoding: p, as: UTF8.self).debugDescription): extra \(extra) missing \(missing)")
+            if let diff = GrammarRuntimeSupport.maskDifference(mask, oracle, c.vocabulary) {
+                Issue.record("after \(String(decoding: p, as: UTF8.self).debugDescription): \(diff)")
             }
         }
     }

@@ -60,10 +60,8 @@ import Testing
             var m = oracleConstraint.makeMatcher()
             _ = m.accept(bytes: Array(p.utf8))
             let oracle = GrammarRuntimeSupport.oracleMask(m)
-            if f != oracle {
-                let extra = f.allowedIDs.filter { !oracle.contains($0) }.prefix(5).map { v.pieces[Int($0)] }
-                let missing = oracle.allowedIDs.filter { !f.contains($0) }.prefix(5).map { v.pieces[Int($0)] }
-                Issue.record("after \(p): extra \(extra) missing \(missing)")
+            if let diff = GrammarRuntimeSupport.maskDifference(f, oracle, v) {
+                Issue.record("after \(p): \(diff)")
             }
         }
     }

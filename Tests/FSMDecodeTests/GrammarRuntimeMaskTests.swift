@@ -48,10 +48,8 @@ import Testing
             guard ok else { continue }
             let mask = m.nextTokenMask()
             let oracle = GrammarRuntimeSupport.oracleMask(m)
-            if mask != oracle {
-                let extra = mask.allowedIDs.filter { !oracle.contains($0) }.prefix(5).map { c.vocabulary.pieces[Int($0)] }
-                let missing = oracle.allowedIDs.filter { !mask.contains($0) }.prefix(5).map { c.vocabulary.pieces[Int($0)] }
-                Issue.record("\(file)/\(vocab) after \(String(decoding: p, as: UTF8.self)): extra \(extra) missing \(missing)")
+            if let diff = GrammarRuntimeSupport.maskDifference(mask, oracle, c.vocabulary) {
+                Issue.record("\(file)/\(vocab) after \(String(decoding: p, as: UTF8.self)): \(diff)")
             }
             #expect(!mask.isEmpty || m.isTerminated)
             // Reference spot check: a few allowed and a few rejected tokens.

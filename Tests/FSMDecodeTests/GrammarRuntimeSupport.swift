@@ -101,6 +101,15 @@ enum GrammarRuntimeSupport {
         }
     }
 
+    /// How `mask` differs from `oracle` (up to five extra and five missing tokens, as pieces),
+    /// or nil when they are equal: what a mask-versus-oracle test records.
+    static func maskDifference(_ mask: TokenMask, _ oracle: TokenMask, _ v: Vocabulary) -> String? {
+        guard mask != oracle else { return nil }
+        let extra = mask.allowedIDs.filter { !oracle.contains($0) }.prefix(5).map { v.pieces[Int($0)] }
+        let missing = oracle.allowedIDs.filter { !mask.contains($0) }.prefix(5).map { v.pieces[Int($0)] }
+        return "extra \(extra) missing \(missing)"
+    }
+
     /// The brute-force mask: every token of the vocabulary checked by pushing its bytes through
     /// the parser (and, for token terminals, accepting it as a whole on a copy).
     static func oracleMask(_ m: GrammarMatcher) -> TokenMask {
