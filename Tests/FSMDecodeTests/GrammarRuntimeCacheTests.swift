@@ -102,6 +102,40 @@ import Testing
         }
         #expect(failures.value == 0, "json.gbnf: \(failures.value) wrong masks")
     }
+
+    /// Mask walkers are pooled per constraint and rebased onto each matcher's chart: on a
+    /// constraint without memos (every mask walks), masks of many matchers at different depths,
+    /// filled in one batch across cores (`fillMasks`) and again one by one in another order,
+    /// equal those of matchers each on a constraint of its own (a walker that kept anything
+    /// of the chart it walked before, or was shared by two fills, gives other masks).
+    @Test func pooledWalkersKeepMasksExact() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let texts = ["{\"a\": [1, 2.5e", "[\"x\\u00", "{\"k\": tr", "[{\"b\": \"日本", "  {\"a\":1}", "[-0.",
+                     "{\"a\": \"x\", \"b\"", "[[[\"\"", "{\"a\": {\"b\": {\"c\": [", "[1, [2, [3, {\"d\": 4}"]
+        let want = try texts.map { t -> TokenMask in
+            let own = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+            var m = own.makeMatcher()
+            let viable = m.accept(bytes: Array(t.utf8))
+            #expect(viable, "not viable: \(t)")
+            return m.nextTokenMask()
+        }
+        let shared = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var matchers: [GrammarMatcher] = []
+        for round in 0..<3 {
+            for t in texts {
+                var m = shared.makeMatcher()
+                _ = m.accept(bytes: Array(t.utf8))
+                matchers.append(m)
+            }
+            var masks = [TokenMask](repeating: TokenMask(width: v.maskWidth), count: matchers.count)
+            GrammarConstraint.fillMasks(matchers, into: &masks)
+            var wrong = 0
+            for (i, mask) in masks.enumerated() where mask != want[i % texts.count] { wrong += 1 }
+            for i in matchers.indices.reversed() where matchers[i].nextTokenMask() != want[i % texts.count] { wrong += 1 }
+            #expect(wrong == 0, "round \(round): \(wrong) of \(2 * matchers.count) masks differ")
+        }
+    }
     /// The mask memo (`MaskMemo`) replays a context's lexeme ends when the chart up to the
     /// lexeme's start recurs. Documents of one shape with other values, the same prefix reached
     /// after a rollback, and charts that differ only in older sets (a different member before

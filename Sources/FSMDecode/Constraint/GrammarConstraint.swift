@@ -199,6 +199,25 @@ public final class GrammarConstraint: Sendable {
     /// A matcher at the empty output.
     public func makeMatcher() -> GrammarMatcher { GrammarMatcher(self) }
 
+    /// Mask walkers between masks (`GrammarMatcher.fillNextTokenMask`), their base dropped; at
+    /// most `walkerPoolLimit` are kept (concurrent fills past that make their own).
+    private let walkerPool = Mutex<[MaskWalker]>([])
+    private static let walkerPoolLimit = 16
+
+    /// A walker over `core`'s chart: a pooled one rebased, else a new one.
+    fileprivate func takeWalker(over core: EarleyCore) -> MaskWalker {
+        if var w = walkerPool.withLock({ $0.popLast() }) {
+            w.rebase(over: core)
+            return w
+        }
+        return MaskWalker(core)
+    }
+
+    /// Pools `walker` (its base already dropped) unless the pool is full.
+    fileprivate func giveBack(_ walker: MaskWalker) {
+        walkerPool.withLock { if $0.count < GrammarConstraint.walkerPoolLimit { $0.append(walker) } }
+    }
+
     /// Number of lexers built so far (distinct sets of terminals met).
     public var lexerCount: Int { tables.lexers.count }
 
@@ -651,9 +670,10 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         let tables = constraint.tables
         // Inside tokens per thread (one cached mask each), then the lexeme ends inside tokens:
         // memoized per parse context, else walked (`walkLexemeEnds`). The overlay the walks
-        // commit on is made on the first memo miss only: making and dropping one retains and
-        // releases every chart array, about as much work as a whole mask of memo hits.
+        // commit on is taken on the first memo miss only (from the constraint's pool: a fresh
+        // one grows and frees a dozen buffers, a fifth of a miss), and given back at the end.
         var walker: MaskWalker? = nil
+        defer { if walker != nil { walker!.dropBase(); constraint.giveBack(walker!) } }
         for th in core.currentThreads {
             let l = tables.lexer(id: th.lexer)
             l.formInside(th.state, into: dst)
@@ -665,7 +685,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 for w in known { w.formUnion(into: dst) }
                 continue
             }
-            if walker == nil { walker = MaskWalker(core) }
+            if walker == nil { walker = constraint.takeWalker(over: core) }
             let applied = walker!.walkLexemeEnds(of: th, context: context, constraint, into: dst)
             if let key, let applied { constraint.memo?.put(key, applied, cost: applied.count + 1) }
         }
@@ -706,6 +726,39 @@ private struct MaskWalker {
     init(_ core: EarleyCore) {
         o = EarleyCore(overlaying: core)
         o.restartAt(position: core.position, threads: [])
+    }
+
+    /// Reuse over another chart of the same constraint (buffers kept; see `EarleyCore.rebase`).
+    mutating func rebase(over core: EarleyCore) {
+        o.rebase(onto: core)
+        frames.removeAll(keepingCapacity: true)
+        commits.removeAll(keepingCapacity: true)
+    }
+
+    /// Drops the references to the matcher's chart before pooling.
+    mutating func dropBase() { o.dropBase() }
+
+    /// Walks this walker looked up lately (`WalkCache` keys and walks, direct-mapped): a pooled
+    /// walker meets the same few walks mask after mask, and a hit here skips the cache's lock
+    /// and hash. Walks are immutable and a key's walk is always the same, so an entry never
+    /// goes stale.
+    private var recentKeys = [WalkCache.Key](repeating: WalkCache.Key(list: 0, lexer: -1, state: -1), count: MaskWalker.recentSlots)
+    private var recentWalks: [LexemeWalk?] = Array(repeating: nil, count: MaskWalker.recentSlots)
+    private static let recentSlots = 64
+
+    /// `GrammarConstraint.walk` of `group` for `next`'s lexer and state, through `recentKeys`.
+    private mutating func recentWalk(_ group: BoundaryGroup, _ next: LexThread, _ constraint: GrammarConstraint) -> LexemeWalk {
+        let lexer = constraint.tables.lexer(id: next.lexer)
+        if group.list == WalkCache.uncachedList { return constraint.walk(group, lexer, next.state) }
+        let key = WalkCache.Key(list: group.list, lexer: next.lexer, state: next.state)
+        let h = (UInt64(UInt32(bitPattern: key.list)) << 32 | UInt64(UInt32(bitPattern: key.state))) &* 0x9E37_79B9_7F4A_7C15
+            ^ UInt64(UInt32(bitPattern: key.lexer)) &* 0xC2B2_AE3D_27D4_EB4F
+        let slot = Int(truncatingIfNeeded: h >> 58)
+        if recentKeys[slot] == key, let w = recentWalks[slot] { return w }
+        let w = constraint.walk(group, lexer, next.state)
+        recentKeys[slot] = key
+        recentWalks[slot] = w
+        return w
     }
 
     /// ORs into `dst` the tokens whose bytes end `th`'s lexeme and go on viably; returns the
@@ -784,7 +837,7 @@ private struct MaskWalker {
                 commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
             }
             guard let next else { continue }
-            let w = constraint.walk(f.group, tables.lexer(id: next.lexer), next.state)
+            let w = recentWalk(f.group, next, constraint)
             w.formUnion(into: dst)
             applied.append(w)
             let m = o.mark

@@ -44,17 +44,17 @@ struct EarleyCore {
 
     let tables: ParseTables
     let longest: Bool
-    // Read-only base chart (empty for a matcher's own core).
-    let baseItems: [EarleyItem]
-    let baseSetStart: [Int32]
-    let baseSetPos: [Int32]
+    // Read-only base chart (empty for a matcher's own core; replaced by `rebase`).
+    private(set) var baseItems: [EarleyItem]
+    private(set) var baseSetStart: [Int32]
+    private(set) var baseSetPos: [Int32]
     /// Per base set: its `IndentationTracker` state (0 without indentation).
-    let baseSetIndent: [Int32]
-    let baseSets: Int32
+    private(set) var baseSetIndent: [Int32]
+    private(set) var baseSets: Int32
     /// The base's completion index (see `waitStart`).
-    let baseWaitStart: [Int32]
-    let baseWaitSym: [Int32]
-    let baseWaitItem: [Int32]
+    private(set) var baseWaitStart: [Int32]
+    private(set) var baseWaitSym: [Int32]
+    private(set) var baseWaitItem: [Int32]
     // Own chart: set baseSets + j has items[setStart[j] ..< setStart[j+1] or items.count].
     var items: [EarleyItem] = []
     var setStart: [Int32] = []
@@ -143,6 +143,31 @@ struct EarleyCore {
         self.memoBits = base.memoBits
         self.memoLexer = base.memoLexer
         self.memoStart = base.memoStart
+    }
+
+    /// Makes this overlay one over `base`'s chart (as of now) at its position, with no own sets
+    /// and no threads, keeping its own buffers' capacity and its lexer memo (same tables): a
+    /// reused overlay allocates nothing once its buffers have grown.
+    mutating func rebase(onto base: EarleyCore) {
+        precondition(base.baseSets == 0 && base.tables === tables, "overlays sit on a root core of the same tables")
+        baseItems = base.items
+        baseSetStart = base.setStart
+        baseSetPos = base.setPos
+        baseSetIndent = base.setIndent
+        baseSets = Int32(base.setStart.count)
+        baseWaitStart = base.waitStart
+        baseWaitSym = base.waitSym
+        baseWaitItem = base.waitItem
+        restartAt(position: base.position, threads: [])
+    }
+
+    /// Lets go of the base chart (an overlay kept for reuse must not hold the matcher's arrays:
+    /// the matcher's next append would copy them); `rebase` before using it again.
+    mutating func dropBase() {
+        baseItems = []; baseSetStart = []; baseSetPos = []; baseSetIndent = []
+        baseWaitStart = []; baseWaitSym = []; baseWaitItem = []
+        baseSets = 0
+        restartAt(position: 0, threads: [])
     }
 
     // MARK: - Reading
