@@ -44,7 +44,7 @@ enum DFAComposition {
             }
             var piece = Piece(count: d.stateCount, table: table, accepting: d.accepting)
             if case .repetition(_, let m, let n) = item, isLong(item) {
-                guard let layered = layers(piece, k: k, min: m, max: n) else { return nil }
+                guard let layered = layers(piece, k: k, min: m, max: n, maxStates: options.maxStates - total) else { return nil }
                 piece = layered
             }
             total += piece.count
@@ -86,8 +86,9 @@ enum DFAComposition {
     /// m's own start when unbounded past m; a final state after copy n - 1). Copy i's start
     /// accepts when i >= m. nil unless x is prefix-free (its accepting states have no exits),
     /// does not match the empty string and never re-enters its start (so a copy's start is
-    /// only ever "between copies").
-    private static func layers(_ x: Piece, k: Int, min m: Int, max n: Int?) -> Piece? {
+    /// only ever "between copies"), and nil when it would have more than `maxStates` states
+    /// (checked before the table is allocated: `(a{10000}){10000}` would take ~1 GB).
+    private static func layers(_ x: Piece, k: Int, min m: Int, max n: Int?, maxStates: Int) -> Piece? {
         guard !x.accepting[0] else { return nil }
         var inner = [Int32](repeating: -1, count: x.count)  // non-accepting state -> index in a copy
         var w: Int32 = 0
@@ -101,7 +102,9 @@ enum DFAComposition {
         }
         let copies = n ?? (m + 1)
         let final = n != nil ? 1 : 0
-        let count = copies * Int(w) + final
+        let (states, overflow) = copies.multipliedReportingOverflow(by: Int(w))
+        guard !overflow, states < maxStates else { return nil }
+        let count = states + final
         var table = [Int32](repeating: ByteDFA.dead, count: count * k)
         var accepting = [Bool](repeating: false, count: count)
         for i in 0..<copies {
