@@ -42,6 +42,9 @@ public enum Constraint: Sendable {
 /// A matcher of any constraint kind. A struct holding exactly one of the two matchers (not an
 /// enum, so mutation happens in place: an enum payload bound with `var` would be copied, and
 /// the grammar matcher's chart with it). Switches per call; no existentials on the hot path.
+/// Reads go through optional chaining (`cfg?.…`), which works on the stored matcher in place:
+/// `if let cfg` or `regex!` copy it first, retaining and releasing each of its arrays, which
+/// cost about as much as a whole mask that the memo answers.
 public struct Matcher: TokenMatcher, Sendable {
     private var regex: RegexMatcher?
     private var cfg: GrammarMatcher?
@@ -52,10 +55,10 @@ public struct Matcher: TokenMatcher, Sendable {
     /// The grammar matcher, when this is one.
     public var grammarMatcher: GrammarMatcher? { cfg }
 
-    public var maskWidth: Int { cfg?.maskWidth ?? regex!.maskWidth }
+    public var maskWidth: Int { cfg?.maskWidth ?? regex?.maskWidth ?? 0 }
 
     public func fillNextTokenMask(into mask: UnsafeMutableBufferPointer<UInt32>) {
-        if let cfg { cfg.fillNextTokenMask(into: mask) } else { regex!.fillNextTokenMask(into: mask) }
+        if cfg != nil { cfg?.fillNextTokenMask(into: mask) } else { regex?.fillNextTokenMask(into: mask) }
     }
 
     public mutating func accept(token: Int32) -> Bool {
@@ -70,25 +73,25 @@ public struct Matcher: TokenMatcher, Sendable {
         if cfg != nil { cfg!.rollback(count) } else { regex!.rollback(count) }
     }
 
-    public var acceptedCount: Int { cfg?.acceptedCount ?? regex!.acceptedCount }
-    public var isAccepting: Bool { cfg?.isAccepting ?? regex!.isAccepting }
-    public var isTerminated: Bool { cfg?.isTerminated ?? regex!.isTerminated }
+    public var acceptedCount: Int { cfg?.acceptedCount ?? regex?.acceptedCount ?? 0 }
+    public var isAccepting: Bool { cfg?.isAccepting ?? regex?.isAccepting ?? false }
+    public var isTerminated: Bool { cfg?.isTerminated ?? regex?.isTerminated ?? false }
 
     public mutating func reset() {
         if cfg != nil { cfg!.reset() } else { regex!.reset() }
     }
 
-    public func forcedBytes() -> [UInt8] { cfg?.forcedBytes() ?? regex!.forcedBytes() }
+    public func forcedBytes() -> [UInt8] { cfg?.forcedBytes() ?? regex?.forcedBytes() ?? [] }
 
     /// How many leading bytes of `bytes` keep the output viable (`bytes.count` when all do).
     public func viablePrefixLength(_ bytes: [UInt8]) -> Int {
-        cfg?.viablePrefixLength(bytes) ?? regex!.viablePrefixLength(bytes)
+        cfg?.viablePrefixLength(bytes) ?? regex?.viablePrefixLength(bytes) ?? 0
     }
 
     /// As `viablePrefixLength`; throws when a grammar lexer needed on the way exceeds the
     /// state budget (see `GrammarMatcher.checkedViablePrefixLength`).
     public func checkedViablePrefixLength(_ bytes: [UInt8]) throws -> Int {
-        try cfg?.checkedViablePrefixLength(bytes) ?? regex!.viablePrefixLength(bytes)
+        try cfg?.checkedViablePrefixLength(bytes) ?? regex?.viablePrefixLength(bytes) ?? 0
     }
 
     /// What the constraint expects at the current position (terminal names; empty for regexes).
