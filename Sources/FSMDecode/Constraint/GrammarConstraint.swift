@@ -723,10 +723,7 @@ private struct MaskWalker {
     var frames: [WalkFrame] = []
     var commits: [WalkCommit] = []
 
-    init(_ core: EarleyCore) {
-        o = EarleyCore(overlaying: core)
-        o.restartAt(position: core.position, threads: [])
-    }
+    init(_ core: EarleyCore) { o = EarleyCore(overlaying: core) }
 
     /// Reuse over another chart of the same constraint (buffers kept; see `EarleyCore.rebase`).
     mutating func rebase(over core: EarleyCore) {

@@ -45,16 +45,16 @@ struct EarleyCore {
     let tables: ParseTables
     let longest: Bool
     // Read-only base chart (empty for a matcher's own core; replaced by `rebase`).
-    private(set) var baseItems: [EarleyItem]
-    private(set) var baseSetStart: [Int32]
-    private(set) var baseSetPos: [Int32]
+    private(set) var baseItems: [EarleyItem] = []
+    private(set) var baseSetStart: [Int32] = []
+    private(set) var baseSetPos: [Int32] = []
     /// Per base set: its `IndentationTracker` state (0 without indentation).
-    private(set) var baseSetIndent: [Int32]
-    private(set) var baseSets: Int32
+    private(set) var baseSetIndent: [Int32] = []
+    private(set) var baseSets: Int32 = 0
     /// The base's completion index (see `waitStart`).
-    private(set) var baseWaitStart: [Int32]
-    private(set) var baseWaitSym: [Int32]
-    private(set) var baseWaitItem: [Int32]
+    private(set) var baseWaitStart: [Int32] = []
+    private(set) var baseWaitSym: [Int32] = []
+    private(set) var baseWaitItem: [Int32] = []
     // Own chart: set baseSets + j has items[setStart[j] ..< setStart[j+1] or items.count].
     var items: [EarleyItem] = []
     var setStart: [Int32] = []
@@ -129,24 +129,16 @@ struct EarleyCore {
 
     /// An overlay over `base`'s chart (as of now), with no own sets and no threads yet.
     init(overlaying base: EarleyCore) {
-        precondition(base.baseSets == 0, "overlays sit on a root core")
         self.tables = base.tables
         self.longest = base.longest
-        self.baseItems = base.items
-        self.baseSetStart = base.setStart
-        self.baseSetPos = base.setPos
-        self.baseSetIndent = base.setIndent
-        self.baseSets = Int32(base.setStart.count)
-        self.baseWaitStart = base.waitStart
-        self.baseWaitSym = base.waitSym
-        self.baseWaitItem = base.waitItem
         self.memoBits = base.memoBits
         self.memoLexer = base.memoLexer
         self.memoStart = base.memoStart
+        rebase(onto: base)
     }
 
-    /// Makes this overlay one over `base`'s chart (as of now) at its position, with no own sets
-    /// and no threads, keeping its own buffers' capacity and its lexer memo (same tables): a
+    /// Makes this core an overlay over `base`'s chart (as of now) at its position, with no own
+    /// sets and no threads (`init(overlaying:)`, and reuse of a pooled one), keeping its own buffers' capacity and its lexer memo (same tables): a
     /// reused overlay allocates nothing once its buffers have grown.
     mutating func rebase(onto base: EarleyCore) {
         precondition(base.baseSets == 0 && base.tables === tables, "overlays sit on a root core of the same tables")
@@ -311,14 +303,6 @@ struct EarleyCore {
     private init(tables: ParseTables, items: [EarleyItem], setStart: [Int32], setPos: [Int32], setIndent: [Int32]) {
         self.tables = tables
         self.longest = tables.lexing == .longestMatch
-        self.baseItems = []
-        self.baseSetStart = []
-        self.baseSetPos = []
-        self.baseSetIndent = []
-        self.baseSets = 0
-        self.baseWaitStart = []
-        self.baseWaitSym = []
-        self.baseWaitItem = []
         self.items = items
         self.setStart = setStart
         self.setPos = setPos
