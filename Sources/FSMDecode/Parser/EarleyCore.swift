@@ -1,7 +1,7 @@
-/// An Earley item: production, dot position, and the chart set where it started.
+/// An Earley item: a dotted production (`ParseTables.dottedSymbol`: production and dot in
+/// one index, so advancing the dot is `+ 1`) and the chart set where it started.
 struct EarleyItem: Hashable, Sendable {
-    var production: Int32
-    var dot: Int32
+    var dotted: Int32
     var origin: Int32
 }
 
@@ -205,15 +205,15 @@ struct EarleyCore {
 
     /// The symbol after the dot (packed as `GrammarSymbol.raw`), or nil when complete.
     @inline(__always) func nextSymbol(_ it: EarleyItem) -> Int32? {
-        let e = Int(tables.symbolStart[Int(it.production)] + it.dot)
-        return e < Int(tables.symbolStart[Int(it.production) + 1]) ? tables.symbols[e] : nil
+        let s = tables.dottedSymbol[Int(it.dotted)]
+        return s == ParseTables.endOfProduction ? nil : s
     }
 
     /// Set k holds a completed start production begun at set 0.
     func isComplete(set k: Int32) -> Bool {
         var found = false
         forEachItem(inSet: k) { it in
-            if !found && it.origin == 0 && tables.productionRule[Int(it.production)] == tables.start && nextSymbol(it) == nil {
+            if !found && it.origin == 0 && tables.dottedRule[Int(it.dotted)] == tables.start && nextSymbol(it) == nil {
                 found = true
             }
         }
@@ -525,7 +525,7 @@ struct EarleyCore {
         var kernel: [EarleyItem] = []
         forEachItem(inSet: k0) { it in
             if let s = nextSymbol(it), s < 0, let tok = tables.terminals[Int(~s)].token, (tok.id == id) != tok.negated {
-                var a = it; a.dot += 1; kernel.append(a)
+                var a = it; a.dotted += 1; kernel.append(a)
             }
         }
         if kernel.isEmpty { return false }
@@ -539,7 +539,8 @@ struct EarleyCore {
             for i in Int(setStart[j])..<items.count {
                 _ = indexInsert(i)
                 let it = items[i]
-                if it.dot == 0 && it.origin == k { predictStamp[Int(tables.productionRule[Int(it.production)])] = predictGeneration }
+                // Items of origin k come only from `predict` (each rule's whole block at once).
+                if it.origin == k { predictStamp[Int(tables.dottedRule[Int(it.dotted)])] = predictGeneration }
             }
             let from = items.count
             for it in kernel { add(it) }
@@ -596,12 +597,10 @@ struct EarleyCore {
     }
 
     /// The item's slot hash (the high half picks the slot). Fully mixed: a multiply alone
-    /// carries only upwards, so the production (shifted high) never reached the slot bits, and
-    /// the predicted items of a set (dot 0, one origin, differing only in production) all
-    /// probed from one slot.
+    /// carries only upwards, so the dotted production (shifted high) would never reach the
+    /// slot bits, and the items of a set sharing one origin would all probe from one slot.
     @inline(__always) private static func slotHash(_ it: EarleyItem) -> UInt64 {
-        StampedSetTable.mix64(UInt64(UInt32(bitPattern: it.production)) << 40 ^ UInt64(UInt32(bitPattern: it.dot)) << 28
-            ^ UInt64(UInt32(bitPattern: it.origin)))
+        StampedSetTable.mix64(UInt64(UInt32(bitPattern: it.dotted)) << 32 ^ UInt64(UInt32(bitPattern: it.origin)))
     }
 
     /// Indexes `items[i]` (already appended) unless an equal item of the open set is indexed;
@@ -657,7 +656,7 @@ struct EarleyCore {
         for i in lo..<hi {
             let it = fromBase ? baseItems[i] : items[i]
             if let s = nextSymbol(it), s < 0, labels.contains(~s) {
-                var a = it; a.dot += 1; add(a)
+                var a = it; a.dotted += 1; add(a)
             }
         }
     }
@@ -686,13 +685,10 @@ struct EarleyCore {
             // The rule's items (`ParseTables.predictedItems`) appended in one block.
             let lo = Int(t.predictedItemStart[Int(r)]), n = Int(t.predictedItemStart[Int(r) + 1]) - lo
             let at = items.count
-            items.append(contentsOf: repeatElement(EarleyItem(production: 0, dot: 0, origin: k), count: n))
+            items.append(contentsOf: repeatElement(EarleyItem(dotted: 0, origin: k), count: n))
             items.withUnsafeMutableBufferPointer { out in
-                t.predictedItems.withUnsafeBufferPointer { pairs in
-                    for j in 0..<n {
-                        out[at + j].production = pairs[2 * (lo + j)]
-                        out[at + j].dot = pairs[2 * (lo + j) + 1]
-                    }
+                t.predictedItems.withUnsafeBufferPointer { dotted in
+                    for j in 0..<n { out[at + j].dotted = dotted[lo + j] }
                 }
             }
         }
@@ -720,16 +716,16 @@ struct EarleyCore {
             if let s = nextSymbol(it) {
                 if s >= 0 {
                     predict(s, into: k)
-                    if t.nullable[Int(s)] { var a = it; a.dot += 1; push(a) }
+                    if t.nullable[Int(s)] { var a = it; a.dotted += 1; push(a) }
                 } else if t.terminalNullable[Int(~s)] {
-                    var a = it; a.dot += 1; push(a)
+                    var a = it; a.dotted += 1; push(a)
                 }
             } else {
-                let lhs = t.productionRule[Int(it.production)]
+                let lhs = t.dottedRule[Int(it.dotted)]
                 if let (fromBase, lo, hi) = waitRange(set: it.origin, symbol: lhs) {
                     for j in lo..<hi {
                         var a = fromBase ? baseItems[Int(baseWaitItem[j])] : items[Int(waitItem[j])]
-                        a.dot += 1
+                        a.dotted += 1
                         push(a)
                     }
                     continue
@@ -738,7 +734,7 @@ struct EarleyCore {
                 let (fromBase, lo, hi) = itemRange(ofSet: it.origin)
                 for j in lo..<hi {
                     let p = fromBase ? baseItems[j] : items[j]
-                    if nextSymbol(p) == lhs { var a = p; a.dot += 1; push(a) }
+                    if nextSymbol(p) == lhs { var a = p; a.dotted += 1; push(a) }
                 }
             }
         }
@@ -763,7 +759,7 @@ struct EarleyCore {
             // Completed items are left out of the hash: their completions are already in the set.
             guard let s = nextSymbol(it) else { continue }
             if s >= 0 { entries.append((s, Int32(i))) }
-            let w = UInt64(UInt32(bitPattern: it.production)) | UInt64(UInt32(bitPattern: it.dot)) << 32
+            let w = UInt64(UInt32(bitPattern: it.dotted))
             let own = Int(it.origin) == j
             a.combine(w)
             a.combine(own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)])

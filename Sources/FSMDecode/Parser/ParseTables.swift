@@ -49,9 +49,17 @@ final class ParseTables: Sendable {
     let isByteTerminal: [Bool]
     /// Per terminal: `terminals[t].nullable`.
     let terminalNullable: [Bool]
+    /// Dotted productions (the parser's item cores, `EarleyItem.dotted`): production p with the
+    /// dot before its d-th symbol is `symbolStart[p] + p + d` (each production has one slot per
+    /// dot position, the last after its last symbol). `dottedSymbol` is the symbol after the
+    /// dot (`GrammarSymbol.raw`) or `ParseTables.endOfProduction`; `dottedRule` the
+    /// production's rule. One load answers what an item expects, and advancing is `+ 1`.
+    let dottedSymbol: [Int32]
+    let dottedRule: [Int32]
+    static let endOfProduction = Int32.min
     /// Per rule, the items predicting it adds to a set (origin aside): each production at dot
-    /// 0 and after each symbol of its nullable prefix, as (production, dot) pairs in
-    /// `predictedItems[2 * predictedItemStart[r] ..< 2 * predictedItemStart[r + 1]]`.
+    /// 0 and after each symbol of its nullable prefix, as dotted productions in
+    /// `predictedItems[predictedItemStart[r] ..< predictedItemStart[r + 1]]`.
     let predictedItems: [Int32]
     let predictedItemStart: [Int32]
     let regexOptions: RegexOptions
@@ -157,19 +165,28 @@ final class ParseTables: Sendable {
         self.hasTokenTerminals = infos.contains { $0.token != nil }
         self.isByteTerminal = infos.map { $0.pattern != nil }
         self.terminalNullable = infos.map(\.nullable)
+        var dottedSymbol: [Int32] = [], dottedRule: [Int32] = []
+        dottedSymbol.reserveCapacity(symbols.count + productionRule.count)
+        dottedRule.reserveCapacity(symbols.count + productionRule.count)
+        for p in productionRule.indices {
+            for e in Int(symbolStart[p])..<Int(symbolStart[p + 1]) { dottedSymbol.append(symbols[e]); dottedRule.append(productionRule[p]) }
+            dottedSymbol.append(ParseTables.endOfProduction); dottedRule.append(productionRule[p])
+        }
+        self.dottedSymbol = dottedSymbol
+        self.dottedRule = dottedRule
         var predicted: [Int32] = [], predictedStart: [Int32] = [0]
         for r in 0..<order.count {
             for p in ruleProductionStart[r]..<ruleProductionStart[r + 1] {
-                predicted.append(p); predicted.append(0)
-                var d: Int32 = 0
+                var at = symbolStart[Int(p)] + p
+                predicted.append(at)
                 for e in Int(symbolStart[Int(p)])..<Int(symbolStart[Int(p) + 1]) {
                     let sym = symbols[e]
                     guard sym >= 0 ? nullable[Int(sym)] : terminalNullable[Int(~sym)] else { break }
-                    d += 1
-                    predicted.append(p); predicted.append(d)
+                    at += 1
+                    predicted.append(at)
                 }
             }
-            predictedStart.append(Int32(predicted.count / 2))
+            predictedStart.append(Int32(predicted.count))
         }
         self.predictedItems = predicted
         self.predictedItemStart = predictedStart

@@ -76,10 +76,8 @@ final class PredictionClosures: @unchecked Sendable {
             var bits = [UInt64](repeating: 0, count: terminalWords)
             for q in order {
                 for j in Int(t.predictedItemStart[Int(q)])..<Int(t.predictedItemStart[Int(q) + 1]) {
-                    let p = Int(t.predictedItems[2 * j]), e = Int(t.symbolStart[p] + t.predictedItems[2 * j + 1])
-                    guard e < Int(t.symbolStart[p + 1]) else { continue }
-                    let s = t.symbols[e]
-                    if s < 0 && t.isByteTerminal[Int(~s)] { bits[Int(~s) >> 6] |= 1 << UInt64(~s & 63) }
+                    let s = t.dottedSymbol[Int(t.predictedItems[j])]
+                    if s != ParseTables.endOfProduction && s < 0 && t.isByteTerminal[Int(~s)] { bits[Int(~s) >> 6] |= 1 << UInt64(~s & 63) }
                 }
             }
             // Layout: [rule count n, n rules, the bitset's words as 2 × terminalWords Int32s].
