@@ -49,6 +49,20 @@ final class LexemeWalk: Sendable {
         self.init(inside: ids, insideIsBitset: false, groups: [], endsHere: nil)
     }
 
+    /// Writes `inside` over the `words` mask words at `dst` (`formUnion` into zeroed words).
+    @inline(__always) func write(into dst: UnsafeMutablePointer<UInt32>, words: Int) {
+        inside.withUnsafeBufferPointer { ids in
+            if insideIsBitset {
+                let n = min(ids.count, words)
+                if n > 0 { dst.update(from: ids.baseAddress!, count: n) }
+                if n < words { (dst + n).update(repeating: 0, count: words - n) }
+            } else {
+                dst.update(repeating: 0, count: words)
+                if !ids.isEmpty { MaskStore.scatter(ids.baseAddress!, ids.count, into: dst, clearing: false) }
+            }
+        }
+    }
+
     /// ORs `inside` into the mask words at `dst`.
     @inline(__always) func formUnion(into dst: UnsafeMutablePointer<UInt32>) {
         inside.withUnsafeBufferPointer { ids in
@@ -665,18 +679,22 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         let words = TokenMask.wordCount(maskWidth)
         precondition(mask.count >= words, "mask buffer has \(mask.count) words, needs \(words)")
         let dst = mask.baseAddress!
-        dst.update(repeating: 0, count: words)
-        if eosAccepted { return }
         let tables = constraint.tables
+        let threads = core.currentThreads
+        // The first thread's inside mask is written over the words instead of ORed into zeroed
+        // ones (the zeroing pass was about a third of a memo hit); the rest is ORed in.
+        var written = eosAccepted || threads.isEmpty || tables.grammarTokens?.wordCount != words
+        if written { dst.update(repeating: 0, count: words) }
+        if eosAccepted { return }
         // Inside tokens per thread (one cached mask each), then the lexeme ends inside tokens:
         // memoized per parse context, else walked (`walkLexemeEnds`). The overlay the walks
         // commit on is taken on the first memo miss only (from the constraint's pool: a fresh
         // one grows and frees a dozen buffers, a fifth of a miss), and given back at the end.
         var walker: MaskWalker? = nil
         defer { if walker != nil { walker!.dropBase(); constraint.giveBack(walker!) } }
-        for th in core.currentThreads {
+        for th in threads {
             let l = tables.lexer(id: th.lexer)
-            l.formInside(th.state, into: dst)
+            if written { l.formInside(th.state, into: dst) } else { l.writeInside(th.state, into: dst); written = true }
             let context = core.contextHash(ofSet: th.set)
             let key = context.map {
                 MaskMemoKey(contextA: $0.0, contextB: $0.1, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)

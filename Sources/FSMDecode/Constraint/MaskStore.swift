@@ -293,6 +293,23 @@ public final class MaskStore: @unchecked Sendable {
         }
     }
 
+    /// Writes the grammar-token mask of `state` (EOS never included) over `dst[0 ..< wordCount]`:
+    /// `formUnion` into zeroed words without the zeroing pass (a bitset is one copy, a reject
+    /// list one pass over the all-grammar-tokens bitset); a mask fill's first part.
+    func write(state: Int32, into dst: UnsafeMutablePointer<UInt32>) {
+        let e = entries[Int(entryIndex(state))]
+        switch e.encoding {
+        case .bitset:
+            dst.update(from: e.payload, count: wordCount)
+        case .acceptList:
+            dst.update(repeating: 0, count: wordCount)
+            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: false)
+        case .rejectList:
+            dst.update(from: grammarBits, count: wordCount)
+            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: true)
+        }
+    }
+
     /// Appends the state's allowed ids when its mask is an accept list; false (nothing
     /// appended) for the other encodings.
     func appendAcceptList(state: Int32, to ids: inout [UInt32]) -> Bool {

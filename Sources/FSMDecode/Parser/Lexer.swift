@@ -217,6 +217,18 @@ final class Lexer: @unchecked Sendable {
         }
     }
 
+    /// `formInside` over the mask's words instead of into them (a mask fill's first part: no
+    /// zeroing pass before it).
+    @inline(__always) func writeInside(_ s: Int32, into dst: UnsafeMutablePointer<UInt32>) {
+        let i = info(s)
+        if i.pointee.partCount == 1 {
+            let p = i.pointee.parts
+            terminalStores[Int(terminals[Int(p[0])])]!.write(state: p[1], into: dst)
+        } else {
+            insideWalk(s).write(into: dst, words: wordCount)
+        }
+    }
+
     private func insideWalk(_ s: Int32) -> LexemeWalk {
         let slot = pages[Int(s) >> Lexer.pageShift].inside + (Int(s) & (Lexer.pageSize - 1))
         if let p = slot.pointee.load(ordering: .acquiring) { return Unmanaged<LexemeWalk>.fromOpaque(p).takeUnretainedValue() }
