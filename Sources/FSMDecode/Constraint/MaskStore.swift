@@ -252,18 +252,8 @@ public final class MaskStore: @unchecked Sendable {
     /// bit per listed id; the first visit of a lazy state also walks the trie.
     public func fill(state: Int32, into out: UnsafeMutableBufferPointer<UInt32>) {
         precondition(out.count >= wordCount, "mask buffer has \(out.count) words, needs \(wordCount)")
-        let e = entries[Int(entryIndex(state))]
         let dst = out.baseAddress!
-        switch e.encoding {
-        case .bitset:
-            dst.update(from: e.payload, count: wordCount)
-        case .acceptList:
-            dst.update(repeating: 0, count: wordCount)
-            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: false)
-        case .rejectList:
-            dst.update(from: grammarBits, count: wordCount)
-            MaskStore.scatter(e.payload, Int(e.count), into: dst, clearing: true)
-        }
+        write(state: state, into: dst)
         if dfa.accepting[Int(state)] {
             for id in vocabulary.eosIDs { dst[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
         }

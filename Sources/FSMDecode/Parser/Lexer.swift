@@ -207,25 +207,21 @@ final class Lexer: @unchecked Sendable {
     /// ORs the tokens that stay inside the lexeme from `s` (EOS excluded) into `dst`: a
     /// single-part state reads its terminal's store; a multi-part state the union of its
     /// parts' masks, computed on first use.
-    @inline(__always) func formInside(_ s: Int32, into dst: UnsafeMutablePointer<UInt32>) {
-        let i = info(s)
-        if i.pointee.partCount == 1 {
-            let p = i.pointee.parts
-            terminalStores[Int(terminals[Int(p[0])])]!.formUnion(state: p[1], into: dst)
-        } else {
-            insideWalk(s).formUnion(into: dst)
-        }
-    }
+    @inline(__always) func formInside(_ s: Int32, into dst: UnsafeMutablePointer<UInt32>) { inside(s, into: dst, overwrite: false) }
 
     /// `formInside` over the mask's words instead of into them (a mask fill's first part: no
     /// zeroing pass before it).
-    @inline(__always) func writeInside(_ s: Int32, into dst: UnsafeMutablePointer<UInt32>) {
+    @inline(__always) func writeInside(_ s: Int32, into dst: UnsafeMutablePointer<UInt32>) { inside(s, into: dst, overwrite: true) }
+
+    @inline(__always) private func inside(_ s: Int32, into dst: UnsafeMutablePointer<UInt32>, overwrite: Bool) {
         let i = info(s)
         if i.pointee.partCount == 1 {
             let p = i.pointee.parts
-            terminalStores[Int(terminals[Int(p[0])])]!.write(state: p[1], into: dst)
+            let store = terminalStores[Int(terminals[Int(p[0])])]!
+            if overwrite { store.write(state: p[1], into: dst) } else { store.formUnion(state: p[1], into: dst) }
         } else {
-            insideWalk(s).write(into: dst, words: wordCount)
+            let walk = insideWalk(s)
+            if overwrite { walk.write(into: dst, words: wordCount) } else { walk.formUnion(into: dst) }
         }
     }
 
