@@ -682,8 +682,9 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         let tables = constraint.tables
         let threads = core.currentThreads
         // The first thread's inside mask is written over the words instead of ORed into zeroed
-        // ones (the zeroing pass was about a third of a memo hit); the rest is ORed in.
-        var written = eosAccepted || threads.isEmpty || tables.grammarTokens?.wordCount != words
+        // ones (the zeroing pass was about a third of a memo hit); the rest is ORed in. The
+        // stores span exactly `words` words (`GrammarTokens` of the same vocabulary).
+        var written = eosAccepted || threads.isEmpty
         if written { dst.update(repeating: 0, count: words) }
         if eosAccepted { return }
         // Inside tokens per thread (one cached mask each), then the lexeme ends inside tokens:
