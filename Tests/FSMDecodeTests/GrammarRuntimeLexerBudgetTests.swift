@@ -116,11 +116,12 @@ import Testing
             #expect(p.nextTokenMask().contains(0x22))
         }
     }
-    /// A regular grammar whose one DFA passes the budget is not an error: it is parsed as a
-    /// grammar, and a collapsed rule that passes it is parsed as rules (with the rules below
-    /// it), each part lexed on its own. The language is the same: on every prefix of valid
-    /// and invalid texts, the small-budget constraint agrees byte by byte and mask by mask
-    /// with the one-DFA constraint compiled under the default budget.
+    /// A regular grammar too big to be one terminal (`ParseTables.collapseLimit`) is parsed as
+    /// a grammar over its small rules, and a collapsed rule whose DFA passes the budget is
+    /// parsed as rules (with the rules below it), each part lexed on its own. The language is
+    /// the same: on every prefix of valid and invalid texts, the grammar constraint agrees byte
+    /// by byte and mask by mask with the one DFA of the whole grammar, under the default budget
+    /// and under one too small for the member rule `kv`.
     @Test func tooBigRegularRulesAreParsedAsRules() throws {
         let text = #"""
         root ::= "[" obj ("," obj){0,6} "]"
@@ -129,22 +130,34 @@ import Testing
         """#
         let g = try Grammar.gbnf(text, file: "big.gbnf")
         let v = try GrammarRuntimeLexerBudgetTests.byteVocabulary()
-        let reference = try Constraint.compile(grammar: g, vocabulary: v)
-        guard case .regular = reference else { Issue.record("expected one DFA under the default budget"); return }
-        let small = try Constraint.compile(grammar: g, vocabulary: v, options: RegexOptions(maxStates: 400, maxNFAStates: 400))
-        guard case .grammar(let gc) = small else { Issue.record("expected a grammar constraint under the small budget"); return }
-        #expect(gc.tables.terminals.count > 3, "the big rules were not split into terminals")
+        let whole = try #require(g.regularPatterns[g.start])
+        #expect(!ParseTables.collapses(whole))
+        let dfa = try #require(try RegexCompiler.compile(ParseTables.regexAST(whole, where: "big.gbnf", options: RegexOptions()),
+                                                         options: RegexOptions(), description: "big.gbnf"))
+        let reference = Constraint.regular(RegexConstraint(dfa: dfa, vocabulary: v, mode: .lazy))
+        let kv = try #require(g.rules.firstIndex { $0.name == "kv" })
+        #expect(ParseTables.collapses(try #require(g.regularPatterns[kv])))
+        let roomy = try Constraint.compile(grammar: g, vocabulary: v)
+        let small = try Constraint.compile(grammar: g, vocabulary: v, options: RegexOptions(maxStates: 12, maxNFAStates: 400))
+        var splits: [Int] = []
+        for c in [roomy, small] {
+            guard case .grammar(let gc) = c else { Issue.record("expected a grammar constraint"); return }
+            splits.append(gc.tables.terminals.count)
+        }
+        #expect(splits[1] > splits[0], "the member rule was not split into terminals under the small budget: \(splits)")
         let texts = [#"[{a:1,bc:"x"},{d:22}]"#, #"[{a:1},{b:2},{c:3},{d:4},{e:5},{f:6},{g:7},{h:8}]"#, #"[{a:1234}]"#,
                      #"[{a:"abcdefghi"}]"#, #"[{}]"#, #"[{a:1,b:2,c:3,d:4,e:5,f:6,g:7}]"#]
         for t in texts {
-            var a = reference.makeMatcher(), b = small.makeMatcher()
-            for (i, byte) in t.utf8.enumerated() {
-                #expect(a.nextTokenMask() == b.nextTokenMask(), "\(t): masks differ before byte \(i)")
-                let okA = a.accept(token: Int32(byte)), okB = b.accept(token: Int32(byte))
-                #expect(okA == okB, "\(t): byte \(i) judged differently")
-                if !okA || !okB { break }
+            for c in [roomy, small] {
+                var a = reference.makeMatcher(), b = c.makeMatcher()
+                for (i, byte) in t.utf8.enumerated() {
+                    #expect(a.nextTokenMask() == b.nextTokenMask(), "\(t): masks differ before byte \(i)")
+                    let okA = a.accept(token: Int32(byte)), okB = b.accept(token: Int32(byte))
+                    #expect(okA == okB, "\(t): byte \(i) judged differently")
+                    if !okA || !okB { break }
+                }
+                #expect(a.isAccepting == b.isAccepting, "\(t): completeness judged differently")
             }
-            #expect(a.isAccepting == b.isAccepting, "\(t): completeness judged differently")
         }
     }
 }

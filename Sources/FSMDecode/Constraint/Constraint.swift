@@ -5,11 +5,11 @@ public enum Constraint: Sendable {
     case grammar(GrammarConstraint)
 
     /// Compiles a grammar; when its start rule is regular (no recursion, no vocabulary tokens,
-    /// character-level lexing) and its DFA fits the budget, it becomes a `RegexConstraint` over
-    /// the same language.
+    /// character-level lexing), small enough to be one terminal (`ParseTables.collapses`) and
+    /// its DFA fits the budget, it becomes a `RegexConstraint` over the same language.
     public static func compile(grammar: Grammar, vocabulary: Vocabulary, mode: MaskStoreMode = .lazy,
                                options: RegexOptions = RegexOptions()) throws -> Constraint {
-        if grammar.lexing == .characterLevel, let pattern = grammar.regularPatterns[grammar.start] {
+        if grammar.lexing == .characterLevel, let pattern = grammar.regularPatterns[grammar.start], ParseTables.collapses(pattern) {
             do {
                 let ast = try ParseTables.regexAST(pattern, where: "grammar \(grammar.source)", options: options)
                 if let dfa = try RegexCompiler.compile(ast, options: options, description: "grammar \(grammar.source)") {
