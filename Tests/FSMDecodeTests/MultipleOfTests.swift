@@ -152,4 +152,21 @@ import Testing
             for invalid in ["0", "1", "5", "21", "24", "48", "-3", "35"] { #expect(!ToolTest.accepts(c, invalid), "\(invalid) accepted") }
         }
     }
+
+    /// A required member with no possible value (a number that is and is not a multiple of 3)
+    /// empties the whole language: an error, not a constraint that accepts nothing — whether
+    /// the schema is one DFA or rules whose collapsed parts came out empty.
+    @Test func schemasWithNoInstanceAreErrors() throws {
+        let members = (0 ..< 8).map { "\"m\($0)\": {\"type\": \"string\"}" }.joined(separator: ", ")
+        for extra in ["", members + ", "] {
+            let schema = #"{"type": "object", "properties": {"# + extra + #""x": {"type": "number", "allOf": [{"multipleOf": 3}, {"not": {"multipleOf": 3}}]}}, "required": ["x"]}"#
+            for whitespace in [JSONSchemaOptions.Whitespace.compact, .flexible(maxRun: 20)] {
+                let g = try JSONSchemaTestSupport.compile(schema, whitespace).grammar
+                #expect(throws: FSMDecodeError.self) { _ = try Constraint.compile(grammar: g, vocabulary: ToolTest.bytes) }
+                do { _ = try Constraint.compile(grammar: g, vocabulary: ToolTest.bytes) } catch let e as FSMDecodeError {
+                    #expect(e.message.contains("matches no string"), "\(e.message)")
+                }
+            }
+        }
+    }
 }

@@ -131,6 +131,16 @@ final class ParseTables: Sendable {
         self.indentation = try ParseTables.indentationTracker(g, layout.runtimeTerminal, &dfas)
         let (productionRule, symbolStart, symbols) = (layout.productionRule, layout.symbolStart, layout.symbols)
         let (ruleProductionStart, ignored) = (layout.ruleProductionStart, layout.ignored)
+        // Terminals that match nothing (collapsed rules whose DFA came out empty: a JSON
+        // Schema's contradictory branch) drop their productions; a start rule left with none
+        // is an error, as a grammar empty by its own rules is.
+        let productive = ParseTables.derivingRules(ruleCount: order.count, productionRule: productionRule,
+                                                   symbolStart: symbolStart, symbols: symbols) { t in
+            infos[t].pattern == nil || dfas[t] != nil
+        }
+        guard productive[Int(ruleMap[g.start])] else {
+            throw FSMDecodeError(.grammar, "grammar \(g.source) matches no string")
+        }
         self.terminalDFAs = dfas
         // A cheap key to find equal DFAs (hashing whole tables cost 6% of a cold compile).
         let hashes = dfas.map { d -> Int in
@@ -167,8 +177,8 @@ final class ParseTables: Sendable {
         self.symbolStart = symbolStart
         self.symbols = symbols
         self.ruleProductionStart = ruleProductionStart
-        self.nullable = ParseTables.nullableRules(ruleCount: order.count, productionRule: productionRule,
-                                                   symbolStart: symbolStart, symbols: symbols, terminals: infos)
+        self.nullable = ParseTables.derivingRules(ruleCount: order.count, productionRule: productionRule,
+                                                  symbolStart: symbolStart, symbols: symbols) { infos[$0].nullable }
         self.ignoredTerminals = ignored.sorted()
         self.hasTokenTerminals = infos.contains { $0.token != nil }
         self.isByteTerminal = infos.map { $0.pattern != nil }
@@ -410,9 +420,6 @@ final class ParseTables: Sendable {
                 guard let dfa else { throw EmptyTerminal(error: FSMDecodeError(.grammar, "\(place) matches no string")) }
                 infos[t].nullable = dfa.accepting[Int(dfa.start)]
             }
-            if dfa == nil && ruleOfTerminal[t] == g.start {
-                throw FSMDecodeError(.grammar, "grammar \(g.source) matches no string")
-            }
             dfas.append(dfa)
         }
         var runtime: [Int: Int32] = [:]
@@ -442,24 +449,26 @@ final class ParseTables: Sendable {
                                   tabWidth: ind.tabWidth, maxColumns: ind.maxColumns, widths: widths)
     }
 
-    /// Rules deriving the empty string, counting nullable (character-level) terminals; a
-    /// fixpoint over the productions, O(rules × symbols) at worst.
-    private static func nullableRules(ruleCount: Int, productionRule: [Int32], symbolStart: [Int32], symbols: [Int32],
-                                      terminals: [TerminalInfo]) -> [Bool] {
-        var nullable = [Bool](repeating: false, count: ruleCount)
+    /// Rules with a production whose symbols are all such rules or terminals passing
+    /// `terminalOK` (nullable terminals: the rules deriving the empty string; terminals that
+    /// match something: the productive rules). A fixpoint over the productions, O(rules ×
+    /// symbols) at worst.
+    private static func derivingRules(ruleCount: Int, productionRule: [Int32], symbolStart: [Int32], symbols: [Int32],
+                                      terminalOK: (Int) -> Bool) -> [Bool] {
+        var derives = [Bool](repeating: false, count: ruleCount)
         var changed = true
         while changed {
             changed = false
-            for p in productionRule.indices where !nullable[Int(productionRule[p])] {
+            for p in productionRule.indices where !derives[Int(productionRule[p])] {
                 var all = true
                 for k in Int(symbolStart[p])..<Int(symbolStart[p + 1]) {
                     let s = symbols[k]
-                    if s >= 0 ? !nullable[Int(s)] : !terminals[Int(~s)].nullable { all = false; break }
+                    if s >= 0 ? !derives[Int(s)] : !terminalOK(Int(~s)) { all = false; break }
                 }
-                if all { nullable[Int(productionRule[p])] = true; changed = true }
+                if all { derives[Int(productionRule[p])] = true; changed = true }
             }
         }
-        return nullable
+        return derives
     }
 
     /// A readable name of a terminal for messages (`"{"`, `string`, `NUMBER`).
