@@ -451,21 +451,42 @@ final class ParseTables: Sendable {
 
     /// Rules with a production whose symbols are all such rules or terminals passing
     /// `terminalOK` (nullable terminals: the rules deriving the empty string; terminals that
-    /// match something: the productive rules). A fixpoint over the productions, O(rules ×
-    /// symbols) at worst.
+    /// match something: the productive rules). Linear in the grammar's size: each production
+    /// counts its rule symbols not yet known to derive, and a rule found to derive decrements
+    /// the productions that use it (repeated passes would be quadratic on a chain of rules).
     private static func derivingRules(ruleCount: Int, productionRule: [Int32], symbolStart: [Int32], symbols: [Int32],
                                       terminalOK: (Int) -> Bool) -> [Bool] {
+        // The productions using each rule, one entry per occurrence (grouped by rule).
+        var userStart = [Int32](repeating: 0, count: ruleCount + 1)
+        for s in symbols where s >= 0 { userStart[Int(s) + 1] += 1 }
+        for r in 0 ..< ruleCount { userStart[r + 1] += userStart[r] }
+        var next = userStart
+        var users = [Int32](repeating: 0, count: Int(userStart[ruleCount]))
         var derives = [Bool](repeating: false, count: ruleCount)
-        var changed = true
-        while changed {
-            changed = false
-            for p in productionRule.indices where !derives[Int(productionRule[p])] {
-                var all = true
-                for k in Int(symbolStart[p])..<Int(symbolStart[p + 1]) {
-                    let s = symbols[k]
-                    if s >= 0 ? !derives[Int(s)] : !terminalOK(Int(~s)) { all = false; break }
+        var missing = [Int](repeating: 0, count: productionRule.count)
+        var work: [Int32] = []
+        for p in productionRule.indices {
+            var n = 0
+            for k in Int(symbolStart[p]) ..< Int(symbolStart[p + 1]) {
+                let s = symbols[k]
+                if s >= 0 {
+                    users[Int(next[Int(s)])] = Int32(p)
+                    next[Int(s)] += 1
+                    n += 1
+                } else if !terminalOK(Int(~s)) {
+                    n = Int.max / 2  // never completes
                 }
-                if all { derives[Int(productionRule[p])] = true; changed = true }
+            }
+            missing[p] = n
+            let r = Int(productionRule[p])
+            if n == 0 && !derives[r] { derives[r] = true; work.append(Int32(r)) }
+        }
+        while let r = work.popLast() {
+            for u in Int(userStart[Int(r)]) ..< Int(userStart[Int(r) + 1]) {
+                let p = Int(users[u])
+                missing[p] -= 1
+                let q = Int(productionRule[p])
+                if missing[p] == 0 && !derives[q] { derives[q] = true; work.append(Int32(q)) }
             }
         }
         return derives
