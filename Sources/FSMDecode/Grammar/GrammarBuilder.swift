@@ -243,7 +243,6 @@ struct GrammarBuilder {
                                      priority: info.def?.priority ?? 0))
         }
         func rhs(_ p: Int) -> ArraySlice<GrammarSymbol> { symbols[Int(productionStart[p])..<Int(productionStart[p + 1])] }
-        let productionCount = productionRule.count
 
         // Reachability from the start rule (and from ignored terminals, which are always usable).
         var reachable = [Bool](repeating: false, count: ruleCount)
@@ -266,33 +265,10 @@ struct GrammarBuilder {
         }
 
         // Productive and nullable rules: counter-based fixpoints, linear in grammar size.
-        var users = [[Int32]](repeating: [], count: ruleCount) // rule -> productions mentioning it
-        for p in 0..<productionCount {
-            for s in rhs(p) where !s.isTerminal { users[s.index].append(Int32(p)) }
-        }
         func fixpoint(_ terminalOK: (Int) -> Bool) -> [Bool] {
-            var done = [Bool](repeating: false, count: ruleCount)
-            var missing = [Int](repeating: 0, count: productionCount)
-            var work: [Int] = []
-            for p in 0..<productionCount {
-                var n = 0
-                for s in rhs(p) {
-                    if s.isTerminal { if !terminalOK(s.index) { n = Int.max / 2; break } } else { n += 1 }
-                }
-                missing[p] = n
-                if n == 0 { let r = Int(productionRule[p]); if !done[r] { done[r] = true; work.append(r) } }
-            }
-            while let r = work.popLast() {
-                for p in users[r] {
-                    // Each occurrence counts once.
-                    missing[Int(p)] -= 1
-                    if missing[Int(p)] == 0 {
-                        let q = Int(productionRule[Int(p)])
-                        if !done[q] { done[q] = true; work.append(q) }
-                    }
-                }
-            }
-            return done
+            derivingRules(ruleCount: ruleCount, productionRule: productionRule, symbols: { p in
+                rhs(p).lazy.map { $0.isTerminal ? ~Int32($0.index) : Int32($0.index) }
+            }, terminalOK: terminalOK)
         }
         let productive = fixpoint { _ in true }
         let nullable = fixpoint { [terminals] t in terminals[t].pattern.matchesEmptyStructurally == true }
@@ -440,4 +416,47 @@ func isLarkTerminalName(_ name: String) -> Bool {
     let core = name.drop { $0 == "_" }
     guard let first = core.first else { return false }
     return first.isUppercase && !core.contains { $0.isLowercase }
+}
+
+/// Rules with a production whose symbols are all such rules or terminals passing `terminalOK`
+/// (every terminal: the productive rules; nullable terminals: the rules deriving the empty
+/// string). `symbols(p)` lists production `p`'s symbols, rules as their index, terminals as
+/// `~index`. Linear in the grammar's size: each production counts its rule symbols not yet
+/// known to derive, and a rule found to derive decrements the productions that use it
+/// (repeated passes would be quadratic on a chain of rules).
+func derivingRules<S: Sequence<Int32>>(ruleCount: Int, productionRule: [Int32], symbols: (Int) -> S,
+                                       terminalOK: (Int) -> Bool) -> [Bool] {
+    // The productions using each rule, one entry per occurrence (grouped by rule).
+    var userStart = [Int32](repeating: 0, count: ruleCount + 1)
+    for p in productionRule.indices { for s in symbols(p) where s >= 0 { userStart[Int(s) + 1] += 1 } }
+    for r in 0 ..< ruleCount { userStart[r + 1] += userStart[r] }
+    var next = userStart
+    var users = [Int32](repeating: 0, count: Int(userStart[ruleCount]))
+    var derives = [Bool](repeating: false, count: ruleCount)
+    var missing = [Int](repeating: 0, count: productionRule.count)
+    var work: [Int32] = []
+    for p in productionRule.indices {
+        var n = 0
+        for s in symbols(p) {
+            if s >= 0 {
+                users[Int(next[Int(s)])] = Int32(p)
+                next[Int(s)] += 1
+                n += 1
+            } else if !terminalOK(Int(~s)) {
+                n = Int.max / 2  // never completes
+            }
+        }
+        missing[p] = n
+        let r = Int(productionRule[p])
+        if n == 0 && !derives[r] { derives[r] = true; work.append(Int32(r)) }
+    }
+    while let r = work.popLast() {
+        for u in Int(userStart[Int(r)]) ..< Int(userStart[Int(r) + 1]) {
+            let p = Int(users[u])
+            missing[p] -= 1
+            let q = Int(productionRule[p])
+            if missing[p] == 0 && !derives[q] { derives[q] = true; work.append(Int32(q)) }
+        }
+    }
+    return derives
 }

@@ -134,8 +134,8 @@ final class ParseTables: Sendable {
         // Terminals that match nothing (collapsed rules whose DFA came out empty: a JSON
         // Schema's contradictory branch) drop their productions; a start rule left with none
         // is an error, as a grammar empty by its own rules is.
-        let productive = ParseTables.derivingRules(ruleCount: order.count, productionRule: productionRule,
-                                                   symbolStart: symbolStart, symbols: symbols) { t in
+        let production = { p in symbols[Int(symbolStart[p]) ..< Int(symbolStart[p + 1])] }
+        let productive = derivingRules(ruleCount: order.count, productionRule: productionRule, symbols: production) { t in
             infos[t].pattern == nil || dfas[t] != nil
         }
         guard productive[Int(ruleMap[g.start])] else {
@@ -177,8 +177,9 @@ final class ParseTables: Sendable {
         self.symbolStart = symbolStart
         self.symbols = symbols
         self.ruleProductionStart = ruleProductionStart
-        self.nullable = ParseTables.derivingRules(ruleCount: order.count, productionRule: productionRule,
-                                                  symbolStart: symbolStart, symbols: symbols) { infos[$0].nullable }
+        self.nullable = derivingRules(ruleCount: order.count, productionRule: productionRule, symbols: production) {
+            infos[$0].nullable
+        }
         self.ignoredTerminals = ignored.sorted()
         self.hasTokenTerminals = infos.contains { $0.token != nil }
         self.isByteTerminal = infos.map { $0.pattern != nil }
@@ -447,49 +448,6 @@ final class ParseTables: Sendable {
         return IndentationTracker(newline: nl, indent: indent, dedent: dedent,
                                   opens: ind.openBrackets.compactMap { runtime[$0] }, closes: ind.closeBrackets.compactMap { runtime[$0] },
                                   tabWidth: ind.tabWidth, maxColumns: ind.maxColumns, widths: widths)
-    }
-
-    /// Rules with a production whose symbols are all such rules or terminals passing
-    /// `terminalOK` (nullable terminals: the rules deriving the empty string; terminals that
-    /// match something: the productive rules). Linear in the grammar's size: each production
-    /// counts its rule symbols not yet known to derive, and a rule found to derive decrements
-    /// the productions that use it (repeated passes would be quadratic on a chain of rules).
-    private static func derivingRules(ruleCount: Int, productionRule: [Int32], symbolStart: [Int32], symbols: [Int32],
-                                      terminalOK: (Int) -> Bool) -> [Bool] {
-        // The productions using each rule, one entry per occurrence (grouped by rule).
-        var userStart = [Int32](repeating: 0, count: ruleCount + 1)
-        for s in symbols where s >= 0 { userStart[Int(s) + 1] += 1 }
-        for r in 0 ..< ruleCount { userStart[r + 1] += userStart[r] }
-        var next = userStart
-        var users = [Int32](repeating: 0, count: Int(userStart[ruleCount]))
-        var derives = [Bool](repeating: false, count: ruleCount)
-        var missing = [Int](repeating: 0, count: productionRule.count)
-        var work: [Int32] = []
-        for p in productionRule.indices {
-            var n = 0
-            for k in Int(symbolStart[p]) ..< Int(symbolStart[p + 1]) {
-                let s = symbols[k]
-                if s >= 0 {
-                    users[Int(next[Int(s)])] = Int32(p)
-                    next[Int(s)] += 1
-                    n += 1
-                } else if !terminalOK(Int(~s)) {
-                    n = Int.max / 2  // never completes
-                }
-            }
-            missing[p] = n
-            let r = Int(productionRule[p])
-            if n == 0 && !derives[r] { derives[r] = true; work.append(Int32(r)) }
-        }
-        while let r = work.popLast() {
-            for u in Int(userStart[Int(r)]) ..< Int(userStart[Int(r) + 1]) {
-                let p = Int(users[u])
-                missing[p] -= 1
-                let q = Int(productionRule[p])
-                if missing[p] == 0 && !derives[q] { derives[q] = true; work.append(Int32(q)) }
-            }
-        }
-        return derives
     }
 
     /// A readable name of a terminal for messages (`"{"`, `string`, `NUMBER`).
