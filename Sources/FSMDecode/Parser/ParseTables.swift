@@ -243,7 +243,8 @@ final class ParseTables: Sendable {
     /// states at each place it may appear, its value patterns once per member), while as a
     /// rule its parts are terminals whose equal patterns share one DFA. Measured on
     /// maskbench-dev (cold, flexible whitespace), against collapsing every regular rule: TTFM
-    /// p50 −25 %, p95 −40 %, TBM p50 and p99 unchanged within noise; 16 to 64 were alike.
+    /// p50 −20 %, p95 −44 %, TBM p50 +0.2 µs and p99 unchanged within noise; callgrind over
+    /// compile and first mask alike for 16, 32 and 64 (Benchmarks/README.md).
     static let collapseLimit = 64
 
     /// Whether a regular rule with pattern `p` is inlined as one terminal (and a grammar
