@@ -111,6 +111,79 @@ import Testing
         }
     }
 
+    /// Character-count slices: admitted at r exactly where r characters are left of a
+    /// length counter (and nothing else of R can follow), never where a longer word of R stays
+    /// alive or the lexeme can end inside R.
+    @Test func lengthCountersAdmitTheCharacterSliceOfWhatIsLeft() throws {
+        let a = { (n: Int) in String(repeating: "a", count: n) }
+        // (pattern, prefix leading to the state, r)
+        let cases: [(String, String, Int?)] = [
+            (#""[^"\\]{0,40}""#, "\"" + a(30), 10),
+            (#""[^"\\]{0,40}""#, "\"" + a(39), 1),
+            (#""[^"\\]{0,40}""#, "\"" + a(40), nil),                  // only the quote is left
+            (#""[^"\\]{0,40}""#, "\"", nil),                          // 40 left: the 32-byte slice's
+            (#""[^"\\]{5,40}""#, "\"" + a(30), 10),                  // past minLength
+            (#""[^"\\]{5,40}""#, "\"ab", nil),                      // 38 left: past the search
+            (#""[^"\\]{0,7}""#, "\"éé", 5),                          // characters, not bytes
+            (#""[^"\\]{0,7}""#, "\"\u{1F600}", 6),
+            (#""(?:[^"\\]|\\.){0,7}""#, "\"\\n", 6),             // an escape is one character
+            (#""[^"\\a]{0,40}""#, "\"", nil),                          // `a` dies at once
+            (#""[^"\\]{0,3}x*""#, "\"", nil),                          // `x` goes on after 3
+            (#""[^"\\]{3}[^"\\]*""#, "\"", nil),                     // unbounded
+            (#"[^"\\]{0,5}"#, "", nil),                                 // accepting inside R
+        ]
+        for (pattern, prefix, r) in cases {
+            let d = try SharedCachesTests.dfa(pattern)
+            let q = d.run(Array(prefix.utf8))
+            #expect(q >= 0, "\(pattern) after \(prefix)")
+            #expect(CharacterSlices.admitted(d, q, runs: TokenSlice.runs(d)) == r, "\(pattern) after \(prefix)")
+        }
+    }
+
+    /// `CharacterSlices.tokens(upTo:)` holds exactly the tokens of the unbounded slice (R) with
+    /// at most r characters, a character being counted at each byte that is not a UTF-8
+    /// continuation byte.
+    @Test(arguments: ["llama3", "llama2"])
+    func characterSlicesHoldTheTokensOfRByLength(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let inR = TokenSlice(v, maxBytes: nil)
+        let slices = CharacterSlices(v)
+        for r in [1, 2, 5, 12, CharacterSlices.maxCharacters] {
+            let (bits, count) = slices.tokens(upTo: r)
+            var expected = 0
+            for id in v.trie.tokenIDs {
+                let i = Int(id)
+                let characters = v.bytes(of: i).filter { $0 & 0xC0 != 0x80 }.count
+                let want = inR.bits[i >> 5] & (1 << UInt32(i & 31)) != 0 && characters <= r
+                let got = bits[i >> 5] & (1 << UInt32(i & 31)) != 0
+                #expect(got == want, "token \(i) (\(v.bytes(of: i))) at r = \(r)")
+                if want { expected += 1 }
+            }
+            #expect(count == expected)
+        }
+    }
+
+    /// Masks inside strings bounded by `maxLength`, at every position of the last 31
+    /// characters (where the character slices apply) and around them, with multi-byte
+    /// characters and escapes counted as one character each, equal the brute-force oracle:
+    /// tokens that fill the string to its bound, overrun it, or close it and go on (`",`, `"}`).
+    @Test(arguments: ["llama3", "llama2"])
+    func maxLengthStringMasksStayExact(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let schema = #"{"type":"object","properties":{"a":{"type":"string","maxLength":33},"b":{"type":"integer"}},"required":["a"]}"#
+        let c = try GrammarConstraint(grammar: JSONSchemaTestSupport.compile(schema).grammar, vocabulary: v)
+        let alphabet = ["x", "é", "\\n", "中", "\u{1F600}", " ", "y"]
+        // (Llama-3's 128k-token oracle costs seconds a position in debug builds: fewer there.)
+        let positions = name == "llama3" ? [1, 2, 17, 25, 31, 33] : [0, 1, 2, 5, 10, 17, 21, 22, 25, 28, 30, 31, 32, 33]
+        for n in positions {
+            var m = c.makeMatcher()
+            let chars = (0..<n).map { alphabet[($0 * 5 + n) % alphabet.count] }.joined()
+            let accepted = m.accept(bytes: Array(("{\"a\":\"" + chars).utf8))
+            #expect(accepted, "after \(n) characters")
+            #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(n) characters")
+        }
+    }
+
     @Test func sliceTokensAndRestTriePartitionTheVocabulary() throws {
         guard let v = TestSupport.vocabulary("llama2") else { return }
         for maxBytes in TokenSlice.levels {

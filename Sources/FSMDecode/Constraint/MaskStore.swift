@@ -540,19 +540,36 @@ public final class MaskStore: @unchecked Sendable {
     private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> Int {
         var n: Int
         var ends: [UInt32] = []
-        if wide, let level = admittedSliceLevel(state) {
-            let slice = vocabulary.maskWalkTables.slices(vocabulary)[level]
-            // Every slice token is allowed and ends no lexeme: walk only the other tokens.
-            n = walk(slice.rest, from: state, into: bits, ends: &ends)
-            for k in ends.indices { ends[k] = slice.fullNode[Int(ends[k])] }
-            slice.bits.withUnsafeBufferPointer { sb in
-                for w in 0..<sb.count { bits[w] |= sb[w] }
-            }
-            n += slice.count
+        let level = wide ? admittedSliceLevel(state) : nil
+        if let level, level == 0 {
+            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[0], from: state, into: bits, ends: &ends)
+        } else if wide, level != 1, let r = CharacterSlices.admitted(dfa, state, runs: sliceRuns) {
+            // The tokens of R allowed are those of at most r characters; the rest as from R.
+            // (Not searched when 32 bytes are admitted: a length counter then has 32 or more
+            // characters left, past the search.)
+            let slice = vocabulary.maskWalkTables.slices(vocabulary)[0]
+            let counted = vocabulary.maskWalkTables.characterSlices(vocabulary).tokens(upTo: r)
+            n = walkOutside(slice, from: state, slice: counted, into: bits, ends: &ends)
+        } else if let level {
+            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
         } else {
             n = walk(vocabulary.trie, from: state, into: bits, ends: &ends)
         }
         boundaries?.publish(state, ends)
+        return n
+    }
+
+    /// The walk of a state that allows every token of `slice` (or of `counted`, a part of R
+    /// admitted by character count) and ends no lexeme inside them: only the other tokens are
+    /// walked, then the slice's bits are ORed in.
+    private func walkOutside(_ slice: TokenSlice, from state: Int32, slice counted: (bits: [UInt32], count: Int)? = nil,
+                             into bits: UnsafeMutablePointer<UInt32>, ends: inout [UInt32]) -> Int {
+        var n = walk(slice.rest, from: state, into: bits, ends: &ends)
+        for k in ends.indices { ends[k] = slice.fullNode[Int(ends[k])] }
+        (counted?.bits ?? slice.bits).withUnsafeBufferPointer { sb in
+            for w in 0..<sb.count { bits[w] |= sb[w] }
+        }
+        n += counted?.count ?? slice.count
         return n
     }
 

@@ -133,7 +133,7 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 }
 
 /// Per-vocabulary tables every mask store over that vocabulary reads: the token slices of wide
-/// walks and the grammar-token bits. Built on first use, then immutable; holds plain data only
+/// walks (by byte length and by character count) and the grammar-token bits. Built on first use, then immutable; holds plain data only
 /// (no reference back to the vocabulary).
 ///
 /// Masks themselves are not shared across stores. A cross-store cache keyed by a canonical
@@ -142,6 +142,7 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 /// lost more than it saved, cold and warm alike on maskbench-dev.
 public final class MaskWalkTables: Sendable {
     private let sliceBox = Mutex<[TokenSlice]?>(nil)
+    private let characterBox = Mutex<CharacterSlices?>(nil)
     private let grammarTokenBox = Mutex<(bits: [UInt32], count: Int)?>(nil)
 
     /// The vocabulary's grammar tokens (in the trie, not EOS) as mask words, and how many
@@ -170,6 +171,16 @@ public final class MaskWalkTables: Sendable {
             return s
         }
     }
+
+    /// The vocabulary's `CharacterSlices` (built on first use; `vocabulary` must be the owner).
+    func characterSlices(_ vocabulary: Vocabulary) -> CharacterSlices {
+        characterBox.withLock { box in
+            if let c = box { return c }
+            let c = CharacterSlices(vocabulary)
+            box = c
+            return c
+        }
+    }
 }
 
 // Terminal DFAs key the shared caches (equal languages give `==` DFAs: they are canonical).
@@ -185,7 +196,11 @@ extension ByteDFA: Hashable {
 }
 
 extension Vocabulary {
-    /// Builds the vocabulary's `TokenSlice` now (otherwise built on the first wide mask walk:
-    /// one pass over the tokens and a trie of the others), as a server would at start-up.
-    public func prepareMaskWalks() { _ = maskWalkTables.slices(self) }
+    /// Builds the vocabulary's `TokenSlice`s and `CharacterSlices` now (otherwise built on the
+    /// first wide mask walk: a pass over the tokens and a trie of the others), as a server would
+    /// at start-up.
+    public func prepareMaskWalks() {
+        _ = maskWalkTables.slices(self)
+        _ = maskWalkTables.characterSlices(self)
+    }
 }

@@ -162,7 +162,7 @@ final class TokenSlice: Sendable {
     /// The (DFA state, R state) pairs `widestAdmitted` has met, packed `s << 3 | r`: an
     /// open-addressing set (a Swift `Set<Int>` hashed every insert with SipHash, ~2 % of mask
     /// instructions). Keys are non-negative; -1 marks an empty slot.
-    private struct PairSet {
+    fileprivate struct PairSet {
         private(set) var slots = [Int](repeating: -1, count: 64)
         private var count = 0
 
@@ -193,5 +193,108 @@ final class TokenSlice: Sendable {
         guard let widest = widestAdmitted(dfa, q, runs: runs) else { return false }
         guard let maxBytes else { return widest == 0 }
         return levels[widest].map { $0 >= maxBytes } ?? true
+    }
+}
+
+/// Slices of R by character count, for the states of length-bounded strings (`maxLength`)
+/// close to their bound, which admit no slice of `TokenSlice.levels` (their last dozen
+/// characters cost a walk of the whole trie each, the slowest first visits of JSON Schema masks).
+///
+/// R_≤r is the set of words of R with at most r characters (a cut-short last character counts
+/// as one). A state q *admits R_≤r exactly* when every non-empty word of R_≤r leads q to a live,
+/// non-accepting state and every word of r whole characters followed by the first byte of
+/// another character of R leads it to the dead state. Then the tokens of R allowed from q are
+/// exactly those of at most r characters (a token of R with more has such a word as a prefix),
+/// none of them ends a lexeme, and the walk from q only needs the tokens outside R — the rest
+/// trie of the unbounded slice, whose nodes have the same subtrees in the full trie (see
+/// `TokenSlice`). Built once per vocabulary (31 bitsets: ~0.5 MB for Llama-3), shared through
+/// `Vocabulary.maskWalkTables`. Immutable.
+final class CharacterSlices: Sendable {
+    /// Largest r searched: a state that keeps every word of 32 characters alive also admits
+    /// the 32-byte slice of `TokenSlice.levels`, which serves it.
+    static let maxCharacters = 31
+
+    /// `upTo[r - 1]`: the tokens of R with at most r characters, as mask words, and how many.
+    private let upTo: [(bits: [UInt32], count: Int)]
+
+    init(_ vocabulary: Vocabulary) {
+        let words = TokenMask.wordCount(vocabulary.maskWidth)
+        var exactly = [[UInt32]](repeating: [UInt32](repeating: 0, count: words), count: CharacterSlices.maxCharacters)
+        var counts = [Int](repeating: 0, count: CharacterSlices.maxCharacters)
+        for id32 in vocabulary.trie.tokenIDs {
+            let id = Int(id32)
+            var s: Int8 = 0
+            var n = 0
+            for k in Int(vocabulary.tokenOffsets[id])..<Int(vocabulary.tokenOffsets[id + 1]) {
+                if s == 0 { n += 1 }
+                s = TokenSlice.next[Int(s) * 256 + Int(vocabulary.tokenBytes[k])]
+                if s < 0 || n > CharacterSlices.maxCharacters { break }
+            }
+            guard s >= 0, n > 0, n <= CharacterSlices.maxCharacters else { continue }
+            exactly[n - 1][id >> 5] |= 1 << UInt32(id & 31)
+            counts[n - 1] += 1
+        }
+        var upTo: [(bits: [UInt32], count: Int)] = []
+        var bits = [UInt32](repeating: 0, count: words)
+        var total = 0
+        for r in 0..<CharacterSlices.maxCharacters {
+            for w in 0..<words { bits[w] |= exactly[r][w] }
+            total += counts[r]
+            upTo.append((bits, total))
+        }
+        self.upTo = upTo
+    }
+
+    /// The tokens of R with at most `r` characters (1 ≤ r ≤ `maxCharacters`) as mask words, and
+    /// how many.
+    func tokens(upTo r: Int) -> (bits: [UInt32], count: Int) { upTo[r - 1] }
+
+    /// The r (1 ≤ r ≤ `maxCharacters`) for which `q` admits R_≤r exactly, or nil (`runs` =
+    /// `TokenSlice.runs(dfa)`). Searches character by character: the DFA states after exactly
+    /// k whole characters, and between them the (R state, DFA state) pairs inside the next
+    /// character; the first dead or accepting step ends the search at k, which is admitted iff
+    /// every character's first byte from every state after k characters is dead. Cost:
+    /// O(r × pairs per character × runs); a length counter has one state per character.
+    static func admitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8]) -> Int? {
+        var boundary: [Int32] = [q]
+        var following: [Int32] = []
+        var work: [(Int8, Int32)] = []
+        for k in 0..<maxCharacters {
+            var inside = TokenSlice.PairSet()
+            var after = TokenSlice.PairSet()
+            work.removeAll(keepingCapacity: true)
+            for s in boundary { work.append((0, s)) }
+            var i = 0
+            while i < work.count {
+                let (r, s) = work[i]
+                i += 1
+                var last = -1
+                for b in runs {
+                    let r2 = TokenSlice.next[Int(r) * 256 + Int(b)]
+                    if r2 < 0 { continue }
+                    let s2 = dfa.next(s, b)
+                    if s2 < 0 || dfa.accepting[Int(s2)] { return k > 0 && endsEveryCharacter(dfa, boundary, runs: runs) ? k : nil }
+                    let key = Int(s2) << 3 | Int(r2)
+                    if key == last { continue }
+                    last = key
+                    if r2 == 0 {
+                        if after.insert(key) { following.append(s2) }
+                    } else if inside.insert(key) {
+                        work.append((r2, s2))
+                    }
+                }
+            }
+            swap(&boundary, &following)
+            following.removeAll(keepingCapacity: true)
+        }
+        return nil
+    }
+
+    /// Whether the first byte of every character of R leads each of `states` to the dead state.
+    private static func endsEveryCharacter(_ dfa: ByteDFA, _ states: [Int32], runs: [UInt8]) -> Bool {
+        for s in states {
+            for b in runs where TokenSlice.next[Int(b)] >= 0 && dfa.next(s, b) >= 0 { return false }
+        }
+        return true
     }
 }
