@@ -549,7 +549,7 @@ public final class MaskStore: @unchecked Sendable {
             // characters left, past the search.)
             let slice = vocabulary.maskWalkTables.slices(vocabulary)[0]
             let counted = vocabulary.maskWalkTables.characterSlices(vocabulary).tokens(upTo: r)
-            n = walkOutside(slice, from: state, slice: counted, into: bits, ends: &ends)
+            n = walkOutside(slice, from: state, counted: counted, into: bits, ends: &ends)
         } else if let level {
             n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
         } else {
@@ -562,7 +562,7 @@ public final class MaskStore: @unchecked Sendable {
     /// The walk of a state that allows every token of `slice` (or of `counted`, a part of R
     /// admitted by character count) and ends no lexeme inside them: only the other tokens are
     /// walked, then the slice's bits are ORed in.
-    private func walkOutside(_ slice: TokenSlice, from state: Int32, slice counted: (bits: [UInt32], count: Int)? = nil,
+    private func walkOutside(_ slice: TokenSlice, from state: Int32, counted: (bits: [UInt32], count: Int)? = nil,
                              into bits: UnsafeMutablePointer<UInt32>, ends: inout [UInt32]) -> Int {
         var n = walk(slice.rest, from: state, into: bits, ends: &ends)
         for k in ends.indices { ends[k] = slice.fullNode[Int(ends[k])] }
