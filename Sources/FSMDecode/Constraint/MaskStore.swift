@@ -541,12 +541,13 @@ public final class MaskStore: @unchecked Sendable {
         var n: Int
         var ends: [UInt32] = []
         let level = wide ? admittedSliceLevel(state) : nil
-        if let level, level == 0 {
-            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[0], from: state, into: bits, ends: &ends)
-        } else if wide, level != 1, let r = CharacterSlices.admitted(dfa, state, runs: sliceRuns) {
+        // A slice of more bytes than the character search's reach serves the state as it is
+        // (a length counter admitting one has more characters left than the search looks at).
+        let beyondCharacters = level.map { (TokenSlice.levels[$0] ?? .max) > CharacterSlices.maxCharacters } ?? false
+        if let level, beyondCharacters {
+            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
+        } else if wide, let r = CharacterSlices.admitted(dfa, state, runs: sliceRuns) {
             // The tokens of R allowed are those of at most r characters; the rest as from R.
-            // (Not searched when 32 bytes are admitted: a length counter then has 32 or more
-            // characters left, past the search.)
             let slice = vocabulary.maskWalkTables.slices(vocabulary)[0]
             let counted = vocabulary.maskWalkTables.characterSlices(vocabulary).tokens(upTo: r)
             n = walkOutside(slice, from: state, counted: counted, into: bits, ends: &ends)

@@ -148,14 +148,11 @@ public final class MaskWalkTables: Sendable {
     /// The vocabulary's grammar tokens (in the trie, not EOS) as mask words, and how many
     /// (computed on first use; `vocabulary` must be the owner). See `GrammarTokens`.
     func grammarTokenBits(_ vocabulary: Vocabulary) -> (bits: [UInt32], count: Int) {
-        grammarTokenBox.withLock { box in
-            if let b = box { return b }
+        MaskWalkTables.once(grammarTokenBox) {
             var bits = [UInt32](repeating: 0, count: TokenMask.wordCount(vocabulary.maskWidth))
             for id in vocabulary.trie.tokenIDs { bits[Int(id) >> 5] |= 1 << (UInt32(id) & 31) }
             for id in vocabulary.eosIDs { bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31)) }
-            let b = (bits, bits.reduce(0) { $0 + $1.nonzeroBitCount })
-            box = b
-            return b
+            return (bits, bits.reduce(0) { $0 + $1.nonzeroBitCount })
         }
     }
 
@@ -164,21 +161,21 @@ public final class MaskWalkTables: Sendable {
     /// The vocabulary's `TokenSlice`s, one per `TokenSlice.levels`, widest first (built on
     /// first use; `vocabulary` must be the owner).
     func slices(_ vocabulary: Vocabulary) -> [TokenSlice] {
-        sliceBox.withLock { box in
-            if let s = box { return s }
-            let s = TokenSlice.levels.map { TokenSlice(vocabulary, maxBytes: $0) }
-            box = s
-            return s
-        }
+        MaskWalkTables.once(sliceBox) { TokenSlice.levels.map { TokenSlice(vocabulary, maxBytes: $0) } }
     }
 
     /// The vocabulary's `CharacterSlices` (built on first use; `vocabulary` must be the owner).
     func characterSlices(_ vocabulary: Vocabulary) -> CharacterSlices {
-        characterBox.withLock { box in
-            if let c = box { return c }
-            let c = CharacterSlices(vocabulary)
-            box = c
-            return c
+        MaskWalkTables.once(characterBox) { CharacterSlices(vocabulary) }
+    }
+
+    /// `box`'s value, made by `make` under its lock on first use.
+    private static func once<T: Sendable>(_ box: borrowing Mutex<T?>, _ make: () -> T) -> T {
+        box.withLock { value in
+            if let v = value { return v }
+            let v = make()
+            value = v
+            return v
         }
     }
 }

@@ -71,12 +71,7 @@ final class TokenSlice: Sendable {
         for id32 in trie.tokenIDs {
             let id = Int(id32)
             if let maxBytes, Int(vocabulary.tokenOffsets[id + 1] - vocabulary.tokenOffsets[id]) > maxBytes { continue }
-            var s: Int8 = 0
-            for k in Int(vocabulary.tokenOffsets[id])..<Int(vocabulary.tokenOffsets[id + 1]) {
-                s = TokenSlice.next[Int(s) * 256 + Int(vocabulary.tokenBytes[k])]
-                if s < 0 { break }
-            }
-            if s >= 0 {
+            if TokenSlice.characters(ofToken: id, vocabulary, atMost: .max) != nil {
                 bits[id >> 5] |= 1 << UInt32(id & 31)
                 flags[id].insert(.absent)
                 n += 1
@@ -101,6 +96,22 @@ final class TokenSlice: Sendable {
             map[i] = UInt32(c)
         }
         self.fullNode = map
+    }
+
+    /// The characters of token `id` when its bytes are a word of R with at most `limit` of
+    /// them (a cut-short last character counts as one), else nil.
+    static func characters(ofToken id: Int, _ vocabulary: Vocabulary, atMost limit: Int) -> Int? {
+        var s: Int8 = 0
+        var n = 0
+        for k in Int(vocabulary.tokenOffsets[id])..<Int(vocabulary.tokenOffsets[id + 1]) {
+            if s == 0 {
+                n += 1
+                if n > limit { return nil }
+            }
+            s = next[Int(s) * 256 + Int(vocabulary.tokenBytes[k])]
+            if s < 0 { return nil }
+        }
+        return n
     }
 
     /// First bytes of the runs of bytes on which both R's automaton and `dfa` behave alike.
@@ -223,14 +234,7 @@ final class CharacterSlices: Sendable {
         var counts = [Int](repeating: 0, count: CharacterSlices.maxCharacters)
         for id32 in vocabulary.trie.tokenIDs {
             let id = Int(id32)
-            var s: Int8 = 0
-            var n = 0
-            for k in Int(vocabulary.tokenOffsets[id])..<Int(vocabulary.tokenOffsets[id + 1]) {
-                if s == 0 { n += 1 }
-                s = TokenSlice.next[Int(s) * 256 + Int(vocabulary.tokenBytes[k])]
-                if s < 0 || n > CharacterSlices.maxCharacters { break }
-            }
-            guard s >= 0, n > 0, n <= CharacterSlices.maxCharacters else { continue }
+            guard let n = TokenSlice.characters(ofToken: id, vocabulary, atMost: CharacterSlices.maxCharacters), n > 0 else { continue }
             exactly[n - 1][id >> 5] |= 1 << UInt32(id & 31)
             counts[n - 1] += 1
         }
