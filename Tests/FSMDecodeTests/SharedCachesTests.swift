@@ -222,4 +222,149 @@ import Testing
             #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(n) characters")
         }
     }
+
+    // MARK: - Subtrees taken whole (`SubtreeGroups`)
+
+    /// UTF-8 prefix validity by the code point ranges of RFC 3629 (the last character may be
+    /// cut short): an oracle written apart from the automaton under test.
+    private static func isUTF8Prefix(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            let (length, second): (Int, ClosedRange<UInt8>)
+            switch b {
+            case 0x00...0x7F: i += 1; continue
+            case 0xC2...0xDF: (length, second) = (2, 0x80...0xBF)
+            case 0xE0: (length, second) = (3, 0xA0...0xBF)
+            case 0xE1...0xEC, 0xEE...0xEF: (length, second) = (3, 0x80...0xBF)
+            case 0xED: (length, second) = (3, 0x80...0x9F)
+            case 0xF0: (length, second) = (4, 0x90...0xBF)
+            case 0xF1...0xF3: (length, second) = (4, 0x80...0xBF)
+            case 0xF4: (length, second) = (4, 0x80...0x8F)
+            default: return false
+            }
+            for k in 1..<length {
+                guard i + k < bytes.endIndex else { return true }
+                if !(k == 1 ? second : 0x80...0xBF).contains(bytes[i + k]) { return false }
+            }
+            i += length
+        }
+        return true
+    }
+
+    /// Each sampled node's groups are those of its descendants' bytes, with bytes ≥ 0x80 split
+    /// by whether every path below reads as UTF-8 from the node (Llama-2's byte tokens and
+    /// Llama-3's split characters make both kinds).
+    @Test(arguments: ["llama3", "llama2"])
+    func subtreeGroupsAreTheBytesBelowEachNode(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let trie = v.trie
+        let groups = SubtreeGroups(trie)
+        var kinds = Set<UInt64>()
+        for i in stride(from: 0, to: trie.nodeCount, by: TestSupport.fullSuites ? 7 : 101) {
+            var want: UInt64 = 0
+            var nonASCII = false, wellFormed = true
+            var path: [UInt8] = []
+            let base = Int(trie.depth[i])
+            for j in (i + 1)..<Int(trie.subtreeEnd[i]) {
+                let b = trie.byte[j]
+                path.removeSubrange((Int(trie.depth[j]) - base - 1)...)
+                path.append(b)
+                if b < 0x80 { want |= 1 << UInt64(SubtreeGroups.groupOf[Int(b)]) } else { nonASCII = true }
+                if wellFormed && !SharedCachesTests.isUTF8Prefix(path[...]) { wellFormed = false }
+            }
+            if nonASCII { want |= wellFormed ? SubtreeGroups.wholeCharacters : SubtreeGroups.otherNonASCII }
+            #expect(groups.below[i] == want, "node \(i)")
+            kinds.insert(want & (SubtreeGroups.wholeCharacters | SubtreeGroups.otherNonASCII))
+        }
+        #expect(kinds.count == 3, "sampled nodes with ASCII only below, whole characters below, and other bytes ≥ 0x80 below")
+    }
+
+    /// A state loops on a group exactly when every byte of it (every multi-byte character,
+    /// through live, non-accepting states) leads it back to itself.
+    @Test func loopsAreTheGroupsEveryByteKeeps() throws {
+        let letters = (0x61...0x7A).map { UInt64(1) << UInt64(SubtreeGroups.groupOf[$0]) } + (0x41...0x5A).map { UInt64(1) << UInt64(SubtreeGroups.groupOf[$0]) }
+        let word = letters.reduce(0, |) | 1 << UInt64(SubtreeGroups.groupOf[0x30]) | 1 << UInt64(SubtreeGroups.groupOf[0x2D]) | 1 << UInt64(SubtreeGroups.groupOf[0x5F])
+        let quoteAndBackslash = UInt64(1) << UInt64(SubtreeGroups.groupOf[0x22]) | 1 << UInt64(SubtreeGroups.groupOf[0x5C])
+        let control = UInt64(1) << UInt64(SubtreeGroups.groupOf[0x0A])
+        let z = UInt64(1) << UInt64(SubtreeGroups.groupOf[0x5A])
+        let ascii = (0..<128).reduce(UInt64(0)) { $0 | 1 << UInt64(SubtreeGroups.groupOf[$1]) }
+        // (pattern, prefix, groups the state reached loops on)
+        let cases: [(String, String, UInt64)] = [
+            (#""[A-Za-z0-9_-]+""#, "\"a", word),
+            (#""[^"\\Z]*""#, "\"", ascii & ~quoteAndBackslash & ~z | SubtreeGroups.wholeCharacters),
+            (#""[^"\\\u00e9]*""#, "\"", ascii & ~quoteAndBackslash),  // é dies after its lead byte
+            (#"[^\n]*"#, "", ascii & ~control | SubtreeGroups.wholeCharacters),   // (\n's group holds the other controls)
+            (#""(?:[^"\\a]|a[^"\\ab])*""#, "\"", ascii & ~quoteAndBackslash & ~(1 << UInt64(SubtreeGroups.groupOf[0x61])) | SubtreeGroups.wholeCharacters),
+            (#""(?:[^"\\a]|a[^"\\ab])*""#, "\"a", 0),
+        ]
+        for (pattern, prefix, want) in cases {
+            let d = try SharedCachesTests.dfa(pattern)
+            let q = d.run(Array(prefix.utf8))
+            #expect(q >= 0)
+            let loops = SubtreeGroups.loops(d)
+            #expect((loops?[Int(q)] ?? 0) == want, "\(pattern) after \(prefix)")
+        }
+        #expect(SubtreeGroups.loops(try SharedCachesTests.dfa(#""[a-z]{3}""#)) == nil, "a counter loops nowhere")
+    }
+
+    /// Every state of DFAs whose states loop on most bytes (strings over an alphabet, strings
+    /// that must not contain a letter or a pair, text): the mask with subtrees taken whole
+    /// equals the brute-force oracle.
+    @Test(arguments: ["llama3", "llama2"])
+    func loopingStateMasksStayExact(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let patterns = [#""[A-Za-z0-9_-]+""#, #""[^"\\Z]*""#, #""[^"\\\u00e9]*""#, #"[^\n]*"#, #".*"#,
+                        #""(?:[^"\\a]|a[^"\\ab])*a?""#, #""(?:[^"\\]|\\.)*[^"\\Z]""#]
+        var wideWalks = 0
+        for pattern in patterns {
+            let d = try SharedCachesTests.dfa(pattern)
+            let store = MaskStore(dfa: d, vocabulary: v, mode: .lazy)
+            let loops = SubtreeGroups.loops(d) ?? []
+            for q in 0..<Int32(d.stateCount) {
+                var got = TokenMask(width: v.maskWidth)
+                got.words.withUnsafeMutableBufferPointer { store.fill(state: q, into: $0) }
+                #expect(got == oracleMask(d, v, state: q), "\(pattern) state \(q)")
+                if !loops.isEmpty && loops[Int(q)] != 0 { wideWalks += 1 }
+            }
+        }
+        #expect(wideWalks >= 8)
+    }
+
+    /// Inside a JSON document, where lexemes end inside tokens (`"}`, `",`): keys that must not
+    /// contain `ab` or `é` (the other keys of `patternProperties`), a value over an alphabet.
+    @Test(arguments: ["llama3", "llama2"])
+    func loopingStatesInsideDocumentsStayExact(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let schema = #"{"type":"object","patternProperties":{"ab":{"type":"integer"},"é":{"type":"boolean"}},"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}}}"#
+        let c = try GrammarConstraint(grammar: JSONSchemaTestSupport.compile(schema).grammar, vocabulary: v)
+        let prefixes = name == "llama3" ? [#"{""#, #"{"xa"#, #"{"id":"A-b"#] : [#"{""#, #"{"xa"#, #"{"x中"#, #"{"a":1,"z"#, #"{"id":"A"#, #"{"id":"A-b_9"#]
+        for prefix in prefixes {
+            var m = c.makeMatcher()
+            let accepted = m.accept(bytes: Array(prefix.utf8))
+            #expect(accepted, "\(prefix)")
+            #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(prefix)")
+        }
+    }
+
+    /// A string far longer than a token, masked character by character: the admission search
+    /// at one position proves the next dozen (`TokenSlice.widestAdmitted`'s `proven`), and
+    /// their masks still equal the brute-force oracle, up to and past the point where the
+    /// bound comes within a slice's width.
+    @Test func provenSliceLevelsKeepLongStringMasksExact() throws {
+        guard let v = TestSupport.vocabulary("llama2") else { return }
+        let schema = #"{"type":"object","properties":{"a":{"type":"string","maxLength":80}},"required":["a"]}"#
+        let c = try GrammarConstraint(grammar: JSONSchemaTestSupport.compile(schema).grammar, vocabulary: v)
+        var m = c.makeMatcher()
+        let opened = m.accept(bytes: Array(#"{"a":""#.utf8))
+        #expect(opened)
+        let alphabet = ["x", "é", " ", "中", "y"]
+        for n in 0..<80 {
+            if n < 24 || n % 6 == 0 || n > 74 {
+                #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(n) characters")
+            }
+            let accepted = m.accept(bytes: Array(alphabet[n % alphabet.count].utf8))
+            #expect(accepted, "character \(n)")
+        }
+    }
 }

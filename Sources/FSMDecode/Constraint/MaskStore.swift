@@ -133,10 +133,13 @@ public final class MaskStore: @unchecked Sendable {
     /// `TokenSlice.runs(dfa)`.
     private let sliceRuns: [UInt8]
     private let walkTableCache = Mutex<TrieWalk.Table?>(nil)
-    /// States known to admit the unbounded token slice (found by earlier admission searches, which
-    /// prove it for every state they meet between characters): a string body walked byte by byte
-    /// searches once, not at every state.
-    private let admitsSlice = Mutex<Set<Int32>>([])
+    /// Per cell of the walk table: the `SubtreeGroups` its target state loops on (empty: no
+    /// state loops, or the table is too big to pair), built on the first whole-trie walk.
+    private let loopCellCache = Mutex<[UInt64]?>(nil)
+    /// States known to admit a token slice, with its level (found by earlier admission searches,
+    /// which prove it for states they meet between characters): a string body walked byte by
+    /// byte searches once, not at every state, and a length counter every dozen characters.
+    private let admitsSlice = Mutex<[Int32: Int8]>([:])
     /// Per state: index into `entries`, or -1 while not computed.
     private let slots: UnsafeMutablePointer<Atomic<Int32>>
     /// Capacity `max(dfa.stateCount, 1)`: there are never more distinct masks than states.
@@ -554,7 +557,7 @@ public final class MaskStore: @unchecked Sendable {
         } else if let level {
             n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
         } else {
-            n = walk(vocabulary.trie, from: state, into: bits, ends: &ends)
+            n = walk(vocabulary.trie, from: state, into: bits, ends: &ends, skippingLoops: wide)
         }
         boundaries?.publish(state, ends)
         return n
@@ -576,21 +579,31 @@ public final class MaskStore: @unchecked Sendable {
 
     /// `TokenSlice.widestAdmitted` for `state`, reading and filling `admitsSlice`.
     private func admittedSliceLevel(_ state: Int32) -> Int? {
-        if admitsSlice.withLock({ $0.contains(state) }) { return 0 }
-        var proven: [Int32] = []
-        let level = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns, admittedStates: &proven)
-        if !proven.isEmpty { admitsSlice.withLock { $0.formUnion(proven) } }
+        if let known = admitsSlice.withLock({ $0[state] }) { return Int(known) }
+        var proven: [(state: Int32, level: Int8)] = []
+        let level = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns, proven: &proven)
+        if !proven.isEmpty {
+            admitsSlice.withLock { known in
+                for p in proven where known[p.state].map({ $0 > p.level }) ?? true { known[p.state] = p.level }
+            }
+        }
         return level
     }
 
     /// The kernel over `trie` (the vocabulary's, or a slice's rest): sets the bits of the
     /// tokens whose bytes keep the DFA alive from `state`; with `boundaries`, appends the nodes
-    /// (of `trie`) where the match can end inside tokens.
+    /// (of `trie`) where the match can end inside tokens. `skippingLoops` (`trie` must be the
+    /// vocabulary's): subtrees whose every byte loops on the state reached take one step.
     private func walk(_ trie: TokenTrie, from state: Int32, into bits: UnsafeMutablePointer<UInt32>?,
-                      ids: UnsafeMutablePointer<UInt32>? = nil, idCapacity: Int = 0, ends: inout [UInt32]) -> Int {
+                      ids: UnsafeMutablePointer<UInt32>? = nil, idCapacity: Int = 0, ends: inout [UInt32],
+                      skippingLoops: Bool = false) -> Int {
         let kernel = walkTable
         let record = boundaries != nil
-        return trie.byte.withUnsafeBufferPointer { byte in
+        let loops = skippingLoops ? loopCells : []
+        let below = loops.isEmpty ? [] : vocabulary.maskWalkTables.subtreeGroups(vocabulary).below
+        return loops.withUnsafeBufferPointer { loops in
+        below.withUnsafeBufferPointer { below in
+        trie.byte.withUnsafeBufferPointer { byte in
             trie.depth.withUnsafeBufferPointer { depth in
                 trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
                     trie.tokenStart.withUnsafeBufferPointer { tokenStart in
@@ -601,7 +614,7 @@ public final class MaskStore: @unchecked Sendable {
                                         kernel.byteClass.withUnsafeBufferPointer { byteClass in
                                             TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
                                                      tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
-                                                     table: table, byteClass: byteClass)
+                                                     table: table, byteClass: byteClass, below: below, loops: loops)
                                                 .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
                                                          ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends)
                                         }
@@ -612,6 +625,25 @@ public final class MaskStore: @unchecked Sendable {
                     }
                 }
             }
+        }
+        }
+        }
+    }
+
+    /// Largest walk table given a loop table (8 bytes a cell): bigger DFAs are length counters,
+    /// which loop on nothing.
+    static let maxLoopCells = 1 << 16
+
+    /// See `loopCellCache`.
+    private var loopCells: [UInt64] {
+        loopCellCache.withLock { cells in
+            if let cells { return cells }
+            var made: [UInt64] = []
+            if dfa.table.count <= MaskStore.maxLoopCells, let loops = SubtreeGroups.loops(dfa) {
+                made = dfa.table.map { $0 < 0 ? 0 : loops[Int($0)] }
+            }
+            cells = made
+            return made
         }
     }
 
@@ -651,6 +683,10 @@ struct TrieWalk {
     let rootChildBytes: UnsafeBufferPointer<UInt8>
     let table: UnsafeBufferPointer<Int32>
     let byteClass: UnsafeBufferPointer<UInt8>
+    /// `SubtreeGroups.below` of the trie's nodes and, per cell of `table`, the groups its target
+    /// loops on; both empty: no subtree is taken whole.
+    let below: UnsafeBufferPointer<UInt64>
+    let loops: UnsafeBufferPointer<UInt64>
 
     /// A DFA for the kernel: state q is the entry `q * classCount << 1 | accepting(q)` (its row
     /// offset, shifted, with the accepting bit), and `entries[row + class]` is the next state's
@@ -708,6 +744,7 @@ struct TrieWalk {
             }
             count &+= hi &- lo
         }
+        let skipping = !loops.isEmpty
         // Each live root child's subtree in node order (dead ones are never touched).
         for r in 0..<rootChildren.count {
             if table[Int(start >> 1) &+ Int(byteClass[Int(rootChildBytes[r])])] < 0 { continue }
@@ -720,7 +757,8 @@ struct TrieWalk {
             while i < hi {
                 let d = Int(depth[i])
                 let parent = d == previous &+ 1 ? current : stack[d &- 1]
-                let next = table[Int(parent >> 1) &+ Int(byteClass[Int(byte[i])])]
+                let cell = Int(parent >> 1) &+ Int(byteClass[Int(byte[i])])
+                let next = table[cell]
                 if next < 0 {
                     flush(run, Int(tokenStart[i]))
                     i = Int(subtreeEnd[i])
@@ -732,6 +770,12 @@ struct TrieWalk {
                 current = next
                 previous = d
                 if next & 1 != 0 && recordEnds && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
+                // Every byte below loops on `next`: the subtree stays in it, all its tokens
+                // are allowed (the run goes on) and, unless it accepts, no lexeme ends there.
+                if skipping && below[i] & ~loops[cell] == 0 && (next & 1 == 0 || !recordEnds) {
+                    i = Int(subtreeEnd[i])
+                    continue
+                }
                 i &+= 1
             }
             flush(run, Int(tokenStart[hi]))

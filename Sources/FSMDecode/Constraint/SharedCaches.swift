@@ -133,8 +133,9 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 }
 
 /// Per-vocabulary tables every mask store over that vocabulary reads: the token slices of wide
-/// walks (by byte length and by character count) and the grammar-token bits. Built on first use, then immutable; holds plain data only
-/// (no reference back to the vocabulary).
+/// walks (by byte length and by character count), the byte groups below each trie node (for
+/// subtrees taken whole) and the grammar-token bits. Built on first use, then immutable; holds
+/// plain data only (no reference back to the vocabulary).
 ///
 /// Masks themselves are not shared across stores. A cross-store cache keyed by a canonical
 /// signature of the language reachable from a state was tried: it cost a breadth-first search
@@ -144,6 +145,7 @@ public final class MaskWalkTables: Sendable {
     private let sliceBox = Mutex<[TokenSlice]?>(nil)
     private let characterBox = Mutex<CharacterSlices?>(nil)
     private let grammarTokenBox = Mutex<(bits: [UInt32], count: Int)?>(nil)
+    private let subtreeGroupBox = Mutex<SubtreeGroups?>(nil)
 
     /// The vocabulary's grammar tokens (in the trie, not EOS) as mask words, and how many
     /// (computed on first use; `vocabulary` must be the owner). See `GrammarTokens`.
@@ -167,6 +169,11 @@ public final class MaskWalkTables: Sendable {
     /// The vocabulary's `CharacterSlices` (built on first use; `vocabulary` must be the owner).
     func characterSlices(_ vocabulary: Vocabulary) -> CharacterSlices {
         MaskWalkTables.once(characterBox) { CharacterSlices(vocabulary) }
+    }
+
+    /// The vocabulary's `SubtreeGroups` (built on first use; `vocabulary` must be the owner).
+    func subtreeGroups(_ vocabulary: Vocabulary) -> SubtreeGroups {
+        MaskWalkTables.once(subtreeGroupBox) { SubtreeGroups(vocabulary.trie) }
     }
 
     /// `box`'s value, made by `make` under its lock on first use.
@@ -193,11 +200,12 @@ extension ByteDFA: Hashable {
 }
 
 extension Vocabulary {
-    /// Builds the vocabulary's `TokenSlice`s and `CharacterSlices` now (otherwise built on the
-    /// first wide mask walk: a pass over the tokens and a trie of the others), as a server would
-    /// at start-up.
+    /// Builds the vocabulary's `TokenSlice`s, `CharacterSlices` and `SubtreeGroups` now
+    /// (otherwise built on the first wide mask walk: passes over the tokens and the trie, and a
+    /// trie of the other tokens), as a server would at start-up.
     public func prepareMaskWalks() {
         _ = maskWalkTables.slices(self)
         _ = maskWalkTables.characterSlices(self)
+        _ = maskWalkTables.subtreeGroups(self)
     }
 }

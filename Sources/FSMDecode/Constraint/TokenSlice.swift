@@ -129,14 +129,21 @@ final class TokenSlice: Sendable {
     /// fails within L bytes; the unbounded one iff the search closes with no failure (given up
     /// past `unboundedSearchDepth`). Cost: O(pairs met × runs).
     ///
-    /// When R itself is admitted, also appends to `admittedStates` every DFA state met between
-    /// characters (R state 0): each is reached from q by a string u of whole characters, and
-    /// uw ∈ R for every w ∈ R, so each admits R too.
+    /// Also appends to `proven` the DFA states met between characters (R state 0) that the
+    /// search proves to admit a slice, with its level: each is reached from q by a string u of
+    /// whole characters, and uw ∈ R for every w ∈ R, so when R is admitted each admits R too;
+    /// otherwise one first met at depth d keeps every w ∈ R of at most f − 1 − d bytes alive
+    /// (f: the least failing length, or one past the depth given up at) and is recorded when
+    /// that reaches the widest finite level — a length counter's next states then need no
+    /// search of their own (narrower levels are not recorded: a state's own search may find
+    /// it a wider one).
     static func widestAdmitted(_ dfa: ByteDFA, _ q: Int32, runs: [UInt8],
-                               admittedStates: UnsafeMutablePointer<[Int32]>? = nil) -> Int? {
+                               proven: UnsafeMutablePointer<[(state: Int32, level: Int8)]>? = nil) -> Int? {
         var seen = PairSet()
         var level: [(Int8, Int32)] = [(0, q)]
         var following: [(Int8, Int32)] = []
+        // States met between characters after q, with the depth each was first met at.
+        var between: [(state: Int32, depth: Int32)] = []
         _ = seen.insert(Int(q) << 3)
         var depth = 0
         var failedAt: Int? = nil
@@ -155,17 +162,22 @@ final class TokenSlice: Sendable {
                     let key = Int(s2) << 3 | Int(r2)
                     if key == last { continue }
                     last = key
-                    if seen.insert(key) { following.append((r2, s2)) }
+                    if seen.insert(key) {
+                        following.append((r2, s2))
+                        if r2 == 0 && proven != nil { between.append((s2, Int32(depth))) }
+                    }
                 }
             }
             swap(&level, &following)
             following.removeAll(keepingCapacity: true)
         }
         guard let failedAt else {
-            if let admittedStates {
-                for key in seen.slots where key >= 0 && key & 7 == 0 { admittedStates.pointee.append(Int32(key >> 3)) }
-            }
+            proven?.pointee.append((q, 0))
+            for b in between { proven?.pointee.append((b.state, 0)) }
             return 0
+        }
+        if let proven, let widestFinite = levels[1] {
+            for b in between where failedAt - 1 - Int(b.depth) >= widestFinite { proven.pointee.append((b.state, 1)) }
         }
         return levels.indices.first { levels[$0].map { $0 < failedAt } ?? false }
     }
