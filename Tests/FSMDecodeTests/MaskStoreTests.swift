@@ -18,6 +18,20 @@ import Testing
         return "none"
     }
 
+    /// Long accept lists are ordered through a bitset: the same order as sorting, at every
+    /// length around the switch-over and with ids at both ends of the mask.
+    @Test func idListsSortedThroughBitsMatchSorting() {
+        var rng = SystemRandomNumberGenerator()
+        let words = 4008
+        for n in [1, 2, MaskStore.sortedByBitsFrom, MaskStore.sortedByBitsFrom + 1, 1000, 4000] {
+            var ids = Array(Set((0..<n * 2).map { _ in UInt32.random(in: 0..<UInt32(words * 32), using: &rng) })).prefix(n)
+            ids.append(0); ids.append(UInt32(words * 32 - 1))
+            var got = Array(Set(ids))
+            got.withUnsafeMutableBufferPointer { MaskStore.sortByBits($0, words: words) }
+            #expect(got == Set(ids).sorted(), "\(n) ids")
+        }
+    }
+
     @Test(arguments: ["llama3", "llama2"])
     func masksEqualBruteForceOnRealVocabulary(name: String) throws {
         guard let v = TestSupport.vocabulary(name) else { return }
