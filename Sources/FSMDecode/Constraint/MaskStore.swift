@@ -93,6 +93,9 @@ final class GrammarTokens: @unchecked Sendable {
 public final class MaskStore: @unchecked Sendable {
     /// Live bytes from a state below which its walk skips the token slice.
     static let wideLiveBytes = 32
+    /// Live bytes from which a whole-trie walk clears dead tokens from all instead of setting
+    /// the live ones (JSON-string-like states keep ~145 bytes alive).
+    static let mostlyLiveBytes = 128
 
     /// Longest id list kept instead of a bitset of `words` words (see `MaskEncoding`).
     @inlinable static func listLimit(words: Int) -> Int { max(words / 4, 1) }
@@ -580,6 +583,11 @@ public final class MaskStore: @unchecked Sendable {
             n = walkOutside(slice, from: state, counted: counted, into: bits, ends: &ends)
         } else if let level {
             n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
+        } else if wide && liveBytes(state) >= MaskStore.mostlyLiveBytes {
+            // Most tokens stay alive (~123k of 128k for a string that must not contain a
+            // word): start from every grammar token and clear the dead ones, fewer bits to touch.
+            bits.update(from: grammarBits, count: wordCount)
+            n = grammarTokenCount - walk(vocabulary.trie, from: state, into: bits, ends: &ends, skippingLoops: true, clearingDead: true)
         } else {
             n = walk(vocabulary.trie, from: state, into: bits, ends: &ends, skippingLoops: wide)
         }
@@ -618,9 +626,10 @@ public final class MaskStore: @unchecked Sendable {
     /// tokens whose bytes keep the DFA alive from `state`; with `boundaries`, appends the nodes
     /// (of `trie`) where the match can end inside tokens. `skippingLoops` (`trie` must be the
     /// vocabulary's): subtrees whose every byte loops on the state reached take one step.
+    /// `clearingDead`: see `TrieWalk.collect`.
     private func walk(_ trie: TokenTrie, from state: Int32, into bits: UnsafeMutablePointer<UInt32>?,
                       ids: UnsafeMutablePointer<UInt32>? = nil, idCapacity: Int = 0, ends: inout [UInt32],
-                      skippingLoops: Bool = false) -> Int {
+                      skippingLoops: Bool = false, clearingDead: Bool = false) -> Int {
         let kernel = walkTable
         let record = boundaries != nil
         let loops = skippingLoops ? loopCells : []
@@ -640,7 +649,8 @@ public final class MaskStore: @unchecked Sendable {
                                                      tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
                                                      table: table, byteClass: byteClass, below: below, loops: loops)
                                                 .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
-                                                         ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends)
+                                                         ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends,
+                                                         clearingDead: clearingDead)
                                         }
                                     }
                                 }
@@ -747,9 +757,11 @@ struct TrieWalk {
     /// state that has children: where the match can end inside tokens.
     /// `ids` (instead of `bits`): the allowed ids are written there in trie order, the first
     /// `idCapacity` of them; the count returned includes the ones left out.
+    /// `clearingDead` (with `bits` holding every allowed-if-live token): clears instead the bits
+    /// of the tokens that die and returns how many it cleared — cheaper when most tokens live.
     func collect(from start: Int32, maxDepth: Int, into bits: UnsafeMutablePointer<UInt32>?,
                  ids: UnsafeMutablePointer<UInt32>? = nil, idCapacity: Int = 0,
-                 recordEnds: Bool, ends: inout [UInt32]) -> Int {
+                 recordEnds: Bool, ends: inout [UInt32], clearingDead: Bool = false) -> Int {
         let stack = UnsafeMutablePointer<Int32>.allocate(capacity: maxDepth + 1)
         defer { stack.deallocate() }
         stack[0] = start
@@ -768,10 +780,27 @@ struct TrieWalk {
             }
             count &+= hi &- lo
         }
+        // The dead tokens of node indices lo..<hi, when clearing.
+        @inline(__always) func clear(_ lo: Int, _ hi: Int) {
+            var k = lo
+            while k < hi {
+                let id = UInt32(bitPattern: tokenIDs[k])
+                let bit: UInt32 = 1 << (id & 31)
+                if bits![Int(id >> 5)] & bit != 0 { bits![Int(id >> 5)] &= ~bit; count &+= 1 }
+                k &+= 1
+            }
+        }
         let skipping = !loops.isEmpty
-        // Each live root child's subtree in node order (dead ones are never touched).
+        // Each live root child's subtree in node order (dead ones are never touched, unless
+        // clearing: then their tokens are).
         for r in 0..<rootChildren.count {
-            if table[Int(start >> 1) &+ Int(byteClass[Int(rootChildBytes[r])])] < 0 { continue }
+            if table[Int(start >> 1) &+ Int(byteClass[Int(rootChildBytes[r])])] < 0 {
+                if clearingDead {
+                    let c = Int(rootChildren[r])
+                    clear(Int(tokenStart[c]), Int(tokenStart[Int(subtreeEnd[c])]))
+                }
+                continue
+            }
             var i = Int(rootChildren[r])
             let hi = Int(subtreeEnd[i])
             // First token index of the current run of live nodes.
@@ -784,7 +813,7 @@ struct TrieWalk {
                 let cell = Int(parent >> 1) &+ Int(byteClass[Int(byte[i])])
                 let next = table[cell]
                 if next < 0 {
-                    flush(run, Int(tokenStart[i]))
+                    if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) } else { flush(run, Int(tokenStart[i])) }
                     i = Int(subtreeEnd[i])
                     run = Int(tokenStart[i])
                     previous = -1
@@ -802,7 +831,7 @@ struct TrieWalk {
                 }
                 i &+= 1
             }
-            flush(run, Int(tokenStart[hi]))
+            if !clearingDead { flush(run, Int(tokenStart[hi])) }
         }
         return count
     }
