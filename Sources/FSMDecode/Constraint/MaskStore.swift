@@ -756,7 +756,8 @@ struct TrieWalk {
     /// returns how many. With `recordEnds`, appends to `ends` (in node order) every live node in an accepting
     /// state that has children: where the match can end inside tokens.
     /// `ids` (instead of `bits`): the allowed ids are written there in trie order, the first
-    /// `idCapacity` of them; the count returned includes the ones left out.
+    /// `idCapacity` of them; once more than that are found the walk stops, and the count returned
+    /// only tells that (the caller falls back to the bitset walk).
     /// `clearingDead` (with `bits` holding every allowed-if-live token): clears instead the bits
     /// of the tokens that die and returns how many it cleared — cheaper when most tokens live.
     func collect(from start: Int32, maxDepth: Int, into bits: UnsafeMutablePointer<UInt32>?,
@@ -814,6 +815,7 @@ struct TrieWalk {
                 let next = table[cell]
                 if next < 0 {
                     if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) } else { flush(run, Int(tokenStart[i])) }
+                    if ids != nil && count > idCapacity { return count }
                     i = Int(subtreeEnd[i])
                     run = Int(tokenStart[i])
                     previous = -1
@@ -832,6 +834,7 @@ struct TrieWalk {
                 i &+= 1
             }
             if !clearingDead { flush(run, Int(tokenStart[hi])) }
+            if ids != nil && count > idCapacity { return count }
         }
         return count
     }
