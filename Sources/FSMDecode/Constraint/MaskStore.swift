@@ -664,8 +664,8 @@ public final class MaskStore: @unchecked Sendable {
         }
     }
 
-    /// Largest walk table given a loop table (8 bytes a cell): bigger DFAs are length counters,
-    /// which loop on nothing.
+    /// Largest walk table given a loop table (8 bytes a cell, so at most 512 KB a store):
+    /// bigger tables, length counters mostly, walk without taking subtrees whole.
     static let maxLoopCells = 1 << 16
 
     /// See `loopCellCache`.
