@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ArtifactTests {
     private func temporaryPath(_ name: String) -> String {
-        NSTemporaryDirectory() + "fsmdecode-artifact-\(getpid())-\(name).bin"
+        TestSupport.scratchPath("artifact-\(name).bin")
     }
 
     private func masks(_ c: RegexConstraint) -> [TokenMask] {

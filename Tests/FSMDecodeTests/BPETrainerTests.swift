@@ -7,7 +7,7 @@ import Testing
         let corpus = Array(String(repeating: "{\"name\": \"Zürich\", \"age\": 42}\n", count: 50).utf8) + Array("😀 ok".utf8)
         let r = try BPETrainer.train(corpus: corpus, vocabularySize: 300)
         #expect(r.pieces.count <= 299 && r.endOfText == Int32(r.pieces.count))
-        let dir = NSTemporaryDirectory() + "fsmdecode-bpe-\(getpid())"
+        let dir = TestSupport.scratchPath("bpe")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data(r.tokenizerJSON.utf8).write(to: URL(fileURLWithPath: dir + "/tokenizer.json"))
         try Data(r.configJSON.utf8).write(to: URL(fileURLWithPath: dir + "/tokenizer_config.json"))

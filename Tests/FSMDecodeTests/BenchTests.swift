@@ -83,7 +83,7 @@ import Testing
     let cli = EncoderCLITests()
 
     func tempDir() throws -> String {
-        let d = NSTemporaryDirectory() + "fsmdecode-bench-test-\(UUID().uuidString)"
+        let d = TestSupport.scratchPath("bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }

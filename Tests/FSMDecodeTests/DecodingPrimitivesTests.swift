@@ -43,7 +43,7 @@ enum LogitsWriter {
     }
 
     static func write(_ bytes: [UInt8], name: String) -> String {
-        let path = NSTemporaryDirectory() + "fsmdecode-test-\(getpid())-\(name)"
+        let path = TestSupport.scratchPath(name)
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }

@@ -312,7 +312,7 @@ import Testing
     }
 
     static func writeTemp(_ name: String, _ bytes: [UInt8]) -> String {
-        let dir = NSTemporaryDirectory() + "fsmdecode-hostile-\(getpid())"
+        let dir = TestSupport.scratchPath("hostile")
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/" + name
         FileManager.default.createFile(atPath: path, contents: Data(bytes))

@@ -3,6 +3,18 @@ import Foundation
 
 /// Locations and shared fixtures for tests.
 enum TestSupport {
+    /// This test process's directory for the files tests write, removed when the process exits
+    /// (files written straight into the system's temporary directory piled up run after run).
+    static let scratchDirectory: String = {
+        let dir = NSTemporaryDirectory() + "fsmdecode-tests-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: TestSupport.scratchDirectory) }
+        return dir
+    }()
+
+    /// A path for `name` inside `scratchDirectory`.
+    static func scratchPath(_ name: String) -> String { scratchDirectory + "/" + name }
+
     /// The repository root (this file is Tests/FSMDecodeTests/TestSupport.swift).
     static let repoRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
