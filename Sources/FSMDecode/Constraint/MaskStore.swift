@@ -408,7 +408,8 @@ public final class MaskStore: @unchecked Sendable {
         let words = wordCount
         // Only wide states try the token slice: a walk from a state with few live bytes
         // prunes the trie at once and costs less than the slice's admission search.
-        let wide = liveBytes(state) >= MaskStore.wideLiveBytes
+        let live = liveBytes(state)
+        let wide = live >= MaskStore.wideLiveBytes
         if !wide && collector == nil, let mask = computeAsList(state) { return mask }
         let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1))
         defer { bits.deallocate() }
@@ -419,7 +420,7 @@ public final class MaskStore: @unchecked Sendable {
             allowed = 0
             for w in 0..<words { allowed &+= bits[w].nonzeroBitCount }
         } else {
-            allowed = collectAllowed(from: state, wide: wide, into: bits)
+            allowed = collectAllowed(from: state, liveBytes: live, into: bits)
         }
         for id in vocabulary.eosIDs where bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
             bits[Int(id) >> 5] &= ~(1 << (UInt32(id) & 31))
@@ -565,9 +566,10 @@ public final class MaskStore: @unchecked Sendable {
 
     /// Sets the bit of every trie token whose bytes keep the DFA alive from `state`; returns how
     /// many bits it set. `bits` must hold `wordCount` zeroed words. With `boundaries`, also
-    /// publishes where the match can end inside tokens. `wide` (enough live bytes) states try
-    /// the token slice first.
-    private func collectAllowed(from state: Int32, wide: Bool, into bits: UnsafeMutablePointer<UInt32>) -> Int {
+    /// publishes where the match can end inside tokens. Wide states (`liveBytes`, the state's
+    /// live bytes, at least `wideLiveBytes`) try the token slices first.
+    private func collectAllowed(from state: Int32, liveBytes live: Int, into bits: UnsafeMutablePointer<UInt32>) -> Int {
+        let wide = live >= MaskStore.wideLiveBytes
         var n: Int
         var ends: [UInt32] = []
         let level = wide ? admittedSliceLevel(state) : nil
@@ -583,7 +585,7 @@ public final class MaskStore: @unchecked Sendable {
             n = walkOutside(slice, from: state, counted: counted, into: bits, ends: &ends)
         } else if let level {
             n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
-        } else if wide && liveBytes(state) >= MaskStore.mostlyLiveBytes {
+        } else if live >= MaskStore.mostlyLiveBytes {
             // Most tokens stay alive (~123k of 128k for a string that must not contain a
             // word): start from every grammar token and clear the dead ones, fewer bits to touch.
             bits.update(from: grammarBits, count: wordCount)

@@ -90,7 +90,7 @@ final class SubtreeGroups: Sendable {
     /// states (a search over (UTF-8 state, DFA state) pairs; at most 7 × states of them).
     private static func loopsOnCharacters(_ dfa: ByteDFA, _ q: Int32) -> Bool {
         var work: [(Int8, Int32)] = [(0, q)]
-        var seen: Set<Int64> = []
+        var seen = TokenSlice.PairSet()
         while let (u, s) = work.popLast() {
             for b in 0x80...0xFF {
                 let u2 = utf8Next(u, UInt8(b))
@@ -100,7 +100,7 @@ final class SubtreeGroups: Sendable {
                     if s2 != q { return false }
                 } else {
                     if s2 < 0 || dfa.accepting[Int(s2)] { return false }
-                    if seen.insert(Int64(s2) << 3 | Int64(u2)).inserted { work.append((u2, s2)) }
+                    if seen.insert(Int(s2) << 3 | Int(u2)) { work.append((u2, s2)) }
                 }
             }
         }

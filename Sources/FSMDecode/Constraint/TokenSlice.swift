@@ -182,10 +182,11 @@ final class TokenSlice: Sendable {
         return levels.indices.first { levels[$0].map { $0 < failedAt } ?? false }
     }
 
-    /// The (DFA state, R state) pairs `widestAdmitted` has met, packed `s << 3 | r`: an
+    /// A set of (DFA state, R or UTF-8 automaton state) pairs, packed `s << 3 | r`, for the
+    /// searches over such pairs (`widestAdmitted`, `CharacterSlices`, `SubtreeGroups`): an
     /// open-addressing set (a Swift `Set<Int>` hashed every insert with SipHash, ~2 % of mask
     /// instructions). Keys are non-negative; -1 marks an empty slot.
-    fileprivate struct PairSet {
+    struct PairSet {
         private(set) var slots = [Int](repeating: -1, count: 64)
         private var count = 0
 
