@@ -136,7 +136,7 @@ import Testing
             let d = try SharedCachesTests.dfa(pattern)
             let q = d.run(Array(prefix.utf8))
             #expect(q >= 0, "\(pattern) after \(prefix)")
-            #expect(CharacterSlices.admitted(d, q, runs: TokenSlice.runs(d)) == r, "\(pattern) after \(prefix)")
+            #expect(CharacterSlices.admitted(d, q, runs: TokenSlice.runs(d))?.characters == r, "\(pattern) after \(prefix)")
         }
     }
 
@@ -206,6 +206,97 @@ import Testing
             }
         }
         }
+    }
+
+    /// The rest trie without the tokens cut by a control byte (`TokenSlice.uncut`) holds exactly
+    /// the rest tokens that are not w·c·x with w well-formed UTF-8 of whole characters free of
+    /// `"` and `\\` (at most the slice's bytes) and c < 0x20, by an oracle written apart
+    /// (Swift's UTF-8 validation), on both vocabularies; its nodes map to the full trie's.
+    @Test(arguments: ["llama3", "llama2"])
+    func uncutRestDropsExactlyTheTokensAControlByteCuts(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        for maxBytes in TokenSlice.levels {
+            let slice = TokenSlice(v, maxBytes: maxBytes)
+            let uncut = Set(slice.uncut.tokenIDs)
+            var cut = 0
+            for id in slice.rest.tokenIDs {
+                let bytes = v.bytes(of: Int(id))
+                var expectCut = false
+                if let i = bytes.firstIndex(where: { $0 < 0x20 }), i <= (maxBytes ?? .max) {
+                    let w = Array(bytes[..<i])
+                    expectCut = !w.contains(0x22) && !w.contains(0x5C) && String(validating: w, as: UTF8.self) != nil
+                }
+                #expect(uncut.contains(id) != expectCut, "token \(id) \(bytes) at \(maxBytes ?? 0) bytes")
+                if expectCut { cut += 1 }
+            }
+            #expect(uncut.count + cut == slice.rest.tokenIDs.count)
+            #expect(cut > (name == "llama3" ? 1000 : 20), "\(cut) tokens cut at \(maxBytes ?? 0) bytes")
+            for i in stride(from: 1, to: slice.uncut.nodeCount, by: 37) {
+                let full = Int(slice.uncutFullNode[i])
+                #expect(slice.uncut.depth[i] == v.trie.depth[full] && slice.uncut.byte[i] == v.trie.byte[full])
+            }
+        }
+    }
+
+    /// A state cuts controls exactly when no state its slice's words reach between characters
+    /// (itself included) has a live control byte, within the slice's bytes.
+    @Test func admissionsCutControlsOnlyWhereEveryReachedStateKillsThem() throws {
+        let json = #"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt])"#
+        // (pattern, prefix, admitted level, cuts controls)
+        let cases: [(String, String, Int, Bool)] = [
+            ("\"\(json)*\"", "\"", 0, true),
+            ("\"\(json)*\"", "\"ab\\n", 0, true),
+            (#""[^"\\]*""#, "\"", 0, false),                                      // controls are characters
+            ("\"[^\"\\\\\\x00-\\x1f]{20}[^\"\\\\]*\"", "\"", 0, false),        // live from 20 bytes on
+            ("\"\(json){0,40}\"", "\"", 1, true),
+            ("\"[^\"\\\\\\x00-\\x1f]{40}[\\x00-\\x1f]?\"", "\"", 1, true),      // live at 40 bytes: past 32
+            ("\"[^\"\\\\\\x00-\\x1f]{20}[^\"\\\\]{0,30}\"", "\"", 1, false),     // live at 20 bytes: within 32
+        ]
+        for (pattern, prefix, level, cuts) in cases {
+            let d = try SharedCachesTests.dfa(pattern)
+            let q = d.run(Array(prefix.utf8))
+            #expect(q >= 0, "\(pattern) after \(prefix)")
+            let a = TokenSlice.widestAdmitted(d, q, runs: TokenSlice.runs(d))
+            #expect(a == TokenSlice.Admission(level: level, cutsControls: cuts), "\(pattern) after \(prefix)")
+            #expect(a.map { TokenSlice.Admission(code: $0.code) } == a)
+        }
+        // Character slices: (pattern, prefix, r, cuts controls).
+        let counted: [(String, String, Int, Bool)] = [
+            ("\"\(json){0,7}\"", "\"\\n", 6, true),
+            (#""[^"\\]{0,7}""#, "\"éé", 5, false),
+        ]
+        for (pattern, prefix, r, cuts) in counted {
+            let d = try SharedCachesTests.dfa(pattern)
+            let q = d.run(Array(prefix.utf8))
+            let got = CharacterSlices.admitted(d, q, runs: TokenSlice.runs(d))
+            #expect(got?.characters == r && got?.cutsControls == cuts, "\(pattern) after \(prefix)")
+        }
+    }
+
+    /// Every state of string DFAs whose walks skip the tokens cut by a control byte (a JSON
+    /// string body, unbounded, bounded, counted near its bound) or must not (controls live
+    /// within the slice) equals the brute-force oracle, on both vocabularies.
+    @Test(arguments: ["llama3", "llama2"])
+    func controlCutMasksStayExact(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let json = #"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt])"#
+        let patterns = ["\"\(json)*\"x", "\"\(json){0,40}\"", "\"\(json){2,9}\"",
+                        "\"[^\"\\\\\\x00-\\x1f]{40}[\\x00-\\x1f]?\"", "\"[^\"\\\\\\x00-\\x1f]{20}[^\"\\\\]*\""]
+        var cutting = 0
+        for pattern in patterns {
+            let d = try SharedCachesTests.dfa(pattern)
+            let store = MaskStore(dfa: d, vocabulary: v, mode: .lazy)
+            // Llama-3's oracle is slow in debug builds: every state of the small DFAs, a hashed
+            // sample of the counters' (a stride would meet one kind of state: they come in blocks).
+            let step = UInt64(max(1, d.stateCount / (name == "llama3" ? 30 : 60)))
+            for q in 0..<Int32(d.stateCount) where StampedSetTable.mix64(UInt64(q)) % step == 0 {
+                var got = TokenMask(width: v.maskWidth)
+                got.words.withUnsafeMutableBufferPointer { store.fill(state: q, into: $0) }
+                #expect(got == oracleMask(d, v, state: q), "\(pattern) state \(q)")
+                if TokenSlice.widestAdmitted(d, q, runs: TokenSlice.runs(d))?.cutsControls == true { cutting += 1 }
+            }
+        }
+        #expect(cutting >= 6)
     }
 
     /// A count longer than any token: masks far from the bound and within a token's length

@@ -139,7 +139,7 @@ public final class MaskStore: @unchecked Sendable {
     /// Per cell of the walk table: the `SubtreeGroups` its target state loops on (empty: no
     /// state loops, or the table is too big to pair), built on the first whole-trie walk.
     private let loopCellCache = Mutex<[UInt64]?>(nil)
-    /// States known to admit a token slice, with its level (found by earlier admission searches,
+    /// States known to admit a token slice, as `TokenSlice.Admission.code` (found by earlier admission searches,
     /// which prove it for states they meet between characters): a string body walked byte by
     /// byte searches once, not at every state, and a length counter every dozen characters.
     private let admitsSlice = Mutex<[Int32: Int8]>([:])
@@ -572,19 +572,21 @@ public final class MaskStore: @unchecked Sendable {
         let wide = live >= MaskStore.wideLiveBytes
         var n: Int
         var ends: [UInt32] = []
-        let level = wide ? admittedSliceLevel(state) : nil
+        let admission = wide ? admittedSlice(state) : nil
         // A slice of more bytes than the character search's reach serves the state as it is
         // (a length counter admitting one has more characters left than the search looks at).
-        let beyondCharacters = level.map { (TokenSlice.levels[$0] ?? .max) > CharacterSlices.maxCharacters } ?? false
-        if let level, beyondCharacters {
-            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
+        let beyondCharacters = admission.map { (TokenSlice.levels[$0.level] ?? .max) > CharacterSlices.maxCharacters } ?? false
+        if let admission, beyondCharacters {
+            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[admission.level], cutsControls: admission.cutsControls,
+                            from: state, into: bits, ends: &ends)
         } else if wide, let r = CharacterSlices.admitted(dfa, state, runs: sliceRuns) {
             // The tokens of R allowed are those of at most r characters; the rest as from R.
             let slice = vocabulary.maskWalkTables.slices(vocabulary)[0]
-            let counted = vocabulary.maskWalkTables.characterSlices(vocabulary).tokens(upTo: r)
-            n = walkOutside(slice, from: state, counted: counted, into: bits, ends: &ends)
-        } else if let level {
-            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[level], from: state, into: bits, ends: &ends)
+            let counted = vocabulary.maskWalkTables.characterSlices(vocabulary).tokens(upTo: r.characters)
+            n = walkOutside(slice, cutsControls: r.cutsControls, from: state, counted: counted, into: bits, ends: &ends)
+        } else if let admission {
+            n = walkOutside(vocabulary.maskWalkTables.slices(vocabulary)[admission.level], cutsControls: admission.cutsControls,
+                            from: state, into: bits, ends: &ends)
         } else if live >= MaskStore.mostlyLiveBytes {
             // Most tokens stay alive (~123k of 128k for a string that must not contain a
             // word): start from every grammar token and clear the dead ones, fewer bits to touch.
@@ -599,11 +601,13 @@ public final class MaskStore: @unchecked Sendable {
 
     /// The walk of a state that allows every token of `slice` (or of `counted`, a part of R
     /// admitted by character count) and ends no lexeme inside them: only the other tokens are
-    /// walked, then the slice's bits are ORed in.
-    private func walkOutside(_ slice: TokenSlice, from state: Int32, counted: (bits: [UInt32], count: Int)? = nil,
+    /// walked (`cutsControls`: but those cut by a control byte, which die), then the slice's
+    /// bits are ORed in.
+    private func walkOutside(_ slice: TokenSlice, cutsControls: Bool, from state: Int32, counted: (bits: [UInt32], count: Int)? = nil,
                              into bits: UnsafeMutablePointer<UInt32>, ends: inout [UInt32]) -> Int {
-        var n = walk(slice.rest, from: state, into: bits, ends: &ends)
-        for k in ends.indices { ends[k] = slice.fullNode[Int(ends[k])] }
+        let (trie, fullNode) = cutsControls ? (slice.uncut, slice.uncutFullNode) : (slice.rest, slice.fullNode)
+        var n = walk(trie, from: state, into: bits, ends: &ends)
+        for k in ends.indices { ends[k] = fullNode[Int(ends[k])] }
         (counted?.bits ?? slice.bits).withUnsafeBufferPointer { sb in
             for w in 0..<sb.count { bits[w] |= sb[w] }
         }
@@ -611,17 +615,22 @@ public final class MaskStore: @unchecked Sendable {
         return n
     }
 
-    /// `TokenSlice.widestAdmitted` for `state`, reading and filling `admitsSlice`.
-    private func admittedSliceLevel(_ state: Int32) -> Int? {
-        if let known = admitsSlice.withLock({ $0[state] }) { return Int(known) }
-        var proven: [(state: Int32, level: Int8)] = []
-        let level = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns, proven: &proven)
+    /// `TokenSlice.widestAdmitted` for `state`, reading and filling `admitsSlice` (a wider
+    /// level, then cutting controls, wins).
+    private func admittedSlice(_ state: Int32) -> TokenSlice.Admission? {
+        if let known = admitsSlice.withLock({ $0[state] }) { return TokenSlice.Admission(code: known) }
+        var proven: [(state: Int32, admission: TokenSlice.Admission)] = []
+        let admission = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns, proven: &proven)
         if !proven.isEmpty {
             admitsSlice.withLock { known in
-                for p in proven where known[p.state].map({ $0 > p.level }) ?? true { known[p.state] = p.level }
+                for p in proven {
+                    let code = p.admission.code
+                    // Codes order by level, then the uncut flag: lower levels are wider.
+                    if known[p.state].map({ ($0 >> 1, -($0 & 1)) > (code >> 1, -(code & 1)) }) ?? true { known[p.state] = code }
+                }
             }
         }
-        return level
+        return admission
     }
 
     /// The kernel over `trie` (the vocabulary's, or a slice's rest): sets the bits of the
