@@ -100,6 +100,8 @@ final class Lexer: @unchecked Sendable {
         /// Single-part states by (set index << 32 | terminal state).
         var single: [Int64: Int32] = [:]
         var classes: [[Int32]: Int32] = [:]
+        /// The end class of the states that end nothing (`classes[[-2, -1]]`), -1 until met.
+        var endingNothing: Int32 = -1
         var insideWalks: [LexemeWalk] = []
         var scratch: [Int32] = []
     }
@@ -361,19 +363,27 @@ final class Lexer: @unchecked Sendable {
                 for j in 0..<d.classCount where d.table[st * d.classCount + j] >= 0 { hasExit = true; break }
             }
         }
-        if longest, let top = accepting.map({ partPriority[Int($0)] }).max() {
-            accepting = accepting.filter { partPriority[Int($0)] == top }
-        }
-        let ignored = accepting.contains { partIgnored[Int($0)] }
-        let labels = accepting.filter { !partIgnored[Int($0)] }.map { terminals[Int($0)] }
+        var ignored = false
+        var labels: [Int32] = []
         var width: Int32 = -1
-        if let nl = newlinePart, accepting.contains(Int32(nl)) {
-            for k in 0..<n where Int(parts[2 * k]) == nl { width = newlineWidths[Int(parts[2 * k + 1])] }
-        }
-        // Ending in states of different widths produces different indentation: apart.
-        let key = labels + [ignored ? -1 : -2, width]
         let endClass: Int32
-        if let c = b.classes[key] { endClass = c } else { endClass = Int32(b.classes.count); b.classes[key] = endClass }
+        if accepting.isEmpty {
+            // Most states end nothing: their class needs no key built and hashed.
+            if b.endingNothing < 0 { b.endingNothing = Int32(b.classes.count); b.classes[[-2, -1]] = b.endingNothing }
+            endClass = b.endingNothing
+        } else {
+            if longest, let top = accepting.map({ partPriority[Int($0)] }).max() {
+                accepting = accepting.filter { partPriority[Int($0)] == top }
+            }
+            ignored = accepting.contains { partIgnored[Int($0)] }
+            labels = accepting.filter { !partIgnored[Int($0)] }.map { terminals[Int($0)] }
+            if let nl = newlinePart, accepting.contains(Int32(nl)) {
+                for k in 0..<n where Int(parts[2 * k]) == nl { width = newlineWidths[Int(parts[2 * k + 1])] }
+            }
+            // Ending in states of different widths produces different indentation: apart.
+            let key = labels + [ignored ? -1 : -2, width]
+            if let c = b.classes[key] { endClass = c } else { endClass = Int32(b.classes.count); b.classes[key] = endClass }
+        }
         (pages[page].info + (q & (Lexer.pageSize - 1))).initialize(to: StateInfo(
             parts: stored, partCount: Int32(n), endClass: endClass, hasExit: hasExit, acceptsIgnored: ignored,
             labels: labels, endsLexeme: !labels.isEmpty || ignored, width: width))
