@@ -139,9 +139,10 @@ public final class MaskStore: @unchecked Sendable {
     /// Per cell of the walk table: the `SubtreeGroups` its target state loops on (empty: no
     /// state loops, or the table is too big to pair), built on the first whole-trie walk.
     private let loopCellCache = Mutex<[UInt64]?>(nil)
-    /// States known to admit a token slice, as `TokenSlice.Admission.code` (found by earlier admission searches,
-    /// which prove it for states they meet between characters): a string body walked byte by
-    /// byte searches once, not at every state, and a length counter every dozen characters.
+    /// States known to admit a token slice, as `TokenSlice.Admission.code` (found by earlier
+    /// admission searches, which prove it for states they meet between characters): a string
+    /// body walked byte by byte searches once, not at every state, and a length counter every
+    /// dozen characters.
     private let admitsSlice = Mutex<[Int32: Int8]>([:])
     /// Per state: index into `entries`, or -1 while not computed.
     private let slots: UnsafeMutablePointer<Atomic<Int32>>
