@@ -188,7 +188,7 @@ import Testing
         guard let v = TestSupport.vocabulary("llama2") else { return }
         for maxBytes in TokenSlice.levels {
         let slice = TokenSlice(v, maxBytes: maxBytes)
-        var restIDs = Set(slice.rest.tokenIDs)
+        var restIDs = Set(slice.rest.trie.tokenIDs)
         #expect(slice.count + restIDs.count == v.trie.tokenIDs.count)
         for id in v.trie.tokenIDs {
             let inSlice = slice.bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0
@@ -196,9 +196,9 @@ import Testing
             #expect(inSlice != inRest, "token \(id) in both or neither")
         }
         // Every rest node maps to the full-trie node with the same bytes.
-        for i in stride(from: 1, to: slice.rest.nodeCount, by: 97) {
-            let full = Int(slice.fullNode[i])
-            #expect(slice.rest.depth[i] == v.trie.depth[full] && slice.rest.byte[i] == v.trie.byte[full])
+        for i in stride(from: 1, to: slice.rest.trie.nodeCount, by: 97) {
+            let full = Int(slice.rest.fullNode[i])
+            #expect(slice.rest.trie.depth[i] == v.trie.depth[full] && slice.rest.trie.byte[i] == v.trie.byte[full])
         }
         if let maxBytes {
             for id in v.trie.tokenIDs where slice.bits[Int(id) >> 5] & (1 << (UInt32(id) & 31)) != 0 {
@@ -217,9 +217,9 @@ import Testing
         guard let v = TestSupport.vocabulary(name) else { return }
         for maxBytes in TokenSlice.levels {
             let slice = TokenSlice(v, maxBytes: maxBytes)
-            let uncut = Set(slice.uncut.tokenIDs)
+            let uncut = Set(slice.uncut.trie.tokenIDs)
             var cut = 0
-            for id in slice.rest.tokenIDs {
+            for id in slice.rest.trie.tokenIDs {
                 let bytes = v.bytes(of: Int(id))
                 var expectCut = false
                 if let i = bytes.firstIndex(where: { $0 < 0x20 }), i <= (maxBytes ?? .max) {
@@ -229,11 +229,11 @@ import Testing
                 #expect(uncut.contains(id) != expectCut, "token \(id) \(bytes) at \(maxBytes ?? 0) bytes")
                 if expectCut { cut += 1 }
             }
-            #expect(uncut.count + cut == slice.rest.tokenIDs.count)
+            #expect(uncut.count + cut == slice.rest.trie.tokenIDs.count)
             #expect(cut > (name == "llama3" ? 1000 : 20), "\(cut) tokens cut at \(maxBytes ?? 0) bytes")
-            for i in stride(from: 1, to: slice.uncut.nodeCount, by: 37) {
-                let full = Int(slice.uncutFullNode[i])
-                #expect(slice.uncut.depth[i] == v.trie.depth[full] && slice.uncut.byte[i] == v.trie.byte[full])
+            for i in stride(from: 1, to: slice.uncut.trie.nodeCount, by: 37) {
+                let full = Int(slice.uncut.fullNode[i])
+                #expect(slice.uncut.trie.depth[i] == v.trie.depth[full] && slice.uncut.trie.byte[i] == v.trie.byte[full])
             }
         }
     }

@@ -606,9 +606,9 @@ public final class MaskStore: @unchecked Sendable {
     /// bits are ORed in.
     private func walkOutside(_ slice: TokenSlice, cutsControls: Bool, from state: Int32, counted: (bits: [UInt32], count: Int)? = nil,
                              into bits: UnsafeMutablePointer<UInt32>, ends: inout [UInt32]) -> Int {
-        let (trie, fullNode) = cutsControls ? (slice.uncut, slice.uncutFullNode) : (slice.rest, slice.fullNode)
-        var n = walk(trie, from: state, into: bits, ends: &ends)
-        for k in ends.indices { ends[k] = fullNode[Int(ends[k])] }
+        let part = cutsControls ? slice.uncut : slice.rest
+        var n = walk(part.trie, from: state, into: bits, ends: &ends)
+        for k in ends.indices { ends[k] = part.fullNode[Int(ends[k])] }
         (counted?.bits ?? slice.bits).withUnsafeBufferPointer { sb in
             for w in 0..<sb.count { bits[w] |= sb[w] }
         }
@@ -616,19 +616,15 @@ public final class MaskStore: @unchecked Sendable {
         return n
     }
 
-    /// `TokenSlice.widestAdmitted` for `state`, reading and filling `admitsSlice` (a wider
-    /// level, then cutting controls, wins).
+    /// `TokenSlice.widestAdmitted` for `state`, reading and filling `admitsSlice` (the lower
+    /// code wins: a wider level, then cutting controls).
     private func admittedSlice(_ state: Int32) -> TokenSlice.Admission? {
         if let known = admitsSlice.withLock({ $0[state] }) { return TokenSlice.Admission(code: known) }
         var proven: [(state: Int32, admission: TokenSlice.Admission)] = []
         let admission = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns, proven: &proven)
         if !proven.isEmpty {
             admitsSlice.withLock { known in
-                for p in proven {
-                    let code = p.admission.code
-                    // Codes order by level, then the uncut flag: lower levels are wider.
-                    if known[p.state].map({ ($0 >> 1, -($0 & 1)) > (code >> 1, -(code & 1)) }) ?? true { known[p.state] = code }
-                }
+                for p in proven where known[p.state].map({ $0 > p.admission.code }) ?? true { known[p.state] = p.admission.code }
             }
         }
         return admission

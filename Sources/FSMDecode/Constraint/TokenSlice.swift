@@ -63,14 +63,16 @@ final class TokenSlice: Sendable {
     /// The slice's tokens (trie tokens in R, of at most `maxBytes` bytes), as mask words.
     let bits: [UInt32]
     let count: Int
+    /// A trie of some of the vocabulary's tokens, with each node's counterpart in the full trie.
+    struct PartTrie: Sendable {
+        let trie: TokenTrie
+        /// Node of `trie` → the node of the full trie with the same bytes.
+        let fullNode: [UInt32]
+    }
     /// The trie of every other grammar token.
-    let rest: TokenTrie
-    /// `rest` node → the node of the full trie with the same bytes.
-    let fullNode: [UInt32]
+    let rest: PartTrie
     /// `rest` without the tokens cut by a control byte after at most `maxBytes` bytes.
-    let uncut: TokenTrie
-    /// `uncut` node → the node of the full trie with the same bytes.
-    let uncutFullNode: [UInt32]
+    let uncut: PartTrie
 
     init(_ vocabulary: Vocabulary, maxBytes: Int?) {
         self.maxBytes = maxBytes
@@ -90,13 +92,17 @@ final class TokenSlice: Sendable {
         }
         self.bits = bits
         self.count = n
-        rest = TokenTrie(tokenBytes: vocabulary.tokenBytes, offsets: vocabulary.tokenOffsets, flags: flags)
-        fullNode = TokenSlice.fullNodes(of: rest, in: trie)
-        for id32 in rest.tokenIDs where TokenSlice.cutByControl(Int(id32), vocabulary, within: maxBytes) {
+        rest = TokenSlice.partTrie(vocabulary, flags: flags)
+        for id32 in rest.trie.tokenIDs where TokenSlice.cutByControl(Int(id32), vocabulary, within: maxBytes) {
             flags[Int(id32)].insert(.absent)
         }
-        uncut = TokenTrie(tokenBytes: vocabulary.tokenBytes, offsets: vocabulary.tokenOffsets, flags: flags)
-        uncutFullNode = TokenSlice.fullNodes(of: uncut, in: trie)
+        uncut = TokenSlice.partTrie(vocabulary, flags: flags)
+    }
+
+    /// The trie of the vocabulary's tokens not flagged `.absent` in `flags`, mapped to the full trie.
+    private static func partTrie(_ vocabulary: Vocabulary, flags: [TokenFlags]) -> PartTrie {
+        let part = TokenTrie(tokenBytes: vocabulary.tokenBytes, offsets: vocabulary.tokenOffsets, flags: flags)
+        return PartTrie(trie: part, fullNode: fullNodes(of: part, in: vocabulary.trie))
     }
 
     /// Each node of `part` (a trie of some of `trie`'s tokens) mapped to the node of `trie`
@@ -245,10 +251,11 @@ final class TokenSlice: Sendable {
         var level: Int
         var cutsControls: Bool
 
-        /// As one byte (`admitsSlice`'s cache).
-        var code: Int8 { Int8(level << 1 | (cutsControls ? 1 : 0)) }
+        /// As one byte (`admitsSlice`'s cache), ordered by preference: a lower code is a wider
+        /// level, then cutting controls.
+        var code: Int8 { Int8(level << 1 | (cutsControls ? 0 : 1)) }
         init(level: Int, cutsControls: Bool) { self.level = level; self.cutsControls = cutsControls }
-        init(code: Int8) { level = Int(code >> 1); cutsControls = code & 1 == 1 }
+        init(code: Int8) { level = Int(code >> 1); cutsControls = code & 1 == 0 }
     }
 
     /// A set of (DFA state, R or UTF-8 automaton state) pairs, packed `s << 3 | r`, for the
