@@ -32,6 +32,33 @@ import Testing
         }
     }
 
+    /// Merging two ascending id lists gives their sorted union, or nil exactly when that union
+    /// is over the limit: random lists with overlaps, empty sides and the limit's edges.
+    @Test func mergedListsAreTheSortedUnion() {
+        var rng = SeededRNG(seed: 0x5EED_1157)
+        for round in 0..<400 {
+            let span = UInt32.random(in: 1...3000, using: &rng)
+            let a = Set((0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt32.random(in: 0..<span, using: &rng) }).sorted()
+            let b = Set((0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt32.random(in: 0..<span, using: &rng) }).sorted()
+            let union = Set(a).union(b).sorted()
+            for limit in [union.count - 1, union.count, union.count + 1] where limit >= 0 {
+                let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { MaskStore.mergeSorted(pa, $0, limit: limit) } }
+                #expect(got == (union.count <= limit ? union : nil), "round \(round), \(a.count) + \(b.count) ids, limit \(limit)")
+            }
+        }
+    }
+
+    /// Sorting with repeats dropped, over buffers of every small size and heavy repetition.
+    @Test func sortAndRemoveDuplicatesMatchesASortedSet() {
+        var rng = SeededRNG(seed: 0xD0_0D1E)
+        for n in 0..<200 {
+            var xs = (0..<n).map { _ in Int32.random(in: -20...20, using: &rng) }
+            let expected = Set(xs).sorted()
+            xs.sortAndRemoveDuplicates()
+            #expect(xs == expected, "\(n) values")
+        }
+    }
+
     @Test(arguments: ["llama3", "llama2"])
     func masksEqualBruteForceOnRealVocabulary(name: String) throws {
         guard let v = TestSupport.vocabulary(name) else { return }

@@ -1,9 +1,13 @@
 extension Array where Element: Comparable {
     /// Sorts in place and drops repeated elements, keeping the capacity (scratch buffers reuse it).
+    /// The pass runs over the buffer: indexing the array itself checked uniqueness at every write.
     mutating func sortAndRemoveDuplicates() {
         sort()
-        var w = 0
-        for r in indices where r == 0 || self[r] != self[w - 1] { self[w] = self[r]; w += 1 }
+        let w = withUnsafeMutableBufferPointer { b -> Int in
+            var w = 0
+            for r in b.indices where r == 0 || b[r] != b[w - 1] { b[w] = b[r]; w += 1 }
+            return w
+        }
         removeSubrange(w...)
     }
 }
