@@ -257,8 +257,7 @@ final class Lexer: @unchecked Sendable {
         for k in 0..<Int(i.partCount) {
             guard let list = stores[Int(terminals[Int(i.parts[2 * k])])]!.acceptList(state: i.parts[2 * k + 1]),
                   list.count <= limit else { return nil }
-            // Each list is ascending: merged pairwise in linear time (sorting the concatenation
-            // was a quarter of a key position's first mask).
+            // Each list is ascending: merged pairwise in linear time, not concatenated and sorted.
             guard let merged = ids.withUnsafeBufferPointer({ MaskStore.mergeSorted($0, list, limit: limit) }) else { return nil }
             ids = merged
         }
