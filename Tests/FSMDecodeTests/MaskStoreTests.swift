@@ -42,7 +42,7 @@ import Testing
             let b = Set((0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt32.random(in: 0..<span, using: &rng) }).sorted()
             let union = Set(a).union(b).sorted()
             for limit in [union.count - 1, union.count, union.count + 1] where limit >= 0 {
-                let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { MaskStore.mergeSorted(pa, $0, limit: limit) } }
+                let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { [UInt32].sortedUnion(pa, $0, limit: limit) } }
                 #expect(got == (union.count <= limit ? union : nil), "round \(round), \(a.count) + \(b.count) ids, limit \(limit)")
             }
         }

@@ -315,27 +315,6 @@ public final class MaskStore: @unchecked Sendable {
         return UnsafeBufferPointer(start: e.payload, count: Int(e.count))
     }
 
-    /// The union of two ascending id lists without repeats, ascending; nil once it would hold
-    /// more than `limit` ids.
-    static func mergeSorted(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>, limit: Int) -> [UInt32]? {
-        var fits = true
-        let merged = [UInt32](unsafeUninitializedCapacity: a.count + b.count) { out, n in
-            var i = 0, j = 0, k = 0
-            while i < a.count && j < b.count {
-                let x = a[i], y = b[j]
-                out[k] = min(x, y)
-                if x <= y { i &+= 1 }
-                if y <= x { j &+= 1 }
-                k &+= 1
-            }
-            while i < a.count { out[k] = a[i]; i &+= 1; k &+= 1 }
-            while j < b.count { out[k] = b[j]; j &+= 1; k &+= 1 }
-            fits = k <= limit
-            n = k
-        }
-        return fits ? merged : nil
-    }
-
     /// Sets (or clears) the bits of `count` sorted ids; ids sharing a word are gathered in a
     /// register first, so the cost is one read-modify-write per touched word plus one OR per id.
     @inline(__always)

@@ -100,7 +100,8 @@ final class Lexer: @unchecked Sendable {
         /// Single-part states by (set index << 32 | terminal state).
         var single: [Int64: Int32] = [:]
         var classes: [[Int32]: Int32] = [:]
-        /// The end class of the states that end nothing (`classes[[-2, -1]]`), -1 until met.
+        /// The end class of the states that end nothing (`classes[Lexer.endKey([], ignored: false, width: -1)]`),
+        /// -1 until met.
         var endingNothing: Int32 = -1
         var insideWalks: [LexemeWalk] = []
         var scratch: [Int32] = []
@@ -258,10 +259,17 @@ final class Lexer: @unchecked Sendable {
             guard let list = stores[Int(terminals[Int(i.parts[2 * k])])]!.acceptList(state: i.parts[2 * k + 1]),
                   list.count <= limit else { return nil }
             // Each list is ascending: merged pairwise in linear time, not concatenated and sorted.
-            guard let merged = ids.withUnsafeBufferPointer({ MaskStore.mergeSorted($0, list, limit: limit) }) else { return nil }
+            guard let merged = ids.withUnsafeBufferPointer({ [UInt32].sortedUnion($0, list, limit: limit) }) else { return nil }
             ids = merged
         }
         return LexemeWalk(inside: ids, insideIsBitset: false, groups: [], endsHere: nil)
+    }
+
+    /// The key of an end class in `Builder.classes`: the labels a state ends, whether it ends
+    /// an ignored lexeme, and its newline width (ending in states of different widths produces
+    /// different indentation: apart).
+    private static func endKey(_ labels: [Int32], ignored: Bool, width: Int32) -> [Int32] {
+        labels + [ignored ? -1 : -2, width]
     }
 
     // MARK: - Building (under the lock)
@@ -370,7 +378,10 @@ final class Lexer: @unchecked Sendable {
         let endClass: Int32
         if accepting.isEmpty {
             // Most states end nothing: their class needs no key built and hashed.
-            if b.endingNothing < 0 { b.endingNothing = Int32(b.classes.count); b.classes[[-2, -1]] = b.endingNothing }
+            if b.endingNothing < 0 {
+                b.endingNothing = Int32(b.classes.count)
+                b.classes[Lexer.endKey([], ignored: false, width: -1)] = b.endingNothing
+            }
             endClass = b.endingNothing
         } else {
             if longest, let top = accepting.map({ partPriority[Int($0)] }).max() {
@@ -381,8 +392,7 @@ final class Lexer: @unchecked Sendable {
             if let nl = newlinePart, accepting.contains(Int32(nl)) {
                 for k in 0..<n where Int(parts[2 * k]) == nl { width = newlineWidths[Int(parts[2 * k + 1])] }
             }
-            // Ending in states of different widths produces different indentation: apart.
-            let key = labels + [ignored ? -1 : -2, width]
+            let key = Lexer.endKey(labels, ignored: ignored, width: width)
             if let c = b.classes[key] { endClass = c } else { endClass = Int32(b.classes.count); b.classes[key] = endClass }
         }
         (pages[page].info + (q & (Lexer.pageSize - 1))).initialize(to: StateInfo(
