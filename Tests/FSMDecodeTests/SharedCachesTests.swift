@@ -12,6 +12,35 @@ import Testing
     /// prefix (past `TerminalPattern.hash(into:)`'s bounded one) or differ only in a JSON
     /// string's values each get their own DFA, and a pattern cached under a big budget still
     /// fails under a small one.
+    /// The cheap dictionary hash of the walk-cache and memo keys must still spread keys that
+    /// differ in one small field over the buckets (a mixer that dropped a field would pile
+    /// them into one), differ per seed, and agree for equal keys.
+    @Test func seededHashSpreadsSmallKeysOverBuckets() {
+        var keys: [WalkCache.Key] = []
+        for list in Int32(0)..<16 { for lexer in Int32(0)..<16 { for state in Int32(0)..<64 { keys.append(.init(list: list, lexer: lexer, state: state)) } } }
+        for seed in [0, 1, -7, 0x5DEE_CE66] {
+            let buckets = Set(keys.map { $0._rawHashValue(seed: seed) & 0xFFFF })
+            // 16,384 keys over 65,536 buckets: about 14,500 distinct for a random function.
+            #expect(buckets.count > 13_500, "seed \(seed): \(buckets.count) buckets")
+        }
+        let k = WalkCache.Key(list: 3, lexer: 5, state: 7)
+        #expect(k._rawHashValue(seed: 9) == WalkCache.Key(list: 3, lexer: 5, state: 7)._rawHashValue(seed: 9))
+        #expect(k._rawHashValue(seed: 9) != k._rawHashValue(seed: 10))
+        var memo = Set<Int>(), groups = Set<Int>()
+        for i in 0..<4096 {
+            let m = MaskMemoKey(contextA: 42, contextB: 7, lexer: Int32(i >> 7), state: Int32(i & 63), endsHere: i & 64 != 0)
+            memo.insert(m._rawHashValue(seed: 3) & 0x3FFF)
+            let g = GroupMemoKey(contextA: UInt64(i >> 6), contextB: 1, lexer: 2, endClass: Int32(i & 7), list: Int32(i >> 3 & 7))
+            groups.insert(g._rawHashValue(seed: 3) & 0x3FFF)
+        }
+        // 4,096 keys over 16,384 buckets: about 3,600 distinct for a random function.
+        #expect(memo.count > 3_300 && groups.count > 3_300, "\(memo.count), \(groups.count)")
+        // Dictionaries over these keys still find every entry.
+        var d: [WalkCache.Key: Int] = [:]
+        for (i, key) in keys.enumerated() { d[key] = i }
+        #expect(keys.enumerated().allSatisfy { d[$0.element] == $0.offset })
+    }
+
     @Test func terminalCacheTellsPatternsAndBudgetsApart() throws {
         SharedCaches.clear()
         let prefix = (0 ..< 40).map { TerminalPattern.literal([UInt8(97 + $0 % 26)]) }

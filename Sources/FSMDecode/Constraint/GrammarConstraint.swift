@@ -82,7 +82,12 @@ final class LexemeWalk: Sendable {
 /// (first writer wins). Entries are kept while the stored ids stay under `budgetIDs`; past it
 /// walks are computed and not stored.
 final class WalkCache: Sendable {
-    struct Key: Hashable { var list: Int32; var lexer: Int32; var state: Int32 }
+    struct Key: Hashable {
+        var list: Int32; var lexer: Int32; var state: Int32
+        func _rawHashValue(seed: Int) -> Int {
+            SeededHash.of(UInt64(UInt32(bitPattern: list)) << 32 | UInt64(UInt32(bitPattern: lexer)), UInt64(UInt32(bitPattern: state)), seed: seed)
+        }
+    }
     static let defaultBudgetIDs = 16 << 20
     let budgetIDs: Int
     private let state = Mutex<(walks: [Key: LexemeWalk], storedIDs: Int, lists: [WordListKey: Int32])>(([:], 0, [:]))
@@ -142,6 +147,10 @@ struct MaskMemoKey: Hashable, Sendable {
     var lexer: Int32
     var state: Int32
     var endsHere: Bool
+
+    func _rawHashValue(seed: Int) -> Int {
+        SeededHash.of(contextA, contextB, UInt64(UInt32(bitPattern: lexer)) << 33 | UInt64(UInt32(bitPattern: state)) << 1 | (endsHere ? 1 : 0), seed: seed)
+    }
 }
 
 /// The key of a memoized lexeme end below one root boundary group (`GrammarConstraint.groupMemo`):
@@ -157,6 +166,10 @@ struct GroupMemoKey: Hashable, Sendable {
     var lexer: Int32
     var endClass: Int32
     var list: Int32
+
+    func _rawHashValue(seed: Int) -> Int {
+        SeededHash.of(contextA, contextB ^ UInt64(UInt32(bitPattern: list)) << 32, UInt64(UInt32(bitPattern: lexer)) << 32 | UInt64(UInt32(bitPattern: endClass)), seed: seed)
+    }
 }
 
 /// A compiled context-free constraint: the grammar's parse tables, its lexers (built on first

@@ -66,6 +66,7 @@ struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
     }
 
     func hash(into h: inout Hasher) { h.combine(hashValue_) }
+    func _rawHashValue(seed: Int) -> Int { SeededHash.of(UInt64(UInt(bitPattern: hashValue_)), seed: seed) }
     static func == (a: HashedKey, b: HashedKey) -> Bool { a.hashValue_ == b.hashValue_ && a.value == b.value }
 }
 
@@ -86,6 +87,7 @@ struct WordListKey: Hashable, Sendable {
     }
 
     func hash(into h: inout Hasher) { h.combine(hash) }
+    func _rawHashValue(seed: Int) -> Int { SeededHash.of(UInt64(UInt(bitPattern: hash)), seed: seed) }
     static func == (a: WordListKey, b: WordListKey) -> Bool { a.hash == b.hash && a.words == b.words }
 }
 
