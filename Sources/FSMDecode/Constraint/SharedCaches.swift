@@ -70,26 +70,31 @@ struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
     static func == (a: HashedKey, b: HashedKey) -> Bool { a.hashValue_ == b.hashValue_ && a.value == b.value }
 }
 
-/// A word list as a dictionary key, hashed once, 8 bytes per step (`StableHasher`) rather than
-/// by the standard library's per-element hashing, which costs several times more on the long
-/// lists hashed on first visits (walk start lists). A type of its own, not a
-/// second `HashedKey` initializer, so a list has one hash however its key is made. Equality
-/// still compares the lists; the dictionary seeds its own hashing of this value.
-struct WordListKey: Hashable, Sendable {
-    let words: [UInt32]
+/// A list of integers as a dictionary key, hashed once, 8 bytes per step (`StableHasher`)
+/// rather than by the standard library's per-element SipHash, which costs several times more
+/// on the long lists hashed on first visits (walk start lists) and in the compile's interning
+/// dictionaries (Moore refinement signatures, lexer terminal sets, end classes). A type of its
+/// own, not a second `HashedKey` initializer, so a list has one hash however its key is made.
+/// Equality still compares the lists; the dictionary's seed goes into its bucket hash
+/// (`SeededHash`).
+struct IntListKey<Element: FixedWidthInteger & BitwiseCopyable & Sendable>: Hashable, Sendable {
+    let values: [Element]
     private let hash: Int
 
-    init(_ words: [UInt32]) {
-        self.words = words
+    init(_ values: [Element]) {
+        self.values = values
         var h = StableHasher()
-        h.combine(array: words)
+        h.combine(array: values)
         hash = Int(truncatingIfNeeded: h.finalize())
     }
 
     func hash(into h: inout Hasher) { h.combine(hash) }
     func _rawHashValue(seed: Int) -> Int { SeededHash.of(UInt64(UInt(bitPattern: hash)), seed: seed) }
-    static func == (a: WordListKey, b: WordListKey) -> Bool { a.hash == b.hash && a.words == b.words }
+    static func == (a: IntListKey, b: IntListKey) -> Bool { a.hash == b.hash && a.values == b.values }
 }
+
+/// A walk's sorted start nodes as a key (`WalkCache.listID`).
+typealias WordListKey = IntListKey<UInt32>
 
 /// A dictionary with a total cost bound: inserting past it drops the oldest entries.
 final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {

@@ -332,13 +332,19 @@ struct GrammarBuilder {
     private func regularity(rules: [GrammarRule], rhs: (Int) -> ArraySlice<GrammarSymbol>) -> ([Bool], [Int]) {
         let n = rules.count
         var succ = [[Int]](repeating: [], count: n)
+        // The last rule that listed each rule as a successor (a stamp, not a set per rule).
+        var listedBy = [Int](repeating: -1, count: n)
         for r in 0..<n {
             if case .repetition(let element, _, _) = rules[r].origin {
                 if !element.isTerminal { succ[r] = [element.index] }
                 continue
             }
-            var seen = Set<Int>()
-            for p in rules[r].productionRange { for s in rhs(p) where !s.isTerminal && seen.insert(s.index).inserted { succ[r].append(s.index) } }
+            for p in rules[r].productionRange {
+                for s in rhs(p) where !s.isTerminal && listedBy[s.index] != r {
+                    listedBy[s.index] = r
+                    succ[r].append(s.index)
+                }
+            }
         }
         var index = [Int](repeating: -1, count: n), low = [Int](repeating: 0, count: n)
         var onStack = [Bool](repeating: false, count: n)

@@ -99,7 +99,7 @@ final class Lexer: @unchecked Sendable {
         var slotStates: [Int32] = []
         /// Single-part states by (set index << 32 | terminal state).
         var single: [Int64: Int32] = [:]
-        var classes: [[Int32]: Int32] = [:]
+        var classes: [IntListKey<Int32>: Int32] = [:]
         /// The end class of the states that end nothing (`classes[Lexer.endKey([], ignored: false, width: -1)]`),
         /// -1 until met.
         var endingNothing: Int32 = -1
@@ -268,8 +268,8 @@ final class Lexer: @unchecked Sendable {
     /// The key of an end class in `Builder.classes`: the labels a state ends, whether it ends
     /// an ignored lexeme, and its newline width (ending in states of different widths produces
     /// different indentation: apart).
-    private static func endKey(_ labels: [Int32], ignored: Bool, width: Int32) -> [Int32] {
-        labels + [ignored ? -1 : -2, width]
+    private static func endKey(_ labels: [Int32], ignored: Bool, width: Int32) -> IntListKey<Int32> {
+        IntListKey(labels + [ignored ? -1 : -2, width])
     }
 
     // MARK: - Building (under the lock)
@@ -415,7 +415,6 @@ final class Lexer: @unchecked Sendable {
         return Int32(q)
     }
 
-    /// The first byte of each product class.
     // MARK: - Inspection
 
     /// Every state reachable from the start, as a `ByteDFA` (states renumbered breadth-first;

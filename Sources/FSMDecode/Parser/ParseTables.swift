@@ -737,7 +737,7 @@ final class LexerCache: @unchecked Sendable {
     private static let pageCount = maxLexers >> pageShift
     /// Per page: nil until its first lexer is added, then `1 << pageShift` slots.
     private let pages: UnsafeMutablePointer<Atomic<UnsafeMutablePointer<Atomic<UnsafeRawPointer?>>?>>
-    private let state = Mutex<(byKey: [[Int32]: Int32], all: [Lexer])>(([:], []))
+    private let state = Mutex<(byKey: [IntListKey<Int32>: Int32], all: [Lexer])>(([:], []))
 
     init() {
         pages = .allocate(capacity: LexerCache.pageCount)
@@ -759,13 +759,15 @@ final class LexerCache: @unchecked Sendable {
     var all: [Lexer] { state.withLock { $0.all } }
 
     func lookup(_ key: [Int32]) -> Lexer? {
-        state.withLock { s in s.byKey[key].map { s.all[Int($0)] } }
+        let key = IntListKey(key)
+        return state.withLock { s in s.byKey[key].map { s.all[Int($0)] } }
     }
 
     /// The lexer for `key`, made by `make` (given its id) when new. Throws `.budget` when
     /// `maxLexers` lexers exist already.
     func insert(_ key: [Int32], description: String, _ make: (Int32) -> Lexer) throws -> Lexer {
-        try state.withLock { s in
+        let key = IntListKey(key)
+        return try state.withLock { s in
             if let id = s.byKey[key] { return s.all[Int(id)] }
             guard s.all.count < LexerCache.maxLexers else {
                 throw FSMDecodeError(.budget, "\(description): more than \(LexerCache.maxLexers) lexers (distinct sets of terminals expected next)")

@@ -195,12 +195,13 @@ struct CodePointDFA {
             blocks = Int(b)
         }
         while liveCount <= 600 {
-            var sig: [[Int32]: Int32] = [:]
+            var sig: [IntListKey<Int32>: Int32] = [:]
             var nb = [Int32](repeating: -1, count: count)
             for q in 0..<count where live[q] {
-                var key: [Int32] = [block[q]]
-                key.reserveCapacity(k + 1)
-                for a in 0..<k { let t = to(q, a); key.append(t >= 0 ? block[Int(t)] : -1) }
+                var row: [Int32] = [block[q]]
+                row.reserveCapacity(k + 1)
+                for a in 0..<k { let t = to(q, a); row.append(t >= 0 ? block[Int(t)] : -1) }
+                let key = IntListKey(row)
                 if let b = sig[key] { nb[q] = b } else { let b = Int32(sig.count); sig[key] = b; nb[q] = b }
             }
             block = nb
@@ -470,7 +471,7 @@ extension CodePointRegex {
     /// and that part repeats a fixed-length element; nil when no such rewrite applies.
     func limitedLength(_ lo: Int, _ hi: Int?) -> CodePointRegex? {
         let (a, b) = lengthRange
-        if isEmptyLanguage { return self }
+        if a >= Int.max / 4 { return self }  // empty
         if a >= lo && (hi == nil || (b != nil && b! <= hi!)) { return self }
         if let b, b < lo { return .alt([]) }
         if let hi, a > hi { return .alt([]) }

@@ -65,15 +65,16 @@ extension JSONStringAutomaton {
         let edgeRoot = edgeEncoder.map { encoders[$0].start }
         // States: 0 before the opening quote, 1 after the closing one (the only accepting
         // state), then (q, tuple of encoder states) for the spellings being read from q.
-        var ids: [[Int32]: Int32] = [:]
+        var ids: [IntListKey<Int32>: Int32] = [:]
         var keys: [[Int32]] = [[], []]
         func id(_ key: [Int32]) throws -> Int32 {
-            if let i = ids[key] { return i }
+            let hashed = IntListKey(key)
+            if let i = ids[hashed] { return i }
             guard keys.count < maxStates else {
                 throw FSMDecodeError(.budget, "\(description): JSON string automaton needs more than \(maxStates) states")
             }
             let i = Int32(keys.count)
-            ids[key] = i
+            ids[hashed] = i
             keys.append(key)
             return i
         }

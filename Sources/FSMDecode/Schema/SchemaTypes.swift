@@ -281,7 +281,7 @@ extension SchemaCompiler {
         var content: StringLanguage
         if let r = try stringRegex(node) {
             let (lo, hi) = r.lengthRange
-            if r.isEmptyLanguage { return nil }
+            if lo >= Int.max / 4 { return nil }  // `isEmptyLanguage`, without a second pass over a format's big tree
             if minLen <= lo && (maxLen == nil || (hi != nil && hi! <= maxLen!)) { content = .regex(r) }
             else if let m = maxLen, lo > m { return nil }
             else if let h = hi, h < minLen { return nil }
