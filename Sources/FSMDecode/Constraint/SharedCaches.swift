@@ -76,7 +76,9 @@ struct HashedKey<T: Hashable & Sendable>: Hashable, Sendable {
 /// dictionaries (Moore refinement signatures, lexer terminal sets, end classes). A type of its
 /// own, not a second `HashedKey` initializer, so a list has one hash however its key is made.
 /// Equality still compares the lists; the dictionary's seed goes into its bucket hash
-/// (`SeededHash`).
+/// (`SeededHash`), but the list's own 64-bit hash is unseeded: use it where a budget bounds
+/// the number of keys (states, lexers, walk lists), so crafted collisions cost probes, not
+/// an unbounded blow-up.
 struct IntListKey<Element: FixedWidthInteger & BitwiseCopyable & Sendable>: Hashable, Sendable {
     let values: [Element]
     private let hash: Int
