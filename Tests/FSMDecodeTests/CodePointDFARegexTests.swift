@@ -52,4 +52,37 @@ import Testing
         #expect(d.count > 48 || d.regex(budget: 200) == nil)
         if let r = d.regex() { CodePointDFARegexTests.expectSameLanguage(d, r, "suffix window") }
     }
+    /// Minimization by Hopcroft's algorithm (the default) and by Moore refinement (the old
+    /// one, kept for wide alphabets) give the same automaton: the coarsest partition is unique
+    /// and the breadth-first numbering canonical. Random partial tables (dead transitions,
+    /// unreachable and non-co-reachable states, many equivalent ones) and realistic
+    /// pattern ∩ length products.
+    @Test func hopcroftAndMooreMinimizeAlike() throws {
+        func same(_ a: CodePointDFA, _ b: CodePointDFA) -> Bool {
+            a.count == b.count && a.start == b.start && a.next == b.next && a.accepting == b.accepting
+        }
+        let search = try ECMARegexParser.parseSearch("^[a-e]+(:[k-s]|x)*$")
+        let alphabet = CodePointAlphabet([search])
+        let k = alphabet.count
+        var rng = GrammarRuntimeSupport.RNG(state: 27)
+        var merged = 0
+        for trial in 0..<300 {
+            let n = 1 + rng.below(trial < 200 ? 12 : 90)
+            // Few distinct target values make equivalent states likely.
+            let targets = 1 + rng.below(n)
+            let next = (0..<(n * k)).map { _ in rng.below(4) == 0 ? Int32(-1) : Int32(rng.below(targets)) }
+            let accepting = (0..<n).map { _ in rng.below(3) == 0 }
+            let d = CodePointDFA(alphabet: alphabet, count: n, start: Int32(rng.below(n)), next: next, accepting: accepting)
+            let h = d.minimized(), m = d.minimized(byMoore: true)
+            #expect(same(h, m), "trial \(trial): \(h.count) vs \(m.count) states")
+            if h.count < n { merged += 1 }
+        }
+        #expect(merged > 100, "the random tables should exercise merging (\(merged))")
+        for (pattern, lo, hi) in [("^[a-e]+(:[k-s]|x)*$", 3, 40), ("ab|ba", 0, 9), ("^(a|bk)*x(d|ee)*$", 5, 120), ("[^x]", 2, nil)] as [(String, Int, Int?)] {
+            let r = try ECMARegexParser.parseSearch(pattern)
+            let a = CodePointAlphabet([r])
+            let product = try CodePointDFA(r, alphabet: a).combined(CodePointDFA.lengths(lo, hi, alphabet: a), .and)
+            #expect(same(product.minimized(), product.minimized(byMoore: true)), "\(pattern) {\(lo),\(hi.map(String.init) ?? "")}")
+        }
+    }
 }
