@@ -362,20 +362,29 @@ enum SchemaFormats {
     /// A format's regex and JSON content pattern, built on first use of that format and kept
     /// for the process (the time formats enumerate every leap-second offset: ~50 ms for all
     /// formats at once, which a first schema asking for `email` need not pay).
-    private static let built = Mutex<[String: (regex: CodePointRegex, content: TerminalPattern)]>([:])
+    private static let built = Mutex<[String: Entry]>([:])
 
-    private static func entry(_ name: String) -> (regex: CodePointRegex, content: TerminalPattern)? {
+    private struct Entry: Sendable {
+        let regex: CodePointRegex
+        let content: TerminalPattern
+        let lengthRange: (Int, Int?)
+    }
+
+    private static func entry(_ name: String) -> Entry? {
         guard let source = patterns[name] else { return nil }
         if let e = built.withLock({ $0[name] }) { return e }
         // Built outside the lock (two threads may both build it; either result is the same).
         let r = try! ECMARegexParser.parseSearch(source)
-        let e = (regex: r, content: r.plainJSONPattern)
+        let e = Entry(regex: r, content: r.plainJSONPattern, lengthRange: r.lengthRange)
         built.withLock { if $0[name] == nil { $0[name] = e } }
         return e
     }
 
     /// The asserted format's regex over the string value (nil: not an asserted format).
     static func regex(_ name: String) -> CodePointRegex? { entry(name)?.regex }
+    /// `regex(name).lengthRange`, computed once: a format's tree is big (an address format's
+    /// pass cost ~0.5 M instructions), and string schemas ask for it on every compile.
+    static func lengthRange(_ name: String) -> (Int, Int?)? { entry(name)?.lengthRange }
     /// `regex(name)` as a JSON string content pattern (`plainJSONPattern`).
     static func contentPattern(_ name: String) -> TerminalPattern? { entry(name)?.content }
 
