@@ -570,6 +570,7 @@ final class ParseTables: Sendable {
         }
 
         func hash(into hasher: inout Hasher) { hasher.combine(h) }
+        func _rawHashValue(seed: Int) -> Int { SeededHash.of(h, seed: seed) }
         static func == (a: MemoKey, b: MemoKey) -> Bool { a.h == b.h && a.items == b.items }
     }
 
