@@ -35,6 +35,9 @@ import Testing
         }
         // 4,096 keys over 16,384 buckets: about 3,600 distinct for a random function.
         #expect(memo.count > 3_300 && groups.count > 3_300, "\(memo.count), \(groups.count)")
+        // State pairs packed in a word (products, tries): high and low halves both count.
+        let pairs = Set((0..<4096).map { WordKey(UInt64($0 >> 6) << 32 | UInt64($0 & 63))._rawHashValue(seed: 5) & 0x3FFF })
+        #expect(pairs.count > 3_300, "\(pairs.count)")
         // Dictionaries over these keys still find every entry.
         var d: [WalkCache.Key: Int] = [:]
         for (i, key) in keys.enumerated() { d[key] = i }

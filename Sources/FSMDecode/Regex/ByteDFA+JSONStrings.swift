@@ -56,11 +56,11 @@ extension ByteDFA {
         let close = b.node()          // after the closing quote: accepting
         b.link(open, 0x22, root)
         // (trie node, next character) → the byte node after that character's spellings.
-        var after: [UInt64: Int32] = [:]
+        var after: [WordKey: Int32] = [:]
         for value in values {
             var at = root
             for c in value {
-                let key = UInt64(UInt32(bitPattern: at)) << 32 | UInt64(c)
+                let key = WordKey(UInt64(UInt32(bitPattern: at)) << 32 | UInt64(c))
                 if let next = after[key] { at = next; continue }
                 let next = b.node()
                 after[key] = next

@@ -104,7 +104,7 @@ private struct KeyComplement {
     /// per-node slot, others through a dictionary.
     mutating func pairUp(maxStates: Int, description: String) throws {
         var firstU = [Int32](repeating: -1, count: trie.count), firstPair = [Int32](repeating: -1, count: trie.count)
-        var others: [UInt64: Int32] = [:]
+        var others: [WordKey: Int32] = [:]
         pairU = [u.start]; pairT = [0]
         firstU[0] = u.start; firstPair[0] = 0
         var i = 0
@@ -118,7 +118,7 @@ private struct KeyComplement {
                 var target: Int32 = -1
                 if su >= 0 {
                     let tt = Int(trie.edgeTarget[e])
-                    let key = UInt64(UInt32(bitPattern: su)) << 32 | UInt64(tt)
+                    let key = WordKey(UInt64(UInt32(bitPattern: su)) << 32 | UInt64(tt))
                     if firstU[tt] == su {
                         target = firstPair[tt]
                     } else if firstU[tt] >= 0, let known = others[key] {

@@ -52,7 +52,7 @@ struct ByteNFA {
     /// Scratch: template node index → state.
     private var tMap: [Int32] = []
     /// Scratch of `template`: its nodes by content (range and continuation).
-    private var templateShared: [UInt64: Int32] = [:]
+    private var templateShared: [WordKey: Int32] = [:]
     /// Hash-consing (`intern`): byte-range and epsilon states are looked up by content before
     /// one is added, so equal suffixes (the spellings of a character that continue alike, the
     /// fan-outs over them) exist once. Built backwards, a state's targets exist when it is
@@ -204,7 +204,7 @@ struct ByteNFA {
     /// undeclared-key prefix, shared classes inside alternations) is built once. A node built
     /// with continuation `out` matches L(node)·L(out) whichever copy is entered, so sharing keeps
     /// the language; fewer NFA states make fewer and smaller subsets.
-    private var built: [UInt64: Int32] = [:]
+    private var built: [WordKey: Int32] = [:]
     /// Nodes of at least this size are looked up in `built` (below it a lookup costs about
     /// what building does).
     private static let memoSize = 24
@@ -321,7 +321,7 @@ struct ByteNFA {
     mutating func build(node i: Int32, then out: Int32) throws -> Int32 {
         let n = nodes[Int(i)]
         if nodeSize[Int(i)] >= Self.memoSize && n.op != .set {
-            let key = UInt64(UInt32(bitPattern: i)) << 32 | UInt64(UInt32(bitPattern: out))
+            let key = WordKey(UInt64(UInt32(bitPattern: i)) << 32 | UInt64(UInt32(bitPattern: out)))
             if let e = built[key] { return e }
             let e = try buildUncached(n, then: out)
             built[key] = e
@@ -462,7 +462,7 @@ struct ByteNFA {
         for seq in set.utf8Sequences() {
             var t: Int32 = -1
             for r in seq.reversed() {
-                let key = UInt64(r.lowerBound) << 40 | UInt64(r.upperBound) << 32 | UInt64(UInt32(bitPattern: t))
+                let key = WordKey(UInt64(r.lowerBound) << 40 | UInt64(r.upperBound) << 32 | UInt64(UInt32(bitPattern: t)))
                 if let s = templateShared[key] { t = s; continue }
                 let s = Int32(tNode.count - base)
                 tNode.append(State(next: t, eps2: -1, lo: r.lowerBound, hi: r.upperBound, kind: .byteRange))

@@ -126,7 +126,7 @@ struct CodePointDFA {
     func combined(_ other: CodePointDFA, _ op: Op) throws -> CodePointDFA {
         precondition(alphabet === other.alphabet)
         let k = alphabet.count
-        var ids: [Int64: Int32] = [:]
+        var ids: [WordKey: Int32] = [:]
         var pairs: [(Int32, Int32)] = []
         var table: [Int32] = []
         var acc: [Bool] = []
@@ -136,7 +136,7 @@ struct CodePointDFA {
             case .andNot: if a < 0 { return -1 }
             case .or: if a < 0 && b < 0 { return -1 }
             }
-            let key = Int64(a) << 32 | Int64(UInt32(bitPattern: b))
+            let key = WordKey(Int64(a) << 32 | Int64(UInt32(bitPattern: b)))
             if let i = ids[key] { return i }
             if pairs.count >= Self.maxStates { throw FSMDecodeError(.budget, "key/length automaton needs more than \(Self.maxStates) states") }
             let i = Int32(pairs.count)
