@@ -291,7 +291,7 @@ final class Lexer: @unchecked Sendable {
             let n = b.scratch.count / 2
             var target = ByteDFA.dead
             if n == 1 {
-                let key = WordKey(Int64(b.scratch[0]) << 32 | Int64(b.scratch[1]))
+                let key = WordKey(b.scratch[0], b.scratch[1])
                 if let q = b.single[key] { target = q } else { let parts = b.scratch; target = createState(&b, parts, hash: 0) }
             } else if n > 1 {
                 let h = Lexer.hashParts(b.scratch)
@@ -400,7 +400,7 @@ final class Lexer: @unchecked Sendable {
             labels: labels, endsLexeme: !labels.isEmpty || ignored, width: width))
         b.stateCount += 1
         if n == 1 {
-            b.single[WordKey(Int64(parts[0]) << 32 | Int64(parts[1]))] = Int32(q)
+            b.single[WordKey(parts[0], parts[1])] = Int32(q)
         } else {
             b.slotHashes.append(hash)
             b.slotStates.append(Int32(q))

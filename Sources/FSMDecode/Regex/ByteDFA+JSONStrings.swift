@@ -60,7 +60,7 @@ extension ByteDFA {
         for value in values {
             var at = root
             for c in value {
-                let key = WordKey(UInt64(UInt32(bitPattern: at)) << 32 | UInt64(c))
+                let key = WordKey(at, c)
                 if let next = after[key] { at = next; continue }
                 let next = b.node()
                 after[key] = next

@@ -118,7 +118,7 @@ private struct KeyComplement {
                 var target: Int32 = -1
                 if su >= 0 {
                     let tt = Int(trie.edgeTarget[e])
-                    let key = WordKey(UInt64(UInt32(bitPattern: su)) << 32 | UInt64(tt))
+                    let key = WordKey(su, tt)
                     if firstU[tt] == su {
                         target = firstPair[tt]
                     } else if firstU[tt] >= 0, let known = others[key] {

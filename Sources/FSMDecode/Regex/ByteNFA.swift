@@ -321,7 +321,7 @@ struct ByteNFA {
     mutating func build(node i: Int32, then out: Int32) throws -> Int32 {
         let n = nodes[Int(i)]
         if nodeSize[Int(i)] >= Self.memoSize && n.op != .set {
-            let key = WordKey(UInt64(UInt32(bitPattern: i)) << 32 | UInt64(UInt32(bitPattern: out)))
+            let key = WordKey(i, out)
             if let e = built[key] { return e }
             let e = try buildUncached(n, then: out)
             built[key] = e

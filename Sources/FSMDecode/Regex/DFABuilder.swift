@@ -64,6 +64,33 @@ enum DFABuilder {
         // (dead transitions left out) are also Hopcroft's predecessor lists; slot `count` is
         // the implicit sink, which needs none (see `hopcroft`). The table is not rewritten:
         // readers below treat a transition into a non-live state as dead.
+        let (reverseCount, reverseSources, reverseClasses) = reverseEdges(table: table, count: count, classCount: k)
+        var live = [Bool](repeating: false, count: count)
+        var queue: [Int32] = []
+        for s in 0 ..< count where !labelOf[s].isEmpty { live[s] = true; queue.append(Int32(s)) }
+        var qi = 0
+        while qi < queue.count {
+            let t = Int(queue[qi]); qi += 1
+            for j in Int(reverseCount[t]) ..< Int(reverseCount[t + 1]) {
+                let s = Int(reverseSources[j])
+                if !live[s] { live[s] = true; queue.append(Int32(s)) }
+            }
+        }
+        if !live[0] { return nil }
+        var key = labelKey
+        // Non-live states are told apart from every live one (they go with the sink).
+        if queue.count < count { for s in 0 ..< count where !live[s] { key[s] = -1 } }
+
+        // 4. Minimize (dead states end up unreachable and are dropped in step 5).
+        let block = hopcroft(count: count, classCount: k, predStart: reverseCount, predSrc: reverseSources, predCls: reverseClasses, key: key)
+        return canonical(table: table, count: count, byteClass: byteClass, classCount: k, labelOf: labelOf, block: block, live: live,
+                         reverse: (reverseCount, reverseSources, reverseClasses))
+    }
+
+    /// The transitions of a `count × k` table (k ≤ 256, -1 dead) by target, as Hopcroft's
+    /// predecessor lists: target t's edges are `sources`/`classes[start[t] ..< start[t + 1]]`;
+    /// `start` has `count + 2` entries, the last slot (the implicit sink's) empty.
+    static func reverseEdges(table: [Int32], count: Int, classCount k: Int) -> (start: [Int32], sources: [Int32], classes: [UInt8]) {
         var reverseCount = [Int32](repeating: 0, count: count + 2)
         var reverseSources: [Int32] = []
         var reverseClasses: [UInt8] = []
@@ -96,26 +123,7 @@ enum DFABuilder {
                 }
             }
         }
-        var live = [Bool](repeating: false, count: count)
-        var queue: [Int32] = []
-        for s in 0 ..< count where !labelOf[s].isEmpty { live[s] = true; queue.append(Int32(s)) }
-        var qi = 0
-        while qi < queue.count {
-            let t = Int(queue[qi]); qi += 1
-            for j in Int(reverseCount[t]) ..< Int(reverseCount[t + 1]) {
-                let s = Int(reverseSources[j])
-                if !live[s] { live[s] = true; queue.append(Int32(s)) }
-            }
-        }
-        if !live[0] { return nil }
-        var key = labelKey
-        // Non-live states are told apart from every live one (they go with the sink).
-        if queue.count < count { for s in 0 ..< count where !live[s] { key[s] = -1 } }
-
-        // 4. Minimize (dead states end up unreachable and are dropped in step 5).
-        let block = hopcroft(count: count, classCount: k, predStart: reverseCount, predSrc: reverseSources, predCls: reverseClasses, key: key)
-        return canonical(table: table, count: count, byteClass: byteClass, classCount: k, labelOf: labelOf, block: block, live: live,
-                         reverse: (reverseCount, reverseSources, reverseClasses))
+        return (reverseCount, reverseSources, reverseClasses)
     }
 
     /// Step 5 for a table whose live states (`live`, the start among them) are grouped into

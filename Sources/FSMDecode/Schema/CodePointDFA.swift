@@ -136,7 +136,7 @@ struct CodePointDFA {
             case .andNot: if a < 0 { return -1 }
             case .or: if a < 0 && b < 0 { return -1 }
             }
-            let key = WordKey(Int64(a) << 32 | Int64(UInt32(bitPattern: b)))
+            let key = WordKey(a, b)
             if let i = ids[key] { return i }
             if pairs.count >= Self.maxStates { throw FSMDecodeError(.budget, "key/length automaton needs more than \(Self.maxStates) states") }
             let i = Int32(pairs.count)
@@ -224,31 +224,15 @@ struct CodePointDFA {
     }
 
     /// The blocks of equivalent live states (non-live ones -1) and how many, by
-    /// `DFABuilder.hopcroft` over the live edges: O(n k log n), where Moore refinement takes as
-    /// many rounds as the longest distinguishing suffix (a length-bounded chain of n states:
-    /// n rounds of n signatures of k + 1 entries; replacing it took 16.5 % off the compile
-    /// instructions of the slowest twentieth of maskbench-dev's schemas).
+    /// `DFABuilder.hopcroft` over `DFABuilder.reverseEdges`: O(n k log n), where Moore
+    /// refinement takes as many rounds as the longest distinguishing suffix (a length-bounded
+    /// chain of n states: n rounds of n signatures of k + 1 entries; replacing it took 16.5 %
+    /// off the compile instructions of the slowest twentieth of maskbench-dev's schemas).
     private func hopcroftBlocks(live: [Bool]) -> ([Int32], Int) {
         let k = alphabet.count
-        // Predecessors by target (CSR over `count + 1` slots, the last the sink's, empty).
-        var predStart = [Int32](repeating: 0, count: count + 2)
-        for q in 0..<count where live[q] {
-            for a in 0..<k { let t = Int(next[q * k + a]); if t >= 0 && live[t] { predStart[t + 1] += 1 } }
-        }
-        for t in 0..<count { predStart[t + 1] += predStart[t] }
-        predStart[count + 1] = predStart[count]
-        var fill = Array(predStart[0..<count])
-        var sources = [Int32](repeating: 0, count: Int(predStart[count]))
-        var classes = [UInt8](repeating: 0, count: Int(predStart[count]))
-        for q in 0..<count where live[q] {
-            for a in 0..<k {
-                let t = Int(next[q * k + a])
-                guard t >= 0 && live[t] else { continue }
-                sources[Int(fill[t])] = Int32(q)
-                classes[Int(fill[t])] = UInt8(a)
-                fill[t] += 1
-            }
-        }
+        // Every edge: none leads from a non-live state into a live one, and Hopcroft never
+        // reads the edges into non-live states (they share the sink's block).
+        let (predStart, sources, classes) = DFABuilder.reverseEdges(table: next, count: count, classCount: k)
         let key = (0..<count).map { live[$0] ? (accepting[$0] ? Int32(1) : 0) : -1 }
         let found = DFABuilder.hopcroft(count: count, classCount: k, predStart: predStart, predSrc: sources, predCls: classes, key: key)
         // Renumbered densely over the live states (the sink's block, with the non-live states, goes).
@@ -519,14 +503,17 @@ struct CodePointDFA {
 
 extension CodePointRegex {
     /// True when no string matches.
-    var isEmptyLanguage: Bool { lengthRange.0 >= Int.max / 4 }
+    var isEmptyLanguage: Bool { CodePointRegex.isEmpty(lengthRange: lengthRange) }
+
+    /// Whether a `lengthRange` is the empty language's (its minimum is the "no string" bound).
+    static func isEmpty(lengthRange r: (Int, Int?)) -> Bool { r.0 >= Int.max / 4 }
 
     /// The regex restricted to strings of `lo ... hi` characters, rewritten structurally
     /// (repetition bounds tightened) when at most one part of each sequence varies in length
     /// and that part repeats a fixed-length element; nil when no such rewrite applies.
     func limitedLength(_ lo: Int, _ hi: Int?) -> CodePointRegex? {
         let (a, b) = lengthRange
-        if a >= Int.max / 4 { return self }  // empty
+        if CodePointRegex.isEmpty(lengthRange: (a, b)) { return self }
         if a >= lo && (hi == nil || (b != nil && b! <= hi!)) { return self }
         if let b, b < lo { return .alt([]) }
         if let hi, a > hi { return .alt([]) }

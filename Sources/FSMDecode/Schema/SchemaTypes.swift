@@ -103,7 +103,7 @@ extension SchemaCompiler {
         switch value {
         case .string(let s):
             let scalars = s.unicodeScalars.map(\.value)
-            if let r = try stringRegex(node) { if !r.matches(scalars) { return false } }
+            if let r = try stringRegex(node)?.regex { if !r.matches(scalars) { return false } }
             for p in try andPatterns(node) where !p.matches(scalars) { return false }
             if let a = v["minLength"]?.decimal, SchemaDecimal(scalars.count) < a { return false }
             if let b = v["maxLength"]?.decimal, SchemaDecimal(scalars.count) > b { return false }
@@ -246,10 +246,13 @@ extension SchemaCompiler {
 
     // MARK: strings
 
-    /// The regex a string's value must match (pattern or asserted format), nil if none.
-    mutating func stringRegex(_ node: SchemaNode) throws -> CodePointRegex? {
+    /// The regex a string's value must match (pattern or asserted format), nil if none, with
+    /// its length range when already known (a format's, kept with its regex: one pass over its
+    /// big tree per process, not per string schema).
+    mutating func stringRegex(_ node: SchemaNode) throws -> (regex: CodePointRegex, lengths: (Int, Int?)?)? {
         let v = node.value
         var regex: CodePointRegex? = nil
+        var lengths: (Int, Int?)? = nil
         if let p = v["pattern"]?.stringValue {
             used.insert("pattern")
             do { regex = try ECMARegexParser.parseSearch(p) }
@@ -258,13 +261,13 @@ extension SchemaCompiler {
         if let f = v["format"]?.stringValue, let r = SchemaFormats.regex(f) {
             used.insert("format")
             // With a pattern as well, the format's regex is one of `andPatterns` (intersected).
-            if regex == nil { regex = r }
+            if regex == nil { regex = r; lengths = SchemaFormats.lengthRange(f) }
         } else if let f = v["format"]?.stringValue, Self.unassertedFormats.contains(f) {
             try refuse("format", node.pointer, "format '\(f)' has no exact grammar here (it would be an annotation)")
         } else if let f = v["format"]?.stringValue {
             warnings.append(messageText("format '\(f)' at #\(node.pointer) is not known: treated as an annotation (any string)"))
         }
-        return regex
+        return regex.map { ($0, lengths) }
     }
 
     /// Standard formats whose exact grammar is not built: refused (lenient: annotations), since
@@ -280,11 +283,10 @@ extension SchemaCompiler {
         if let m = maxLen, m < minLen { return nil }
         if minLen > 1_000_000 || (maxLen ?? 0) > 1_000_000 { throw FSMDecodeError(.budget, "\(source): maxLength at #\(node.pointer): length bounds above 1000000") }
         var content: StringLanguage
-        if let r = try stringRegex(node) {
-            // A format alone: its length range is kept with its regex (one pass over a big tree).
-            let format = v["pattern"] == nil ? v["format"]?.stringValue.flatMap(SchemaFormats.lengthRange) : nil
-            let (lo, hi) = format ?? r.lengthRange
-            if lo >= Int.max / 4 { return nil }  // `isEmptyLanguage`, without a second pass over a format's big tree
+        if let found = try stringRegex(node) {
+            let r = found.regex
+            let (lo, hi) = found.lengths ?? r.lengthRange
+            if CodePointRegex.isEmpty(lengthRange: (lo, hi)) { return nil }
             if minLen <= lo && (maxLen == nil || (hi != nil && hi! <= maxLen!)) { content = .regex(r) }
             else if let m = maxLen, lo > m { return nil }
             else if let h = hi, h < minLen { return nil }

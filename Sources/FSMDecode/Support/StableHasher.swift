@@ -56,19 +56,17 @@ struct StableHasher {
 /// The dictionary hash of small internal keys looked up on every mask fill (walk-cache keys,
 /// memo keys, prehashed keys), through `Hashable`'s `_rawHashValue(seed:)`: the standard
 /// `Hasher` runs SipHash with a seed setup per lookup, ~4 % of maskbench-dev's mask-fill
-/// instructions (callgrind, every 15th file). The words are folded as in `StableHasher`,
-/// starting from the dictionary's seed, then avalanched; the seed stays in, so bucket order
-/// still differs per dictionary and per process.
+/// instructions (callgrind, every 15th file). The dictionary's seed and the words go through
+/// `StableHasher` (its final avalanche included); the seed stays in, so bucket order still
+/// differs per dictionary and per process.
 enum SeededHash {
     @inline(__always) static func of(_ a: UInt64, _ b: UInt64 = 0, _ c: UInt64 = 0, seed: Int) -> Int {
-        var h = UInt64(bitPattern: Int64(seed)) ^ 0x243F_6A88_85A3_08D3
-        h = (((h << 5) | (h >> 59)) ^ a) &* 0x9E37_79B9_7F4A_7C15
-        h = (((h << 5) | (h >> 59)) ^ b) &* 0x9E37_79B9_7F4A_7C15
-        h = (((h << 5) | (h >> 59)) ^ c) &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 33; h = h &* 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33; h = h &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return Int(truncatingIfNeeded: h)
+        var h = StableHasher()
+        h.combine(UInt64(bitPattern: Int64(seed)))
+        h.combine(a)
+        h.combine(b)
+        h.combine(c)
+        return Int(truncatingIfNeeded: h.finalize())
     }
 }
 
@@ -79,13 +77,17 @@ enum SeededHash {
 struct WordKey: Hashable, Sendable {
     let word: UInt64
     init(_ word: UInt64) { self.word = word }
-    init(_ word: Int64) { self.word = UInt64(bitPattern: word) }
+    /// Two numbers below 2³² (or -1, as all ones), `high` in the upper half.
+    init<H: BinaryInteger, L: BinaryInteger>(_ high: H, _ low: L) {
+        word = UInt64(UInt32(truncatingIfNeeded: high)) << 32 | UInt64(UInt32(truncatingIfNeeded: low))
+    }
     func _rawHashValue(seed: Int) -> Int { SeededHash.of(word, seed: seed) }
 }
 
 /// Where a structural walk feeds its words (`TerminalPattern`'s hashes): `StableHasher`, fast
 /// and unseeded, for cache keys hashed once; the standard `Hasher`, seeded, for dictionary keys
-/// built from untrusted input (crafted collisions would make interning quadratic).
+/// built from untrusted input (crafted collisions would make interning quadratic) unless a
+/// budget bounds how many there are (then `SeededHash` over the `StableHasher` value).
 protocol WordHashing {
     mutating func combine(word: UInt64)
     mutating func combine(bytes: UnsafeRawBufferPointer)
