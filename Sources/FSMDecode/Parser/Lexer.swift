@@ -127,28 +127,33 @@ final class Lexer: @unchecked Sendable {
         self.maxStates = maxStates
         self.description = description
         // Byte classes: the common refinement of the parts' classes, numbered by first byte.
-        let (classes, classCount) = ByteDFA.commonByteClasses(dfas.lazy.compactMap { $0 })
+        let (classes, classCount) = ByteDFA.commonByteClasses(dfas)
         let byteClass = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         byteClass.initialize(from: classes, count: 256)
         self.byteClass = byteClass
         self.classCount = classCount
         let representative = ByteDFA.classRepresentatives(UnsafeBufferPointer(start: byteClass, count: 256), count: classCount)
+        // Parts are read in place by index (a lexer over an object's members has dozens).
         var column = [Int32](repeating: 0, count: dfas.count * classCount)
         var partStates = 0
-        for (i, d) in dfas.enumerated() {
-            guard let d else { continue }
-            partStates += d.stateCount
-            for c in 0..<classCount { column[i * classCount + c] = Int32(d.byteClass[Int(representative[c])]) }
+        var startParts: [Int32] = []
+        startParts.reserveCapacity(2 * dfas.count)
+        column.withUnsafeMutableBufferPointer { column in
+            for i in dfas.indices {
+                guard let n = dfas[i]?.stateCount else { continue }
+                partStates += n
+                startParts.append(Int32(i))
+                startParts.append(dfas[i]!.start)
+                dfas[i]!.byteClass.withUnsafeBufferPointer { dc in
+                    for c in 0..<classCount { column[i * classCount + c] = Int32(dc[Int(representative[c])]) }
+                }
+            }
         }
         self.column = column
         let capacity = 1 + maxStates + partStates
         self.pageCapacity = (capacity + Lexer.pageSize - 1) >> Lexer.pageShift
         self.pages = .allocate(capacity: pageCapacity)
         self.builder = Mutex(Builder())
-        var startParts: [Int32] = []
-        for (i, d) in dfas.enumerated() {
-            if let d { startParts += [Int32(i), d.start] }
-        }
         builder.withLock { b in
             if startParts.count > 2 { b.multiPart = 1 }
             _ = createState(&b, startParts, hash: Lexer.hashParts(startParts))

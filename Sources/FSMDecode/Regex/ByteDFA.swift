@@ -51,26 +51,49 @@ public struct ByteDFA: Sendable, Equatable {
 extension ByteDFA {
     /// The common refinement of the DFAs' byte classes, numbered by first byte: two bytes share
     /// a class iff they share one in every DFA (a product's or a composition's classes).
-    static func commonByteClasses<S: Sequence<ByteDFA>>(_ dfas: S) -> (byteClass: [UInt8], count: Int) {
+    static func commonByteClasses(_ dfas: [ByteDFA]) -> (byteClass: [UInt8], count: Int) {
+        commonByteClasses(dfas.count) { dfas[$0] }
+    }
+
+    /// `commonByteClasses` of the DFAs present (nil: left out).
+    static func commonByteClasses(_ dfas: [ByteDFA?]) -> (byteClass: [UInt8], count: Int) {
+        commonByteClasses(dfas.count) { dfas[$0] }
+    }
+
+    /// Over `n` DFAs read by index (a lexer's parts: a few dozen member names each, so the
+    /// loop reads each DFA's class map in place instead of copying the DFA).
+    @inline(__always)
+    private static func commonByteClasses(_ n: Int, _ dfa: (Int) -> ByteDFA?) -> (byteClass: [UInt8], count: Int) {
         var byteClass = [UInt8](repeating: 0, count: 256)
         var count = 1
         // The first byte of each current class. A DFA whose classes the current ones already
         // refine (each current class inside one of its classes) changes nothing: a lexer over
         // many member names meets mostly those once their bytes are singled out.
-        var first = [Int](repeating: 0, count: 256)
-        for d in dfas where d.classCount > 1 {
-            var refines = true
-            for b in 0..<256 where d.byteClass[b] != d.byteClass[first[Int(byteClass[b])]] { refines = false; break }
-            if refines { continue }
-            var ids = [Int32](repeating: -1, count: count * d.classCount)
-            var next: Int32 = 0
-            for b in 0..<256 {
-                let key = Int(byteClass[b]) * d.classCount + Int(d.byteClass[b])
-                if ids[key] < 0 { ids[key] = next; next += 1 }
-                byteClass[b] = UInt8(ids[key])
+        var first = [UInt8](repeating: 0, count: 256)
+        var ids: [Int32] = []
+        byteClass.withUnsafeMutableBufferPointer { cls in
+            first.withUnsafeMutableBufferPointer { first in
+                for i in 0..<n {
+                    guard let k = dfa(i)?.classCount, k > 1 else { continue }
+                    dfa(i)!.byteClass.withUnsafeBufferPointer { dc in
+                        var differs = false
+                        for b in 0..<256 where dc[b] != dc[Int(first[Int(cls[b])])] { differs = true; break }
+                        guard differs else { return }
+                        if ids.count < count * k { ids = [Int32](repeating: -1, count: count * k) }
+                        var next: Int32 = 0
+                        ids.withUnsafeMutableBufferPointer { ids in
+                            ids.baseAddress!.update(repeating: -1, count: count * k)
+                            for b in 0..<256 {
+                                let key = Int(cls[b]) * k + Int(dc[b])
+                                if ids[key] < 0 { ids[key] = next; next += 1 }
+                                cls[b] = UInt8(ids[key])
+                            }
+                        }
+                        count = Int(next)
+                        for b in (0..<256).reversed() { first[Int(cls[b])] = UInt8(b) }
+                    }
+                }
             }
-            count = Int(next)
-            for b in (0..<256).reversed() { first[Int(byteClass[b])] = b }
         }
         return (byteClass, count)
     }
