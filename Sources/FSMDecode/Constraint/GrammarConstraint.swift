@@ -316,6 +316,8 @@ public final class GrammarConstraint: Sendable {
         }
         if parts > 1 { nodes.sortAndRemoveDuplicates() }
         var pairs: [UInt64] = []
+        // About four children a candidate (growing from empty reallocated ~7 times a walk).
+        pairs.reserveCapacity(4 * nodes.count)
         // Candidates come in trie order, so neighbours share most of their paths: `path[d]` is
         // the previous candidate's ancestor at depth d and `states[d]` the state after it (valid
         // up to `known`); each path is replayed only below the deepest ancestor it shares with
