@@ -104,6 +104,9 @@ final class Lexer: @unchecked Sendable {
         /// -1 until met.
         var endingNothing: Int32 = -1
         var insideWalks: [LexemeWalk] = []
+        /// Per part: the end class of the states where only that part's terminal ends (-1
+        /// until met; empty until the first such state).
+        var partEndClass: [Int32] = []
         var scratch: [Int32] = []
     }
     private let builder: Mutex<Builder>
@@ -365,23 +368,45 @@ final class Lexer: @unchecked Sendable {
             (pages + page).initialize(to: Page(info: .allocate(capacity: Lexer.pageSize), cells: cells, inside: inside))
         }
         let stored = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * n, 1))
-        var accepting: [Int32] = []
+        var acceptingCount = 0, firstAccepting = -1
         var hasExit = false
-        for k in 0..<n {
-            stored[2 * k] = parts[2 * k]
-            stored[2 * k + 1] = parts[2 * k + 1]
-            let i = Int(parts[2 * k]), st = Int(parts[2 * k + 1])
-            let d = partDFAs[i]!
-            if d.accepting[st] { accepting.append(Int32(i)) }
-            if !hasExit {
-                for j in 0..<d.classCount where d.table[st * d.classCount + j] >= 0 { hasExit = true; break }
+        // The parts' DFAs are read in place, through the buffer's addressor (a local copy of
+        // each retained and released its arrays).
+        partDFAs.withUnsafeBufferPointer { dfas in
+            for k in 0..<n {
+                stored[2 * k] = parts[2 * k]
+                stored[2 * k + 1] = parts[2 * k + 1]
+                let i = Int(parts[2 * k]), st = Int(parts[2 * k + 1])
+                if dfas[i]!.accepting[st] {
+                    if acceptingCount == 0 { firstAccepting = i }
+                    acceptingCount += 1
+                }
+                if !hasExit {
+                    let w = dfas[i]!.classCount
+                    hasExit = dfas[i]!.table.withUnsafeBufferPointer { t in
+                        for j in 0..<w where t[st * w + j] >= 0 { return true }
+                        return false
+                    }
+                }
             }
         }
         var ignored = false
         var labels: [Int32] = []
         var width: Int32 = -1
         let endClass: Int32
-        if accepting.isEmpty {
+        if acceptingCount == 1, firstAccepting != newlinePart {
+            // One terminal ends here (most accepting states): its end class is kept per part,
+            // so the key is built and hashed once per terminal, not per state.
+            let i = firstAccepting
+            ignored = partIgnored[i]
+            if !ignored { labels = [terminals[i]] }
+            if b.partEndClass.isEmpty { b.partEndClass = [Int32](repeating: -1, count: partDFAs.count) }
+            if b.partEndClass[i] < 0 {
+                let key = Lexer.endKey(labels, ignored: ignored, width: -1)
+                if let c = b.classes[key] { b.partEndClass[i] = c } else { b.partEndClass[i] = Int32(b.classes.count); b.classes[key] = b.partEndClass[i] }
+            }
+            endClass = b.partEndClass[i]
+        } else if acceptingCount == 0 {
             // Most states end nothing: their class needs no key built and hashed.
             if b.endingNothing < 0 {
                 b.endingNothing = Int32(b.classes.count)
@@ -389,6 +414,9 @@ final class Lexer: @unchecked Sendable {
             }
             endClass = b.endingNothing
         } else {
+            // Several terminals end here, or the indentation step's newline does.
+            var accepting: [Int32] = []
+            for k in 0..<n where partDFAs[Int(parts[2 * k])]!.accepting[Int(parts[2 * k + 1])] { accepting.append(parts[2 * k]) }
             if longest, let top = accepting.map({ partPriority[Int($0)] }).max() {
                 accepting = accepting.filter { partPriority[Int($0)] == top }
             }
@@ -405,6 +433,7 @@ final class Lexer: @unchecked Sendable {
             labels: labels, endsLexeme: !labels.isEmpty || ignored, width: width))
         b.stateCount += 1
         if n == 1 {
+            if b.single.isEmpty { b.single.reserveCapacity(64) }
             b.single[WordKey(parts[0], parts[1])] = Int32(q)
         } else {
             b.slotHashes.append(hash)
