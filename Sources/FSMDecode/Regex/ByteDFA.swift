@@ -76,21 +76,23 @@ extension ByteDFA {
                 for i in 0..<n {
                     guard let k = dfa(i)?.classCount, k > 1 else { continue }
                     dfa(i)!.byteClass.withUnsafeBufferPointer { dc in
-                        var differs = false
-                        for b in 0..<256 where dc[b] != dc[Int(first[Int(cls[b])])] { differs = true; break }
+                        // More classes than the current ones cannot be coarser than them.
+                        var differs = k > count
+                        if !differs { for b in 0..<256 where dc[b] != dc[Int(first[Int(cls[b])])] { differs = true; break } }
                         guard differs else { return }
                         if ids.count < count * k { ids = [Int32](repeating: -1, count: count * k) }
                         var next: Int32 = 0
                         ids.withUnsafeMutableBufferPointer { ids in
                             ids.baseAddress!.update(repeating: -1, count: count * k)
+                            // Bytes in ascending order: a class's first byte is the one that numbers it.
                             for b in 0..<256 {
                                 let key = Int(cls[b]) * k + Int(dc[b])
-                                if ids[key] < 0 { ids[key] = next; next += 1 }
-                                cls[b] = UInt8(ids[key])
+                                var id = ids[key]
+                                if id < 0 { id = next; ids[key] = id; first[Int(id)] = UInt8(b); next += 1 }
+                                cls[b] = UInt8(id)
                             }
                         }
                         count = Int(next)
-                        for b in (0..<256).reversed() { first[Int(cls[b])] = UInt8(b) }
                     }
                 }
             }
