@@ -423,49 +423,48 @@ public final class GrammarConstraint: Sendable {
     /// Counting sort of `pairs` by state (up to 32 distinct; false past that): `states[j]`'s
     /// nodes, in the order met, are `nodes[start[j] ..< start[j + 1]]`.
     private static func bucketByState(_ pairs: [UInt64], states: inout [UInt32], start: inout [Int], nodes: inout [UInt32]) -> Bool {
-        var found = [UInt32](repeating: 0, count: 32)
-        var counts = [Int](repeating: 0, count: 33)
-        let bucket = UnsafeMutablePointer<UInt8>.allocate(capacity: pairs.count)
-        defer { bucket.deallocate() }
-        var m = 0
-        let fits = pairs.withUnsafeBufferPointer { pp in
-            found.withUnsafeMutableBufferPointer { st in
-                counts.withUnsafeMutableBufferPointer { ct in
-                    var j = 0  // runs of one state are common: try the last state first
-                    for k in 0..<pp.count {
-                        let s = UInt32(truncatingIfNeeded: pp[k] >> 32)
-                        if j >= m || st[j] != s {
-                            j = 0
-                            while j < m && st[j] != s { j += 1 }
-                            if j == m {
-                                if m == 32 { return false }
-                                st[m] = s
-                                m += 1
-                            }
+        // Scratch on the stack where it fits (three heap buffers a call were a fifth of this).
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { st in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 33) { ct in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(pairs.count, 1)) { bucket in
+            ct.initialize(repeating: 0)
+            var m = 0
+            let fits = pairs.withUnsafeBufferPointer { pp in
+                var j = 0  // runs of one state are common: try the last state first
+                for k in 0..<pp.count {
+                    let s = UInt32(truncatingIfNeeded: pp[k] >> 32)
+                    if j >= m || st[j] != s {
+                        j = 0
+                        while j < m && st[j] != s { j += 1 }
+                        if j == m {
+                            if m == 32 { return false }
+                            st[m] = s
+                            m += 1
                         }
-                        ct[j + 1] += 1
-                        bucket[k] = UInt8(j)
                     }
-                    return true
+                    ct[j + 1] += 1
+                    bucket[k] = UInt8(j)
                 }
+                return true
             }
-        }
-        if !fits { return false }
-        states = Array(found[0..<m])
-        for j in 0..<m { start.append(start[j] + counts[j + 1]) }
-        var fill = start
-        pairs.withUnsafeBufferPointer { pp in
-            nodes.withUnsafeMutableBufferPointer { nb in
-                fill.withUnsafeMutableBufferPointer { f in
+            if !fits { return false }
+            states = Array(st[0..<m])
+            start.reserveCapacity(m + 1)
+            for j in 0..<m { start.append(start[j] + ct[j + 1]) }
+            for j in 0..<m { ct[j] = start[j] }   // now each bucket's next free slot
+            pairs.withUnsafeBufferPointer { pp in
+                nodes.withUnsafeMutableBufferPointer { nb in
                     for k in 0..<pp.count {
                         let j = Int(bucket[k])
-                        nb[f[j]] = UInt32(truncatingIfNeeded: pp[k])
-                        f[j] += 1
+                        nb[ct[j]] = UInt32(truncatingIfNeeded: pp[k])
+                        ct[j] += 1
                     }
                 }
             }
+            return true
         }
-        return true
+        }
+        }
     }
 
     /// One walk of the subtrees of `starts` (each node's byte first) stepping only `lexer`'s
