@@ -66,13 +66,14 @@ extension ByteDFA {
     private static func commonByteClasses(_ n: Int, _ dfa: (Int) -> ByteDFA?) -> (byteClass: [UInt8], count: Int) {
         var byteClass = [UInt8](repeating: 0, count: 256)
         var count = 1
-        // The first byte of each current class. A DFA whose classes the current ones already
-        // refine (each current class inside one of its classes) changes nothing: a lexer over
-        // many member names meets mostly those once their bytes are singled out.
-        var first = [UInt8](repeating: 0, count: 256)
+        // Refinement table: (current class, DFA class) → new class; sized for any current count.
         var ids: [Int32] = []
         byteClass.withUnsafeMutableBufferPointer { cls in
-            first.withUnsafeMutableBufferPointer { first in
+            // The first byte of each current class. A DFA whose classes the current ones already
+            // refine (each current class inside one of its classes) changes nothing: a lexer over
+            // many member names meets mostly those once their bytes are singled out.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { first in
+                first.initialize(repeating: 0)
                 for i in 0..<n {
                     guard let k = dfa(i)?.classCount, k > 1 else { continue }
                     dfa(i)!.byteClass.withUnsafeBufferPointer { dc in
