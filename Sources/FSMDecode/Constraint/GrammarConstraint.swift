@@ -322,33 +322,38 @@ public final class GrammarConstraint: Sendable {
         // the previous candidate's ancestor at depth d and `states[d]` the state after it (valid
         // up to `known`); each path is replayed only below the deepest ancestor it shares with
         // that one, its nodes found through `parent` (the trie's arrays, near the node).
-        var states = [Int32](repeating: ByteDFA.dead, count: trie.maxDepth + 1)
-        var path = [Int](repeating: 0, count: trie.maxDepth + 1)
-        states[0] = q
-        var known = 0
-        for n in nodes {
-            let i = Int(n)
-            let depth = Int(trie.depth[i])
-            var d = min(depth, known)
-            while d > 0 && !(path[d] <= i && i < Int(trie.subtreeEnd[path[d]])) { d -= 1 }
-            var x = i
-            for up in stride(from: depth, to: d, by: -1) { path[up] = x; x = Int(trie.parent[x]) }
-            var s = states[d]
-            while d < depth && s >= 0 {
-                d += 1
-                s = lexer.next(s, trie.byte[path[d]])
-                states[d] = s
+        // Both on the stack (two heap arrays a walk were a tenth of its allocations).
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: trie.maxDepth + 1) { states in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: trie.maxDepth + 1) { path in
+            states.initialize(repeating: ByteDFA.dead)
+            path.initialize(repeating: 0)
+            states[0] = q
+            var known = 0
+            for n in nodes {
+                let i = Int(n)
+                let depth = Int(trie.depth[i])
+                var d = min(depth, known)
+                while d > 0 && !(path[d] <= i && i < Int(trie.subtreeEnd[path[d]])) { d -= 1 }
+                var x = i
+                for up in stride(from: depth, to: d, by: -1) { path[up] = x; x = Int(trie.parent[x]) }
+                var s = states[d]
+                while d < depth && s >= 0 {
+                    d += 1
+                    s = lexer.next(s, trie.byte[path[d]])
+                    states[d] = s
+                }
+                known = d
+                // `s` is live and accepting (some part's terminal accepts here), unless the lexer
+                // ran out of its state budget on the way (then the node is left out).
+                if s < 0 { continue }
+                let end = Int(trie.subtreeEnd[i])
+                var c = i + 1
+                while c < end {
+                    if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
+                    c = Int(trie.subtreeEnd[c])
+                }
             }
-            known = d
-            // `s` is live and accepting (some part's terminal accepts here), unless the lexer
-            // ran out of its state budget on the way (then the node is left out).
-            if s < 0 { continue }
-            let end = Int(trie.subtreeEnd[i])
-            var c = i + 1
-            while c < end {
-                if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
-                c = Int(trie.subtreeEnd[c])
-            }
+        }
         }
         var endsHere: BoundaryGroup? = nil
         if longest && lexer.endsLexeme(q) {
@@ -475,30 +480,32 @@ public final class GrammarConstraint: Sendable {
         let trie = vocabulary.trie
         let longest = tables.lexing == .longestMatch
         let words = TokenMask.wordCount(vocabulary.maskWidth)
-        var stack = [Int32](repeating: 0, count: trie.maxDepth + 2)
         var pairs: [UInt64] = []
         // Token ids as met (unique within one subtree; nested starts can repeat them).
         var ids: [UInt32] = []
-        for c0 in starts {
-            let lo = Int(c0), hi = Int(trie.subtreeEnd[lo])
-            let base = Int(trie.depth[lo]) - 1
-            stack[0] = q
-            var i = lo
-            while i < hi {
-                let d = Int(trie.depth[i]) - base
-                let s = lexer.next(stack[d - 1], trie.byte[i])
-                if s < 0 { i = Int(trie.subtreeEnd[i]); continue }
-                stack[d] = s
-                for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { ids.append(UInt32(bitPattern: trie.tokenIDs[k])) }
-                let end = Int(trie.subtreeEnd[i])
-                if end > i + 1 && lexer.endsLexeme(s) {
-                    var c = i + 1
-                    while c < end {
-                        if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
-                        c = Int(trie.subtreeEnd[c])
+        // The state per depth, on the stack (a heap array a walk was a sixth of its allocations).
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: trie.maxDepth + 2) { stack in
+            for c0 in starts {
+                let lo = Int(c0), hi = Int(trie.subtreeEnd[lo])
+                let base = Int(trie.depth[lo]) - 1
+                stack[0] = q
+                var i = lo
+                while i < hi {
+                    let d = Int(trie.depth[i]) - base
+                    let s = lexer.next(stack[d - 1], trie.byte[i])
+                    if s < 0 { i = Int(trie.subtreeEnd[i]); continue }
+                    stack[d] = s
+                    for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { ids.append(UInt32(bitPattern: trie.tokenIDs[k])) }
+                    let end = Int(trie.subtreeEnd[i])
+                    if end > i + 1 && lexer.endsLexeme(s) {
+                        var c = i + 1
+                        while c < end {
+                            if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
+                            c = Int(trie.subtreeEnd[c])
+                        }
                     }
+                    i += 1
                 }
-                i += 1
             }
         }
         let out = sortedGroups(&pairs, lexer)
