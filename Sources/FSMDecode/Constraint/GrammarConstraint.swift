@@ -241,8 +241,10 @@ public final class GrammarConstraint: Sendable {
     }
 
     /// Pools `walker` (its base already dropped) unless the pool is full.
-    fileprivate func giveBack(_ walker: MaskWalker) {
-        walkerPool.withLock { if $0.count < GrammarConstraint.walkerPoolLimit { $0.append(walker) } }
+    /// Moved in and out, not copied (a copy retained and released each of the overlay's arrays).
+    fileprivate func giveBack(_ walker: consuming MaskWalker) {
+        var moving: MaskWalker? = consume walker
+        walkerPool.withLock { if $0.count < GrammarConstraint.walkerPoolLimit { $0.append(moving.take()!) } }
     }
 
     /// Number of lexers built so far (distinct sets of terminals met).
@@ -713,7 +715,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         // commit on is taken on the first memo miss only (from the constraint's pool: a fresh
         // one grows and frees a dozen buffers, a fifth of a miss), and given back at the end.
         var walker: MaskWalker? = nil
-        defer { if walker != nil { walker!.dropBase(); constraint.giveBack(walker!) } }
+        defer { if walker != nil { walker!.dropBase(); constraint.giveBack(walker.take()!) } }
         for th in threads {
             let l = tables.lexer(id: th.lexer)
             if written { l.formInside(th.state, into: dst) } else { l.writeInside(th.state, into: dst); written = true }
