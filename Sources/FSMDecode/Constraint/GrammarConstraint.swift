@@ -324,7 +324,7 @@ public final class GrammarConstraint: Sendable {
         // the previous candidate's ancestor at depth d and `states[d]` the state after it (valid
         // up to `known`); each path is replayed only below the deepest ancestor it shares with
         // that one, its nodes found through `parent` (the trie's arrays, near the node).
-        // Both on the stack (two heap arrays a walk were a tenth of its allocations).
+        // Both on the stack rather than in two heap arrays per walk.
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: trie.maxDepth + 1) { states in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: trie.maxDepth + 1) { path in
             states.initialize(repeating: ByteDFA.dead)
@@ -430,7 +430,7 @@ public final class GrammarConstraint: Sendable {
     /// Counting sort of `pairs` by state (up to 32 distinct; false past that): `states[j]`'s
     /// nodes, in the order met, are `nodes[start[j] ..< start[j + 1]]`.
     private static func bucketByState(_ pairs: [UInt64], states: inout [UInt32], start: inout [Int], nodes: inout [UInt32]) -> Bool {
-        // Scratch on the stack where it fits (three heap buffers a call were a fifth of this).
+        // Scratch on the stack where it fits (three heap buffers a call were about a third of it).
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { st in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 33) { ct in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(pairs.count, 1)) { bucket in
@@ -485,7 +485,7 @@ public final class GrammarConstraint: Sendable {
         var pairs: [UInt64] = []
         // Token ids as met (unique within one subtree; nested starts can repeat them).
         var ids: [UInt32] = []
-        // The state per depth, on the stack (a heap array a walk was a sixth of its allocations).
+        // The state per depth, on the stack rather than in a heap array per walk.
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: trie.maxDepth + 2) { stack in
             for c0 in starts {
                 let lo = Int(c0), hi = Int(trie.subtreeEnd[lo])
