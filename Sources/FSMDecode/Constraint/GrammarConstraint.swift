@@ -580,9 +580,11 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
     // MARK: - Accepting
 
     public mutating func accept(token: Int32) -> Bool {
-        let v = constraint.vocabulary
-        guard !eosAccepted, token >= 0, Int(token) < v.maskWidth else { return false }
-        if v.eosIDs.contains(token) {
+        // The vocabulary's fields are read through the constraint: a local copy of the whole
+        // struct retained and released its ~25 references on every token.
+        let c = constraint
+        guard !eosAccepted, token >= 0, Int(token) < c.vocabulary.maskWidth else { return false }
+        if c.vocabulary.eosIDs.contains(token) {
             guard core.isAccepting() else { return false }
             steps.append(Int32(core.pushedCount))
             terminatedAt = steps.count
@@ -591,9 +593,11 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         let start = core.pushedCount
         let k0 = core.setAtPosition
         var bytesOK = false
-        if v.isGrammarToken(Int(token)) {
+        let offsets = c.vocabulary.tokenOffsets
+        if c.vocabulary.isGrammarToken(Int(token)) {
             bytesOK = true
-            for k in Int(v.tokenOffsets[Int(token)])..<Int(v.tokenOffsets[Int(token) + 1]) where !core.push(v.tokenBytes[k]) {
+            let bytes = c.vocabulary.tokenBytes
+            for k in Int(offsets[Int(token)])..<Int(offsets[Int(token) + 1]) where !core.push(bytes[k]) {
                 bytesOK = false
                 break
             }
@@ -601,7 +605,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         }
         var tokenOK = false
         if constraint.tables.hasTokenTerminals, let k0 {
-            let n = Int32(v.tokenOffsets[Int(token) + 1] - v.tokenOffsets[Int(token)])
+            let n = Int32(offsets[Int(token) + 1] - offsets[Int(token)])
             if !bytesOK { core.advanceWithoutBytes(by: max(1, n)) }
             tokenOK = core.scanToken(token, at: k0)
             if !tokenOK && !bytesOK { core.pop(to: start) }

@@ -91,19 +91,21 @@ public struct RegexMatcher: TokenMatcher, Sendable {
 
     /// Cost: O(token length) DFA steps; agrees with the mask by construction of the store.
     public mutating func accept(token: Int32) -> Bool {
-        let vocabulary = constraint.vocabulary
-        guard !eosAccepted, token >= 0, Int(token) < vocabulary.maskWidth else { return false }
-        if vocabulary.eosIDs.contains(token) {
+        // Fields read through the constraint, not from a copy of the whole vocabulary.
+        let c = constraint
+        guard !eosAccepted, token >= 0, Int(token) < c.vocabulary.maskWidth else { return false }
+        if c.vocabulary.eosIDs.contains(token) {
             guard isAccepting else { return false }
             history.append(state)
             terminatedAt = history.count
             return true
         }
-        guard vocabulary.isGrammarToken(Int(token)) else { return false }
-        let dfa = constraint.dfa
+        guard c.vocabulary.isGrammarToken(Int(token)) else { return false }
+        let dfa = c.dfa
+        let offsets = c.vocabulary.tokenOffsets, bytes = c.vocabulary.tokenBytes
         var s = state
-        for k in Int(vocabulary.tokenOffsets[Int(token)])..<Int(vocabulary.tokenOffsets[Int(token) + 1]) {
-            s = dfa.next(s, vocabulary.tokenBytes[k])
+        for k in Int(offsets[Int(token)])..<Int(offsets[Int(token) + 1]) {
+            s = dfa.next(s, bytes[k])
             if s == ByteDFA.dead { return false }
         }
         history.append(s)
