@@ -104,7 +104,11 @@ public struct Decoder<Backend: ModelBackend, Matcher: TokenMatcher> {
         var forced = 0
         var maskNs: [UInt64] = []
         var row: [Float] = []
-        var mask = [UInt32](repeating: 0, count: (vocabulary.maskWidth + 31) / 32)
+        // Filled through its pointer: a closure around the fill (`mask.withUnsafeMutableBufferPointer
+        // { matcher.fill… }`) copied `self.matcher` on every step, inside the timed fill.
+        let mask = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: (vocabulary.maskWidth + 31) / 32)
+        mask.initialize(repeating: 0)
+        defer { mask.deallocate() }
         let eos = Set(vocabulary.eosIDs)
         let constrained = !options.unconstrained
         var reason = StopReason.maxTokens
@@ -138,9 +142,9 @@ public struct Decoder<Backend: ModelBackend, Matcher: TokenMatcher> {
             }
             if constrained {
                 let t0 = monotonicNanoseconds()
-                mask.withUnsafeMutableBufferPointer { matcher.fillNextTokenMask(into: $0) }
+                matcher.fillNextTokenMask(into: mask)
                 maskNs.append(monotonicNanoseconds() - t0)
-                mask.withUnsafeBufferPointer { m in row.withUnsafeMutableBufferPointer { MaskApplication.apply(m, to: $0) } }
+                row.withUnsafeMutableBufferPointer { MaskApplication.apply(UnsafeBufferPointer(mask), to: $0) }
             }
             guard let id = row.withUnsafeMutableBufferPointer({ sampler.sample($0, history: generated) }) else {
                 reason = .error
