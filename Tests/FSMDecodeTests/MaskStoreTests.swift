@@ -201,6 +201,31 @@ import Testing
         #expect(fill(store, 0).allowedIDs == [0, 3])
     }
 
+    /// The deduplication hash samples a payload (`MaskStore.hash`: every fourth 8-byte word and
+    /// the last), so two accept lists that differ only in an unsampled word hash alike; the store
+    /// must still keep their masks apart. After `x` and `y` the lists are the same twelve
+    /// one-letter tokens but for d/e, at positions 3 (an unsampled word).
+    @Test func masksWhoseSampledHashesCollideStayDistinct() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let dfa = try RegexCompiler.compile("x[abcdfghijklm]|y[abcefghijklm]")
+        func oneLetterTokens(_ letters: String) -> [Int32] {
+            (0..<Int32(v.maskWidth)).filter { id in
+                let b = v.bytes(of: Int(id))
+                return v.isGrammarToken(Int(id)) && b.count == 1 && letters.utf8.contains(b[0])
+            }
+        }
+        let afterX = oneLetterTokens("abcdfghijklm"), afterY = oneLetterTokens("abcefghijklm")
+        #expect(afterX.count == 12 && afterY.count == 12 && afterX != afterY)
+        func sampledHash(_ ids: [Int32]) -> UInt64 {
+            ids.map { UInt32($0) }.withUnsafeBufferPointer { MaskStore.hash(.acceptList, $0) }
+        }
+        #expect(sampledHash(afterX) == sampledHash(afterY), "the two lists must collide for this test to mean anything")
+        let store = MaskStore(dfa: dfa, vocabulary: v, mode: .lazy)
+        #expect(fill(store, dfa.run(Array("x".utf8))).allowedIDs == afterX)
+        #expect(fill(store, dfa.run(Array("y".utf8))).allowedIDs == afterY)
+        #expect(store.statistics.distinctMasks == store.statistics.computedStates)
+    }
+
     @Test func eagerEqualsLazy() throws {
         guard let v = TestSupport.vocabulary("llama3") else { return }
         let dfa = TestDFAs.keywords
