@@ -85,7 +85,7 @@ final class WalkCache: Sendable {
     struct Key: Hashable {
         var list: Int32; var lexer: Int32; var state: Int32
         func _rawHashValue(seed: Int) -> Int {
-            SeededHash.of(UInt64(UInt32(bitPattern: list)) << 32 | UInt64(UInt32(bitPattern: lexer)), UInt64(UInt32(bitPattern: state)), seed: seed)
+            SeededHash.of(WordKey(list, lexer).word, UInt64(UInt32(bitPattern: state)), seed: seed)
         }
     }
     static let defaultBudgetIDs = 16 << 20
@@ -111,7 +111,7 @@ final class WalkCache: Sendable {
     /// A boundary as one sortable word: the lexer state the lexeme ends in (high half, a live
     /// state, so non-negative), the trie node where the next lexeme starts (low half).
     @inline(__always) static func pair(_ state: Int32, _ node: Int) -> UInt64 {
-        UInt64(UInt32(bitPattern: state)) << 32 | UInt64(UInt32(truncatingIfNeeded: node))
+        WordKey(state, node).word
     }
 
     /// The id of a sorted start list: equal lists get one id, so every lexer state whose
@@ -168,7 +168,7 @@ struct GroupMemoKey: Hashable, Sendable {
     var list: Int32
 
     func _rawHashValue(seed: Int) -> Int {
-        SeededHash.of(contextA, contextB ^ UInt64(UInt32(bitPattern: list)) << 32, UInt64(UInt32(bitPattern: lexer)) << 32 | UInt64(UInt32(bitPattern: endClass)), seed: seed)
+        SeededHash.of(contextA, contextB ^ UInt64(UInt32(bitPattern: list)) << 32, WordKey(lexer, endClass).word, seed: seed)
     }
 }
 
@@ -794,7 +794,7 @@ private struct MaskWalker {
         let lexer = constraint.tables.lexer(id: next.lexer)
         if group.list == WalkCache.uncachedList { return constraint.walk(group, lexer, next.state) }
         let key = WalkCache.Key(list: group.list, lexer: next.lexer, state: next.state)
-        let h = (UInt64(UInt32(bitPattern: key.list)) << 32 | UInt64(UInt32(bitPattern: key.state))) &* 0x9E37_79B9_7F4A_7C15
+        let h = WordKey(key.list, key.state).word &* 0x9E37_79B9_7F4A_7C15
             ^ UInt64(UInt32(bitPattern: key.lexer)) &* 0xC2B2_AE3D_27D4_EB4F
         let slot = Int(truncatingIfNeeded: h >> 58)
         if recentKeys[slot] == key, let w = recentWalks[slot] { return w }

@@ -321,7 +321,7 @@ final class Lexer: @unchecked Sendable {
         var h = StableHasher()
         var k = 0
         while k < parts.count {
-            h.combine(UInt64(UInt32(bitPattern: parts[k])) << 32 | UInt64(UInt32(bitPattern: parts[k + 1])))
+            h.combine(WordKey(parts[k], parts[k + 1]).word)
             k += 2
         }
         return h.finalize()
