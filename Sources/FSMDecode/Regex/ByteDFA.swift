@@ -112,11 +112,21 @@ extension ByteDFA {
     /// constant on each run. With `kinds` (a class per byte of another automaton), runs also
     /// split where that class changes.
     func classRuns(splitting kinds: [UInt8]? = nil) -> [UInt8] {
-        var runs: [UInt8] = [0]
-        for b in 1..<256 where byteClass[b] != byteClass[b - 1] || (kinds.map { $0[b] != $0[b - 1] } ?? false) {
-            runs.append(UInt8(b))
+        // One pass over flat buffers into the result's own storage (the optional's closure per
+        // byte, and appends, were most of a token slice's cost). Without `kinds`, splitting by
+        // the DFA's own classes adds no run.
+        let kinds = kinds ?? byteClass
+        precondition(byteClass.count == 256 && kinds.count == 256)
+        return [UInt8](unsafeUninitializedCapacity: 256) { out, n in
+            byteClass.withUnsafeBufferPointer { bc in
+                kinds.withUnsafeBufferPointer { kd in
+                    out[0] = 0
+                    var c = 1
+                    for b in 1..<256 where bc[b] != bc[b - 1] || kd[b] != kd[b - 1] { out[c] = UInt8(b); c += 1 }
+                    n = c
+                }
+            }
         }
-        return runs
     }
 }
 
