@@ -234,13 +234,15 @@ struct GrammarBuilder {
                 symbols += p
                 productionStart.append(Int32(symbols.count))
             }
-            let info = ruleInfo[r]
-            rules.append(GrammarRule(name: info.name, location: info.location, origin: info.origin,
+            // Fields read in place: a copy of the whole entry (two strings, the origin and
+            // the definition's tree) was a third of this loop.
+            let def = ruleInfo[r].def.map { (isInlined: $0.isInlined, keepsAllTokens: $0.keepsAllTokens, priority: $0.priority) }
+            rules.append(GrammarRule(name: ruleInfo[r].name, location: ruleInfo[r].location, origin: ruleInfo[r].origin,
                                      productionRange: first..<productionRule.count,
-                                     isInlined: info.def?.isInlined ?? false,
-                                     keepsAllTokens: info.def?.keepsAllTokens ?? false,
+                                     isInlined: def?.isInlined ?? false,
+                                     keepsAllTokens: def?.keepsAllTokens ?? false,
                                      keepsRule: kept[r],
-                                     priority: info.def?.priority ?? 0))
+                                     priority: def?.priority ?? 0))
         }
         func rhs(_ p: Int) -> ArraySlice<GrammarSymbol> { symbols[Int(productionStart[p])..<Int(productionStart[p + 1])] }
 
