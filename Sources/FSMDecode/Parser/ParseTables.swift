@@ -309,6 +309,8 @@ final class ParseTables: Sendable {
         var order: [Int] = []
         var terminalMap: [Int32: Int32] = [:]  // original terminal index or ~(rule) key -> runtime terminal
         var infos: [TerminalInfo] = []
+        // Regrowing copies every entry's strings and pattern (retains, releases): reserved.
+        infos.reserveCapacity(g.terminals.count + g.rules.count)
         // Character-level grammar terminals (not inlined rules) whose nullability is read off
         // their DFA, with the place named when it matches nothing.
         var nullableFromDFA: [Int: String] = [:]

@@ -19,13 +19,14 @@ extension ByteDFA {
         let (b, close) = try spellingTrie(values, maxStates: maxStates, description: description)
         // Dense table over byte classes: each byte the trie uses is a class, the rest share
         // one; classes numbered by first byte (what `DFABuilder.finish` expects).
-        let (byteClass, k) = singletonClasses(b.edgeByte)
+        let (byteClass, k) = singletonClasses(b.edges.lazy.map(\.byte))
         var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
         for n in 0 ..< b.count {
             var e = Int(b.firstEdge[n])
             while e >= 0 {
-                table[n * k + Int(byteClass[Int(b.edgeByte[e])])] = b.edgeTarget[e]
-                e = Int(b.edgeNext[e])
+                let edge = b.edges[e]
+                table[n * k + Int(byteClass[Int(edge.byte)])] = edge.target
+                e = Int(edge.next)
             }
         }
         var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
@@ -50,7 +51,10 @@ extension ByteDFA {
         func overBudget() -> FSMDecodeError {
             FSMDecodeError(.budget, "\(description): JSON strings of \(values.reduce(0) { $0 + $1.count }) characters need more than \(maxStates) DFA states")
         }
-        var b = SpellingTrie()
+        // About five nodes and nine edges a character (raw byte, `\`, `u`, four hex digits,
+        // letters' two cases); reserved, so the trie's arrays do not regrow as it fills.
+        let characters = values.reduce(0) { $0 + $1.count }
+        var b = SpellingTrie(reserving: characters)
         let open = b.node()           // before the opening quote
         let root = b.node()           // inside, nothing read
         let close = b.node()          // after the closing quote: accepting
@@ -76,33 +80,40 @@ extension ByteDFA {
 
     /// A deterministic byte trie (state 0 is the start) whose edges may join: the two cases of
     /// a hex digit lead to one node, and a character's spellings end at one node. Each node's
-    /// edges are a short linked list in flat arrays (a node has a few children; a hashed
+    /// edges are a short linked list in one flat array (a node has a few children; a hashed
     /// edge map cost more than the rest of the construction).
     struct SpellingTrie {
+        struct Edge {
+            var target: Int32
+            /// The next edge of the same node (-1: none).
+            var next: Int32
+            var byte: UInt8
+        }
         var count = 0
         /// Per node: its first edge (-1: none).
         var firstEdge: [Int32] = []
-        /// Per edge: byte, target, next edge of the same node.
-        var edgeByte: [UInt8] = []
-        var edgeTarget: [Int32] = []
-        var edgeNext: [Int32] = []
+        var edges: [Edge] = []
+
+        init(reserving characters: Int = 0) {
+            firstEdge.reserveCapacity(5 * characters + 3)
+            edges.reserveCapacity(9 * characters + 3)
+        }
 
         mutating func node() -> Int32 { count += 1; firstEdge.append(-1); return Int32(count - 1) }
 
         func target(_ n: Int32, _ byte: UInt8) -> Int32? {
             var e = firstEdge[Int(n)]
             while e >= 0 {
-                if edgeByte[Int(e)] == byte { return edgeTarget[Int(e)] }
-                e = edgeNext[Int(e)]
+                let edge = edges[Int(e)]
+                if edge.byte == byte { return edge.target }
+                e = edge.next
             }
             return nil
         }
 
         private mutating func add(_ n: Int32, _ byte: UInt8, _ to: Int32) {
-            edgeByte.append(byte)
-            edgeTarget.append(to)
-            edgeNext.append(firstEdge[Int(n)])
-            firstEdge[Int(n)] = Int32(edgeByte.count - 1)
+            edges.append(Edge(target: to, next: firstEdge[Int(n)], byte: byte))
+            firstEdge[Int(n)] = Int32(edges.count - 1)
         }
 
         /// The target of `n`'s edge on `byte`, made when missing.

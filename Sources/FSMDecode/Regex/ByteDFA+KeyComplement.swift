@@ -67,7 +67,7 @@ private struct KeyComplement {
         nU = universe.stateCount
         kU = universe.classCount
         var used = [Bool](repeating: false, count: 256)
-        for x in trie.edgeByte { used[Int(x)] = true }
+        for edge in trie.edges { used[Int(edge.byte)] = true }
         var jointOf = [Int32](repeating: -1, count: kU * 257)
         jointCount = [Int](repeating: 0, count: kU)
         for x in 0 ..< 256 {
@@ -113,11 +113,12 @@ private struct KeyComplement {
             i += 1
             var e = Int(trie.firstEdge[t])
             while e >= 0 {
-                let c = Int(byteClass[Int(trie.edgeByte[e])])
+                let edge = trie.edges[e]
+                let c = Int(byteClass[Int(edge.byte)])
                 let su = coreTarget(s, c)
                 var target: Int32 = -1
                 if su >= 0 {
-                    let tt = Int(trie.edgeTarget[e])
+                    let tt = Int(edge.target)
                     let key = WordKey(su, tt)
                     if firstU[tt] == su {
                         target = firstPair[tt]
@@ -131,7 +132,7 @@ private struct KeyComplement {
                     }
                 }
                 edgeClass.append(Int32(c)); edgeTarget.append(target)
-                e = Int(trie.edgeNext[e])
+                e = Int(edge.next)
             }
             edgeStart.append(Int32(edgeClass.count))
         }
