@@ -2,8 +2,9 @@
 /// Its depth is bounded by the parsers (`GrammarLimits.maxNestingDepth`).
 indirect enum GrammarExpr: Sendable {
     case empty
-    /// An anonymous terminal written inline; `text` is its source spelling (the terminal's name).
-    case pattern(TerminalPattern, text: String, SourcePosition)
+    /// An anonymous terminal written inline; `text` is its source spelling (the terminal's name),
+    /// nil to name it by its pattern when a message or listing asks (generated terminals).
+    case pattern(TerminalPattern, text: String?, SourcePosition)
     /// A reference to a rule, or in Lark to a named terminal.
     case named(String, SourcePosition)
     case sequence([GrammarExpr])
@@ -171,7 +172,7 @@ struct GrammarBuilder {
         }
     }
 
-    private mutating func internTerminal(_ pattern: TerminalPattern, name: String, at loc: SourcePosition) -> GrammarSymbol {
+    private mutating func internTerminal(_ pattern: TerminalPattern, name: String?, at loc: SourcePosition) -> GrammarSymbol {
         // One probe (find or insert) through the defaulted subscript's in-place access.
         let next = terminals.count
         var t = -1

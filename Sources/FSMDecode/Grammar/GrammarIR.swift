@@ -30,8 +30,11 @@ public struct GrammarSymbol: Hashable, Sendable {
 
 /// A terminal: a named byte-level language the lexer recognizes as one lexeme.
 public struct GrammarTerminal: Hashable, Sendable {
-    /// Lark's name (`NUMBER`), or the source text of an anonymous one (`"+"`, `[0-9]`).
-    public let name: String
+    /// Lark's name (`NUMBER`), or the source text of an anonymous one (`"+"`, `[0-9]`); a
+    /// generated terminal without one is named by its pattern, rendered when asked (JSON
+    /// Schema's member-name terminals are many, and a compile that succeeds names none).
+    public var name: String { givenName ?? pattern.description }
+    private let givenName: String?
     /// Where it is defined (for anonymous terminals: its first use).
     public let location: SourcePosition
     public let pattern: TerminalPattern
@@ -43,9 +46,9 @@ public struct GrammarTerminal: Hashable, Sendable {
     /// its pattern matches nothing.
     public let isDeclared: Bool
 
-    public init(name: String, location: SourcePosition, pattern: TerminalPattern, isIgnored: Bool = false, priority: Int = 0,
+    public init(name: String?, location: SourcePosition, pattern: TerminalPattern, isIgnored: Bool = false, priority: Int = 0,
                 isDeclared: Bool = false) {
-        self.name = name
+        self.givenName = name
         self.location = location
         self.pattern = pattern
         self.isIgnored = isIgnored

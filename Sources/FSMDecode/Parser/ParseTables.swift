@@ -14,12 +14,30 @@ import Synchronization
 /// Immutable after construction except for the lexer cache (see `LexerCache`).
 final class ParseTables: Sendable {
     struct TerminalInfo: Sendable {
-        var name: String
+        /// What the runtime terminal stands for; its name and place are rendered from it when
+        /// a message or listing needs them (most compiles need none).
+        enum Origin: Sendable {
+            case terminal(GrammarTerminal)
+            /// A regular rule collapsed into one terminal.
+            case rule(name: String, location: SourcePosition)
+        }
+        let origin: Origin
+        var name: String {
+            switch origin {
+            case .terminal(let t): return t.name
+            case .rule(let name, _): return name
+            }
+        }
         /// The byte-level pattern (compiled to `ParseTables.terminalDFAs`); nil for
         /// vocabulary-token terminals.
         var pattern: TerminalPattern?
         /// Where the pattern comes from, for messages (`terminal X (3:1)`, `rule 'r' (4:2)`).
-        var place: String
+        var place: String {
+            switch origin {
+            case .terminal(let t): return "terminal \(t.name) (\(t.location))"
+            case .rule(let name, let location): return "rule '\(name)' (\(location))"
+            }
+        }
         /// `<[id]>` / `!<[id]>` (resolved `<text>`): matched against whole accepted tokens.
         var token: (id: Int32, negated: Bool)?
         /// Character-level only: the terminal matches the empty string (the parser steps over
@@ -312,8 +330,8 @@ final class ParseTables: Sendable {
         // Regrowing copies every entry's strings and pattern (retains, releases): reserved.
         infos.reserveCapacity(g.terminals.count + g.rules.count)
         // Character-level grammar terminals (not inlined rules) whose nullability is read off
-        // their DFA, with the place named when it matches nothing.
-        var nullableFromDFA: [Int: String] = [:]
+        // their DFA (the place is named when it matches nothing).
+        var nullableFromDFA = Set<Int>()
         // Terminals standing for collapsed rules: their rule.
         var ruleOfTerminal: [Int: Int] = [:]
         func runtimeTerminal(forRule r: Int) throws -> Int32 {
@@ -322,8 +340,7 @@ final class ParseTables: Sendable {
             let pattern = g.regularPatterns[r]!
             let t = Int32(infos.count)
             ruleOfTerminal[infos.count] = r
-            infos.append(TerminalInfo(name: g.rules[r].name, pattern: pattern,
-                                      place: "rule '\(g.rules[r].name)' (\(g.rules[r].location))", token: nil,
+            infos.append(TerminalInfo(origin: .rule(name: g.rules[r].name, location: g.rules[r].location), pattern: pattern, token: nil,
                                       nullable: pattern.matchesEmptyStructurally ?? g.nullable[r],
                                       ignored: false, priority: 0))
             terminalMap[key] = t
@@ -332,9 +349,9 @@ final class ParseTables: Sendable {
         func runtimeTerminal(_ i: Int) throws -> Int32 {
             if let t = terminalMap[Int32(i)] { return t }
             let term = g.terminals[i]
-            let place = "terminal \(term.name) (\(term.location))"
-            var info = TerminalInfo(name: term.name, pattern: nil, place: place, token: nil, nullable: false,
+            var info = TerminalInfo(origin: .terminal(term), pattern: nil, token: nil, nullable: false,
                                     ignored: term.isIgnored, priority: term.priority)
+            var place: String { info.place }
             switch term.pattern {
             case _ where term.isDeclared:
                 break  // produced by the indentation step, never lexed
@@ -351,7 +368,7 @@ final class ParseTables: Sendable {
                 info.token = (id, negated)
             default:
                 info.pattern = term.pattern
-                if g.lexing == .characterLevel { nullableFromDFA[infos.count] = place }
+                if g.lexing == .characterLevel { nullableFromDFA.insert(infos.count) }
             }
             let t = Int32(infos.count)
             infos.append(info)
@@ -420,8 +437,8 @@ final class ParseTables: Sendable {
                 if let r = ruleOfTerminal[t] { throw Uncollapse(rule: r, error: e) }
                 throw e
             }
-            if let place = nullableFromDFA[t] {
-                guard let dfa else { throw EmptyTerminal(error: FSMDecodeError(.grammar, "\(place) matches no string")) }
+            if nullableFromDFA.contains(t) {
+                guard let dfa else { throw EmptyTerminal(error: FSMDecodeError(.grammar, "\(infos[t].place) matches no string")) }
                 infos[t].nullable = dfa.accepting[Int(dfa.start)]
             }
             dfas.append(dfa)
@@ -530,24 +547,24 @@ final class ParseTables: Sendable {
     /// The regex AST of a byte-level pattern. Recursion is bounded by the front-ends' nesting limit.
     /// A `.difference` is compiled here (both parts through `compileTerminal`, then their
     /// product) and enters the AST as an automaton; `options` bound it.
-    static func regexAST(_ p: TerminalPattern, where place: String, options: RegexOptions) throws -> RegexAST {
+    static func regexAST(_ p: TerminalPattern, where place: @autoclosure () -> String, options: RegexOptions) throws -> RegexAST {
         // JSON's any-string and any-number lexemes are constants: their DFAs are prebuilt.
         if let d = JSONLexemes.prebuiltDFA(p), d.stateCount <= options.maxStates { return .automaton(d) }
-        return try spelledRegexAST(p, where: place, options: options)
+        return try spelledRegexAST(p, where: place(), options: options)
     }
 
     /// `regexAST` without the prebuilt DFAs: the pattern converted (what they are checked against).
-    static func spelledRegexAST(_ p: TerminalPattern, where place: String, options: RegexOptions) throws -> RegexAST {
+    static func spelledRegexAST(_ p: TerminalPattern, where place: @autoclosure () -> String, options: RegexOptions) throws -> RegexAST {
         // A terminal that is one JSON-string set takes its direct DFA (inside bigger patterns
         // it is spelled out: see `RegexAST.jsonStrings`).
         if case .jsonString(let values) = p {
-            return try ByteDFA.jsonStrings(values, maxStates: options.maxStates, description: place).map { .automaton($0) } ?? .scalars(CodePointSet())
+            return try ByteDFA.jsonStrings(values, maxStates: options.maxStates, description: place()).map { .automaton($0) } ?? .scalars(CodePointSet())
         }
         // JSON-string terminals repeat a few classes and literals (hex digits, `\u`, short
         // escapes) hundreds of times: each distinct one is converted once per pattern, and the
         // copies share their storage.
         var memo = RegexASTMemo(options: options)
-        return try regexAST(p, where: place, memo: &memo)
+        return try regexAST(p, where: place(), memo: &memo)
     }
 
     private struct RegexASTMemo {
@@ -576,13 +593,13 @@ final class ParseTables: Sendable {
         static func == (a: MemoKey, b: MemoKey) -> Bool { a.h == b.h && a.items == b.items }
     }
 
-    private static func regexAST(_ p: TerminalPattern, where place: String, memo: inout RegexASTMemo) throws -> RegexAST {
+    private static func regexAST(_ p: TerminalPattern, where place: @autoclosure () -> String, memo: inout RegexASTMemo) throws -> RegexAST {
         switch p {
         case .literal(let bytes):
             let key = MemoKey(bytes) { UInt64($0) }
             if let a = memo.literals[key] { return a }
             guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw FSMDecodeError(.grammar, "\(place): literal is not valid UTF-8")
+                throw FSMDecodeError(.grammar, "\(place()): literal is not valid UTF-8")
             }
             let a = RegexAST.literal(text)
             memo.literals[key] = a
@@ -595,7 +612,7 @@ final class ParseTables: Sendable {
             do {
                 ast = try RegexParser.parse(source, dotAll: flags.contains(.dotAll))
             } catch let e as FSMDecodeError {
-                throw FSMDecodeError(.grammar, "\(place): \(e.message)")
+                throw FSMDecodeError(.grammar, "\(place()): \(e.message)")
             }
             if flags.contains(.ignoreCase) { ast = CaseFolding.fold(ast) }
             return ast
@@ -609,48 +626,48 @@ final class ParseTables: Sendable {
             if parts.isEmpty { return .empty }
             var items: [RegexAST] = []
             items.reserveCapacity(parts.count)
-            for q in parts { items.append(try regexAST(q, where: place, memo: &memo)) }
+            for q in parts { items.append(try regexAST(q, where: place(), memo: &memo)) }
             return .concat(items)
         case .alternation(let parts):
             if parts.isEmpty { return .scalars(CodePointSet()) }
             var items: [RegexAST] = []
             items.reserveCapacity(parts.count)
-            for q in parts { items.append(try regexAST(q, where: place, memo: &memo)) }
+            for q in parts { items.append(try regexAST(q, where: place(), memo: &memo)) }
             return .alternation(items)
         case .repetition(let q, let min, let max):
-            return .repetition(try regexAST(q, where: place, memo: &memo), min: min, max: max)
+            return .repetition(try regexAST(q, where: place(), memo: &memo), min: min, max: max)
         case .difference(let a, let b):
-            let description = "\(place): difference"
+            func description() -> String { "\(place()): difference" }
             let maxStates = memo.options.maxStates
             // Each part as a terminal of its own; a JSON-string set (undeclared member names:
             // any string minus the keys) is subtracted straight from its spelling trie.
-            guard let da = try compileTerminal(a, where: place, options: memo.options, description: description) else {
+            guard let da = try compileTerminal(a, where: place(), options: memo.options, description: description()) else {
                 return .scalars(CodePointSet())
             }
             let difference: ByteDFA?
             if case .jsonString(let values) = b {
-                difference = try ByteDFA.jsonStringsComplement(values, in: da, maxStates: maxStates, description: description)
-            } else if let db = try compileTerminal(b, where: place, options: memo.options, description: description) {
-                difference = try da.subtracting(db, maxStates: maxStates, description: description)
+                difference = try ByteDFA.jsonStringsComplement(values, in: da, maxStates: maxStates, description: description())
+            } else if let db = try compileTerminal(b, where: place(), options: memo.options, description: description()) {
+                difference = try da.subtracting(db, maxStates: maxStates, description: description())
             } else {
                 difference = da
             }
             return difference.map { .automaton($0) } ?? .scalars(CodePointSet())
         case .multipleOf(let q, let factor, let scale):
             // The number pattern's DFA minus the literals whose value is not a multiple.
-            let description = "\(place): multipleOf"
+            func description() -> String { "\(place()): multipleOf" }
             let maxStates = memo.options.maxStates
-            guard let numbers = try compileTerminal(q, where: place, options: memo.options, description: description) else {
+            guard let numbers = try compileTerminal(q, where: place(), options: memo.options, description: description()) else {
                 return .scalars(CodePointSet())
             }
-            let others = try ByteDFA.decimalNonMultiples(factor: factor, scale: scale, maxStates: maxStates, description: description)
-            return try numbers.subtracting(others, maxStates: maxStates, description: description).map { .automaton($0) } ?? .scalars(CodePointSet())
+            let others = try ByteDFA.decimalNonMultiples(factor: factor, scale: scale, maxStates: maxStates, description: description())
+            return try numbers.subtracting(others, maxStates: maxStates, description: description()).map { .automaton($0) } ?? .scalars(CodePointSet())
         case .jsonString(let values):
             return RegexAST.jsonStrings(values)
         case .jsonStringAutomaton:
-            return try compileTerminal(p, where: place, options: memo.options, description: "\(place): JSON string automaton").map { .automaton($0) } ?? .scalars(CodePointSet())
+            return try compileTerminal(p, where: place(), options: memo.options, description: "\(place()): JSON string automaton").map { .automaton($0) } ?? .scalars(CodePointSet())
         case .token, .tokenText:
-            throw FSMDecodeError(.grammar, "\(place): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
+            throw FSMDecodeError(.grammar, "\(place()): a vocabulary token inside a composite pattern is not supported; use it as its own grammar element")
         }
     }
 
@@ -660,16 +677,17 @@ final class ParseTables: Sendable {
     /// skips the conversion too (a JSON-string set is a value list here, a tree of eight nodes
     /// per character once spelled out; converting, hashing and comparing those trees was a
     /// sixth of a cold compile). Errors are not cached; `place` names the pattern in them.
-    static func compileTerminal(_ p: TerminalPattern, where place: String, options: RegexOptions, description: String) throws -> ByteDFA? {
+    static func compileTerminal(_ p: TerminalPattern, where place: @autoclosure () -> String, options: RegexOptions,
+                                description: @autoclosure () -> String) throws -> ByteDFA? {
         if let d = chainDFA(p, options: options) { return d }
         let key = SharedCaches.TerminalKey(pattern: p, options: options)
         if let cached = SharedCaches.terminalDFAs.get(key) { return cached }
         let dfa: ByteDFA?
         if case .jsonStringAutomaton(let a) = p {
             // Built directly, here, so that inside a bigger pattern it is a cache hit too.
-            dfa = try a.byteDFA(options: options, description: "\(place): JSON string automaton")
+            dfa = try a.byteDFA(options: options, description: "\(place()): JSON string automaton")
         } else {
-            dfa = try compileTerminal(regexAST(p, where: place, options: options), options: options, description: description)
+            dfa = try compileTerminal(regexAST(p, where: place(), options: options), options: options, description: description())
         }
         SharedCaches.terminalDFAs.put(key, dfa, cost: dfa?.table.count ?? 1)
         return dfa
@@ -694,11 +712,11 @@ final class ParseTables: Sendable {
     /// The DFA of a converted pattern. Literals, the most common terminals, are built
     /// directly as a chain (already minimal and trimmed); the rest go through the regex
     /// compiler.
-    private static func compileTerminal(_ ast: RegexAST, options: RegexOptions, description: String) throws -> ByteDFA? {
+    private static func compileTerminal(_ ast: RegexAST, options: RegexOptions, description: @autoclosure () -> String) throws -> ByteDFA? {
         // Already compiled (a difference, a JSON-string set or a prebuilt lexeme, by `regexAST`).
         if case .automaton(let d) = ast { return d }
         if let bytes = literalBytes(ast), bytes.count < options.maxStates { return .literal(bytes) }
-        return try RegexCompiler.compile(ast, options: options, description: description)
+        return try RegexCompiler.compile(ast, options: options, description: description())
     }
 
     /// The UTF-8 bytes of an AST that is a sequence of single (valid) scalars, else nil.

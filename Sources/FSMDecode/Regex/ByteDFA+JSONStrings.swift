@@ -14,9 +14,9 @@ extension ByteDFA {
     /// under each of its nodes the spellings of the next characters share their byte prefixes
     /// (`\`, `\u`, `\u00`, …). No NFA and no subset construction: member names are the most
     /// common terminals of schema grammars, and this is what compiling them costs.
-    public static func jsonStrings(_ values: [[UInt32]], maxStates: Int, description: String) throws -> ByteDFA? {
+    public static func jsonStrings(_ values: [[UInt32]], maxStates: Int, description: @autoclosure () -> String) throws -> ByteDFA? {
         if values.isEmpty { return nil }
-        let (b, close) = try spellingTrie(values, maxStates: maxStates, description: description)
+        let (b, close) = try spellingTrie(values, maxStates: maxStates, description: description())
         // Dense table over byte classes: each byte the trie uses is a class, the rest share
         // one; classes numbered by first byte (what `DFABuilder.finish` expects).
         let (byteClass, k) = singletonClasses(b.edges.lazy.map(\.byte))
@@ -47,9 +47,9 @@ extension ByteDFA {
 
     /// The byte trie of every spelling of `values` (see `jsonStrings`): node 0 before the
     /// opening quote, `close` after the closing one.
-    static func spellingTrie(_ values: [[UInt32]], maxStates: Int, description: String) throws -> (SpellingTrie, close: Int32) {
+    static func spellingTrie(_ values: [[UInt32]], maxStates: Int, description: @autoclosure () -> String) throws -> (SpellingTrie, close: Int32) {
         func overBudget() -> FSMDecodeError {
-            FSMDecodeError(.budget, "\(description): JSON strings of \(values.reduce(0) { $0 + $1.count }) characters need more than \(maxStates) DFA states")
+            FSMDecodeError(.budget, "\(description()): JSON strings of \(values.reduce(0) { $0 + $1.count }) characters need more than \(maxStates) DFA states")
         }
         // About five nodes and nine edges a character (raw byte, `\`, `u`, four hex digits,
         // letters' two cases); reserved, so the trie's arrays do not regrow as it fills.

@@ -17,11 +17,12 @@ extension ByteDFA {
     /// Dense work is only the output table and the universe's rows (once per universe class).
     /// Minimality relies on `universe` being minimal and trimmed (every compiled terminal
     /// is); for another DFA the language is still exact, but equal states stay apart.
-    public static func jsonStringsComplement(_ values: [[UInt32]], in universe: ByteDFA, maxStates: Int, description: String) throws -> ByteDFA? {
+    public static func jsonStringsComplement(_ values: [[UInt32]], in universe: ByteDFA, maxStates: Int,
+                                             description: @autoclosure () -> String) throws -> ByteDFA? {
         if values.isEmpty { return universe }
-        let (trie, close) = try spellingTrie(values, maxStates: maxStates, description: description)
+        let (trie, close) = try spellingTrie(values, maxStates: maxStates, description: description())
         var c = KeyComplement(trie: trie, close: close, universe: universe)
-        try c.pairUp(maxStates: maxStates, description: description)
+        try c.pairUp(maxStates: maxStates, description: description())
         c.minimize()
         return c.output()
     }
@@ -102,7 +103,7 @@ private struct KeyComplement {
     /// The product's pairs, breadth-first from (start, trie root), with their trie edges.
     /// A trie node is nearly always met with one universe state: that pair is found through a
     /// per-node slot, others through a dictionary.
-    mutating func pairUp(maxStates: Int, description: String) throws {
+    mutating func pairUp(maxStates: Int, description: @autoclosure () -> String) throws {
         var firstU = [Int32](repeating: -1, count: trie.count), firstPair = [Int32](repeating: -1, count: trie.count)
         var others: [WordKey: Int32] = [:]
         pairU = [u.start]; pairT = [0]
@@ -125,7 +126,7 @@ private struct KeyComplement {
                     } else if firstU[tt] >= 0, let known = others[key] {
                         target = known
                     } else {
-                        if pairU.count >= maxStates { throw ProductPairs.overBudget(maxStates, description) }
+                        if pairU.count >= maxStates { throw ProductPairs.overBudget(maxStates, description()) }
                         target = Int32(pairU.count)
                         if firstU[tt] < 0 { firstU[tt] = su; firstPair[tt] = target } else { others[key] = target }
                         pairU.append(su); pairT.append(Int32(tt))
@@ -160,7 +161,7 @@ private struct KeyComplement {
         }
         var reached = 0
         for r in coreReached where r { reached += 1 }
-        if pairU.count + reached > maxStates { throw ProductPairs.overBudget(maxStates, description) }
+        if pairU.count + reached > maxStates { throw ProductPairs.overBudget(maxStates, description()) }
     }
 
 

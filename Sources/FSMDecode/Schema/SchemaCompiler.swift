@@ -114,7 +114,7 @@ struct SchemaCompiler {
                 literalNames[bytes] = name
                 return .pattern(p, text: name, loc)
             }
-            if case .jsonString = p { return .pattern(p, text: p.description, loc) }
+            if case .jsonString = p { return .pattern(p, text: nil, loc) }
             return .pattern(p, text: "<json lexeme>", loc)
         case .ref(let r): return .named(ruleNames[r], loc)
         case .seq(let parts): return .sequence(parts.map { lower($0, &literalNames) })

@@ -54,8 +54,8 @@ private struct Composer {
     mutating func lower(_ c: GrammarComposition, depth: Int) throws -> GrammarExpr {
         if depth > 100 { throw FSMDecodeError(.budget, "\(source): grammar composition nests deeper than 100") }
         switch c {
-        case .literal(let b): return b.isEmpty ? .empty : .pattern(.literal(b), text: TerminalPattern.literal(b).description, location)
-        case .pattern(let p): return .pattern(p, text: p.description, location)
+        case .literal(let b): return b.isEmpty ? .empty : .pattern(.literal(b), text: nil, location)
+        case .pattern(let p): return .pattern(p, text: nil, location)
         case .embed(let g, let name): return .named(try embed(g, name: name), location)
         case .sequence(let parts): return .sequence(try parts.map { try lower($0, depth: depth + 1) })
         case .alternation(let parts):
