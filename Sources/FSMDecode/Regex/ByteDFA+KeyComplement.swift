@@ -364,43 +364,56 @@ private struct KeyComplement {
         // Breadth-first numbering over blocks; one output row per block met. A block's row in
         // merged classes: its universe state's row (`coreRow`, made once per state), with a
         // pair's edges written over it where their class represents its merged class.
-        var coreRow = [Int32](repeating: 0, count: nU * k2)
-        var coreRowMade = [Bool](repeating: false, count: nU)
-        var number = [Int32](repeating: -1, count: nU + pairBlocks)
-        var order: [Int32] = [start]
-        number[Int(start)] = 0
-        var table = [Int32](repeating: ByteDFA.dead, count: (nU + pairBlocks) * k2)
-        var accepting: [Bool] = []
-        var scratch = [Int32](repeating: -1, count: k2)
-        var oi = 0
-        while oi < order.count {
-            let b = Int(order[oi])
-            let s = b < nU ? b : Int(pairU[Int(blockRep[b - nU])])
-            if !coreRowMade[s] {
-                coreRowMade[s] = true
-                for nc in 0 ..< k2 { coreRow[s * k2 + nc] = coreTarget(Int32(s), representative[nc]) }
-            }
-            for nc in 0 ..< k2 { scratch[nc] = coreRow[s * k2 + nc] }
-            if b < nU {
-                accepting.append(u.accepting[b])
-            } else {
-                let p = Int(blockRep[b - nU])
-                accepting.append(pairAccepts[p])
-                for j in Int(edgeStart[p]) ..< Int(edgeStart[p + 1]) {
-                    let c = Int(edgeClass[j]), nc = classMap[c]
-                    if representative[nc] == c { scratch[nc] = edgeTarget[j] < 0 ? -1 : pairBlock[Int(edgeTarget[j])] }
+        // Each row is written in place in the output (block targets, then renumbered), through
+        // raw buffers: checked, uniquely-referenced array writes were a third of this pass.
+        let total = nU + pairBlocks
+        var accepting = [Bool](repeating: false, count: total)
+        var m = 0
+        let table = [Int32](unsafeUninitializedCapacity: total * k2) { out, initialized in
+            let coreRow = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nU * k2)
+            let coreRowMade = UnsafeMutableBufferPointer<Bool>.allocate(capacity: nU)
+            let number = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
+            let order = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
+            defer { coreRow.deallocate(); coreRowMade.deallocate(); number.deallocate(); order.deallocate() }
+            coreRowMade.initialize(repeating: false)
+            number.initialize(repeating: -1)
+            order[0] = start
+            number[Int(start)] = 0
+            var count = 1, oi = 0
+            accepting.withUnsafeMutableBufferPointer { acc in
+                while oi < count {
+                    let b = Int(order[oi])
+                    let s = b < nU ? b : Int(pairU[Int(blockRep[b - nU])])
+                    if !coreRowMade[s] {
+                        coreRowMade[s] = true
+                        for nc in 0 ..< k2 { coreRow[s * k2 + nc] = coreTarget(Int32(s), representative[nc]) }
+                    }
+                    let row = out.baseAddress! + oi * k2
+                    for nc in 0 ..< k2 { row[nc] = coreRow[s * k2 + nc] }
+                    if b < nU {
+                        acc[oi] = u.accepting[b]
+                    } else {
+                        let p = Int(blockRep[b - nU])
+                        acc[oi] = pairAccepts[p]
+                        for j in Int(edgeStart[p]) ..< Int(edgeStart[p + 1]) {
+                            let c = Int(edgeClass[j]), nc = classMap[c]
+                            if representative[nc] == c { row[nc] = edgeTarget[j] < 0 ? ByteDFA.dead : pairBlock[Int(edgeTarget[j])] }
+                        }
+                    }
+                    // Blocks to output states, numbered on first sight.
+                    for nc in 0 ..< k2 {
+                        let t = Int(row[nc])
+                        if t < 0 { continue }
+                        if number[t] < 0 { number[t] = Int32(count); order[count] = Int32(t); count += 1 }
+                        row[nc] = number[t]
+                    }
+                    oi += 1
                 }
             }
-            for nc in 0 ..< k2 {
-                let t = Int(scratch[nc])
-                if t < 0 { continue }
-                if number[t] < 0 { number[t] = Int32(order.count); order.append(Int32(t)) }
-                table[oi * k2 + nc] = number[t]
-            }
-            oi += 1
+            m = count
+            initialized = count * k2
         }
-        let m = order.count
-        table.removeSubrange((m * k2)...)
+        accepting.removeSubrange(m...)
         return ByteDFA(stateCount: m, start: 0, byteClass: newByteClass, classCount: k2, table: table, accepting: accepting)
     }
 
