@@ -39,7 +39,9 @@ struct GrammarBuilder {
     private var terminalIndex: [TerminalPattern: Int] = [:]
     private var namedTerminals: [String: Int] = [:]
     private var ruleIndex: [String: Int] = [:]
-    private var ruleInfo: [(name: String, location: SourcePosition, origin: GrammarRule.Origin, def: RuleDefinition?)] = []
+    /// Per rule: what `GrammarRule` records (a helper has its owner's defaults: not inlined,
+    /// no kept tokens, priority 0).
+    private var ruleInfo: [(name: String, location: SourcePosition, origin: GrammarRule.Origin, isInlined: Bool, keepsAllTokens: Bool, priority: Int)] = []
     /// Per rule, its productions (filled when the rule is lowered).
     private var bodies: [[[GrammarSymbol]]] = []
     private var symbolCount = 0
@@ -71,7 +73,7 @@ struct GrammarBuilder {
     mutating func build(rules defs: [RuleDefinition], start: String, ignored: Set<String> = []) throws -> Grammar {
         for d in defs {
             ruleIndex[d.name] = ruleInfo.count
-            ruleInfo.append((d.name, d.location, .user, d))
+            ruleInfo.append((d.name, d.location, .user, d.isInlined, d.keepsAllTokens, d.priority))
             bodies.append([])
             kept.append(d.keepsRule)
         }
@@ -184,7 +186,7 @@ struct GrammarBuilder {
 
     private mutating func addHelper(owner: String, at loc: SourcePosition, origin: GrammarRule.Origin, productions: [[GrammarSymbol]]) -> Int {
         let r = ruleInfo.count
-        ruleInfo.append(("\(owner)#\(r)", loc, origin, nil))
+        ruleInfo.append(("\(owner)#\(r)", loc, origin, false, false, 0))
         bodies.append(productions)
         kept.append(keeping)
         return r
@@ -235,15 +237,11 @@ struct GrammarBuilder {
                 symbols += p
                 productionStart.append(Int32(symbols.count))
             }
-            // Fields read in place: a copy of the whole entry (two strings, the origin and
-            // the definition's tree) was a third of this loop.
-            let def = ruleInfo[r].def.map { (isInlined: $0.isInlined, keepsAllTokens: $0.keepsAllTokens, priority: $0.priority) }
-            rules.append(GrammarRule(name: ruleInfo[r].name, location: ruleInfo[r].location, origin: ruleInfo[r].origin,
+            let info = ruleInfo[r]
+            rules.append(GrammarRule(name: info.name, location: info.location, origin: info.origin,
                                      productionRange: first..<productionRule.count,
-                                     isInlined: def?.isInlined ?? false,
-                                     keepsAllTokens: def?.keepsAllTokens ?? false,
-                                     keepsRule: kept[r],
-                                     priority: def?.priority ?? 0))
+                                     isInlined: info.isInlined, keepsAllTokens: info.keepsAllTokens,
+                                     keepsRule: kept[r], priority: info.priority))
         }
         func rhs(_ p: Int) -> ArraySlice<GrammarSymbol> { symbols[Int(productionStart[p])..<Int(productionStart[p + 1])] }
 
