@@ -69,17 +69,19 @@ private struct KeyComplement {
         kU = universe.classCount
         var used = [Bool](repeating: false, count: 256)
         for edge in trie.edges { used[Int(edge.byte)] = true }
-        var jointOf = [Int32](repeating: -1, count: kU * 257)
+        // A used byte is a joint class of its own; the unused bytes of a universe class share one.
+        var unusedJoint = [Int32](repeating: -1, count: kU)
         jointCount = [Int](repeating: 0, count: kU)
         for x in 0 ..< 256 {
             let cu = Int(universe.byteClass[x])
-            let slot = cu * 257 + (used[x] ? x + 1 : 0)
-            if jointOf[slot] < 0 {
-                jointOf[slot] = Int32(classU.count)
+            var joint = used[x] ? -1 : unusedJoint[cu]
+            if joint < 0 {
+                joint = Int32(classU.count)
+                if !used[x] { unusedJoint[cu] = joint }
                 classU.append(cu)
                 jointCount[cu] += 1
             }
-            byteClass[x] = UInt8(jointOf[slot])
+            byteClass[x] = UInt8(joint)
         }
         k = classU.count
         weight = (0 ..< k).map { StampedSetTable.mix64(UInt64($0) &+ 0x51_7CC1) | 1 }
