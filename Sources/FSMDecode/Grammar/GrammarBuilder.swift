@@ -97,8 +97,10 @@ struct GrammarBuilder {
     // MARK: lowering
 
     private func alternatives(of e: GrammarExpr) -> [GrammarExpr] {
-        if case .alternation(let parts) = e { return parts.flatMap { alternatives(of: $0) } }
-        return [e]
+        guard case .alternation(let parts) = e else { return [e] }
+        // Nested alternations are flattened; without any, the parts are the answer (no copy).
+        if !parts.contains(where: { if case .alternation = $0 { return true } else { return false } }) { return parts }
+        return parts.flatMap { alternatives(of: $0) }
     }
 
     private mutating func count(_ n: Int, at loc: SourcePosition) throws {
@@ -109,29 +111,34 @@ struct GrammarBuilder {
     }
 
     private mutating func lowerSequence(_ e: GrammarExpr, owner: String) throws -> [GrammarSymbol] {
+        var out: [GrammarSymbol] = []
+        try lowerSequence(e, owner: owner, into: &out)
+        return out
+    }
+
+    /// Appends the symbols of `e` to `out` (one array per production, not one per node).
+    private mutating func lowerSequence(_ e: GrammarExpr, owner: String, into out: inout [GrammarSymbol]) throws {
         switch e {
-        case .empty: return []
+        case .empty: return
         case .sequence(let parts):
-            var out: [GrammarSymbol] = []
-            for p in parts { out += try lowerSequence(p, owner: owner) }
-            return out
+            for p in parts { try lowerSequence(p, owner: owner, into: &out) }
         case .pattern(let pattern, let text, let loc):
-            if case .literal(let b) = pattern, b.isEmpty { return [] }
+            if case .literal(let b) = pattern, b.isEmpty { return }
             try count(1, at: loc)
-            return [internTerminal(pattern, name: text, at: loc)]
+            out.append(internTerminal(pattern, name: text, at: loc))
         case .named(let name, let loc):
             try count(1, at: loc)
-            if let r = ruleIndex[name] { return [.rule(r)] }
-            if let t = namedTerminals[name] { return [.terminal(t)] }
+            if let r = ruleIndex[name] { out.append(.rule(r)); return }
+            if let t = namedTerminals[name] { out.append(.terminal(t)); return }
             let kind = format == .lark && isLarkTerminalName(name) ? "terminal" : "rule"
             throw FSMDecodeError(.grammar, "\(loc): undefined \(kind) '\(name)'")
-        case .alternation(let parts):
-            let alts = parts.flatMap { alternatives(of: $0) }
-            if alts.count == 1 { return try lowerSequence(alts[0], owner: owner) }
+        case .alternation:
+            let alts = alternatives(of: e)
+            if alts.count == 1 { try lowerSequence(alts[0], owner: owner, into: &out); return }
             var productions: [[GrammarSymbol]] = []
             for a in alts { productions.append(try lowerSequence(a, owner: owner)) }
             try count(1, at: location(of: e))
-            return [.rule(addHelper(owner: owner, at: location(of: e), origin: .group, productions: productions))]
+            out.append(.rule(addHelper(owner: owner, at: location(of: e), origin: .group, productions: productions)))
         case .repetition(let inner, let min, let max, let loc):
             if let max, max < min {
                 throw FSMDecodeError(.grammar, "\(loc): repetition {\(min),\(max)} has its maximum below its minimum")
@@ -140,7 +147,7 @@ struct GrammarBuilder {
                 throw FSMDecodeError(.budget, "\(loc): repetition bound \(Swift.max(min, max ?? 0)) exceeds \(limits.maxRepetitionBound) (GrammarLimits.maxRepetitionBound)")
             }
             let body = try lowerSequence(inner, owner: owner)
-            if max == 0 || body.isEmpty { return [] }
+            if max == 0 || body.isEmpty { return }
             let element: GrammarSymbol
             if body.count == 1 {
                 element = body[0]
@@ -148,7 +155,6 @@ struct GrammarBuilder {
                 try count(1, at: loc)
                 element = .rule(addHelper(owner: owner, at: loc, origin: .group, productions: [body]))
             }
-            var out: [GrammarSymbol] = []
             switch max {
             case nil:
                 let copies = Swift.max(min - 1, 0)
@@ -160,7 +166,6 @@ struct GrammarBuilder {
                 out += repeatElement(element, count: min)
                 if max > min { out.append(.rule(try repetitionHelper(element, min: 0, max: max - min, owner: owner, at: loc))) }
             }
-            return out
         }
     }
 
