@@ -143,3 +143,35 @@ extension JSONStringSetDFATests {
         }
     }
 }
+
+extension JSONStringSetDFATests {
+    /// One value's DFA comes from `canonicalTrieDFA` (sparse, over the trie's edges); the
+    /// general path (`DFABuilder.canonical` over the dense node × class table) must give the
+    /// same automaton: classes merged where bytes agree (hex letters of either case), numbering.
+    @Test func sparseCanonicalFormEqualsTheDenseOne() throws {
+        var seed: UInt64 = 0xBADC0DE
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) % n }
+        let alphabet = Array("aAbBfF09zZ:jJ\"\\/\t\n\u{1}é日😀\u{FFFF}\u{10FFFF}".unicodeScalars)
+        var merged = 0
+        for trial in 0 ..< 300 {
+            let v = (0 ..< (trial == 0 ? 0 : 1 + next(12))).map { _ in alphabet[next(alphabet.count)].value }
+            let (b, close) = try ByteDFA.spellingTrie([v], maxStates: 100_000, description: "test")
+            let sparse = ByteDFA.canonicalTrieDFA(b, accepting: close)
+            let (byteClass, k) = ByteDFA.singletonClasses(b.edges.lazy.map(\.byte))
+            var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
+            for n in 0 ..< b.count {
+                var e = Int(b.firstEdge[n])
+                while e >= 0 { table[n * k + Int(byteClass[Int(b.edges[e].byte)])] = b.edges[e].target; e = Int(b.edges[e].next) }
+            }
+            var labelOf = [[Int32]](repeating: [], count: b.count)
+            labelOf[Int(close)] = [0]
+            let dense = DFABuilder.canonical(table: table, count: b.count, byteClass: byteClass, classCount: k, labelOf: labelOf,
+                                             block: Array(0 ..< Int32(b.count)), live: [Bool](repeating: true, count: b.count),
+                                             reverse: nil).dfa
+            #expect(sparse == dense, "\(v)")
+            if dense.classCount < k { merged += 1 }
+        }
+        // The trials do exercise merging (e.g. `\u` digits `a`/`A` leading to the same node).
+        #expect(merged > 50)
+    }
+}

@@ -17,6 +17,10 @@ extension ByteDFA {
     public static func jsonStrings(_ values: [[UInt32]], maxStates: Int, description: @autoclosure () -> String) throws -> ByteDFA? {
         if values.isEmpty { return nil }
         let (b, close) = try spellingTrie(values, maxStates: maxStates, description: description())
+        // One value's trie is already minimal: its character nodes differ in how many
+        // characters are left, and a spelling's inner nodes in the character and the node they
+        // lead to. Only the byte classes and the numbering are left to make canonical.
+        if values.count == 1 { return canonicalTrieDFA(b, accepting: close) }
         // Dense table over byte classes: each byte the trie uses is a class, the rest share
         // one; classes numbered by first byte (what `DFABuilder.finish` expects).
         let (byteClass, k) = singletonClasses(b.edges.lazy.map(\.byte))
@@ -32,17 +36,90 @@ extension ByteDFA {
         var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
         labelOf[Int(close)] = [0]
         labelKey[Int(close)] = 1
-        if values.count == 1 {
-            // One value's trie is already minimal: its character nodes differ in how many
-            // characters are left, and a spelling's inner nodes in the character and the node
-            // they lead to. Only the numbering and the byte classes are left to make canonical.
-            return DFABuilder.canonical(table: table, count: b.count, byteClass: byteClass, classCount: k, labelOf: labelOf,
-                                        block: (0 ..< Int32(b.count)).map { $0 }, live: [Bool](repeating: true, count: b.count),
-                                        reverse: nil).dfa
-        }
         // A trie has no cycles: minimized bottom-up.
         return DFABuilder.finishOverCore(table: table, count: b.count, byteClass: byteClass, classCount: k,
                                          labelOf: labelOf, labelKey: labelKey, isCore: [Bool](repeating: false, count: b.count))?.dfa
+    }
+
+    /// The canonical DFA of a minimal trie (every node live and distinct; `accepting` the one
+    /// accepting node), built from its edges: what `DFABuilder.canonical` makes of it through a
+    /// dense node × byte-class table, at a few edges per node instead of ~25 classes. Bytes
+    /// whose edges agree at every node share a class (classes numbered by first byte, the
+    /// unused bytes one dead class); nodes are numbered breadth-first in class order.
+    static func canonicalTrieDFA(_ b: SpellingTrie, accepting: Int32) -> ByteDFA {
+        let n = b.count, edgeCount = b.edges.count
+        // Each byte's edges as (node, target), by byte then node (a column, sparsely).
+        var start = [Int32](repeating: 0, count: 257)
+        for edge in b.edges { start[Int(edge.byte) + 1] += 1 }
+        for x in 0 ..< 256 { start[x + 1] += start[x] }
+        var column = [Int64](repeating: 0, count: edgeCount)
+        var fill = start
+        for node in 0 ..< n {
+            var e = Int(b.firstEdge[node])
+            while e >= 0 {
+                let edge = b.edges[e]
+                column[Int(fill[Int(edge.byte)])] = Int64(node) << 32 | Int64(edge.target)
+                fill[Int(edge.byte)] += 1
+                e = Int(edge.next)
+            }
+        }
+        // Edges of a node are listed newest first, so a byte's (node, target) pairs come out
+        // by node only if nodes are visited in order, which they are; a column is sorted.
+        var byteClass = [UInt8](repeating: 0, count: 256)
+        var representatives: [Int] = []  // per class: its first byte (-1 for the dead class)
+        var dead = -1
+        column.withUnsafeBufferPointer { col in
+            func same(_ x: Int, _ y: Int) -> Bool {
+                let a = Int(start[x]), c = Int(start[y]), len = Int(start[x + 1]) - a
+                guard Int(start[y + 1]) - c == len else { return false }
+                for i in 0 ..< len where col[a + i] != col[c + i] { return false }
+                return true
+            }
+            for x in 0 ..< 256 {
+                if start[x + 1] == start[x] {
+                    if dead < 0 { dead = representatives.count; representatives.append(-1) }
+                    byteClass[x] = UInt8(dead)
+                    continue
+                }
+                var cls = -1
+                for (j, y) in representatives.enumerated() where y >= 0 && same(x, y) { cls = j; break }
+                if cls < 0 { cls = representatives.count; representatives.append(x) }
+                byteClass[x] = UInt8(cls)
+            }
+        }
+        let k = representatives.count
+        // Breadth-first numbering; a row is its node's edges by class (bytes of one class
+        // agree, so a class's first edge decides it).
+        var number = [Int32](repeating: -1, count: n)
+        var order = [Int32](repeating: 0, count: n)
+        number[0] = 0
+        var count = 1
+        let table = [Int32](unsafeUninitializedCapacity: n * k) { out, initialized in
+            out.initialize(repeating: ByteDFA.dead)
+            var pairs: [(cls: Int32, target: Int32)] = []
+            for oi in 0 ..< n {
+                let node = Int(order[oi])
+                pairs.removeAll(keepingCapacity: true)
+                var e = Int(b.firstEdge[node])
+                while e >= 0 {
+                    let edge = b.edges[e]
+                    // Insertion by class (a node has a few edges).
+                    var i = pairs.count
+                    pairs.append((Int32(byteClass[Int(edge.byte)]), edge.target))
+                    while i > 0 && pairs[i - 1].cls > pairs[i].cls { pairs.swapAt(i - 1, i); i -= 1 }
+                    e = Int(edge.next)
+                }
+                for (cls, target) in pairs {
+                    if number[Int(target)] < 0 { number[Int(target)] = Int32(count); order[count] = target; count += 1 }
+                    out[oi * k + Int(cls)] = number[Int(target)]
+                }
+            }
+            initialized = n * k
+        }
+        precondition(count == n, "a minimal trie reaches every node")
+        var accept = [Bool](repeating: false, count: n)
+        accept[Int(number[Int(accepting)])] = true
+        return ByteDFA(stateCount: n, start: 0, byteClass: byteClass, classCount: k, table: table, accepting: accept)
     }
 
     /// The byte trie of every spelling of `values` (see `jsonStrings`): node 0 before the
