@@ -66,52 +66,62 @@ extension ByteDFA {
         // Edges of a node are listed newest first, so a byte's (node, target) pairs come out
         // by node only if nodes are visited in order, which they are; a column is sorted.
         var byteClass = [UInt8](repeating: 0, count: 256)
-        var representatives: [Int] = []  // per class: its first byte (-1 for the dead class)
+        // Per class: its first byte (-1 for the dead class) and its column's hash (an
+        // order-free sum over its pairs), so only equal hashes are compared in full.
+        var representatives: [Int] = [], representativeHash: [UInt64] = []
         var dead = -1
         column.withUnsafeBufferPointer { col in
-            func same(_ x: Int, _ y: Int) -> Bool {
-                let a = Int(start[x]), c = Int(start[y]), len = Int(start[x + 1]) - a
-                guard Int(start[y + 1]) - c == len else { return false }
-                for i in 0 ..< len where col[a + i] != col[c + i] { return false }
-                return true
-            }
-            for x in 0 ..< 256 {
-                if start[x + 1] == start[x] {
-                    if dead < 0 { dead = representatives.count; representatives.append(-1) }
-                    byteClass[x] = UInt8(dead)
-                    continue
+            start.withUnsafeBufferPointer { st in
+                for x in 0 ..< 256 {
+                    let a = Int(st[x]), len = Int(st[x + 1]) - a
+                    if len == 0 {
+                        if dead < 0 { dead = representatives.count; representatives.append(-1); representativeHash.append(0) }
+                        byteClass[x] = UInt8(dead)
+                        continue
+                    }
+                    var h = UInt64(len)
+                    for i in a ..< a + len { h &+= StampedSetTable.mix64(UInt64(bitPattern: col[i])) }
+                    var cls = -1
+                    for j in representatives.indices where representativeHash[j] == h && representatives[j] >= 0 {
+                        let c = Int(st[representatives[j]])
+                        if Int(st[representatives[j] + 1]) - c != len { continue }
+                        var same = true
+                        for i in 0 ..< len where col[a + i] != col[c + i] { same = false; break }
+                        if same { cls = j; break }
+                    }
+                    if cls < 0 { cls = representatives.count; representatives.append(x); representativeHash.append(h) }
+                    byteClass[x] = UInt8(cls)
                 }
-                var cls = -1
-                for (j, y) in representatives.enumerated() where y >= 0 && same(x, y) { cls = j; break }
-                if cls < 0 { cls = representatives.count; representatives.append(x) }
-                byteClass[x] = UInt8(cls)
             }
         }
         let k = representatives.count
         // Breadth-first numbering; a row is its node's edges by class (bytes of one class
-        // agree, so a class's first edge decides it).
+        // agree, so any of a class's edges decides it).
         var number = [Int32](repeating: -1, count: n)
         var order = [Int32](repeating: 0, count: n)
         number[0] = 0
         var count = 1
         let table = [Int32](unsafeUninitializedCapacity: n * k) { out, initialized in
             out.initialize(repeating: ByteDFA.dead)
-            var pairs: [(cls: Int32, target: Int32)] = []
-            for oi in 0 ..< n {
-                let node = Int(order[oi])
-                pairs.removeAll(keepingCapacity: true)
-                var e = Int(b.firstEdge[node])
-                while e >= 0 {
-                    let edge = b.edges[e]
-                    // Insertion by class (a node has a few edges).
-                    var i = pairs.count
-                    pairs.append((Int32(byteClass[Int(edge.byte)]), edge.target))
-                    while i > 0 && pairs[i - 1].cls > pairs[i].cls { pairs.swapAt(i - 1, i); i -= 1 }
-                    e = Int(edge.next)
-                }
-                for (cls, target) in pairs {
-                    if number[Int(target)] < 0 { number[Int(target)] = Int32(count); order[count] = target; count += 1 }
-                    out[oi * k + Int(cls)] = number[Int(target)]
+            // A node's edges, sorted by class (at most one per byte).
+            withUnsafeTemporaryAllocation(of: (cls: Int32, target: Int32).self, capacity: 256) { pairs in
+                for oi in 0 ..< n {
+                    let node = Int(order[oi])
+                    var m = 0
+                    var e = Int(b.firstEdge[node])
+                    while e >= 0 {
+                        let edge = b.edges[e]
+                        var i = m
+                        pairs[m] = (Int32(byteClass[Int(edge.byte)]), edge.target)
+                        m += 1
+                        while i > 0 && pairs[i - 1].cls > pairs[i].cls { pairs.swapAt(i - 1, i); i -= 1 }
+                        e = Int(edge.next)
+                    }
+                    for i in 0 ..< m {
+                        let (cls, target) = pairs[i]
+                        if number[Int(target)] < 0 { number[Int(target)] = Int32(count); order[count] = target; count += 1 }
+                        out[oi * k + Int(cls)] = number[Int(target)]
+                    }
                 }
             }
             initialized = n * k
