@@ -175,3 +175,34 @@ extension JSONStringSetDFATests {
         #expect(merged > 50)
     }
 }
+
+/// Generated member-name terminals carry no name text: their name is the pattern's, rendered
+/// when a listing or message asks; a key over the state budget still names its terminal.
+@Suite struct GeneratedTerminalNameTests {
+    static func grammar(_ schema: String) throws -> Grammar {
+        let doc = try JSONDocument(bytes: Array(schema.utf8), source: "k.json")
+        return try JSONSchemaCompiler.compile(doc.value, source: "k.json").grammar
+    }
+
+    @Test func keyTerminalsAreNamedByTheirPattern() throws {
+        let g = try Self.grammar(#"{"type":"object","properties":{"width":{"type":"integer"},"h\u00e9ight":{"type":"string"}}}"#)
+        let keys = g.terminals.filter { if case .jsonString = $0.pattern { return true } else { return false } }
+        #expect(keys.count >= 2)
+        for t in keys {
+            #expect(t.name == t.pattern.description)
+            #expect(g.listing.contains(t.pattern.description))
+        }
+    }
+
+    @Test func anOverBudgetKeyErrorNamesItsTerminal() throws {
+        let key = String(repeating: "k", count: 400)
+        let g = try Self.grammar(#"{"type":"object","properties":{"\#(key)":{"type":"integer"}},"additionalProperties":false}"#)
+        do {
+            _ = try ParseTables(grammar: g, vocabulary: nil, options: RegexOptions(maxStates: 300))
+            Issue.record("no budget error")
+        } catch let e as FSMDecodeError {
+            #expect(e.kind == .budget, "\(e.message)")
+            #expect(e.message.contains("k.json:1:1") && e.message.contains("kkkk") && e.message.contains("300"), "\(e.message)")
+        }
+    }
+}

@@ -63,8 +63,8 @@ extension ByteDFA {
                 e = Int(edge.next)
             }
         }
-        // Edges of a node are listed newest first, so a byte's (node, target) pairs come out
-        // by node only if nodes are visited in order, which they are; a column is sorted.
+        // Nodes are visited in order and have at most one edge per byte, so each column lists
+        // its pairs by node: equal columns are equal slices.
         var byteClass = [UInt8](repeating: 0, count: 256)
         // Per class: its first byte (-1 for the dead class) and its column's hash (an
         // order-free sum over its pairs), so only equal hashes are compared in full.
