@@ -202,7 +202,7 @@ extension JSONStringSetDFATests {
             Issue.record("no budget error")
         } catch let e as FSMDecodeError {
             #expect(e.kind == .budget, "\(e.message)")
-            #expect(e.message.contains("k.json:1:1") && e.message.contains("kkkk") && e.message.contains("300"), "\(e.message)")
+            #expect(e.message.hasPrefix("terminal ") && e.message.contains("(k.json:1:1)") && e.message.contains("kkkk") && e.message.contains("300"), "\(e.message)")
         }
     }
 }
