@@ -63,12 +63,9 @@ struct BenchMeasure {
         do { loaded = try load(unit) } catch {
             out.status = "compile_error"; out.error = "cannot read: \(error)"; return out
         }
-        // The mask buffer, as a server holds one: filled through its pointer with no closure
-        // around the timed call (`mask.withUnsafeMutableBufferPointer { matcher.fill… }` copied
-        // the matcher inside the timed region: ~1.5 k instructions a fill, about a third of a
-        // memo hit).
-        let mask = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: (vocabulary.maskWidth + 31) / 32)
-        mask.initialize(repeating: 0)
+        // Filled through its pointer: a closure around the timed fill copied the matcher
+        // (~1.5 k instructions a fill, about a third of a memo hit).
+        let mask = TokenMask.allocateWords(width: vocabulary.maskWidth)
         defer { mask.deallocate() }
         var fresh: Matcher?
         let t0 = now()

@@ -11,6 +11,15 @@ public struct TokenMask: Sendable, Equatable, Hashable {
     /// Words needed for `width` ids: `ceil(width / 32)`.
     @inlinable public static func wordCount(_ width: Int) -> Int { (width + 31) >> 5 }
 
+    /// A zeroed word buffer for `fillNextTokenMask(into:)`, as a server holds one: filled
+    /// through its pointer, with no closure around the fill (`array.withUnsafeMutableBufferPointer
+    /// { matcher.fill… }` copies the matcher on every call). The caller deallocates it.
+    public static func allocateWords(width: Int) -> UnsafeMutableBufferPointer<UInt32> {
+        let words = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(wordCount(width), 1))
+        words.initialize(repeating: 0)
+        return words
+    }
+
     /// An empty mask (nothing allowed).
     public init(width: Int) {
         precondition(width >= 0, "mask width must be non-negative")

@@ -104,10 +104,8 @@ public struct Decoder<Backend: ModelBackend, Matcher: TokenMatcher> {
         var forced = 0
         var maskNs: [UInt64] = []
         var row: [Float] = []
-        // Filled through its pointer: a closure around the fill (`mask.withUnsafeMutableBufferPointer
-        // { matcher.fill… }`) copied `self.matcher` on every step, inside the timed fill.
-        let mask = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: (vocabulary.maskWidth + 31) / 32)
-        mask.initialize(repeating: 0)
+        // Filled through its pointer (a closure around the fill copied `self.matcher` every step).
+        let mask = TokenMask.allocateWords(width: vocabulary.maskWidth)
         defer { mask.deallocate() }
         let eos = Set(vocabulary.eosIDs)
         let constrained = !options.unconstrained
