@@ -371,8 +371,9 @@ enum SchemaFormats {
     }
 
     private static func entry(_ name: String) -> Entry? {
-        guard let text = source(name) else { return nil }
         if let e = built.withLock({ $0[name] }) { return e }
+        // The source only on a miss: `date-time`'s is ~100 KB of concatenated text.
+        guard let text = source(name) else { return nil }
         // Built outside the lock (two threads may both build it; either result is the same).
         let r = try! ECMARegexParser.parseSearch(text)
         let e = Entry(regex: r, content: r.plainJSONPattern, lengthRange: r.lengthRange)
