@@ -206,3 +206,20 @@ extension JSONStringSetDFATests {
         }
     }
 }
+
+extension GeneratedTerminalNameTests {
+    /// Equality and hashing follow the rendered name: a terminal named by its pattern equals one
+    /// given that text, and differs from one given another name.
+    @Test func equalityComparesRenderedNames() {
+        let loc = SourcePosition(file: "k.json", line: 1, column: 1)
+        let p = TerminalPattern.jsonString(values: [[0x61, 0x62]])
+        let generated = GrammarTerminal(name: nil, location: loc, pattern: p)
+        let given = GrammarTerminal(name: p.description, location: loc, pattern: p)
+        let other = GrammarTerminal(name: "AB", location: loc, pattern: p)
+        #expect(generated == given && given == generated)
+        #expect(generated.hashValue == given.hashValue)
+        #expect(generated != other && other != given)
+        let distinct: Set<GrammarTerminal> = [generated, given, other]
+        #expect(distinct.count == 2)
+    }
+}

@@ -46,6 +46,21 @@ public struct GrammarTerminal: Hashable, Sendable {
     /// its pattern matches nothing.
     public let isDeclared: Bool
 
+    /// Equal when every field is, names compared as rendered (a generated terminal equals one
+    /// given its pattern's text as name); the hash leaves the name out, so hashing renders none.
+    public static func == (a: GrammarTerminal, b: GrammarTerminal) -> Bool {
+        a.location == b.location && a.pattern == b.pattern && a.isIgnored == b.isIgnored && a.priority == b.priority
+            && a.isDeclared == b.isDeclared && (a.givenName == b.givenName || a.name == b.name)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(location)
+        h.combine(pattern)
+        h.combine(isIgnored)
+        h.combine(priority)
+        h.combine(isDeclared)
+    }
+
     public init(name: String?, location: SourcePosition, pattern: TerminalPattern, isIgnored: Bool = false, priority: Int = 0,
                 isDeclared: Bool = false) {
         self.givenName = name

@@ -181,7 +181,7 @@ extension ByteDFA {
         var firstEdge: [Int32] = []
         var edges: [Edge] = []
 
-        init(reserving characters: Int = 0) {
+        init(reserving characters: Int) {
             firstEdge.reserveCapacity(5 * characters + 3)
             edges.reserveCapacity(9 * characters + 3)
         }
