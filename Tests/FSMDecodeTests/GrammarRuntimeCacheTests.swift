@@ -182,6 +182,79 @@ import Testing
         #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
     }
 
+    /// Near context keys: the same element at another nesting path (an object in arrays nested
+    /// one to six deep) is answered from the memo although its whole context is new (every
+    /// level adds an array to the chart below it), and every mask equals the unmemoized one.
+    /// With whole-context keys only, each level stores as many entries as the first (checked).
+    @Test func nearContextsShareMasksAcrossNestingPaths() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var a = memoized.makeMatcher(), b = plain.makeMatcher()
+        var added: [Int] = []
+        var wrong = 0
+        for _ in 0..<6 {
+            let before = memoized.memoEntryCount
+            for byte in Array(#"[{"key": "value", "n": [12, true]}, "#.utf8) {
+                if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
+                guard a.accept(bytes: [byte]), b.accept(bytes: [byte]) else { Issue.record("refused"); return }
+            }
+            added.append(memoized.memoEntryCount - before)
+        }
+        #expect(wrong == 0, "\(wrong) memoized masks differ")
+        #expect(added[0] > 10 && added[5] * 2 < added[1], "entries stored per level: \(added)")
+        // Walks that read further than the near hash covers: after three closed objects the
+        // token `}}},\n` needs a container above them (not the top level). These prefixes agree
+        // for several levels below the string and differ above; memoized after the first,
+        // each must still get its own mask. (Treating every walk as near fails here.)
+        let deep = [#"{"a": {"b": {"c": "x""#, #"[{"a": {"b": {"c": "x""#, #"{"z": {"a": {"b": {"c": "x""#,
+                    #"{"a": {"b": {"c": "x""#]
+        var last: [TokenMask] = []
+        for t in deep {
+            var m = memoized.makeMatcher(), p = plain.makeMatcher()
+            for byte in Array(t.utf8) {
+                guard m.accept(bytes: [byte]), p.accept(bytes: [byte]) else { Issue.record("refused \(t)"); return }
+                if m.nextTokenMask() != p.nextTokenMask() { wrong += 1 }
+            }
+            last.append(p.nextTokenMask())
+        }
+        #expect(wrong == 0, "\(wrong) memoized masks differ after the deep prefixes")
+        #expect(last[0] != last[1] && last[1] == last[2] && last[0] == last[3], "the deep prefixes' masks do not differ as expected")
+    }
+
+    /// Random JSON texts nesting arrays and objects up to eight deep, cut at random points
+    /// (many prefixes share the levels near their end and differ further up), fed byte by byte
+    /// to one memoizing constraint: every mask equals the unmemoized one.
+    @Test func nearContextsRandomNestingMatchUnmemoized() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var rng = GrammarRuntimeSupport.RNG(state: 41)
+        func value(_ depth: Int) -> String {
+            switch depth > 0 ? rng.below(4) : 2 + rng.below(2) {
+            case 0: return "[" + (0..<(1 + rng.below(3))).map { _ in value(depth - 1) }.joined(separator: ", ") + "]"
+            case 1: return "{" + (0..<(1 + rng.below(2))).map { _ in "\"\(["a", "b"][rng.below(2)])\": " + value(depth - 1) }.joined(separator: ",") + "}"
+            case 2: return ["1", "\"x\"", "true"][rng.below(3)]
+            default: return rng.below(2) == 0 ? "[]" : "{}"
+            }
+        }
+        var checked = 0, wrong = 0
+        for _ in 0..<(TestSupport.fullSuites ? 400 : 80) {
+            let text = Array(value(3 + rng.below(6)).utf8)
+            let cut = text.count / 2 + rng.below(text.count / 2 + 1)
+            var m = memoized.makeMatcher(), p = plain.makeMatcher()
+            for byte in text[..<cut] {
+                guard m.accept(bytes: [byte]), p.accept(bytes: [byte]) else { Issue.record("refused"); return }
+                if m.nextTokenMask() != p.nextTokenMask() { wrong += 1 }
+                checked += 1
+            }
+        }
+        #expect(checked > 1_000)
+        #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
+    }
+
     /// The group memo: every position inside a formatted string, a pattern or a bounded
     /// integer is a lexer state of its own, but they end the lexeme alike (closing quote,
     /// digit boundary), so the walks below those ends are shared by context, end class and
