@@ -28,7 +28,7 @@ import Testing
         #expect(k._rawHashValue(seed: 9) != k._rawHashValue(seed: 10))
         var memo = Set<Int>(), groups = Set<Int>()
         for i in 0..<4096 {
-            let m = MaskMemoKey(contextA: 42, contextB: 7, lexer: Int32(i >> 8), state: Int32(i & 63), endsHere: i & 64 != 0, near: i & 128 != 0)
+            let m = MaskMemoKey(contextA: 42, contextB: 7, lexer: Int32(i >> 7), state: Int32(i & 63), endsHere: i & 64 != 0)
             memo.insert(m._rawHashValue(seed: 3) & 0x3FFF)
             let g = GroupMemoKey(contextA: UInt64(i >> 6), contextB: 1, lexer: 2, endClass: Int32(i & 7), list: Int32(i >> 3 & 7))
             groups.insert(g._rawHashValue(seed: 3) & 0x3FFF)

@@ -141,19 +141,15 @@ final class WalkCache: Sendable {
 /// read — and whether that lexeme is non-empty. Commits and walks from there read only that
 /// part, so they are the same wherever it recurs: the next token of the same lexeme, the next
 /// statement or array element in the same context, another document of the same shape.
-/// `near`: the context is `EarleyCore.nearContextHash` (the chart a few levels down), for
-/// walks that read no further (`EarleyCore.nearWalkIsExact`).
 struct MaskMemoKey: Hashable, Sendable {
     var contextA: UInt64
     var contextB: UInt64
     var lexer: Int32
     var state: Int32
     var endsHere: Bool
-    var near: Bool
 
     func _rawHashValue(seed: Int) -> Int {
-        SeededHash.of(contextA, contextB, UInt64(UInt32(bitPattern: lexer)) << 34 | UInt64(UInt32(bitPattern: state)) << 2
-                      | (endsHere ? 1 : 0) | (near ? 2 : 0), seed: seed)
+        SeededHash.of(contextA, contextB, UInt64(UInt32(bitPattern: lexer)) << 33 | UInt64(UInt32(bitPattern: state)) << 1 | (endsHere ? 1 : 0), seed: seed)
     }
 }
 
@@ -253,8 +249,6 @@ public final class GrammarConstraint: Sendable {
 
     /// Number of lexers built so far (distinct sets of terminals met).
     public var lexerCount: Int { tables.lexers.count }
-    /// Entries of the mask memo (tests).
-    var memoEntryCount: Int { memo?.count ?? 0 }
 
     /// The lexers built so far as Graphviz DOT (one cluster-less digraph per lexer).
     public func lexerDOT() -> String {
@@ -729,27 +723,17 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         for th in threads {
             let l = tables.lexer(id: th.lexer)
             if written { l.formInside(th.state, into: dst) } else { l.writeInside(th.state, into: dst); written = true }
-            // The near context first (a walk that reads only a few levels down is stored
-            // under it), then the whole one.
             let context = core.contextHash(ofSet: th.set)
-            let endsHere = th.start < core.position
-            let nearKey = core.nearContextHash(ofSet: th.set).map {
-                MaskMemoKey(contextA: $0.0, contextB: $0.1, lexer: th.lexer, state: th.state, endsHere: endsHere, near: true)
-            }
             let key = context.map {
-                MaskMemoKey(contextA: $0.0, contextB: $0.1, lexer: th.lexer, state: th.state, endsHere: endsHere, near: false)
+                MaskMemoKey(contextA: $0.0, contextB: $0.1, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
             }
-            if let memo = constraint.memo, let known = nearKey.flatMap(memo.get) ?? key.flatMap(memo.get) {
+            if let key, let known = constraint.memo?.get(key) {
                 for w in known { w.formUnion(into: dst) }
                 continue
             }
             if walker == nil { walker = constraint.takeWalker(over: core) }
-            guard let applied = walker!.walkLexemeEnds(of: th, context: context, constraint, into: dst) else { continue }
-            if let nearKey, walker!.readNearOnly(from: th.set, of: core) {
-                constraint.memo?.put(nearKey, applied, cost: applied.count + 1)
-            } else if let key {
-                constraint.memo?.put(key, applied, cost: applied.count + 1)
-            }
+            let applied = walker!.walkLexemeEnds(of: th, context: context, constraint, into: dst)
+            if let key, let applied { constraint.memo?.put(key, applied, cost: applied.count + 1) }
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {
             core.forEachItem(inSet: k) { it in
@@ -797,16 +781,6 @@ private struct MaskWalker {
     /// Drops the references to the matcher's chart before pooling.
     mutating func dropBase() { o.dropBase() }
 
-    /// The last `walkLexemeEnds` took a group's walks from `groupMemo` (whose commits, and so
-    /// the sets they read, it did not see).
-    private var groupMemoUsed = false
-
-    /// Whether the last `walkLexemeEnds`, of a thread whose lexeme began at `set` of `core`
-    /// (this walker's base), read only sets its near context hash covers.
-    func readNearOnly(from set: Int32, of core: EarleyCore) -> Bool {
-        !groupMemoUsed && !o.baseReadsOverflowed && core.nearWalkIsExact(reads: o.baseReads, from: set)
-    }
-
     /// Walks this walker looked up lately (`WalkCache` keys and walks, direct-mapped): a pooled
     /// walker meets the same few walks mask after mask, and a hit here skips the cache's lock
     /// and hash. Walks are immutable and a key's walk is always the same, so an entry never
@@ -841,8 +815,6 @@ private struct MaskWalker {
         let root = constraint.rootWalk(lexer, th.state)
         let m = o.mark
         commits.removeAll(keepingCapacity: true)
-        o.clearBaseReads()
-        groupMemoUsed = false
         var complete = true
         // Each root group on its own (memoized by context, end class and start list), the
         // walk below it run to the end before the next.
@@ -865,7 +837,6 @@ private struct MaskWalker {
         if let key, let known = constraint.groupMemo?.get(key) {
             for w in known { w.formUnion(into: dst) }
             applied += known
-            groupMemoUsed = true
             return
         }
         let first = applied.count

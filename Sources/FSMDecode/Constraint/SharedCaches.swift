@@ -139,9 +139,6 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     func clear() { state.withLock { $0 = State() } }
-
-    /// Number of entries (reports and tests).
-    var count: Int { state.withLock { $0.values.count } }
 }
 
 /// Per-vocabulary tables every mask store over that vocabulary reads: the token slices of wide

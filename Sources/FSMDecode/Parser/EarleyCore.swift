@@ -87,22 +87,6 @@ struct EarleyCore {
     /// rotation and constants) over B-hashes.
     private var chainA: [UInt64] = []
     private var chainB: [UInt64] = []
-    /// Per closed own set of a root core: the same hash cut off after `nearDepth` levels
-    /// (`nearDepth` words per set: level l + 1 at index j * nearDepth + l; at level 1 each
-    /// origin is a fixed tag, at level l + 1 its level-l hash). The level-`nearDepth` hash
-    /// covers the items of the sets reached through fewer than `nearDepth` origin links. Two
-    /// sets with equal such hashes read alike that far, wherever they sit in the document: a
-    /// mask walk that reads no further (`nearWalkIsExact`) is the same at both
-    /// (`GrammarConstraint.memo`'s near keys), so an array element's masks recur in another
-    /// array of the same shape at another nesting path.
-    private var nearA: [UInt64] = []
-    private var nearB: [UInt64] = []
-    static let nearDepth = 4
-    /// Overlays: the base sets a mask walk read since `clearBaseReads` (scans, lexer threads
-    /// and completions into them), at most `baseReadLimit` (then `baseReadsOverflowed`).
-    private(set) var baseReads: [Int32] = []
-    private(set) var baseReadsOverflowed = false
-    private static let baseReadLimit = 48
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
 
@@ -338,18 +322,6 @@ struct EarleyCore {
         checkpoints.removeAll(keepingCapacity: true)
         checkpoints.append(Checkpoint(sets: 0, items: 0, threadLo: 0, threadHi: Int32(threadLog.count), position: position))
         error = nil
-        clearBaseReads()
-    }
-
-    /// Starts a new record of the base sets read (`baseReads`).
-    mutating func clearBaseReads() {
-        baseReads.removeAll(keepingCapacity: true)
-        baseReadsOverflowed = false
-    }
-
-    @inline(__always) private mutating func noteBaseRead(_ k: Int32) {
-        if baseReads.contains(k) { return }
-        if baseReads.count < EarleyCore.baseReadLimit { baseReads.append(k) } else { baseReadsOverflowed = true }
     }
 
     /// Resets an overlay to the state right after a lexeme ending at `position` completed
@@ -681,7 +653,6 @@ struct EarleyCore {
     private mutating func scan(from: Int32, labels: [Int32]) {
         // `from` is never the open set, so adding while reading it is safe.
         let (fromBase, lo, hi) = itemRange(ofSet: from)
-        if fromBase { noteBaseRead(from) }
         for i in lo..<hi {
             let it = fromBase ? baseItems[i] : items[i]
             if let s = nextSymbol(it), s < 0, labels.contains(~s) {
@@ -752,7 +723,6 @@ struct EarleyCore {
             } else {
                 let lhs = t.dottedRule[Int(it.dotted)]
                 if let (fromBase, lo, hi) = waitRange(set: it.origin, symbol: lhs) {
-                    if fromBase { noteBaseRead(it.origin) }
                     for j in lo..<hi {
                         var a = fromBase ? baseItems[Int(baseWaitItem[j])] : items[Int(waitItem[j])]
                         a.dotted += 1
@@ -762,7 +732,6 @@ struct EarleyCore {
                 }
                 // The origin's items (a closed set below k: an overlay's own sets are not indexed).
                 let (fromBase, lo, hi) = itemRange(ofSet: it.origin)
-                if fromBase { noteBaseRead(it.origin) }
                 for j in lo..<hi {
                     let p = fromBase ? baseItems[j] : items[j]
                     if nextSymbol(p) == lhs { var a = p; a.dotted += 1; push(a) }
@@ -785,41 +754,25 @@ struct EarleyCore {
         var entries: [(Int32, Int32)] = []
         var a = StableHasher()
         var b: UInt64 = 0x1319_8A2E_0370_7344
-        let depth = EarleyCore.nearDepth
-        // The near hashes of set j, one per level (origin o's words start at o * depth).
-        withUnsafeTemporaryAllocation(of: StableHasher.self, capacity: depth) { na in
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: depth) { nb in
-            na.initialize(repeating: StableHasher())
-            nb.initialize(repeating: 0x1319_8A2E_0370_7344)
-            for i in lo..<hi {
-                let it = items[i]
-                // Completed items are left out of the hash: their completions are already in the set.
-                guard let s = nextSymbol(it) else { continue }
-                if s >= 0 { entries.append((s, Int32(i))) }
-                let w = UInt64(UInt32(bitPattern: it.dotted))
-                let own = Int(it.origin) == j
-                a.combine(w)
-                a.combine(own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)])
-                b = EarleyCore.mixB(EarleyCore.mixB(b, w), own ? 0x1F83_D9AB_FB41_BD6B : chainB[Int(it.origin)])
-                let o = Int(it.origin) * depth
-                for l in 0..<depth {
-                    na[l].combine(w)
-                    na[l].combine(own ? 0x5BE0_CD19_137E_2179 : l == 0 ? 0x6A09_E667_F3BC_C908 : nearA[o + l - 1])
-                    nb[l] = EarleyCore.mixB(EarleyCore.mixB(nb[l], w), own ? 0x1F83_D9AB_FB41_BD6B : l == 0 ? 0x3C6E_F372_FE94_F82B : nearB[o + l - 1])
-                }
-            }
-            if tables.indentation != nil {
-                let w = UInt64(UInt32(bitPattern: setIndent[j]))
-                a.combine(w)
-                b = EarleyCore.mixB(b, w ^ 0x2D35_8DCC_AA6C_78A5)
-                for l in 0..<depth { na[l].combine(w); nb[l] = EarleyCore.mixB(nb[l], w ^ 0x2D35_8DCC_AA6C_78A5) }
-            }
-            for l in 0..<depth { nearA.append(na[l].finalize()); nearB.append(nb[l]) }
-        }
+        for i in lo..<hi {
+            let it = items[i]
+            // Completed items are left out of the hash: their completions are already in the set.
+            guard let s = nextSymbol(it) else { continue }
+            if s >= 0 { entries.append((s, Int32(i))) }
+            let w = UInt64(UInt32(bitPattern: it.dotted))
+            let own = Int(it.origin) == j
+            a.combine(w)
+            a.combine(own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)])
+            b = EarleyCore.mixB(EarleyCore.mixB(b, w), own ? 0x1F83_D9AB_FB41_BD6B : chainB[Int(it.origin)])
         }
         entries.sort { $0 < $1 }
         waitStart.append(Int32(waitSym.count))
         for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
+        if tables.indentation != nil {
+            let w = UInt64(UInt32(bitPattern: setIndent[j]))
+            a.combine(w)
+            b = EarleyCore.mixB(b, w ^ 0x2D35_8DCC_AA6C_78A5)
+        }
         chainA.append(a.finalize())
         chainB.append(b)
     }
@@ -834,54 +787,6 @@ struct EarleyCore {
         return (chainA[Int(k)], chainB[Int(k)])
     }
 
-    /// The near context hash of own set k of a root core (see `nearA`); nil when k is not closed.
-    func nearContextHash(ofSet k: Int32) -> (UInt64, UInt64)? {
-        guard baseSets == 0, k >= 0, Int(k) < chainA.count else { return nil }
-        let i = Int(k) * EarleyCore.nearDepth + EarleyCore.nearDepth - 1
-        return (nearA[i], nearB[i])
-    }
-
-    /// Whether a mask walk from set `s` of this root core that read the sets `reads` (an
-    /// overlay's `baseReads`) is the same at every set with `s`'s near hash: every read set is
-    /// reached through fewer than `nearDepth` origin links along each path the walk could have
-    /// taken to it. An item the walk copied from a read set q carries that item's origin o, so
-    /// o's path is at most one link longer than the longest path to a read set holding an item
-    /// of origin o (origins lie below their sets: one pass from `s` down). A read set none of
-    /// those lead to (a copy of a completed item, which the hash leaves out) fails.
-    func nearWalkIsExact(reads: [Int32], from s: Int32) -> Bool {
-        let depth = EarleyCore.nearDepth
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: reads.count + 1) { sets in
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: reads.count + 1) { lengths in
-            sets[0] = s
-            var count = 1
-            for r in reads where r != s {
-                if r > s { return false }
-                sets[count] = r
-                count += 1
-            }
-            // Highest set first: every set holding an item of origin o lies above o.
-            var rest = UnsafeMutableBufferPointer(rebasing: sets[1..<count])
-            rest.sort(by: >)
-            lengths.initialize(repeating: -1)
-            lengths[0] = 0
-            for x in 0..<count {
-                let k = sets[x]
-                let length = lengths[x]
-                if length < 0 || Int(length) >= depth { return false }
-                let (_, lo, hi) = itemRange(ofSet: k)
-                for i in lo..<hi {
-                    let it = items[i]
-                    if it.origin == k || nextSymbol(it) == nil { continue }
-                    var y = x + 1
-                    while y < count && sets[y] != it.origin { y += 1 }
-                    if y < count && lengths[y] < length + 1 { lengths[y] = length + 1 }
-                }
-            }
-            return true
-        }
-        }
-    }
-
     private mutating func truncateWaitIndex(sets n: Int) {
         guard waitStart.count > n else { return }
         let cut = Int(waitStart[n])
@@ -890,8 +795,6 @@ struct EarleyCore {
         waitItem.removeSubrange(cut...)
         chainA.removeSubrange(n...)
         chainB.removeSubrange(n...)
-        nearA.removeSubrange((n * EarleyCore.nearDepth)...)
-        nearB.removeSubrange((n * EarleyCore.nearDepth)...)
     }
 
     /// The index entries of set k's items waiting on `symbol` (`baseWaitItem` when `fromBase`,
@@ -932,7 +835,6 @@ struct EarleyCore {
             let bp = b.baseAddress!
             if k == 0 { t.predictions.formTerminals(of: t.start, t, into: bp) }
             let (fromBase, lo, hi) = itemRange(ofSet: k)
-            if fromBase { noteBaseRead(k) }
             for i in lo..<hi {
                 let it = fromBase ? baseItems[i] : items[i]
                 if it.origin == k { continue }
