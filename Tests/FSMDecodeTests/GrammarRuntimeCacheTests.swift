@@ -182,6 +182,63 @@ import Testing
         #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
     }
 
+    /// Memo keys tell apart contexts that agree for several levels below the lexeme and differ
+    /// further up: after three closed objects the token `}}},\n` needs a container above them
+    /// (not the top level). Memoized after the first prefix, each must still get its own mask,
+    /// at every byte.
+    @Test func memoizedMasksKeepDeepContextsApart() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        let deep = [#"{"a": {"b": {"c": "x""#, #"[{"a": {"b": {"c": "x""#, #"{"z": {"a": {"b": {"c": "x""#,
+                    #"{"a": {"b": {"c": "x""#]
+        var last: [TokenMask] = []
+        var wrong = 0
+        for t in deep {
+            var m = memoized.makeMatcher(), p = plain.makeMatcher()
+            for byte in Array(t.utf8) {
+                guard m.accept(bytes: [byte]), p.accept(bytes: [byte]) else { Issue.record("refused \(t)"); return }
+                if m.nextTokenMask() != p.nextTokenMask() { wrong += 1 }
+            }
+            last.append(p.nextTokenMask())
+        }
+        #expect(wrong == 0, "\(wrong) memoized masks differ")
+        #expect(last[0] != last[1] && last[1] == last[2] && last[0] == last[3], "the deep prefixes' masks do not differ as expected")
+    }
+
+    /// Random JSON texts nesting arrays and objects up to eight deep, cut at random points
+    /// (many prefixes share the levels near their end and differ further up), fed byte by byte
+    /// to one memoizing constraint: every mask equals the unmemoized one.
+    @Test func memoizedMasksEqualUnmemoizedOnRandomNesting() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var rng = GrammarRuntimeSupport.RNG(state: 41)
+        func value(_ depth: Int) -> String {
+            switch depth > 0 ? rng.below(4) : 2 + rng.below(2) {
+            case 0: return "[" + (0..<(1 + rng.below(3))).map { _ in value(depth - 1) }.joined(separator: ", ") + "]"
+            case 1: return "{" + (0..<(1 + rng.below(2))).map { _ in "\"\(["a", "b"][rng.below(2)])\": " + value(depth - 1) }.joined(separator: ",") + "}"
+            case 2: return ["1", "\"x\"", "true"][rng.below(3)]
+            default: return rng.below(2) == 0 ? "[]" : "{}"
+            }
+        }
+        var checked = 0, wrong = 0
+        for _ in 0..<(TestSupport.fullSuites ? 400 : 80) {
+            let text = Array(value(3 + rng.below(6)).utf8)
+            let cut = text.count / 2 + rng.below(text.count / 2 + 1)
+            var m = memoized.makeMatcher(), p = plain.makeMatcher()
+            for byte in text[..<cut] {
+                guard m.accept(bytes: [byte]), p.accept(bytes: [byte]) else { Issue.record("refused"); return }
+                if m.nextTokenMask() != p.nextTokenMask() { wrong += 1 }
+                checked += 1
+            }
+        }
+        #expect(checked > 1_000)
+        #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
+    }
+
     /// The group memo: every position inside a formatted string, a pattern or a bounded
     /// integer is a lexer state of its own, but they end the lexeme alike (closing quote,
     /// digit boundary), so the walks below those ends are shared by context, end class and
