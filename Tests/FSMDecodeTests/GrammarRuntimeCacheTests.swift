@@ -182,6 +182,27 @@ import Testing
         #expect(wrong == 0, "\(wrong) of \(checked) memoized masks differ")
     }
 
+    /// The context hash counts an enclosing set by its items that wait on a nonterminal (the
+    /// only ones completion reads): an object in an array after `1, ` (whitespace lexed) and
+    /// after `1,` (whitespace may still come) reads alike, so the second prefix's masks come
+    /// from the entries the first stored (a pretty-printed document and its compact form share
+    /// them), and every mask equals the unmemoized one.
+    @Test func contextHashSkipsEnclosingTerminalWaits() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var stored: [Int] = []
+        for prefix in [#"{"a": [1, {"k": "#, #"{"a": [1,{"k": "#, "{\"a\": [1,\n\t{\"k\": "] {
+            var m = memoized.makeMatcher(), p = plain.makeMatcher()
+            #expect(m.accept(bytes: Array(prefix.utf8)) && p.accept(bytes: Array(prefix.utf8)))
+            let before = memoized.memoEntryCount
+            #expect(m.nextTokenMask() == p.nextTokenMask(), "after \(prefix)")
+            stored.append(memoized.memoEntryCount - before)
+        }
+        #expect(stored[0] > 0 && stored[1] == 0 && stored[2] == 0, "entries stored per prefix: \(stored)")
+    }
+
     /// Memo keys tell apart contexts that agree for several levels below the lexeme and differ
     /// further up: after three closed objects the token `}}},\n` needs a container above them
     /// (not the top level). Memoized after the first prefix, each must still get its own mask,

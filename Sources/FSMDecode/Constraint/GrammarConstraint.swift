@@ -249,6 +249,8 @@ public final class GrammarConstraint: Sendable {
 
     /// Number of lexers built so far (distinct sets of terminals met).
     public var lexerCount: Int { tables.lexers.count }
+    /// Entries of the mask memo (tests).
+    var memoEntryCount: Int { memo?.count ?? 0 }
 
     /// The lexers built so far as Graphviz DOT (one cluster-less digraph per lexer).
     public func lexerDOT() -> String {

@@ -139,6 +139,9 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     func clear() { state.withLock { $0 = State() } }
+
+    /// Number of entries (tests).
+    var count: Int { state.withLock { $0.values.count } }
 }
 
 /// Per-vocabulary tables every mask store over that vocabulary reads: the token slices of wide

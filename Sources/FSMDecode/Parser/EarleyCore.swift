@@ -74,19 +74,24 @@ struct EarleyCore {
     private var waitSym: [Int32] = []
     private var waitItem: [Int32] = []
     /// Per closed own set of a root core (kept with the wait index): a 128-bit hash of the part
-    /// of the chart that parsing on from that set can read — its items that still expect a
-    /// symbol, each with its origin set replaced by that set's own hash (an item predicted in
-    /// the set itself gets a fixed tag). Scanning reads those items, completion only the
-    /// origins' waiting items (and theirs in turn), and a completed item has already done its
-    /// completions into the set (an ignored lexeme's copy of the set repeats them, adding
-    /// nothing new); so two sets with equal hashes (at any positions, whatever lies between
-    /// the sets they reach) parse every continuation alike: equal mask walks (`MaskMemoKey`).
-    /// This is what lets a statement's or an array element's masks recur at the next one. Two
-    /// independent 64-bit hashes make a false match about 2⁻¹²⁸: A is the project's
-    /// `StableHasher` over A-hashes of origins, B a multiply-rotate family of its own (other
-    /// rotation and constants) over B-hashes.
+    /// of the chart that parsing on from that set can read (`contextA`/`contextB`) — its items
+    /// that still expect a symbol, each with its origin set replaced by that set's ancestor
+    /// hash (`chainA`/`chainB`; an item predicted in the set itself gets a fixed tag). Scanning
+    /// reads those items; completion reads only the origins' items that wait on a nonterminal
+    /// (and theirs in turn), so an origin counts by those alone: its items waiting on a
+    /// terminal are scanned only when it is the set a lexeme starts at, never on the way up (a
+    /// set left by a whitespace lexeme and one where whitespace may still come read alike from
+    /// below). A completed item has already done its completions into the set (an ignored
+    /// lexeme's copy of the set repeats them, adding nothing new). So two sets with equal
+    /// context hashes (at any positions, whatever lies between the sets they reach) parse every
+    /// continuation alike: equal mask walks (`MaskMemoKey`). This is what lets a statement's or
+    /// an array element's masks recur at the next one. Two independent 64-bit hashes make a
+    /// false match about 2⁻¹²⁸: A is the project's `StableHasher` over A-hashes of origins, B a
+    /// multiply-rotate family of its own (other rotation and constants) over B-hashes.
     private var chainA: [UInt64] = []
     private var chainB: [UInt64] = []
+    private var contextA: [UInt64] = []
+    private var contextB: [UInt64] = []
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
 
@@ -752,18 +757,27 @@ struct EarleyCore {
         // One pass: the wait index's entries, and the context hash (see `chainA`; root core:
         // own set j is chart set j, and every origin below j is already hashed).
         var entries: [(Int32, Int32)] = []
-        var a = StableHasher()
-        var b: UInt64 = 0x1319_8A2E_0370_7344
+        // (a, b): the ancestor hash, over the items waiting on a nonterminal; (ca, cb): the
+        // context hash, over every item that still expects a symbol.
+        var a = StableHasher(), ca = StableHasher()
+        var b: UInt64 = 0x1319_8A2E_0370_7344, cb: UInt64 = 0x1319_8A2E_0370_7344
         for i in lo..<hi {
             let it = items[i]
             // Completed items are left out of the hash: their completions are already in the set.
             guard let s = nextSymbol(it) else { continue }
-            if s >= 0 { entries.append((s, Int32(i))) }
             let w = UInt64(UInt32(bitPattern: it.dotted))
             let own = Int(it.origin) == j
-            a.combine(w)
-            a.combine(own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)])
-            b = EarleyCore.mixB(EarleyCore.mixB(b, w), own ? 0x1F83_D9AB_FB41_BD6B : chainB[Int(it.origin)])
+            let oa = own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)]
+            let ob = own ? 0x1F83_D9AB_FB41_BD6B : chainB[Int(it.origin)]
+            ca.combine(w)
+            ca.combine(oa)
+            cb = EarleyCore.mixB(EarleyCore.mixB(cb, w), ob)
+            if s >= 0 {
+                entries.append((s, Int32(i)))
+                a.combine(w)
+                a.combine(oa)
+                b = EarleyCore.mixB(EarleyCore.mixB(b, w), ob)
+            }
         }
         entries.sort { $0 < $1 }
         waitStart.append(Int32(waitSym.count))
@@ -772,9 +786,13 @@ struct EarleyCore {
             let w = UInt64(UInt32(bitPattern: setIndent[j]))
             a.combine(w)
             b = EarleyCore.mixB(b, w ^ 0x2D35_8DCC_AA6C_78A5)
+            ca.combine(w)
+            cb = EarleyCore.mixB(cb, w ^ 0x2D35_8DCC_AA6C_78A5)
         }
         chainA.append(a.finalize())
         chainB.append(b)
+        contextA.append(ca.finalize())
+        contextB.append(cb)
     }
 
     @inline(__always) private static func mixB(_ h: UInt64, _ w: UInt64) -> UInt64 {
@@ -783,8 +801,8 @@ struct EarleyCore {
 
     /// The context hash of own set k of a root core (see `chainA`); nil when k is not closed.
     func contextHash(ofSet k: Int32) -> (UInt64, UInt64)? {
-        guard baseSets == 0, k >= 0, Int(k) < chainA.count else { return nil }
-        return (chainA[Int(k)], chainB[Int(k)])
+        guard baseSets == 0, k >= 0, Int(k) < contextA.count else { return nil }
+        return (contextA[Int(k)], contextB[Int(k)])
     }
 
     private mutating func truncateWaitIndex(sets n: Int) {
@@ -795,6 +813,8 @@ struct EarleyCore {
         waitItem.removeSubrange(cut...)
         chainA.removeSubrange(n...)
         chainB.removeSubrange(n...)
+        contextA.removeSubrange(n...)
+        contextB.removeSubrange(n...)
     }
 
     /// The index entries of set k's items waiting on `symbol` (`baseWaitItem` when `fromBase`,
