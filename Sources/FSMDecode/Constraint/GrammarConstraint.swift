@@ -606,7 +606,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
             if !bytesOK { core.pop(to: start) }
         }
         var tokenOK = false
-        if constraint.tables.hasTokenTerminals, let k0 {
+        if c.tables.hasTokenTerminals, let k0 {
             let n = Int32(offsets[Int(token) + 1] - offsets[Int(token)])
             if !bytesOK { core.advanceWithoutBytes(by: max(1, n)) }
             tokenOK = core.scanToken(token, at: k0)

@@ -754,8 +754,8 @@ struct EarleyCore {
     /// Indexes own set j (all sets before it are indexed, it is not).
     private mutating func indexSet(_ j: Int) {
         let lo = Int(setStart[j]), hi = j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count
-        // One pass: the wait index's entries, and the context hash (see `chainA`; root core:
-        // own set j is chart set j, and every origin below j is already hashed).
+        // One pass: the wait index's entries, the ancestor hash and the context hash (see
+        // `chainA`; root core: own set j is chart set j, and every origin below j is hashed).
         var entries: [(Int32, Int32)] = []
         // (a, b): the ancestor hash, over the items waiting on a nonterminal; (ca, cb): the
         // context hash, over every item that still expects a symbol.

@@ -26,12 +26,7 @@ extension ByteDFA {
         let (byteClass, k) = singletonClasses(b.edges.lazy.map(\.byte))
         var table = [Int32](repeating: ByteDFA.dead, count: b.count * k)
         for n in 0 ..< b.count {
-            var e = Int(b.firstEdge[n])
-            while e >= 0 {
-                let edge = b.edges[e]
-                table[n * k + Int(byteClass[Int(edge.byte)])] = edge.target
-                e = Int(edge.next)
-            }
+            b.forEachEdge(of: n) { edge in table[n * k + Int(byteClass[Int(edge.byte)])] = edge.target }
         }
         var labelOf = [[Int32]](repeating: [], count: b.count), labelKey = [Int32](repeating: 0, count: b.count)
         labelOf[Int(close)] = [0]
@@ -55,12 +50,9 @@ extension ByteDFA {
         var column = [Int64](repeating: 0, count: edgeCount)
         var fill = start
         for node in 0 ..< n {
-            var e = Int(b.firstEdge[node])
-            while e >= 0 {
-                let edge = b.edges[e]
+            b.forEachEdge(of: node) { edge in
                 column[Int(fill[Int(edge.byte)])] = Int64(node) << 32 | Int64(edge.target)
                 fill[Int(edge.byte)] += 1
-                e = Int(edge.next)
             }
         }
         // Nodes are visited in order and have at most one edge per byte, so each column lists
@@ -108,14 +100,11 @@ extension ByteDFA {
                 for oi in 0 ..< n {
                     let node = Int(order[oi])
                     var m = 0
-                    var e = Int(b.firstEdge[node])
-                    while e >= 0 {
-                        let edge = b.edges[e]
+                    b.forEachEdge(of: node) { edge in
                         var i = m
                         pairs[m] = (Int32(byteClass[Int(edge.byte)]), edge.target)
                         m += 1
                         while i > 0 && pairs[i - 1].cls > pairs[i].cls { pairs.swapAt(i - 1, i); i -= 1 }
-                        e = Int(edge.next)
                     }
                     for i in 0 ..< m {
                         let (cls, target) = pairs[i]
@@ -187,6 +176,16 @@ extension ByteDFA {
         }
 
         mutating func node() -> Int32 { count += 1; firstEdge.append(-1); return Int32(count - 1) }
+
+        /// Calls `body` with each edge of node `n`, the last added first.
+        @inline(__always) func forEachEdge(of n: Int, _ body: (Edge) throws -> Void) rethrows {
+            var e = Int(firstEdge[n])
+            while e >= 0 {
+                let edge = edges[e]
+                try body(edge)
+                e = Int(edge.next)
+            }
+        }
 
         func target(_ n: Int32, _ byte: UInt8) -> Int32? {
             var e = firstEdge[Int(n)]

@@ -111,12 +111,12 @@ private struct KeyComplement {
         pairU = [u.start]; pairT = [0]
         firstU[0] = u.start; firstPair[0] = 0
         var i = 0
+        // A local reference: the loop below appends to this value's pair arrays.
+        let trie = self.trie
         while i < pairU.count {
             let s = pairU[i], t = Int(pairT[i])
             i += 1
-            var e = Int(trie.firstEdge[t])
-            while e >= 0 {
-                let edge = trie.edges[e]
+            try trie.forEachEdge(of: t) { edge in
                 let c = Int(byteClass[Int(edge.byte)])
                 let su = coreTarget(s, c)
                 var target: Int32 = -1
@@ -135,7 +135,6 @@ private struct KeyComplement {
                     }
                 }
                 edgeClass.append(Int32(c)); edgeTarget.append(target)
-                e = Int(edge.next)
             }
             edgeStart.append(Int32(edgeClass.count))
         }
