@@ -135,7 +135,6 @@ public final class MaskStore: @unchecked Sendable {
     private let classRuns: [UInt8]
     /// `TokenSlice.runs(dfa)`.
     private let sliceRuns: [UInt8]
-    private let walkTableCache = Mutex<TrieWalk.Table?>(nil)
     /// Per cell of the walk table: the `SubtreeGroups` its target state loops on (empty: no
     /// state loops, or the table is too big to pair), built on the first whole-trie walk.
     private let loopCellCache = Mutex<[UInt64]?>(nil)
@@ -649,7 +648,6 @@ public final class MaskStore: @unchecked Sendable {
     private func walk(_ trie: TokenTrie, from state: Int32, into bits: UnsafeMutablePointer<UInt32>?,
                       ids: UnsafeMutablePointer<UInt32>? = nil, idCapacity: Int = 0, ends: inout [UInt32],
                       skippingLoops: Bool = false, clearingDead: Bool = false) -> Int {
-        let kernel = walkTable
         let record = boundaries != nil
         let loops = skippingLoops ? loopCells : []
         let below = loops.isEmpty ? [] : vocabulary.maskWalkTables.subtreeGroups(vocabulary).below
@@ -662,15 +660,18 @@ public final class MaskStore: @unchecked Sendable {
                         trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
                             trie.rootChildren.withUnsafeBufferPointer { rootChildren in
                                 trie.rootChildBytes.withUnsafeBufferPointer { rootChildBytes in
-                                    kernel.entries.withUnsafeBufferPointer { table in
-                                        kernel.byteClass.withUnsafeBufferPointer { byteClass in
-                                            TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
-                                                     tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
-                                                     table: table, byteClass: byteClass, below: below, loops: loops)
-                                                .collect(from: kernel.entry(of: state), maxDepth: trie.maxDepth, into: bits,
-                                                         ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends,
-                                                         clearingDead: clearingDead)
-                                        }
+                                    dfa.table.withUnsafeBufferPointer { table in
+                                    dfa.byteClass.withUnsafeBufferPointer { byteClass in
+                                    dfa.accepting.withUnsafeBufferPointer { accepting in
+                                        TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
+                                                 tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
+                                                 table: table, byteClass: byteClass, classCount: dfa.classCount, accepting: accepting,
+                                                 below: below, loops: loops)
+                                            .collect(from: state, maxDepth: trie.maxDepth, into: bits,
+                                                     ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends,
+                                                     clearingDead: clearingDead)
+                                    }
+                                    }
                                     }
                                 }
                             }
@@ -699,16 +700,6 @@ public final class MaskStore: @unchecked Sendable {
             return made
         }
     }
-
-    /// `dfa` in the walk kernel's encoding, built on first use.
-    private var walkTable: TrieWalk.Table {
-        walkTableCache.withLock { t in
-            if let t { return t }
-            let made = TrieWalk.Table(dfa)
-            t = made
-            return made
-        }
-    }
 }
 
 /// A pointer handed to parallel workers that write disjoint elements.
@@ -724,7 +715,7 @@ private struct UncheckedSendablePointer<T>: @unchecked Sendable {
 /// follow their parent, so `stack[d - 1]` always belongs to i's parent; a first child reads it
 /// from a register instead. Tokens are not touched per node: the tokens of the nodes in index
 /// order are `tokenIDs` in order, so the live ones are the runs between skipped subtrees, set
-/// in one tight loop per run. States are encoded in `table` (see `Table`).
+/// in one tight loop per run. States are the DFA's own (row = state × classCount).
 /// Cost: O(live nodes + dead subtree roots + allowed tokens); memory: `maxDepth + 1` entries.
 struct TrieWalk {
     let byte: UnsafeBufferPointer<UInt8>
@@ -734,44 +725,17 @@ struct TrieWalk {
     let tokenIDs: UnsafeBufferPointer<Int32>
     let rootChildren: UnsafeBufferPointer<UInt32>
     let rootChildBytes: UnsafeBufferPointer<UInt8>
+    /// The DFA's own table, byte classes and accepting flags (`ByteDFA`).
     let table: UnsafeBufferPointer<Int32>
     let byteClass: UnsafeBufferPointer<UInt8>
+    let classCount: Int
+    let accepting: UnsafeBufferPointer<Bool>
     /// `SubtreeGroups.below` of the trie's nodes and, per cell of `table`, the groups its target
     /// loops on; both empty: no subtree is taken whole.
     let below: UnsafeBufferPointer<UInt64>
     let loops: UnsafeBufferPointer<UInt64>
 
-    /// A DFA for the kernel: state q is the entry `q * classCount << 1 | accepting(q)` (its row
-    /// offset, shifted, with the accepting bit), and `entries[row + class]` is the next state's
-    /// entry or -1 (dead). Saves the multiply and the accepting lookup on the node loop.
-    struct Table: Sendable {
-        let entries: [Int32]
-        let byteClass: [UInt8]
-        let classCount: Int
-
-        init(_ dfa: ByteDFA) {
-            classCount = dfa.classCount
-            byteClass = dfa.byteClass
-            // Each state's entry once, then one pass over the table (no closure per cell).
-            let k = dfa.classCount
-            let entryOf = dfa.accepting.enumerated().map { q, accepts in Int32(q * k << 1 | (accepts ? 1 : 0)) }
-            entries = [Int32](unsafeUninitializedCapacity: dfa.table.count) { out, initialized in
-                dfa.table.withUnsafeBufferPointer { t in
-                    entryOf.withUnsafeBufferPointer { e in
-                        for i in 0 ..< t.count {
-                            let s = Int(t[i])
-                            out[i] = s < 0 ? -1 : e[s]
-                        }
-                    }
-                }
-                initialized = dfa.table.count
-            }
-        }
-
-        func entry(of state: Int32) -> Int32 { Int32(Int(state) * classCount << 1) }
-    }
-
-    /// Sets the bits of the tokens whose bytes stay live from the state with entry `start`;
+    /// Sets the bits of the tokens whose bytes stay live from state `start`;
     /// returns how many. With `recordEnds`, appends to `ends` (in node order) every live node in an accepting
     /// state that has children: where the match can end inside tokens.
     /// `ids` (instead of `bits`): the allowed ids are written there in trie order, the first
@@ -814,7 +778,7 @@ struct TrieWalk {
         // Each live root child's subtree in node order (dead ones are never touched, unless
         // clearing: then their tokens are).
         for r in 0..<rootChildren.count {
-            if table[Int(start >> 1) &+ Int(byteClass[Int(rootChildBytes[r])])] < 0 {
+            if table[Int(start) &* classCount &+ Int(byteClass[Int(rootChildBytes[r])])] < 0 {
                 if clearingDead {
                     let c = Int(rootChildren[r])
                     clear(Int(tokenStart[c]), Int(tokenStart[Int(subtreeEnd[c])]))
@@ -830,7 +794,7 @@ struct TrieWalk {
             while i < hi {
                 let d = Int(depth[i])
                 let parent = d == previous &+ 1 ? current : stack[d &- 1]
-                let cell = Int(parent >> 1) &+ Int(byteClass[Int(byte[i])])
+                let cell = Int(parent) &* classCount &+ Int(byteClass[Int(byte[i])])
                 let next = table[cell]
                 if next < 0 {
                     if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) } else { flush(run, Int(tokenStart[i])) }
@@ -843,10 +807,11 @@ struct TrieWalk {
                 stack[d] = next
                 current = next
                 previous = d
-                if next & 1 != 0 && recordEnds && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
+                let accepts = recordEnds && accepting[Int(next)]
+                if accepts && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
                 // Every byte below loops on `next`: the subtree stays in it, all its tokens
                 // are allowed (the run goes on) and, unless it accepts, no lexeme ends there.
-                if skipping && below[i] & ~loops[cell] == 0 && (next & 1 == 0 || !recordEnds) {
+                if skipping && below[i] & ~loops[cell] == 0 && !accepts {
                     i = Int(subtreeEnd[i])
                     continue
                 }
