@@ -16,6 +16,11 @@ public struct ByteDFA: Sendable, Equatable {
     /// `table[state * classCount + class]` is the next state, or `dead`.
     public let table: [Int32]
     public let accepting: [Bool]
+    /// The bytes outside the most common byte class (the lowest-numbered of the most common),
+    /// by class then byte: `commonByteClasses` refines by these bytes alone, the rest keeping
+    /// their classes. A literal's few bytes, a number's digits and signs; most of a JSON
+    /// string's (its printable ASCII class is the most common).
+    let minorityBytes: [UInt8]
 
     public init(stateCount: Int, start: Int32, byteClass: [UInt8], classCount: Int, table: [Int32], accepting: [Bool]) {
         precondition(byteClass.count == 256 && table.count == stateCount * classCount && accepting.count == stateCount)
@@ -25,6 +30,30 @@ public struct ByteDFA: Sendable, Equatable {
         self.classCount = classCount
         self.table = table
         self.accepting = accepting
+        self.minorityBytes = ByteDFA.minorityBytes(byteClass, classCount: classCount)
+    }
+
+    private static func minorityBytes(_ byteClass: [UInt8], classCount: Int) -> [UInt8] {
+        if classCount <= 1 { return [] }
+        return byteClass.withUnsafeBufferPointer { bc in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: classCount + 1) { start in
+                // Counting sort of the bytes by class, the most common class left out.
+                start.initialize(repeating: 0)
+                for b in 0..<256 { start[Int(bc[b]) + 1] += 1 }
+                var major = 0
+                for c in 1..<classCount where start[c + 1] > start[major + 1] { major = c }
+                let majorSize = start[major + 1]
+                start[major + 1] = 0
+                for c in 0..<classCount { start[c + 1] += start[c] }
+                return [UInt8](unsafeUninitializedCapacity: 256 - majorSize) { out, n in
+                    for b in 0..<256 where Int(bc[b]) != major {
+                        out[start[Int(bc[b])]] = UInt8(b)
+                        start[Int(bc[b])] += 1
+                    }
+                    n = 256 - majorSize
+                }
+            }
+        }
     }
 
     @inlinable public func next(_ state: Int32, _ byte: UInt8) -> Int32 {
@@ -60,45 +89,68 @@ extension ByteDFA {
         commonByteClasses(dfas.count) { dfas[$0] }
     }
 
-    /// Over `n` DFAs read by index (a lexer's parts: a few dozen member names each, so the
-    /// loop reads each DFA's class map in place instead of copying the DFA).
+    /// Over `n` DFAs read by index (a lexer's parts: an object's member names, so the loop
+    /// reads each DFA in place instead of copying it). Each DFA splits only its
+    /// `minorityBytes` off their current classes, the bytes of its most common class keeping
+    /// theirs: O(those bytes) per DFA rather than a pass over all 256 and a (class × class)
+    /// table, which was half of a lexer's creation. Class ids grow sparse (a class whose
+    /// bytes all moved leaves its id unused) and are renumbered by first byte when they run
+    /// short and at the end.
     @inline(__always)
     private static func commonByteClasses(_ n: Int, _ dfa: (Int) -> ByteDFA?) -> (byteClass: [UInt8], count: Int) {
-        var byteClass = [UInt8](repeating: 0, count: 256)
+        // A step adds at most 255 ids; it starts under `idLimit - 255` (dense ids are at
+        // most 256), renumbering first when needed.
+        let idLimit = 768
         var count = 1
-        // Refinement table: (current class, DFA class) → new class; sized for any current count.
-        var ids: [Int32] = []
-        byteClass.withUnsafeMutableBufferPointer { cls in
-            // The first byte of each current class. A DFA whose classes the current ones already
-            // refine (each current class inside one of its classes) changes nothing: a lexer over
-            // many member names meets mostly those once their bytes are singled out.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { first in
-                first.initialize(repeating: 0)
-                for i in 0..<n {
-                    guard let k = dfa(i)?.classCount, k > 1 else { continue }
-                    dfa(i)!.byteClass.withUnsafeBufferPointer { dc in
-                        // More classes than the current ones cannot be coarser than them.
-                        var differs = k > count
-                        if !differs { for b in 0..<256 where dc[b] != dc[Int(first[Int(cls[b])])] { differs = true; break } }
-                        guard differs else { return }
-                        if ids.count < count * k { ids = [Int32](repeating: -1, count: count * k) }
-                        var next: Int32 = 0
-                        ids.withUnsafeMutableBufferPointer { ids in
-                            ids.baseAddress!.update(repeating: -1, count: count * k)
-                            // Bytes in ascending order: a class's first byte is the one that numbers it.
-                            for b in 0..<256 {
-                                let key = Int(cls[b]) * k + Int(dc[b])
-                                var id = ids[key]
-                                if id < 0 { id = next; ids[key] = id; first[Int(id)] = UInt8(b); next += 1 }
-                                cls[b] = UInt8(id)
-                            }
-                        }
-                        count = Int(next)
+        var dense = true
+        // `newID[c]`: the id of current class c's bytes in the DFA class being split off,
+        // valid while `stampOf[c]` is that class's stamp.
+        var stamp: Int32 = 0
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 256) { cls in
+        withUnsafeTemporaryAllocation(of: Int16.self, capacity: idLimit) { renumbered in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: idLimit) { stampOf in
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: idLimit) { newID in
+            cls.initialize(repeating: 0)
+            stampOf.initialize(repeating: 0)
+            func renumber() {
+                if dense { return }
+                renumbered.initialize(repeating: -1)
+                var next: Int16 = 0
+                for b in 0..<256 {
+                    let id = Int(cls[b])
+                    if renumbered[id] < 0 { renumbered[id] = next; next += 1 }
+                    cls[b] = UInt16(renumbered[id])
+                }
+                count = Int(next)
+                dense = true
+            }
+            for i in 0..<n {
+                guard let d = dfa(i), d.classCount > 1 else { continue }
+                if count + d.minorityBytes.count > idLimit { renumber() }
+                d.byteClass.withUnsafeBufferPointer { dc in
+                    // The bytes come class by class: each class a new stamp, and each
+                    // (current class, DFA class) pair met a new id.
+                    var last = -1
+                    for b in d.minorityBytes {
+                        let dclass = Int(dc[Int(b)])
+                        if dclass != last { stamp += 1; last = dclass }
+                        let c = Int(cls[Int(b)])
+                        if stampOf[c] != stamp { stampOf[c] = stamp; newID[c] = UInt16(count); count += 1 }
+                        cls[Int(b)] = newID[c]
                     }
                 }
+                dense = false
             }
+            renumber()
+            let byteClass = [UInt8](unsafeUninitializedCapacity: 256) { out, m in
+                for b in 0..<256 { out[b] = UInt8(cls[b]) }
+                m = 256
+            }
+            return (byteClass, count)
         }
-        return (byteClass, count)
+        }
+        }
+        }
     }
 
     /// The lowest byte of each of `count` classes in a byte → class map.
