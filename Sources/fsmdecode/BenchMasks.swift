@@ -53,7 +53,7 @@ struct BenchMasksCommand: ParsableCommand {
     @Option(name: .long, help: "JSON whitespace policy of compiled schemas (instances are compact).") var whitespace: String = "compact"
     @Option(name: .long, help: "Only every Nth unit (sorted by path; the 1st, N+1st, …), for a quick sample of a corpus.") var every: Int = 1
     @Option(name: .long, help: "Only the first N units (sorted by path; after --every).") var limit: Int?
-    @Flag(name: .long, help: "Empty the caches shared across constraints (terminal DFAs) before each unit, so every compile is cold. Default: kept, as in a server.") var cold = false
+    @Flag(name: .long, help: "Empty the caches shared across constraints (terminal DFAs) before each unit, so every compile is cold (the DFAs of format strings, engine constants, are kept). Default: kept, as in a server.") var cold = false
     @Option(name: .customLong("inject-fault"), help: .hidden) var faults: [String] = []
 
     func run() throws {

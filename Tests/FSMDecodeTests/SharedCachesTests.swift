@@ -44,6 +44,32 @@ import Testing
         #expect(keys.enumerated().allSatisfy { d[$0.element] == $0.offset })
     }
 
+    /// A `format` string's terminal is an engine constant: its DFA is compiled once per
+    /// process and kept when the terminal cache is cleared (cold benchmark compiles), so the
+    /// next schema asking for the format reuses the same tables.
+    @Test func formatTerminalDFAsOutliveClearing() throws {
+        func terminalDFAs(_ schema: String) throws -> [ByteDFA] {
+            let doc = try JSONDocument(bytes: Array(schema.utf8), source: "format.json")
+            let c = try JSONSchemaCompiler.compile(doc.value, source: "format.json")
+            return try GrammarConstraint(grammar: c.grammar, vocabulary: try #require(TestSupport.vocabulary("gpt2"))).tables.terminalDFAs.compactMap { $0 }
+        }
+        func biggest(_ dfas: [ByteDFA]) -> ByteDFA { dfas.max { $0.stateCount < $1.stateCount }! }
+        func sameTables(_ a: ByteDFA, _ b: ByteDFA) -> Bool {
+            a.table.withUnsafeBufferPointer { x in b.table.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+        }
+        let alone = #"{"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}"#
+        SharedCaches.clear()
+        let first = biggest(try terminalDFAs(alone))
+        #expect(first.stateCount > 100, "the date-time terminal: \(first.stateCount) states")
+        SharedCaches.clear()
+        #expect(SharedCaches.constantDFAs.count > 0)
+        let again = biggest(try terminalDFAs(alone))
+        #expect(again == first && sameTables(again, first), "read back, not rebuilt")
+        // Another format: a constant of its own.
+        let date = biggest(try terminalDFAs(#"{"type": "string", "format": "date"}"#))
+        #expect(date != first && date.stateCount > 10)
+    }
+
     @Test func terminalCacheTellsPatternsAndBudgetsApart() throws {
         SharedCaches.clear()
         let prefix = (0 ..< 40).map { TerminalPattern.literal([UInt8(97 + $0 % 26)]) }

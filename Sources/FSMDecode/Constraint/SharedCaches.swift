@@ -6,12 +6,14 @@ import Synchronization
 /// values; the caches are bounded (oldest entries dropped first) and thread-safe.
 ///
 /// What is shared, and what stays per constraint:
-/// - terminal DFAs, keyed by the terminal's pattern and the budgets (`terminalDFAs`);
+/// - terminal DFAs, keyed by the terminal's pattern and the budgets (`terminalDFAs`), and
+///   apart, those of the engine's own constant patterns (`constantDFAs`: `format` strings);
 /// - per vocabulary, the token slices and grammar-token bits of mask walks
 ///   (`Vocabulary.maskWalkTables`, a `MaskWalkTables`).
 /// Parse tables, lexers, mask stores, walk caches and matchers stay per constraint.
 ///
-/// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles).
+/// `clear()` empties the process-wide ones (benchmarks use it to measure cold compiles), not
+/// the constants'.
 public enum SharedCaches {
     /// A terminal's pattern and the budgets it is compiled under (they decide where a
     /// compile fails, and the conversion's prebuilt lexemes and differences). Hashed by the
@@ -48,7 +50,29 @@ public enum SharedCaches {
     /// 16 M table cells (~64 MB).
     static let terminalDFAs = BoundedCache<TerminalKey, ByteDFA?>(maxCost: 16 << 20)
 
-    /// Empties the process-wide caches (not the vocabularies' masks).
+    /// The DFAs of the engine's constant patterns (`registerConstant`): fixed languages no
+    /// schema changes, kept across `clear()` like the format regexes they come from
+    /// (`SchemaFormats`) and like the prebuilt JSON lexemes. A `date-time` string is ~7 ms of
+    /// regex compile that every cold compile of a schema with one paid again. Same bound as
+    /// `terminalDFAs`.
+    static let constantDFAs = BoundedCache<TerminalKey, ByteDFA?>(maxCost: 16 << 20)
+    /// `structuralHash` of each registered constant pattern. A pattern that only shares the
+    /// hash is cached with the constants too: harmless, entries are still told apart by `==`.
+    private static let constantHashes = Mutex<Set<UInt64>>([])
+
+    /// Marks `pattern` as an engine constant: its DFA goes to `constantDFAs`.
+    static func registerConstant(_ pattern: TerminalPattern) {
+        let h = pattern.structuralHash
+        constantHashes.withLock { _ = $0.insert(h) }
+    }
+
+    /// The cache for the terminal of `key`: `constantDFAs` for registered constants, else
+    /// `terminalDFAs`.
+    static func dfaCache(for key: TerminalKey) -> BoundedCache<TerminalKey, ByteDFA?> {
+        constantHashes.withLock { $0.contains(key.patternHash) } ? constantDFAs : terminalDFAs
+    }
+
+    /// Empties the process-wide caches (not the vocabularies' masks, not `constantDFAs`).
     public static func clear() {
         terminalDFAs.clear()
     }

@@ -681,7 +681,8 @@ final class ParseTables: Sendable {
                                 description: @autoclosure () -> String) throws -> ByteDFA? {
         if let d = chainDFA(p, options: options) { return d }
         let key = SharedCaches.TerminalKey(pattern: p, options: options)
-        if let cached = SharedCaches.terminalDFAs.get(key) { return cached }
+        let cache = SharedCaches.dfaCache(for: key)
+        if let cached = cache.get(key) { return cached }
         let dfa: ByteDFA?
         if case .jsonStringAutomaton(let a) = p {
             // Built directly, here, so that inside a bigger pattern it is a cache hit too.
@@ -689,7 +690,7 @@ final class ParseTables: Sendable {
         } else {
             dfa = try compileTerminal(regexAST(p, where: place(), options: options), options: options, description: description())
         }
-        SharedCaches.terminalDFAs.put(key, dfa, cost: dfa?.table.count ?? 1)
+        cache.put(key, dfa, cost: dfa?.table.count ?? 1)
         return dfa
     }
 

@@ -359,14 +359,17 @@ struct ECMARegexParser {
 
 /// `format` values asserted exactly, as anchored ECMA patterns over the string value.
 enum SchemaFormats {
-    /// A format's regex and JSON content pattern, built on first use of that format and kept
+    /// A format's regex and string terminal, built on first use of that format and kept
     /// for the process (the time formats enumerate every leap-second offset: ~50 ms for all
     /// formats at once, which a first schema asking for `email` need not pay).
     private static let built = Mutex<[String: Entry]>([:])
 
     private struct Entry: Sendable {
         let regex: CodePointRegex
-        let content: TerminalPattern
+        /// The string terminal of the format alone (the regex as JSON string content, in
+        /// quotes), an engine constant (`SharedCaches.registerConstant`): its DFA is compiled
+        /// once per process.
+        let terminal: TerminalPattern
         let lengthRange: (Int, Int?)
     }
 
@@ -376,7 +379,9 @@ enum SchemaFormats {
         guard let text = source(name) else { return nil }
         // Built outside the lock (two threads may both build it; either result is the same).
         let r = try! ECMARegexParser.parseSearch(text)
-        let e = Entry(regex: r, content: r.plainJSONPattern, lengthRange: r.lengthRange)
+        let terminal = JSONLexemes.seq([.literal([0x22]), r.plainJSONPattern, .literal([0x22])])
+        SharedCaches.registerConstant(terminal)
+        let e = Entry(regex: r, terminal: terminal, lengthRange: r.lengthRange)
         built.withLock { if $0[name] == nil { $0[name] = e } }
         return e
     }
@@ -386,8 +391,9 @@ enum SchemaFormats {
     /// `regex(name).lengthRange`, computed once: a format's tree is big (an address format's
     /// pass cost ~0.5 M instructions), and string schemas ask for it on every compile.
     static func lengthRange(_ name: String) -> (Int, Int?)? { entry(name)?.lengthRange }
-    /// `regex(name)` as a JSON string content pattern (`plainJSONPattern`).
-    static func contentPattern(_ name: String) -> TerminalPattern? { entry(name)?.content }
+    /// The JSON string terminal of the format alone: `regex(name)` as JSON string content
+    /// (`plainJSONPattern`), in quotes.
+    static func terminalPattern(_ name: String) -> TerminalPattern? { entry(name)?.terminal }
 
     /// A format's regex source (nil: not an asserted format).
     static func source(_ name: String) -> String? {

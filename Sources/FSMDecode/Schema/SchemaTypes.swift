@@ -70,10 +70,11 @@ extension SchemaCompiler {
         if types.contains("string") {
             let excludedStrings = excluded.compactMap(\.stringValue)
             if let content = try stringContent(node, excluding: excludedStrings) {
-                // An asserted format alone: its (large) JSON pattern is built once per process.
-                if excludedStrings.isEmpty, v["pattern"] == nil, let f = v["format"]?.stringValue, let cached = SchemaFormats.contentPattern(f),
+                // An asserted format alone: its (large) JSON pattern, and its DFA, are built once
+                // per process.
+                if excludedStrings.isEmpty, v["pattern"] == nil, let f = v["format"]?.stringValue, let cached = SchemaFormats.terminalPattern(f),
                    case .regex(let r) = content, r == SchemaFormats.regex(f) {
-                    alts.append(.term(JSONLexemes.seq([.literal([0x22]), cached, .literal([0x22])])))
+                    alts.append(.term(cached))
                 } else {
                     alts.append(try stringExpr(content, at: node.pointer))
                 }
