@@ -98,9 +98,9 @@ extension ByteDFA {
     /// short and at the end.
     @inline(__always)
     private static func commonByteClasses(_ n: Int, _ dfa: (Int) -> ByteDFA?) -> (byteClass: [UInt8], count: Int) {
-        // A step adds at most 255 ids; it starts under `idLimit - 255` (dense ids are at
-        // most 256), renumbering first when needed.
-        let idLimit = 768
+        // A step adds at most 255 ids; it starts at most `idLimit - 255` ids in (dense ids
+        // are at most 256), renumbering first when needed.
+        let idLimit = 512
         var count = 1
         var dense = true
         // `newID[c]`: the id of current class c's bytes in the DFA class being split off,
