@@ -79,14 +79,15 @@ struct BenchMeasure {
             out.status = "compile_error"
             out.error = (error as? FSMDecodeError)?.message ?? "\(error)"
         } }
-        // Work-set files are written once the unit's masks are all timed: writes between cases
-        // cost the next case's first masks (TBM p99 +5 to +10 % over maskbench-dev, measured).
-        var dumpFiles: [(path: String, bytes: [UInt8])] = []
-        defer { for f in dumpFiles { try? Data(f.bytes).write(to: URL(fileURLWithPath: f.path)) } }
+        // Work-set files are rendered and written once the unit's masks are all timed: writes
+        // between cases cost the next case's first masks (TBM p99 +5 to +10 % over
+        // maskbench-dev, measured).
+        var dumpFiles: [(path: String, bytes: () -> [UInt8])] = []
+        defer { for f in dumpFiles { try? Data(f.bytes()).write(to: URL(fileURLWithPath: f.path)) } }
         var grammarFile: String?
         if let dumpDir {
             grammarFile = "grammars/\(loaded.id).\(loaded.kind == "json_schema" ? "schema.json" : loaded.kind)"
-            dumpFiles.append((dumpDir + "/" + grammarFile!, loaded.source))
+            dumpFiles.append((dumpDir + "/" + grammarFile!, { loaded.source }))
             out.grammar = JSONOut.object([("id", JSONOut.string(loaded.id)), ("kind", JSONOut.string(loaded.kind)),
                                           ("schema", JSONOut.string(grammarFile!))])
         }
@@ -128,8 +129,8 @@ struct BenchMeasure {
             if let dumpDir {
                 let caseID = n == 0 ? loaded.id : "\(loaded.id)#\(n + 1)"
                 let base = "cases/\(loaded.id).\(n + 1)"
-                dumpFiles.append(("\(dumpDir)/\(base).text", text))
-                dumpFiles.append(("\(dumpDir)/\(base).tokens", Array(ids.map(String.init).joined(separator: " ").utf8)))
+                dumpFiles.append(("\(dumpDir)/\(base).text", { [text] in text }))
+                dumpFiles.append(("\(dumpDir)/\(base).tokens", { [ids] in Array(ids.map(String.init).joined(separator: " ").utf8) }))
                 out.manifestCases.append(JSONOut.object([
                     ("id", JSONOut.string(caseID)), ("grammar", JSONOut.string(loaded.id)),
                     ("text", JSONOut.string(base + ".text")), ("tokens", JSONOut.string(base + ".tokens")),
