@@ -88,6 +88,67 @@ import Testing
     }
 }
 
+/// An undeclared member name's DFA records the DFA it was cut from (`ByteDFA.FiniteDifference`),
+/// and its mask store decides the unbounded token slice's admission on that universe instead
+/// of searching the product. Per state, that decision must be the search's (keys short enough
+/// for the search to close), and the masks those of the same DFA without the record.
+@Suite struct FiniteDifferenceTests {
+    static func keySets() -> [[[UInt32]]] {
+        var sets: [[String]] = [
+            ["base", "id"], ["a", "ab", "abc", "b"], [""], ["é", "日本", "😀x"], ["\u{1}", "t\t", "q\"", "\\", "~", " "],
+        ]
+        var seed: UInt64 = 0x51CE_D1FF
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) % n }
+        let alphabet = Array("ab_\"\\é😀\u{1}xAfF0u".unicodeScalars)
+        for _ in 0 ..< 60 {
+            sets.append((0 ..< 1 + next(6)).map { _ in String(String.UnicodeScalarView((0 ..< next(4)).map { _ in alphabet[next(alphabet.count)] })) })
+        }
+        return sets.map { $0.map { $0.unicodeScalars.map(\.value) } }
+    }
+
+    @Test func admissionOnTheUniverseIsTheSearchs() throws {
+        let universes = [JSONLexemes.anyStringDFA, try RegexCompiler.compile(#""[a-c_]{0,40}""#),
+                         try RegexCompiler.compile(#""([a-c]|\\u00[46][1-3])*""#)]
+        var admitted = 0
+        for universe in universes {
+            for values in Self.keySets() {
+                guard let d = try ByteDFA.jsonStringsComplement(values, in: universe, maxStates: 100_000, description: "test") else { continue }
+                let difference = try #require(d.finiteDifference)
+                #expect(difference.base.count == d.stateCount)
+                for q in 0 ..< Int32(d.stateCount) {
+                    let viaUniverse = TokenSlice.widestAdmitted(universe, difference.base[Int(q)], runs: TokenSlice.runs(universe))
+                    let searched = TokenSlice.widestAdmitted(d, q, runs: TokenSlice.runs(d))
+                    #expect((viaUniverse?.level == 0) == (searched?.level == 0), "\(values) state \(q)")
+                    if let viaUniverse, viaUniverse.level == 0, viaUniverse.cutsControls {
+                        #expect(searched?.cutsControls == true, "\(values) state \(q)")
+                    }
+                    if viaUniverse?.level == 0 { admitted += 1 }
+                }
+            }
+        }
+        #expect(admitted > 300)
+    }
+
+    @Test func masksEqualThoseWithoutTheRecord() throws {
+        guard let vocabulary = TestSupport.vocabulary("llama3") else { return }
+        let words = TokenMask.wordCount(vocabulary.maskWidth)
+        var a = [UInt32](repeating: 0, count: words), b = a
+        for values in Self.keySets().prefix(12) {
+            let d = try #require(try ByteDFA.jsonStringsComplement(values, in: JSONLexemes.anyStringDFA, maxStates: 100_000, description: "test"))
+            let plain = ByteDFA(stateCount: d.stateCount, start: d.start, byteClass: d.byteClass, classCount: d.classCount,
+                                table: d.table, accepting: d.accepting)
+            #expect(d.finiteDifference != nil && plain.finiteDifference == nil)
+            let recorded = MaskStore(dfa: d, vocabulary: vocabulary, mode: .lazy)
+            let searched = MaskStore(dfa: plain, vocabulary: vocabulary, mode: .lazy)
+            for q in 0 ..< Int32(d.stateCount) {
+                a.withUnsafeMutableBufferPointer { recorded.fill(state: q, into: $0) }
+                b.withUnsafeMutableBufferPointer { searched.fill(state: q, into: $0) }
+                #expect(a == b, "\(values) state \(q)")
+            }
+        }
+    }
+}
+
 /// `ByteDFA.jsonStrings` builds the spellings of JSON string values as a byte trie; it must be
 /// the canonical DFA of the spelling pattern the regex compiler builds (`JSONLexemes.jsonScalar`
 /// per character): raw, short escapes, `\u` hex of either case, surrogate pairs.

@@ -143,6 +143,8 @@ public final class MaskStore: @unchecked Sendable {
     /// body walked byte by byte searches once, not at every state, and a length counter every
     /// dozen characters.
     private let admitsSlice = Mutex<[Int32: Int8]>([:])
+    /// For a finite difference (`dfa.finiteDifference`): the same, for its universe's states.
+    private let universeAdmits = Mutex<[Int32: Int8]>([:])
     /// Per state: index into `entries`, or -1 while not computed.
     private let slots: UnsafeMutablePointer<Atomic<Int32>>
     /// Capacity `max(dfa.stateCount, 1)`: there are never more distinct masks than states.
@@ -630,6 +632,10 @@ public final class MaskStore: @unchecked Sendable {
     /// code wins: a wider level, then cutting controls).
     private func admittedSlice(_ state: Int32) -> TokenSlice.Admission? {
         if let known = admitsSlice.withLock({ $0[state] }) { return TokenSlice.Admission(code: known) }
+        if let a = admittedThroughUniverse(state) {
+            admitsSlice.withLock { $0[state] = a.code }
+            return a
+        }
         var proven: [(state: Int32, admission: TokenSlice.Admission)] = []
         let admission = TokenSlice.widestAdmitted(dfa, state, runs: sliceRuns, proven: &proven)
         if !proven.isEmpty {
@@ -638,6 +644,34 @@ public final class MaskStore: @unchecked Sendable {
             }
         }
         return admission
+    }
+
+    /// The unbounded slice's admission of `state` decided on the DFA it was cut from, when
+    /// it is a finite difference (`ByteDFA.FiniteDifference`: an undeclared member name's DFA,
+    /// whose product search over every key's states cost more than the walk it saves). If the
+    /// universe's state u admits R, every word of R leads u to a state with an infinite
+    /// language (R's words extend without end), so the difference's state, u's language less
+    /// finitely many words, stays live, and it accepts only where u does: it admits R too.
+    /// Tokens cut by a control byte die from it wherever they die from u. nil: no such DFA,
+    /// or u admits no unbounded slice (the search over the difference decides then).
+    /// Searches the universe once per store for most states: a search proves every state it
+    /// meets between characters too (`universeAdmits` keeps them; `notAdmitted` marks a
+    /// universe state that admits no unbounded slice).
+    private func admittedThroughUniverse(_ state: Int32) -> TokenSlice.Admission? {
+        guard let difference = dfa.finiteDifference else { return nil }
+        let u = difference.base[Int(state)]
+        let notAdmitted = Int8.max
+        let code = universeAdmits.withLock { $0[u] } ?? {
+            let universe = difference.universe
+            var proven: [(state: Int32, admission: TokenSlice.Admission)] = []
+            let a = TokenSlice.widestAdmitted(universe, u, runs: TokenSlice.runs(universe), proven: &proven)
+            return universeAdmits.withLock { known in
+                for p in proven where p.admission.level == 0 { known[p.state] = min(known[p.state] ?? notAdmitted, p.admission.code) }
+                if a?.level != 0 { known[u] = notAdmitted }
+                return known[u]!
+            }
+        }()
+        return code == notAdmitted ? nil : TokenSlice.Admission(code: code)
     }
 
     /// The kernel over `trie` (the vocabulary's, or a slice's rest): sets the bits of the

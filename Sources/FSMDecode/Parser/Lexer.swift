@@ -288,13 +288,15 @@ final class Lexer: @unchecked Sendable {
             let cell = pages[Int(s) >> Lexer.pageShift].cells + ((Int(s) & (Lexer.pageSize - 1)) * classCount + c)
             let v = cell.pointee.load(ordering: .acquiring)
             if v != Lexer.unknown { return v }
-            let from = info(s).pointee
+            // The state's parts and the parts' DFAs read in place (see `createState`).
+            let parts = info(s).pointee.parts, partCount = Int(info(s).pointee.partCount)
             b.scratch.removeAll(keepingCapacity: true)
-            for k in 0..<Int(from.partCount) {
-                let i = Int(from.parts[2 * k])
-                let d = partDFAs[i]!
-                let t = d.table[Int(from.parts[2 * k + 1]) * d.classCount + Int(column[i * classCount + c])]
-                if t >= 0 { b.scratch.append(Int32(i)); b.scratch.append(t) }
+            partDFAs.withUnsafeBufferPointer { dfas in
+                for k in 0..<partCount {
+                    let i = Int(parts[2 * k])
+                    let t = dfas[i]!.table[Int(parts[2 * k + 1]) * dfas[i]!.classCount + Int(column[i * classCount + c])]
+                    if t >= 0 { b.scratch.append(Int32(i)); b.scratch.append(t) }
+                }
             }
             let n = b.scratch.count / 2
             var target = ByteDFA.dead

@@ -370,6 +370,7 @@ private struct KeyComplement {
         let total = nU + pairBlocks
         var accepting = [Bool](repeating: false, count: total)
         var m = 0
+        var baseState = [Int32](repeating: 0, count: total)
         let table = [Int32](unsafeUninitializedCapacity: total * k2) { out, initialized in
             let coreRow = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nU * k2)
             let coreRowMade = UnsafeMutableBufferPointer<Bool>.allocate(capacity: nU)
@@ -385,6 +386,7 @@ private struct KeyComplement {
                 while oi < count {
                     let b = Int(order[oi])
                     let s = b < nU ? b : Int(pairU[Int(blockRep[b - nU])])
+                    baseState[oi] = Int32(s)
                     if !coreRowMade[s] {
                         coreRowMade[s] = true
                         for nc in 0 ..< k2 { coreRow[s * k2 + nc] = coreTarget(Int32(s), representative[nc]) }
@@ -415,7 +417,11 @@ private struct KeyComplement {
             initialized = count * k2
         }
         accepting.removeSubrange(m...)
-        return ByteDFA(stateCount: m, start: 0, byteClass: newByteClass, classCount: k2, table: table, accepting: accepting)
+        baseState.removeSubrange(m...)
+        // A core block is its universe state; a pair block's language is its representative's
+        // universe state's less the suffixes the spelling trie holds from its node (finitely many).
+        return ByteDFA(stateCount: m, start: 0, byteClass: newByteClass, classCount: k2, table: table, accepting: accepting,
+                       finiteDifference: ByteDFA.FiniteDifference(universe: u, base: baseState))
     }
 
     @inline(__always) static func blockWeight(_ b: Int) -> UInt64 { StampedSetTable.mix64(UInt64(b) &+ 0xB10C) | 1 }

@@ -20,17 +20,58 @@ public struct ByteDFA: Sendable, Equatable {
     /// by class then byte: `commonByteClasses` refines by these bytes alone, the rest keeping
     /// their classes. A literal's few bytes, a number's digits and signs; most of a JSON
     /// string's (its printable ASCII class is the most common).
-    let minorityBytes: [UInt8]
+    var minorityBytes: [UInt8] { notes.minorityBytes }
+    /// Set when this DFA was built as a bigger DFA less finitely many words (not part of its
+    /// language: `==` ignores it).
+    var finiteDifference: FiniteDifference? { notes.finiteDifference }
+    /// `minorityBytes` and `finiteDifference` behind one reference: copying a ByteDFA retains
+    /// each reference it holds, and lexers and walks copy them in their inner loops (a fifth
+    /// reference added ~2 % retain/release to maskbench-dev's fill instructions).
+    private let notes: Notes
+
+    private final class Notes: Sendable {
+        let minorityBytes: [UInt8]
+        let finiteDifference: FiniteDifference?
+        init(minorityBytes: [UInt8], finiteDifference: FiniteDifference?) {
+            self.minorityBytes = minorityBytes
+            self.finiteDifference = finiteDifference
+        }
+    }
 
     public init(stateCount: Int, start: Int32, byteClass: [UInt8], classCount: Int, table: [Int32], accepting: [Bool]) {
+        self.init(stateCount: stateCount, start: start, byteClass: byteClass, classCount: classCount, table: table,
+                  accepting: accepting, finiteDifference: nil)
+    }
+
+    init(stateCount: Int, start: Int32, byteClass: [UInt8], classCount: Int, table: [Int32], accepting: [Bool],
+         finiteDifference: FiniteDifference?) {
         precondition(byteClass.count == 256 && table.count == stateCount * classCount && accepting.count == stateCount)
+        precondition(finiteDifference.map { $0.base.count == stateCount } ?? true)
         self.stateCount = stateCount
         self.start = start
         self.byteClass = byteClass
         self.classCount = classCount
         self.table = table
         self.accepting = accepting
-        self.minorityBytes = ByteDFA.minorityBytes(byteClass, classCount: classCount)
+        self.notes = Notes(minorityBytes: ByteDFA.minorityBytes(byteClass, classCount: classCount), finiteDifference: finiteDifference)
+    }
+
+    /// Equal automata (the same states, numbering and byte classes), hence equal languages
+    /// for canonical DFAs.
+    public static func == (a: ByteDFA, b: ByteDFA) -> Bool {
+        a.stateCount == b.stateCount && a.start == b.start && a.classCount == b.classCount
+            && a.byteClass == b.byteClass && a.table == b.table && a.accepting == b.accepting
+    }
+
+    /// How a DFA relates to the DFA it was cut from (`jsonStringsComplement`: the any-string
+    /// DFA less the declared member names): state q's language is `universe`'s state
+    /// `base[q]`'s less a finite set of words. A property of every long enough word, such as
+    /// admitting the unbounded token slice, can then be decided on the small universe
+    /// rather than by a search over the product's states.
+    final class FiniteDifference: Sendable {
+        let universe: ByteDFA
+        let base: [Int32]
+        init(universe: ByteDFA, base: [Int32]) { self.universe = universe; self.base = base }
     }
 
     private static func minorityBytes(_ byteClass: [UInt8], classCount: Int) -> [UInt8] {
