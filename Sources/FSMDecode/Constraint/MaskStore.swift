@@ -834,6 +834,13 @@ struct TrieWalk {
                     if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) } else { flush(run, Int(tokenStart[i])) }
                     if ids != nil && count > idCapacity { return count }
                     i = Int(subtreeEnd[i])
+                    // The dead siblings that follow (most children of a narrow state's nodes):
+                    // same parent, so one table lookup each and nothing to flush.
+                    let row = Int(parent) &* classCount
+                    while i < hi && Int(depth[i]) == d && table[row &+ Int(byteClass[Int(byte[i])])] < 0 {
+                        if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) }
+                        i = Int(subtreeEnd[i])
+                    }
                     run = Int(tokenStart[i])
                     previous = -1
                     continue
