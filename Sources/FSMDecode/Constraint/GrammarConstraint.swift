@@ -9,6 +9,42 @@ struct BoundaryGroup: Sendable {
     var state: Int32
     var list: Int32
     var starts: [UInt32]
+
+    /// An entry of `starts` that stands for every child of trie node `parent` (the lexeme ends
+    /// at `parent` and the next one may start with any of them): a lexeme end inside tokens has
+    /// ~3.7 children on average (Llama-3, JSON Schema grammars), and the lists are sorted,
+    /// interned and bucketed entry by entry. Node numbers stay below 2³¹.
+    @inline(__always) static func childrenOf(_ parent: Int) -> UInt32 { UInt32(parent) | childrenFlag }
+    static let childrenFlag: UInt32 = 1 << 31
+
+    /// The nodes `lo ..< hi` that `start` covers (each child subtree of a `childrenOf` entry,
+    /// or one node's subtree), and the depth of their parent.
+    @inline(__always) static func span(_ start: UInt32, _ trie: TokenTrie) -> (lo: Int, hi: Int, parentDepth: Int) {
+        if start & childrenFlag != 0 {
+            let p = Int(start & ~childrenFlag)
+            return (p + 1, Int(trie.subtreeEnd[p]), Int(trie.depth[p]))
+        }
+        let c = Int(start)
+        return (c, Int(trie.subtreeEnd[c]), Int(trie.depth[c]) - 1)
+    }
+
+    /// Appends the boundaries at trie node `i` (with children) where a lexeme ends in `state`:
+    /// every child when `keeps` holds for all of them (a single `childrenOf` entry), else each
+    /// child it holds for. `keeps`: the child's byte may start the next lexeme (longest-match
+    /// lexing drops those that continue this one).
+    @inline(__always) static func appendEnds(at i: Int, state: Int32, _ trie: TokenTrie, into pairs: inout [UInt64],
+                                             keeps: (UInt8) -> Bool) {
+        let end = Int(trie.subtreeEnd[i])
+        if end <= i + 1 { return }
+        var c = i + 1
+        while c < end && keeps(trie.byte[c]) { c = Int(trie.subtreeEnd[c]) }
+        if c >= end { pairs.append(WalkCache.pair(state, Int(childrenOf(i)))); return }
+        c = i + 1
+        while c < end {
+            if keeps(trie.byte[c]) { pairs.append(WalkCache.pair(state, c)) }
+            c = Int(trie.subtreeEnd[c])
+        }
+    }
 }
 
 /// The walk of a lexer over trie subtrees from one DFA state, with the parser left out: the
@@ -350,12 +386,7 @@ public final class GrammarConstraint: Sendable {
                 // `s` is live and accepting (some part's terminal accepts here), unless the lexer
                 // ran out of its state budget on the way (then the node is left out).
                 if s < 0 { continue }
-                let end = Int(trie.subtreeEnd[i])
-                var c = i + 1
-                while c < end {
-                    if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
-                    c = Int(trie.subtreeEnd[c])
-                }
+                BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs) { !longest || lexer.next(s, $0) == ByteDFA.dead }
             }
         }
         }
@@ -490,8 +521,7 @@ public final class GrammarConstraint: Sendable {
         // The state per depth, on the stack rather than in a heap array per walk.
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: trie.maxDepth + 2) { stack in
             for c0 in starts {
-                let lo = Int(c0), hi = Int(trie.subtreeEnd[lo])
-                let base = Int(trie.depth[lo]) - 1
+                let (lo, hi, base) = BoundaryGroup.span(c0, trie)
                 stack[0] = q
                 var i = lo
                 while i < hi {
@@ -500,13 +530,8 @@ public final class GrammarConstraint: Sendable {
                     if s < 0 { i = Int(trie.subtreeEnd[i]); continue }
                     stack[d] = s
                     for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { ids.append(UInt32(bitPattern: trie.tokenIDs[k])) }
-                    let end = Int(trie.subtreeEnd[i])
-                    if end > i + 1 && lexer.endsLexeme(s) {
-                        var c = i + 1
-                        while c < end {
-                            if !longest || lexer.next(s, trie.byte[c]) == ByteDFA.dead { pairs.append(WalkCache.pair(s, c)) }
-                            c = Int(trie.subtreeEnd[c])
-                        }
+                    if Int(trie.subtreeEnd[i]) > i + 1 && lexer.endsLexeme(s) {
+                        BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs) { !longest || lexer.next(s, $0) == ByteDFA.dead }
                     }
                     i += 1
                 }
