@@ -415,8 +415,10 @@ import Testing
             var nonASCII = false, wellFormed = true
             var path: [UInt8] = []
             let base = Int(trie.depth[i])
+            var height = 0
             for j in (i + 1)..<Int(trie.subtreeEnd[i]) {
                 let b = trie.byte[j]
+                height = max(height, Int(trie.depth[j]) - base)
                 path.removeSubrange((Int(trie.depth[j]) - base - 1)...)
                 path.append(b)
                 if b < 0x80 { want |= 1 << UInt64(SubtreeGroups.groupOf[Int(b)]) } else { nonASCII = true }
@@ -424,6 +426,7 @@ import Testing
             }
             if nonASCII { want |= wellFormed ? SubtreeGroups.wholeCharacters : SubtreeGroups.otherNonASCII }
             #expect(groups.below[i] == want, "node \(i)")
+            #expect(Int(groups.height[i]) == min(height, 255), "node \(i)")
             kinds.insert(want & (SubtreeGroups.wholeCharacters | SubtreeGroups.otherNonASCII))
         }
         #expect(kinds.count == 3, "sampled nodes with ASCII only below, whole characters below, and other bytes ≥ 0x80 below")
@@ -455,6 +458,72 @@ import Testing
             #expect((loops?[Int(q)] ?? 0) == want, "\(pattern) after \(prefix)")
         }
         #expect(SubtreeGroups.loops(try SharedCachesTests.dfa(#""[a-z]{3}""#)) == nil, "a counter loops nowhere")
+    }
+
+    /// `SubtreeGroups.chains`: every string of at most h bytes from the groups of entry (q, h)
+    /// leads q through live, non-accepting states (random strings per entry), and a counter's
+    /// states get their alphabet for as many bytes as the count has left.
+    @Test func chainsAreBoundedRunsThroughLiveStates() throws {
+        var seed: UInt64 = 0xC4A1
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) % n }
+        let depth = SubtreeGroups.chainDepth
+        var checked = 0
+        for pattern in [#""[A-Za-z0-9_-]{1,30}""#, #""[0-9a-f]{8}-[0-9a-f]{4}""#, #""[1-9][0-9]{0,20}""#, #"[a-z]{0,12}"#,
+                        #""(?:[a-z]{3}-){2,4}""#, #""[^"\\]{0,10}""#] {
+            let d = try SharedCachesTests.dfa(pattern)
+            // (Every state of the unquoted count accepts: no run, no table.)
+            guard let chains = SubtreeGroups.chains(d) else {
+                #expect(pattern == "[a-z]{0,12}", "\(pattern)")
+                continue
+            }
+            for q in 0..<d.stateCount {
+                for h in 1...depth {
+                    let groups = chains[q * depth + h - 1]
+                    if groups == 0 { continue }
+                    let bytes = (0..<128).filter { groups & (1 << UInt64(SubtreeGroups.groupOf[$0])) != 0 }
+                    #expect(groups & ~((1 << 61) - 1) == 0, "ASCII groups only")
+                    for _ in 0..<4 {
+                        var s = Int32(q)
+                        for _ in 0..<(1 + next(h)) {
+                            s = d.next(s, UInt8(bytes[next(bytes.count)]))
+                            #expect(s >= 0 && !d.accepting[Int(s)], "\(pattern) state \(q) h \(h)")
+                            if s < 0 { break }
+                        }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 1_000)
+        // After the quote of a 30-character identifier: its alphabet for 16 bytes; after 25
+        // characters, for 5 bytes and no more.
+        let d = try SharedCachesTests.dfa(#""[A-Za-z0-9_-]{1,30}""#)
+        let chains = try #require(SubtreeGroups.chains(d))
+        let alphabet = Array("azAZ09_-".utf8).reduce(UInt64(0)) { $0 | 1 << UInt64(SubtreeGroups.groupOf[Int($1)]) }
+        let open = d.run([0x22])
+        #expect(chains[Int(open) * depth + depth - 1] & alphabet == alphabet)
+        let late = d.run(Array("\"abcdefghijklmnopqrstuvwxy".utf8))
+        #expect(chains[Int(late) * depth + 4] & alphabet == alphabet)
+        #expect(chains[Int(late) * depth + 5] & alphabet == 0)
+    }
+
+    /// Every sampled state of length counters and fixed-width fields (whose walks take pure
+    /// subtrees whole through `SubtreeGroups.chains`) equals the brute-force oracle.
+    @Test(arguments: ["llama3", "llama2"])
+    func boundedRunMasksStayExact(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let patterns = [#""[A-Za-z0-9_-]{1,255}""#, #""[0-9A-Za-z]{8}-[0-9A-Za-z]{4}""#, #""[1-9][0-9]{0,30}""#,
+                        #"[a-z]{0,40}"#, #""(?:[a-z]{3}-){2,4}""#]
+        for pattern in patterns {
+            let d = try SharedCachesTests.dfa(pattern)
+            let store = MaskStore(dfa: d, vocabulary: v, mode: .lazy)
+            let step = UInt64(max(1, d.stateCount / (name == "llama3" ? 24 : 48)))
+            for q in 0..<Int32(d.stateCount) where StampedSetTable.mix64(UInt64(q)) % step == 0 {
+                var got = TokenMask(width: v.maskWidth)
+                got.words.withUnsafeMutableBufferPointer { store.fill(state: q, into: $0) }
+                #expect(got == oracleMask(d, v, state: q), "\(pattern) state \(q)")
+            }
+        }
     }
 
     /// Every state of DFAs whose states loop on most bytes (strings over an alphabet, strings

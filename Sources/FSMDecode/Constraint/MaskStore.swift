@@ -138,6 +138,9 @@ public final class MaskStore: @unchecked Sendable {
     /// Per cell of the walk table: the `SubtreeGroups` its target state loops on (empty: no
     /// state loops, or the table is too big to pair), built on the first whole-trie walk.
     private let loopCellCache = Mutex<[UInt64]?>(nil)
+    /// `SubtreeGroups.chains` of the DFA (empty: none, or too many states), built on the first
+    /// whole-trie walk.
+    private let chainCellCache = Mutex<[UInt64]?>(nil)
     /// States known to admit a token slice, as `TokenSlice.Admission.code` (found by earlier
     /// admission searches, which prove it for states they meet between characters): a string
     /// body walked byte by byte searches once, not at every state, and a length counter every
@@ -684,8 +687,12 @@ public final class MaskStore: @unchecked Sendable {
                       skippingLoops: Bool = false, clearingDead: Bool = false) -> Int {
         let record = boundaries != nil
         let loops = skippingLoops ? loopCells : []
-        let below = loops.isEmpty ? [] : vocabulary.maskWalkTables.subtreeGroups(vocabulary).below
+        let chains = skippingLoops ? chainCells : []
+        let groups = loops.isEmpty && chains.isEmpty ? nil : vocabulary.maskWalkTables.subtreeGroups(vocabulary)
+        let below = groups?.below ?? [], height = chains.isEmpty ? [] : groups?.height ?? []
         return loops.withUnsafeBufferPointer { loops in
+        chains.withUnsafeBufferPointer { chains in
+        height.withUnsafeBufferPointer { height in
         below.withUnsafeBufferPointer { below in
         trie.byte.withUnsafeBufferPointer { byte in
             trie.depth.withUnsafeBufferPointer { depth in
@@ -700,7 +707,7 @@ public final class MaskStore: @unchecked Sendable {
                                         TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
                                                  tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
                                                  table: table, byteClass: byteClass, classCount: dfa.classCount, accepting: accepting,
-                                                 below: below, loops: loops)
+                                                 below: below, loops: loops, height: height, chains: chains)
                                             .collect(from: state, maxDepth: trie.maxDepth, into: bits,
                                                      ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends,
                                                      clearingDead: clearingDead)
@@ -713,6 +720,8 @@ public final class MaskStore: @unchecked Sendable {
                     }
                 }
             }
+        }
+        }
         }
         }
         }
@@ -729,6 +738,19 @@ public final class MaskStore: @unchecked Sendable {
             var made: [UInt64] = []
             if dfa.table.count <= MaskStore.maxLoopCells, let loops = SubtreeGroups.loops(dfa) {
                 made = dfa.table.map { $0 < 0 ? 0 : loops[Int($0)] }
+            }
+            cells = made
+            return made
+        }
+    }
+
+    /// See `chainCellCache`.
+    private var chainCells: [UInt64] {
+        chainCellCache.withLock { cells in
+            if let cells { return cells }
+            var made: [UInt64] = []
+            if dfa.stateCount * SubtreeGroups.chainDepth <= MaskStore.maxLoopCells, let chains = SubtreeGroups.chains(dfa) {
+                made = chains
             }
             cells = made
             return made
@@ -768,6 +790,10 @@ struct TrieWalk {
     /// loops on; both empty: no subtree is taken whole.
     let below: UnsafeBufferPointer<UInt64>
     let loops: UnsafeBufferPointer<UInt64>
+    /// `SubtreeGroups.height` of the trie's nodes and `SubtreeGroups.chains` of the DFA; both
+    /// empty: no subtree is taken whole by a bounded run.
+    let height: UnsafeBufferPointer<UInt8>
+    let chains: UnsafeBufferPointer<UInt64>
 
     /// Sets the bits of the tokens whose bytes stay live from state `start`;
     /// returns how many. With `recordEnds`, appends to `ends` (in node order) every live node in an accepting
@@ -809,6 +835,8 @@ struct TrieWalk {
             }
         }
         let skipping = !loops.isEmpty
+        let chaining = !chains.isEmpty
+        let chainDepth = SubtreeGroups.chainDepth
         // Each live root child's subtree in node order (dead ones are never touched, unless
         // clearing: then their tokens are).
         for r in 0..<rootChildren.count {
@@ -855,6 +883,14 @@ struct TrieWalk {
                 if skipping && below[i] & ~loops[cell] == 0 && !accepts {
                     i = Int(subtreeEnd[i])
                     continue
+                }
+                // Every string below, at most `h` bytes, is a bounded run from `next`: the same.
+                if chaining && !accepts {
+                    let h = Int(height[i])
+                    if h >= 1 && h <= chainDepth && below[i] & ~chains[Int(next) &* chainDepth &+ h &- 1] == 0 {
+                        i = Int(subtreeEnd[i])
+                        continue
+                    }
                 }
                 i &+= 1
             }
