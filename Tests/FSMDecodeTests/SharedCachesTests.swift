@@ -343,15 +343,9 @@ import Testing
         var cutting = 0
         for pattern in patterns {
             let d = try SharedCachesTests.dfa(pattern)
-            let store = MaskStore(dfa: d, vocabulary: v, mode: .lazy)
-            // Llama-3's oracle is slow in debug builds: every state of the small DFAs, a hashed
-            // sample of the counters' (a stride would meet one kind of state: they come in blocks).
-            let step = UInt64(max(1, d.stateCount / (name == "llama3" ? 30 : 60)))
-            for q in 0..<Int32(d.stateCount) where StampedSetTable.mix64(UInt64(q)) % step == 0 {
-                var got = TokenMask(width: v.maskWidth)
-                got.words.withUnsafeMutableBufferPointer { store.fill(state: q, into: $0) }
-                #expect(got == oracleMask(d, v, state: q), "\(pattern) state \(q)")
-                if TokenSlice.widestAdmitted(d, q, runs: TokenSlice.runs(d))?.cutsControls == true { cutting += 1 }
+            for q in Self.expectSampledMasksExact(d, v, pattern, about: name == "llama3" ? 30 : 60)
+            where TokenSlice.widestAdmitted(d, q, runs: TokenSlice.runs(d))?.cutsControls == true {
+                cutting += 1
             }
         }
         #expect(cutting >= 6)
@@ -515,15 +509,26 @@ import Testing
         let patterns = [#""[A-Za-z0-9_-]{1,255}""#, #""[0-9A-Za-z]{8}-[0-9A-Za-z]{4}""#, #""[1-9][0-9]{0,30}""#,
                         #"[a-z]{0,40}"#, #""(?:[a-z]{3}-){2,4}""#]
         for pattern in patterns {
-            let d = try SharedCachesTests.dfa(pattern)
-            let store = MaskStore(dfa: d, vocabulary: v, mode: .lazy)
-            let step = UInt64(max(1, d.stateCount / (name == "llama3" ? 24 : 48)))
-            for q in 0..<Int32(d.stateCount) where StampedSetTable.mix64(UInt64(q)) % step == 0 {
-                var got = TokenMask(width: v.maskWidth)
-                got.words.withUnsafeMutableBufferPointer { store.fill(state: q, into: $0) }
-                #expect(got == oracleMask(d, v, state: q), "\(pattern) state \(q)")
-            }
+            Self.expectSampledMasksExact(try SharedCachesTests.dfa(pattern), v, pattern, about: name == "llama3" ? 24 : 48)
         }
+    }
+
+    /// Compares the masks of about `count` of `d`'s states (all of a small DFA's) with the
+    /// brute-force oracle, through a lazy store; returns the states compared. Llama-3's oracle
+    /// is slow in debug builds; the sample is hashed, since a stride would meet one kind of
+    /// state (a counter's come in blocks).
+    @discardableResult
+    static func expectSampledMasksExact(_ d: ByteDFA, _ v: Vocabulary, _ pattern: String, about count: Int) -> [Int32] {
+        let store = MaskStore(dfa: d, vocabulary: v, mode: .lazy)
+        let step = UInt64(max(1, d.stateCount / count))
+        var compared: [Int32] = []
+        for q in 0..<Int32(d.stateCount) where StampedSetTable.mix64(UInt64(q)) % step == 0 {
+            var got = TokenMask(width: v.maskWidth)
+            got.words.withUnsafeMutableBufferPointer { store.fill(state: q, into: $0) }
+            #expect(got == oracleMask(d, v, state: q), "\(pattern) state \(q)")
+            compared.append(q)
+        }
+        return compared
     }
 
     /// Every state of DFAs whose states loop on most bytes (strings over an alphabet, strings
