@@ -554,6 +554,23 @@ import Testing
         #expect(wideWalks >= 8)
     }
 
+    /// Member names typed character by character beside undeclared ones (the lexer's states
+    /// hold the any-other-string part, wide, and the declared names' literals: the wide part's
+    /// stored mask is read in place and the literals' ids go on top): equal to the oracle.
+    @Test(arguments: ["llama3", "llama2"])
+    func memberNameStatesStayExact(name: String) throws {
+        guard let v = TestSupport.vocabulary(name) else { return }
+        let keys = ["name", "names", "nameplate", "id", "identifier", "ids", "type", "typeName", "é"]
+        let schema = #"{"type":"object","properties":{"# + keys.map { "\"\($0)\":{\"type\":\"integer\"}" }.joined(separator: ",") + "}}"
+        let c = try GrammarConstraint(grammar: JSONSchemaTestSupport.compile(schema).grammar, vocabulary: v)
+        for prefix in [#"{""#, #"{"n"#, #"{"name"#, #"{"names"#, #"{"i"#, #"{"id"#, #"{"x"#, #"{"typ"#, #"{"name":1,""#, #"{"\u00e"#] {
+            var m = c.makeMatcher()
+            let accepted = m.accept(bytes: Array(prefix.utf8))
+            #expect(accepted, "\(prefix)")
+            #expect(m.nextTokenMask() == GrammarRuntimeSupport.oracleMask(m), "after \(prefix)")
+        }
+    }
+
     /// Inside a JSON document, where lexemes end inside tokens (`"}`, `",`): keys that must not
     /// contain `ab` or `é` (the other keys of `patternProperties`), a value over an alphabet.
     @Test(arguments: ["llama3", "llama2"])

@@ -58,12 +58,19 @@ final class LexemeWalk: Sendable {
     /// Longest-match lexers at the root only: where the current (non-empty, accepting) lexeme
     /// ends before the token's first byte (root children whose byte does not continue it).
     let endsHere: BoundaryGroup?
+    /// A terminal state whose stored mask belongs to the inside tokens too, read from its
+    /// store at each fill (`inside` then holds the other tokens as ids): a lexer state's walk
+    /// over parts with one wide mask (`Lexer`'s multi-part states).
+    let base: (store: MaskStore, state: Int32)?
 
-    init(inside: [UInt32], insideIsBitset: Bool, groups: [BoundaryGroup], endsHere: BoundaryGroup?) {
+    init(inside: [UInt32], insideIsBitset: Bool, groups: [BoundaryGroup], endsHere: BoundaryGroup?,
+         base: (store: MaskStore, state: Int32)? = nil) {
+        precondition(base == nil || !insideIsBitset)
         self.inside = inside
         self.insideIsBitset = insideIsBitset
         self.groups = groups
         self.endsHere = endsHere
+        self.base = base
     }
 
     /// Inside tokens only, from a bitset of `bits.count` words: kept as a bitset when more
@@ -88,7 +95,10 @@ final class LexemeWalk: Sendable {
     /// Writes `inside` over the `words` mask words at `dst` (`formUnion` into zeroed words).
     @inline(__always) func write(into dst: UnsafeMutablePointer<UInt32>, words: Int) {
         inside.withUnsafeBufferPointer { ids in
-            if insideIsBitset {
+            if let base {
+                base.store.write(state: base.state, into: dst)
+                if !ids.isEmpty { MaskStore.scatter(ids.baseAddress!, ids.count, into: dst, clearing: false) }
+            } else if insideIsBitset {
                 let n = min(ids.count, words)
                 if n > 0 { dst.update(from: ids.baseAddress!, count: n) }
                 if n < words { (dst + n).update(repeating: 0, count: words - n) }
@@ -101,6 +111,7 @@ final class LexemeWalk: Sendable {
 
     /// ORs `inside` into the mask words at `dst`.
     @inline(__always) func formUnion(into dst: UnsafeMutablePointer<UInt32>) {
+        if let base { base.store.formUnion(state: base.state, into: dst) }
         inside.withUnsafeBufferPointer { ids in
             if insideIsBitset {
                 for w in 0..<ids.count { dst[w] |= ids[w] }

@@ -259,18 +259,30 @@ final class Lexer: @unchecked Sendable {
 
     /// The inside tokens of a multi-part state as a sorted id list when every part's mask is
     /// an accept list and their union stays within `MaskStore.listLimit` (the states of an
-    /// object's member names): merged, without a bitset to clear and scan. nil otherwise.
+    /// object's member names): merged, without a bitset to clear and scan. With one part whose
+    /// mask is wide (the undeclared member name's string beside the
+    /// declared names' literals), that part's stored mask is the walk's `base`, read in place
+    /// at each fill, and the others' merged ids go on top: no bitset of the mask's width made,
+    /// zeroed and kept per state (a key typed character by character made one per character,
+    /// most of a big schema's memory and page faults). nil when two parts are wide or the
+    /// others' ids exceed a list.
     private static func unionOfLists(_ i: StateInfo, _ terminals: [Int32], _ stores: [MaskStore?], _ words: Int) -> LexemeWalk? {
         let limit = MaskStore.listLimit(words: words)
         var ids: [UInt32] = []
+        var wide = -1
         for k in 0..<Int(i.partCount) {
             guard let list = stores[Int(terminals[Int(i.parts[2 * k])])]!.acceptList(state: i.parts[2 * k + 1]),
-                  list.count <= limit else { return nil }
+                  list.count <= limit else {
+                if wide >= 0 { return nil }
+                wide = k
+                continue
+            }
             // Each list is ascending: merged pairwise in linear time, not concatenated and sorted.
             guard let merged = ids.withUnsafeBufferPointer({ [UInt32].sortedUnion($0, list, limit: limit) }) else { return nil }
             ids = merged
         }
-        return LexemeWalk(inside: ids, insideIsBitset: false, groups: [], endsHere: nil)
+        let base = wide < 0 ? nil : (store: stores[Int(terminals[Int(i.parts[2 * wide])])]!, state: i.parts[2 * wide + 1])
+        return LexemeWalk(inside: ids, insideIsBitset: false, groups: [], endsHere: nil, base: base)
     }
 
     /// The key of an end class in `Builder.classes`: the labels a state ends, whether it ends
