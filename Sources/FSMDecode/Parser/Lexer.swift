@@ -260,12 +260,12 @@ final class Lexer: @unchecked Sendable {
     /// The inside tokens of a multi-part state as a sorted id list when every part's mask is
     /// an accept list and their union stays within `MaskStore.listLimit` (the states of an
     /// object's member names): merged, without a bitset to clear and scan. With one part whose
-    /// mask is wide (the undeclared member name's string beside the
-    /// declared names' literals), that part's stored mask is the walk's `base`, read in place
-    /// at each fill, and the others' merged ids go on top: no bitset of the mask's width made,
-    /// zeroed and kept per state (a key typed character by character made one per character,
-    /// most of a big schema's memory and page faults). nil when two parts are wide or the
-    /// others' ids exceed a list.
+    /// mask is wide (the undeclared member name's string beside the declared names' literals),
+    /// that part's stored mask is the walk's `base`, read in place at each fill, and the
+    /// others' merged ids go on top: no bitset of the mask's width made, zeroed and kept per
+    /// state (a key typed character by character made one per character, most of a big
+    /// schema's memory and page faults). nil when two parts are wide or the others' ids exceed
+    /// a list.
     private static func unionOfLists(_ i: StateInfo, _ terminals: [Int32], _ stores: [MaskStore?], _ words: Int) -> LexemeWalk? {
         let limit = MaskStore.listLimit(words: words)
         var ids: [UInt32] = []
