@@ -31,7 +31,7 @@ struct BoundaryGroup: Sendable {
     /// Appends the boundaries at trie node `i` (with children) where a lexeme ends in `state`:
     /// every child when `keeps` holds for all of them (a single `childrenOf` entry), else each
     /// child it holds for. `keeps`: the child's byte may start the next lexeme (longest-match
-    /// lexing drops those that continue this one).
+    /// lexing drops those that continue this one); asked once per child.
     @inline(__always) static func appendEnds(at i: Int, state: Int32, _ trie: TokenTrie, into pairs: inout [UInt64],
                                              keeps: (UInt8) -> Bool) {
         let end = Int(trie.subtreeEnd[i])
@@ -39,7 +39,10 @@ struct BoundaryGroup: Sendable {
         var c = i + 1
         while c < end && keeps(trie.byte[c]) { c = Int(trie.subtreeEnd[c]) }
         if c >= end { pairs.append(WalkCache.pair(state, Int(childrenOf(i)))); return }
-        c = i + 1
+        // The children before `c` were kept; `c` was not; the rest are asked here.
+        var k = i + 1
+        while k < c { pairs.append(WalkCache.pair(state, k)); k = Int(trie.subtreeEnd[k]) }
+        c = Int(trie.subtreeEnd[c])
         while c < end {
             if keeps(trie.byte[c]) { pairs.append(WalkCache.pair(state, c)) }
             c = Int(trie.subtreeEnd[c])

@@ -733,25 +733,25 @@ public final class MaskStore: @unchecked Sendable {
 
     /// See `loopCellCache`.
     private var loopCells: [UInt64] {
-        loopCellCache.withLock { cells in
-            if let cells { return cells }
-            var made: [UInt64] = []
-            if dfa.table.count <= MaskStore.maxLoopCells, let loops = SubtreeGroups.loops(dfa) {
-                made = dfa.table.map { $0 < 0 ? 0 : loops[Int($0)] }
-            }
-            cells = made
-            return made
+        MaskStore.built(loopCellCache) {
+            guard dfa.table.count <= MaskStore.maxLoopCells, let loops = SubtreeGroups.loops(dfa) else { return [] }
+            return dfa.table.map { $0 < 0 ? 0 : loops[Int($0)] }
         }
     }
 
     /// See `chainCellCache`.
     private var chainCells: [UInt64] {
-        chainCellCache.withLock { cells in
+        MaskStore.built(chainCellCache) {
+            guard dfa.stateCount * SubtreeGroups.chainDepth <= MaskStore.maxLoopCells else { return [] }
+            return SubtreeGroups.chains(dfa) ?? []
+        }
+    }
+
+    /// A table built on first use under its cache's lock (empty: none for this DFA).
+    private static func built(_ cache: borrowing Mutex<[UInt64]?>, _ make: () -> [UInt64]) -> [UInt64] {
+        cache.withLock { cells in
             if let cells { return cells }
-            var made: [UInt64] = []
-            if dfa.stateCount * SubtreeGroups.chainDepth <= MaskStore.maxLoopCells, let chains = SubtreeGroups.chains(dfa) {
-                made = chains
-            }
+            let made = make()
             cells = made
             return made
         }

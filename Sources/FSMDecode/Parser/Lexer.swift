@@ -240,7 +240,7 @@ final class Lexer: @unchecked Sendable {
         let slot = pages[Int(s) >> Lexer.pageShift].inside + (Int(s) & (Lexer.pageSize - 1))
         if let p = slot.pointee.load(ordering: .acquiring) { return Unmanaged<LexemeWalk>.fromOpaque(p).takeUnretainedValue() }
         let i = info(s).pointee
-        let walk = Lexer.unionOfLists(i, terminals, terminalStores, wordCount) ?? {
+        let walk = Lexer.insideFromLists(i, terminals, terminalStores, wordCount) ?? {
             let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: max(wordCount, 1))
             bits.initialize(repeating: 0, count: max(wordCount, 1))
             defer { bits.deallocate() }
@@ -266,7 +266,7 @@ final class Lexer: @unchecked Sendable {
     /// state (a key typed character by character made one per character, most of a big
     /// schema's memory and page faults). nil when two parts are wide or the others' ids exceed
     /// a list.
-    private static func unionOfLists(_ i: StateInfo, _ terminals: [Int32], _ stores: [MaskStore?], _ words: Int) -> LexemeWalk? {
+    private static func insideFromLists(_ i: StateInfo, _ terminals: [Int32], _ stores: [MaskStore?], _ words: Int) -> LexemeWalk? {
         let limit = MaskStore.listLimit(words: words)
         var ids: [UInt32] = []
         var wide = -1

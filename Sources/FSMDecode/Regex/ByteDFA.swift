@@ -167,12 +167,13 @@ extension ByteDFA {
             }
             for i in 0..<n {
                 guard let d = dfa(i), d.classCount > 1 else { continue }
-                if count + d.minorityBytes.count > idLimit { renumber() }
+                let minority = d.minorityBytes
+                if count + minority.count > idLimit { renumber() }
                 d.byteClass.withUnsafeBufferPointer { dc in
                     // The bytes come class by class: each class a new stamp, and each
                     // (current class, DFA class) pair met a new id.
                     var last = -1
-                    for b in d.minorityBytes {
+                    for b in minority {
                         let dclass = Int(dc[Int(b)])
                         if dclass != last { stamp += 1; last = dclass }
                         let c = Int(cls[Int(b)])
