@@ -300,6 +300,53 @@ import Testing
         try GrammarRuntimeCacheTests.checkMemo({ try GrammarConstraint(grammar: g, vocabulary: v) }, texts)
     }
 
+    /// The group memo keys a walk by as many levels of context as it read (`GroupMemoKey`):
+    /// the same members at other nesting paths share the walks that close no deeper than the
+    /// shared levels, while a token closing three objects (`}}}`) or two and a comma (`}},`)
+    /// must see what lies below. Values at several paths, pretty and compact, fed byte by byte
+    /// to one constraint: every final mask equals a fresh constraint's; and the deep document's
+    /// copy at another path adds far fewer group entries than it made itself.
+    @Test func levelledGroupMemoKeepsNestingApart() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/json.gbnf")
+        let texts = [
+            "{\n  \"a\": {\n    \"b\": {\n      \"c\": 1", "[\n  {\n    \"b\": {\n      \"c\": 1",
+            "{\n  \"x\": [\n    [\n      {\n        \"c\": 1", "[[[{\"c\": 1", "{\"a\": {\"b\": {\"c\": 1",
+            "{\"a\": [{\"b\": {\"c\": 1", "[{\"a\": {\"b\": [{\"c\": 1", "{\"a\": {\"b\": {\"c\": \"v",
+            "[{\"b\": {\"c\": \"v", "{\n  \"a\": [\n    1,\n    {\n      \"c\": true", "[1, {\"c\": true",
+        ]
+        let memoized = try GrammarConstraint(grammar: g, vocabulary: v)
+        let plain = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false)
+        var wrong: [String] = []
+        for t in texts + texts.map({ String($0.dropFirst()) }).filter({ $0.first == "{" || $0.first == "[" }) {
+            var a = memoized.makeMatcher(), b = plain.makeMatcher()
+            for (i, byte) in Array(t.utf8).enumerated() {
+                let okA = a.accept(bytes: [byte]), okB = b.accept(bytes: [byte])
+                #expect(okA && okB, "\(t) refused at \(i)")
+                if a.nextTokenMask() != b.nextTokenMask() { wrong.append("\(t.debugDescription) @\(i + 1)") }
+            }
+        }
+        #expect(wrong.isEmpty, "memoized masks differ: \(wrong.prefix(5))")
+        // Four levels of members, then the same four levels under two more objects.
+        let inner = "{\"k\": [1, {\"a\": \"x\", \"b\": {\"c\": 2, \"d\": [true, \"y\"]}}]"
+        let shallow = inner, deep = "{\"p\": {\"q\": " + inner
+        func entries(_ texts: [String]) throws -> Int {
+            let c = try GrammarConstraint(grammar: g, vocabulary: v)
+            for t in texts {
+                var m = c.makeMatcher()
+                for b in Array(t.utf8) {
+                    _ = m.nextTokenMask()
+                    let ok = m.accept(bytes: [b])
+                    #expect(ok)
+                }
+            }
+            return c.groupMemoEntryCount
+        }
+        let alone = try entries([deep]), first = try entries([shallow])
+        let added = try entries([shallow, deep]) - first
+        #expect(added * 2 < alone, "the deep copy added \(added) group entries; alone it makes \(alone)")
+    }
+
     /// Random sentences of shipped grammars fed in random chunks to one memoizing constraint
     /// (the same contexts recur at other positions and depths): every mask equals the one
     /// computed without the memo. Sentences the grammar's lexer refuses (a random NAME that is

@@ -203,23 +203,74 @@ struct MaskMemoKey: Hashable, Sendable {
     }
 }
 
-/// The key of a memoized lexeme end below one root boundary group (`GrammarConstraint.groupMemo`):
-/// a lexeme of `lexer` begun at a chart set with context hash (`contextA`, `contextB`) ends in
-/// a state of end class `endClass` (the labels it commits) before each start node of list
-/// `list` (an interned `WalkCache.listID`). The commit, and every walk and commit below it,
-/// read only that, so they are the same from every state that ends alike: each position
-/// inside a formatted string or a bounded number is a DFA state of its own (a miss in
-/// `memo`), but its closing quote or digit boundary ends the lexeme into the same groups.
+/// The key of a memoized lexeme end below one root boundary group (`GroupWalkMemo`): a lexeme
+/// of `lexer` begun at a chart set ends in a state of end class `endClass` (the labels it
+/// commits) before each start node of list `list` (an interned `WalkCache.listID`), and the
+/// part of the chart from that set the walk below read: with `levels` > 0 the set's
+/// level-`levels` context hash (`EarleyCore.levelA`; the walk read sets at most
+/// `levels` - 1 hops down), with 0 its whole context hash (`EarleyCore.contextA`). The commit,
+/// and every walk and commit below it, read only that, so they are the same from every state
+/// that ends alike: each position inside a formatted string or a bounded number is a DFA state
+/// of its own (a miss in `memo`), but its closing quote or digit boundary ends the lexeme into
+/// the same groups; and a value at another nesting path whose tokens close no deeper than the
+/// levels say ends alike too.
 struct GroupMemoKey: Hashable, Sendable {
     var contextA: UInt64
     var contextB: UInt64
     var lexer: Int32
     var endClass: Int32
     var list: Int32
+    var levels: Int32
 
     func _rawHashValue(seed: Int) -> Int {
-        SeededHash.of(contextA, contextB ^ UInt64(UInt32(bitPattern: list)) << 32, WordKey(lexer, endClass).word, seed: seed)
+        SeededHash.of(contextA, contextB ^ UInt64(UInt32(bitPattern: list)) << 32 ^ UInt64(UInt32(bitPattern: levels)),
+                      WordKey(lexer, endClass).word, seed: seed)
     }
+}
+
+/// The walks below root boundary groups (`GroupMemoKey`), each stored at the fewest levels of
+/// context its walk read (keyed by the whole context alone, every new nesting path missed,
+/// though most tokens close a lexeme or two). Each (lexer, end class, list) records the levels
+/// its entries were stored at, so a lookup probes those only.
+final class GroupWalkMemo: Sendable {
+    struct Shape: Hashable {
+        var lexer: Int32
+        var endClass: Int32
+        var list: Int32
+
+        func _rawHashValue(seed: Int) -> Int { SeededHash.of(WordKey(lexer, endClass).word, UInt64(UInt32(bitPattern: list)), seed: seed) }
+    }
+    private let entries: BoundedCache<GroupMemoKey, [LexemeWalk]>
+    /// Bit d set: an entry of the shape was stored at `levels` d (bit 0: whole context). An
+    /// evicted entry leaves its bit (a wasted probe).
+    private let levelsUsed = Mutex<[Shape: UInt32]>([:])
+
+    init(maxCost: Int) { entries = BoundedCache(maxCost: maxCost) }
+
+    func get(_ shape: Shape, _ context: SetContext) -> [LexemeWalk]? {
+        guard var used = levelsUsed.withLock({ $0[shape] }) else { return nil }
+        while used != 0 {
+            let levels = used.trailingZeroBitCount
+            used &= used - 1
+            let (a, b) = levels == 0 ? context.whole : context.level(levels)
+            if let known = entries.get(GroupMemoKey(contextA: a, contextB: b, lexer: shape.lexer, endClass: shape.endClass,
+                                                    list: shape.list, levels: Int32(levels))) {
+                return known
+            }
+        }
+        return nil
+    }
+
+    /// Stores `walks` at `levels` (0: whole context; else 1 ... `EarleyCore.contextLevels`).
+    func put(_ shape: Shape, _ context: SetContext, levels: Int, _ walks: [LexemeWalk]) {
+        let (a, b) = levels == 0 ? context.whole : context.level(levels)
+        entries.put(GroupMemoKey(contextA: a, contextB: b, lexer: shape.lexer, endClass: shape.endClass, list: shape.list,
+                                 levels: Int32(levels)), walks, cost: walks.count + 1)
+        levelsUsed.withLock { $0[shape, default: 0] |= 1 << UInt32(levels) }
+    }
+
+    /// Number of entries (tests).
+    var count: Int { entries.count }
 }
 
 /// A compiled context-free constraint: the grammar's parse tables, its lexers (built on first
@@ -248,7 +299,7 @@ public final class GrammarConstraint: Sendable {
     let memo: BoundedCache<MaskMemoKey, [LexemeWalk]>?
     /// The walks below each recurring root boundary group (filled on first use; same bound and
     /// costs as `memo`). Saves the commits of lexeme states `memo` has not seen.
-    let groupMemo: BoundedCache<GroupMemoKey, [LexemeWalk]>?
+    let groupMemo: GroupWalkMemo?
 
     /// Compiles `grammar` against `vocabulary`. Throws `.grammar` for terminals the byte-level
     /// lexer cannot honour and `.budget` when a terminal's DFA exceeds `options.maxStates`.
@@ -263,7 +314,7 @@ public final class GrammarConstraint: Sendable {
     init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool,
          walkCacheBudget: Int = WalkCache.defaultBudgetIDs) throws {
         self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 18) : nil
-        self.groupMemo = memoizingMasks ? BoundedCache(maxCost: 1 << 18) : nil
+        self.groupMemo = memoizingMasks ? GroupWalkMemo(maxCost: 1 << 18) : nil
         self.walks = WalkCache(budgetIDs: walkCacheBudget)
         self.grammar = grammar
         self.vocabulary = vocabulary
@@ -301,6 +352,8 @@ public final class GrammarConstraint: Sendable {
     public var lexerCount: Int { tables.lexers.count }
     /// Entries of the mask memo (tests).
     var memoEntryCount: Int { memo?.count ?? 0 }
+    /// Entries of the group memo (tests).
+    var groupMemoEntryCount: Int { groupMemo?.count ?? 0 }
 
     /// The lexers built so far as Graphviz DOT (one cluster-less digraph per lexer).
     public func lexerDOT() -> String {
@@ -773,7 +826,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 continue
             }
             if walker == nil { walker = constraint.takeWalker(over: core) }
-            let applied = walker!.walkLexemeEnds(of: th, context: context, constraint, into: dst)
+            let applied = walker!.walkLexemeEnds(of: th, context: context == nil ? nil : core.setContext(ofSet: th.set), constraint, into: dst)
             if let key, let applied { constraint.memo?.put(key, applied, cost: applied.count + 1) }
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {
@@ -847,8 +900,8 @@ private struct MaskWalker {
 
     /// ORs into `dst` the tokens whose bytes end `th`'s lexeme and go on viably; returns the
     /// walks it unioned (for the memo), or nil when a lexer hit its budget on the way.
-    /// `context`: the context hash of `th.set` (nil: no group memo).
-    mutating func walkLexemeEnds(of th: LexThread, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
+    /// `context`: the context hashes of `th.set` (nil: no group memo).
+    mutating func walkLexemeEnds(of th: LexThread, context: SetContext?, _ constraint: GrammarConstraint,
                                  into dst: UnsafeMutablePointer<UInt32>) -> [LexemeWalk]? {
         let tables = constraint.tables
         let lexer = tables.lexer(id: th.lexer)
@@ -869,13 +922,11 @@ private struct MaskWalker {
 
     /// `mark`: the chart before any of the lexeme's ends was committed (every root frame
     /// commits on it; commits left by earlier groups are reused or truncated away).
-    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, _ lexer: Lexer, mark: EarleyCore.Mark, context: (UInt64, UInt64)?, _ constraint: GrammarConstraint,
+    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, _ lexer: Lexer, mark: EarleyCore.Mark, context: SetContext?, _ constraint: GrammarConstraint,
                                     into dst: UnsafeMutablePointer<UInt32>, applied: inout [LexemeWalk], complete: inout Bool) {
-        let key = context.flatMap { c in
-            g.list == WalkCache.uncachedList ? nil
-                : GroupMemoKey(contextA: c.0, contextB: c.1, lexer: th.lexer, endClass: lexer.endClass(g.state), list: g.list)
-        }
-        if let key, let known = constraint.groupMemo?.get(key) {
+        let shape = context == nil || g.list == WalkCache.uncachedList ? nil
+            : GroupWalkMemo.Shape(lexer: th.lexer, endClass: lexer.endClass(g.state), list: g.list)
+        if let shape, let known = constraint.groupMemo?.get(shape, context!) {
             for w in known { w.formUnion(into: dst) }
             applied += known
             return
@@ -883,10 +934,14 @@ private struct MaskWalker {
         let first = applied.count
         let errorBefore = o.error != nil
         frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: mark))
+        o.lowestBaseRead = .max
         runFrames(constraint, into: dst, applied: &applied)
         if o.error != nil { complete = false }
-        if let key, !errorBefore, o.error == nil {
-            constraint.groupMemo?.put(key, Array(applied[first...]), cost: applied.count - first + 1)
+        if let shape, !errorBefore, o.error == nil {
+            // The fewest levels covering every set the walk read (by its commits, and by those
+            // it reused from earlier groups: `WalkCommit.lowestRead`).
+            let hops = o.originChainLength(from: th.set, floor: min(o.lowestBaseRead, th.set), limit: EarleyCore.contextLevels - 1)
+            constraint.groupMemo?.put(shape, context!, levels: hops.map { $0 + 1 } ?? 0, Array(applied[first...]))
         }
     }
 
@@ -909,6 +964,7 @@ private struct MaskWalker {
                 if c.set == f.set && c.lexer == f.lexer && c.endClass == cls {
                     hit = true
                     next = c.next
+                    o.lowestBaseRead = min(o.lowestBaseRead, c.lowestRead)
                     o.truncate(to: c.after)
                     while let top = commits.last, top.after > c.after { commits.removeLast() }
                 }
@@ -918,7 +974,8 @@ private struct MaskWalker {
                 o.truncate(to: f.mark)
                 while let top = commits.last, top.after > f.mark { commits.removeLast() }
                 next = o.commitThread(from: f.set, labels: fl.labels(s), ignored: fl.acceptsIgnored(s), width: fl.width(s))
-                commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next))
+                commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next,
+                                          lowestRead: o.lowestBaseRead))
             }
             guard let next else { continue }
             let w = recentWalk(f.group, next, constraint)
@@ -931,7 +988,8 @@ private struct MaskWalker {
 }
 
 /// A lexeme end committed in a mask walk: from `set` with `lexer`'s end class `endClass` on
-/// the chart up to `mark`, leaving the chart up to `after` and the next lexeme's thread.
+/// the chart up to `mark`, leaving the chart up to `after` and the next lexeme's thread;
+/// `lowestRead`: the overlay's `lowestBaseRead` just after it (covers the base sets it read).
 private struct WalkCommit {
     var set: Int32
     var lexer: Int32
@@ -939,6 +997,7 @@ private struct WalkCommit {
     var mark: EarleyCore.Mark
     var after: EarleyCore.Mark
     var next: LexThread?
+    var lowestRead: Int32
 }
 
 /// A pending lexeme end in a mask walk: the lexeme begun at `set`, lexed by `lexer`, ends in

@@ -92,6 +92,30 @@ struct EarleyCore {
     private var chainB: [UInt64] = []
     private var contextA: [UInt64] = []
     private var contextB: [UInt64] = []
+    /// Depth-limited context hashes (`setContext(ofSet:)`), `contextLevels` per closed own set
+    /// of a root core (set j, level d at `j * contextLevels + d - 1`), over the set's items that
+    /// still expect a symbol and have an origin below it, each origin replaced by its level
+    /// d - 1 hash (level 0: a cut). The items predicted in the set itself are left out: they
+    /// follow from those (the prediction closure of the symbols they expect). So a set d hops
+    /// below j counts with its items only when d < levels: two sets with equal level-L hashes
+    /// parse alike every continuation that reads sets at most L - 1 hops down
+    /// (`originChainLength`). Sums of per-item mixes (a set's items are distinct).
+    private var levelA: [UInt64] = []
+    private var levelB: [UInt64] = []
+    /// `indexSet`'s items with an origin below their set (kept between calls).
+    private var levelKernel: [EarleyItem] = []
+    /// Per closed own set of a root core: the distinct origins below it of its items that still
+    /// expect a symbol (`kernelOrigins[kernelOriginStart[j] ..< next start]`; the edges
+    /// `originChainLength` follows). An overlay reads its base's (`baseKernelOriginStart`).
+    private var kernelOriginStart: [Int32] = []
+    private var kernelOrigins: [Int32] = []
+    private var baseKernelOriginStart: [Int32] = []
+    private var baseKernelOrigins: [Int32] = []
+    /// The number of depth-limited context hashes per set.
+    static let contextLevels = 8
+    /// The lowest base set an overlay read since this was last set to `.max` (scans and
+    /// completions into base sets): how far down the base chart a mask walk depends on.
+    var lowestBaseRead: Int32 = .max
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
 
@@ -155,6 +179,8 @@ struct EarleyCore {
         baseWaitStart = base.waitStart
         baseWaitSym = base.waitSym
         baseWaitItem = base.waitItem
+        baseKernelOriginStart = base.kernelOriginStart
+        baseKernelOrigins = base.kernelOrigins
         restartAt(position: base.position, threads: [])
     }
 
@@ -163,6 +189,7 @@ struct EarleyCore {
     mutating func dropBase() {
         baseItems = []; baseSetStart = []; baseSetPos = []; baseSetIndent = []
         baseWaitStart = []; baseWaitSym = []; baseWaitItem = []
+        baseKernelOriginStart = []; baseKernelOrigins = []
         baseSets = 0
         restartAt(position: 0, threads: [])
     }
@@ -658,6 +685,7 @@ struct EarleyCore {
     private mutating func scan(from: Int32, labels: [Int32]) {
         // `from` is never the open set, so adding while reading it is safe.
         let (fromBase, lo, hi) = itemRange(ofSet: from)
+        if fromBase && from < lowestBaseRead { lowestBaseRead = from }
         for i in lo..<hi {
             let it = fromBase ? baseItems[i] : items[i]
             if let s = nextSymbol(it), s < 0, labels.contains(~s) {
@@ -728,6 +756,7 @@ struct EarleyCore {
             } else {
                 let lhs = t.dottedRule[Int(it.dotted)]
                 if let (fromBase, lo, hi) = waitRange(set: it.origin, symbol: lhs) {
+                    if fromBase && it.origin < lowestBaseRead { lowestBaseRead = it.origin }
                     for j in lo..<hi {
                         var a = fromBase ? baseItems[Int(baseWaitItem[j])] : items[Int(waitItem[j])]
                         a.dotted += 1
@@ -737,6 +766,7 @@ struct EarleyCore {
                 }
                 // The origin's items (a closed set below k: an overlay's own sets are not indexed).
                 let (fromBase, lo, hi) = itemRange(ofSet: it.origin)
+                if fromBase && it.origin < lowestBaseRead { lowestBaseRead = it.origin }
                 for j in lo..<hi {
                     let p = fromBase ? baseItems[j] : items[j]
                     if nextSymbol(p) == lhs { var a = p; a.dotted += 1; push(a) }
@@ -793,6 +823,93 @@ struct EarleyCore {
         chainB.append(b)
         contextA.append(ca.finalize())
         contextB.append(cb)
+        indexLevels(j, lo: lo, hi: hi)
+    }
+
+    /// Appends own set j's depth-limited hashes (see `levelA`).
+    private mutating func indexLevels(_ j: Int, lo: Int, hi: Int) {
+        let levels = EarleyCore.contextLevels
+        var kernel = levelKernel
+        levelKernel = []
+        defer { kernel.removeAll(keepingCapacity: true); levelKernel = kernel }
+        for i in lo..<hi where Int(items[i].origin) != j && nextSymbol(items[i]) != nil { kernel.append(items[i]) }
+        let originsFrom = kernelOrigins.count
+        kernelOriginStart.append(Int32(originsFrom))
+        for it in kernel where !kernelOrigins[originsFrom...].contains(it.origin) { kernelOrigins.append(it.origin) }
+        // Per level, (A, B) sums of the items' mixes: level 1 tags every origin with a cut,
+        // level d with the origin's level d - 1 hash (stored contiguously per set).
+        let indent = tables.indentation == nil ? (0, 0)
+            : EarleyCore.levelMix(UInt64(UInt32(bitPattern: setIndent[j])), 0x2D35_8DCC_AA6C_78A5, 0x8A2E_0370_7344_A409)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * levels) { sums in
+            for d in 0..<levels { sums[d] = indent.0; sums[levels + d] = indent.1 }
+            levelA.withUnsafeBufferPointer { la in
+                levelB.withUnsafeBufferPointer { lb in
+                    for it in kernel {
+                        let w = UInt64(UInt32(bitPattern: it.dotted))
+                        let (x, y) = EarleyCore.levelMix(w, 0x6A09_E667_F3BC_C908, 0xBB67_AE85_84CA_A73B)
+                        sums[0] &+= x; sums[levels] &+= y
+                        let o = Int(it.origin) * levels
+                        for d in 1..<levels {
+                            let (x, y) = EarleyCore.levelMix(w, la[o + d - 1], lb[o + d - 1])
+                            sums[d] &+= x; sums[levels + d] &+= y
+                        }
+                    }
+                }
+            }
+            for d in 0..<levels {
+                levelA.append(EarleyCore.finalMix(sums[d] ^ 0xA54F_F53A_5F1D_36F1))
+                levelB.append(EarleyCore.finalMix(sums[levels + d] ^ 0x510E_527F_ADE6_82D1))
+            }
+        }
+    }
+
+    /// Two independent 64-bit mixes of an item's dotted rule with its origin's tags (light: the
+    /// tags are finalized hashes already, and each level's sum is finalized again).
+    @inline(__always) private static func levelMix(_ w: UInt64, _ tagA: UInt64, _ tagB: UInt64) -> (UInt64, UInt64) {
+        var a = (tagA &+ w &* 0x9E37_79B9_7F4A_7C15) &* 0xD6E8_FEB8_6659_FD93
+        var b = (tagB ^ w &* 0xC2B2_AE3D_27D4_EB4F) &* 0x1656_67B1_9E37_79F9
+        a ^= a >> 32
+        b ^= b >> 29
+        return (a, b)
+    }
+
+    /// splitmix64's finalizer.
+    @inline(__always) private static func finalMix(_ v: UInt64) -> UInt64 {
+        var x = v
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        return x ^ (x >> 31)
+    }
+
+    /// The context hashes of own set k of a root core (`contextA` and `levelA`); nil
+    /// when k is not closed.
+    func setContext(ofSet k: Int32) -> SetContext? {
+        guard baseSets == 0, k >= 0, Int(k) < contextA.count else { return nil }
+        let lo = Int(k) * EarleyCore.contextLevels, hi = lo + EarleyCore.contextLevels
+        return SetContext(whole: (contextA[Int(k)], contextB[Int(k)]), levelsA: levelA[lo..<hi], levelsB: levelB[lo..<hi])
+    }
+
+    /// The number of hops of the longest chain of origins from closed set j down to sets at or
+    /// above `floor` (each item that still expects a symbol leads to its origin when that lies
+    /// below its set; `kernelOrigins`), or nil when it exceeds `limit`. j is a set of a root core
+    /// or an overlay's base. A walk that read no set below `floor` reads sets at most this many
+    /// hops below j.
+    func originChainLength(from j: Int32, floor: Int32, limit: Int) -> Int? {
+        let (starts, origins) = baseSets == 0 ? (kernelOriginStart, kernelOrigins) : (baseKernelOriginStart, baseKernelOrigins)
+        precondition(Int(j) < starts.count, "set \(j) is not closed")
+        var frontier: [Int32] = [j], next: [Int32] = []
+        var hops = 0
+        while true {
+            next.removeAll(keepingCapacity: true)
+            for x in frontier {
+                let hi = Int(x) + 1 < starts.count ? Int(starts[Int(x) + 1]) : origins.count
+                for o in origins[Int(starts[Int(x)])..<hi] where o >= floor && !next.contains(o) { next.append(o) }
+            }
+            if next.isEmpty { return hops }
+            hops += 1
+            if hops > limit { return nil }
+            swap(&frontier, &next)
+        }
     }
 
     @inline(__always) private static func mixB(_ h: UInt64, _ w: UInt64) -> UInt64 {
@@ -815,6 +932,11 @@ struct EarleyCore {
         chainB.removeSubrange(n...)
         contextA.removeSubrange(n...)
         contextB.removeSubrange(n...)
+        let levelCut = n * EarleyCore.contextLevels
+        levelA.removeSubrange(levelCut...)
+        levelB.removeSubrange(levelCut...)
+        kernelOrigins.removeSubrange(Int(kernelOriginStart[n])...)
+        kernelOriginStart.removeSubrange(n...)
     }
 
     /// The index entries of set k's items waiting on `symbol` (`baseWaitItem` when `fromBase`,
@@ -940,5 +1062,18 @@ struct EarleyCore {
             }
         }
         return names
+    }
+}
+
+/// The context hashes of a closed chart set (`EarleyCore.setContext(ofSet:)`): the whole
+/// context and the depth-limited ones (level d at `levelsA.startIndex + d - 1`).
+struct SetContext {
+    var whole: (UInt64, UInt64)
+    var levelsA: ArraySlice<UInt64>
+    var levelsB: ArraySlice<UInt64>
+
+    /// The level-`levels` hash pair (1 ≤ levels ≤ `EarleyCore.contextLevels`).
+    func level(_ levels: Int) -> (UInt64, UInt64) {
+        (levelsA[levelsA.startIndex + levels - 1], levelsB[levelsB.startIndex + levels - 1])
     }
 }
