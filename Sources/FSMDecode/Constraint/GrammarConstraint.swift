@@ -881,7 +881,7 @@ private struct MaskWalker {
     /// goes stale.
     private var recentKeys = [WalkCache.Key](repeating: WalkCache.Key(list: 0, lexer: -1, state: -1), count: MaskWalker.recentSlots)
     private var recentWalks: [LexemeWalk?] = Array(repeating: nil, count: MaskWalker.recentSlots)
-    private static let recentSlots = 64
+    private static let recentSlots = 256
 
     /// `GrammarConstraint.walk` of `group` for `next`'s lexer and state, through `recentKeys`.
     private mutating func recentWalk(_ group: BoundaryGroup, _ next: LexThread, _ constraint: GrammarConstraint) -> LexemeWalk {
@@ -890,7 +890,7 @@ private struct MaskWalker {
         let key = WalkCache.Key(list: group.list, lexer: next.lexer, state: next.state)
         let h = WordKey(key.list, key.state).word &* 0x9E37_79B9_7F4A_7C15
             ^ UInt64(UInt32(bitPattern: key.lexer)) &* 0xC2B2_AE3D_27D4_EB4F
-        let slot = Int(truncatingIfNeeded: h >> 58)
+        let slot = Int(truncatingIfNeeded: h >> 56)
         if recentKeys[slot] == key, let w = recentWalks[slot] { return w }
         let w = constraint.walk(group, lexer, next.state)
         recentKeys[slot] = key
