@@ -240,37 +240,45 @@ final class GroupWalkMemo: Sendable {
 
         func _rawHashValue(seed: Int) -> Int { SeededHash.of(WordKey(lexer, endClass).word, UInt64(UInt32(bitPattern: list)), seed: seed) }
     }
-    private let entries: BoundedCache<GroupMemoKey, [LexemeWalk]>
-    /// Bit d set: an entry of the shape was stored at `levels` d (bit 0: whole context). An
-    /// evicted entry leaves its bit (a wasted probe).
-    private let levelsUsed = Mutex<[Shape: UInt32]>([:])
+    private struct State {
+        var entries: BoundedTable<GroupMemoKey, [LexemeWalk]>
+        /// Bit d set: an entry of the shape was stored at `levels` d (bit 0: whole context).
+        /// An evicted entry leaves its bit (a wasted probe).
+        var levelsUsed: [Shape: UInt32] = [:]
+    }
+    private let state: Mutex<State>
 
-    init(maxCost: Int) { entries = BoundedCache(maxCost: maxCost) }
+    init(maxCost: Int) { state = Mutex(State(entries: BoundedTable(maxCost: maxCost))) }
 
     func get(_ shape: Shape, _ context: SetContext) -> [LexemeWalk]? {
-        guard var used = levelsUsed.withLock({ $0[shape] }) else { return nil }
-        while used != 0 {
-            let levels = used.trailingZeroBitCount
-            used &= used - 1
-            let (a, b) = levels == 0 ? context.whole : context.level(levels)
-            if let known = entries.get(GroupMemoKey(contextA: a, contextB: b, lexer: shape.lexer, endClass: shape.endClass,
-                                                    list: shape.list, levels: Int32(levels))) {
-                return known
+        state.withLock { s in
+            guard var used = s.levelsUsed[shape] else { return nil }
+            while used != 0 {
+                let levels = used.trailingZeroBitCount
+                used &= used - 1
+                if let known = s.entries.get(GroupWalkMemo.key(shape, context, levels)) { return known }
             }
+            return nil
         }
-        return nil
     }
 
     /// Stores `walks` at `levels` (0: whole context; else 1 ... `EarleyCore.contextLevels`).
     func put(_ shape: Shape, _ context: SetContext, levels: Int, _ walks: [LexemeWalk]) {
+        let key = GroupWalkMemo.key(shape, context, levels)
+        state.withLock { s in
+            s.entries.put(key, walks, cost: walks.count + 1)
+            s.levelsUsed[shape, default: 0] |= 1 << UInt32(levels)
+        }
+    }
+
+    private static func key(_ shape: Shape, _ context: SetContext, _ levels: Int) -> GroupMemoKey {
         let (a, b) = levels == 0 ? context.whole : context.level(levels)
-        entries.put(GroupMemoKey(contextA: a, contextB: b, lexer: shape.lexer, endClass: shape.endClass, list: shape.list,
-                                 levels: Int32(levels)), walks, cost: walks.count + 1)
-        levelsUsed.withLock { $0[shape, default: 0] |= 1 << UInt32(levels) }
+        return GroupMemoKey(contextA: a, contextB: b, lexer: shape.lexer, endClass: shape.endClass, list: shape.list,
+                            levels: Int32(levels))
     }
 
     /// Number of entries (tests).
-    var count: Int { entries.count }
+    var count: Int { state.withLock { $0.entries.count } }
 }
 
 /// A compiled context-free constraint: the grammar's parse tables, its lexers (built on first

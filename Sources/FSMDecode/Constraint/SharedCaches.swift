@@ -122,50 +122,59 @@ struct IntListKey<Element: FixedWidthInteger & BitwiseCopyable & Sendable>: Hash
 /// A walk's sorted start nodes as a key (`WalkCache.listID`).
 typealias WordListKey = IntListKey<UInt32>
 
-/// A dictionary with a total cost bound: inserting past it drops the oldest entries.
-final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct State {
-        var values: [HashedKey<Key>: (value: Value, cost: Int)] = [:]
-        /// Insertion order (keys may be stale after removal: checked on eviction).
-        var order: [HashedKey<Key>] = []
-        var head = 0
-        var cost = 0
-    }
-    private let state = Mutex(State())
+/// A dictionary with a total cost bound: inserting past it drops the oldest entries. Not
+/// locked: `BoundedCache` (and `GroupWalkMemo`) hold one under a mutex.
+struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private var values: [HashedKey<Key>: (value: Value, cost: Int)] = [:]
+    /// Insertion order (keys may be stale after removal: checked on eviction).
+    private var order: [HashedKey<Key>] = []
+    private var head = 0
+    private var cost = 0
     let maxCost: Int
 
     init(maxCost: Int) { self.maxCost = maxCost }
 
-    func get(_ key: Key) -> Value? {
-        let k = HashedKey(key)
-        return state.withLock { $0.values[k]?.value }
-    }
+    func get(_ key: Key) -> Value? { values[HashedKey(key)]?.value }
 
     /// Stores `value` unless present; an entry costing more than the whole bound is not kept.
-    func put(_ key: Key, _ value: Value, cost: Int) {
+    mutating func put(_ key: Key, _ value: Value, cost: Int) {
         guard cost <= maxCost else { return }
         let key = HashedKey(key)
-        state.withLock { s in
-            guard s.values[key] == nil else { return }
-            while s.cost + cost > maxCost && s.head < s.order.count {
-                let old = s.order[s.head]
-                s.head += 1
-                if let e = s.values.removeValue(forKey: old) { s.cost -= e.cost }
-            }
-            if s.head > 1024 && s.head * 2 > s.order.count {
-                s.order.removeFirst(s.head)
-                s.head = 0
-            }
-            s.values[key] = (value, cost)
-            s.order.append(key)
-            s.cost += cost
+        guard values[key] == nil else { return }
+        while self.cost + cost > maxCost && head < order.count {
+            let old = order[head]
+            head += 1
+            if let e = values.removeValue(forKey: old) { self.cost -= e.cost }
         }
+        if head > 1024 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+        values[key] = (value, cost)
+        order.append(key)
+        self.cost += cost
     }
 
-    func clear() { state.withLock { $0 = State() } }
+    mutating func clear() { self = BoundedTable(maxCost: maxCost) }
+
+    var count: Int { values.count }
+}
+
+/// A `BoundedTable` behind a lock.
+final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let table: Mutex<BoundedTable<Key, Value>>
+
+    init(maxCost: Int) { table = Mutex(BoundedTable(maxCost: maxCost)) }
+
+    func get(_ key: Key) -> Value? { table.withLock { $0.get(key) } }
+
+    /// Stores `value` unless present; an entry costing more than the whole bound is not kept.
+    func put(_ key: Key, _ value: Value, cost: Int) { table.withLock { $0.put(key, value, cost: cost) } }
+
+    func clear() { table.withLock { $0.clear() } }
 
     /// Number of entries (tests).
-    var count: Int { state.withLock { $0.values.count } }
+    var count: Int { table.withLock { $0.count } }
 }
 
 /// Per-vocabulary tables every mask store over that vocabulary reads: the token slices of wide
