@@ -30,7 +30,8 @@ import Testing
         for i in 0..<4096 {
             let m = MaskMemoKey(contextA: 42, contextB: 7, lexer: Int32(i >> 7), state: Int32(i & 63), endsHere: i & 64 != 0)
             memo.insert(m._rawHashValue(seed: 3) & 0x3FFF)
-            let g = GroupMemoKey(contextA: UInt64(i >> 7), contextB: 1, lexer: 2, endClass: Int32(i & 7), list: Int32(i >> 3 & 7), levels: Int32(i >> 6 & 1))
+            let g = GroupMemoKey(shape: .init(lexer: 2, endClass: Int32(i & 7), list: Int32(i >> 3 & 7)), contextA: UInt64(i >> 7), contextB: 1,
+                                 levels: Int32(i >> 6 & 1))
             groups.insert(g._rawHashValue(seed: 3) & 0x3FFF)
         }
         // 4,096 keys over 16,384 buckets: about 3,600 distinct for a random function.

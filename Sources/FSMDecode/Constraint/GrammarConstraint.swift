@@ -204,8 +204,8 @@ struct MaskMemoKey: Hashable, Sendable {
 }
 
 /// The key of a memoized lexeme end below one root boundary group (`GroupWalkMemo`): a lexeme
-/// of `lexer` begun at a chart set ends in a state of end class `endClass` (the labels it
-/// commits) before each start node of list `list` (an interned `WalkCache.listID`), and the
+/// of `shape.lexer` begun at a chart set ends in a state of end class `shape.endClass` (the
+/// labels it commits) before each start node of `shape.list` (an interned `WalkCache.listID`), and the
 /// part of the chart from that set the walk below read: with `levels` > 0 the set's
 /// level-`levels` context hash (`EarleyCore.levelA`; the walk read sets at most
 /// `levels` - 1 hops down), with 0 its whole context hash (`EarleyCore.contextA`). The commit,
@@ -215,16 +215,14 @@ struct MaskMemoKey: Hashable, Sendable {
 /// the same groups; and a value at another nesting path whose tokens close no deeper than the
 /// levels say ends alike too.
 struct GroupMemoKey: Hashable, Sendable {
+    var shape: GroupWalkMemo.Shape
     var contextA: UInt64
     var contextB: UInt64
-    var lexer: Int32
-    var endClass: Int32
-    var list: Int32
     var levels: Int32
 
     func _rawHashValue(seed: Int) -> Int {
-        SeededHash.of(contextA, contextB ^ UInt64(UInt32(bitPattern: list)) << 32 ^ UInt64(UInt32(bitPattern: levels)),
-                      WordKey(lexer, endClass).word, seed: seed)
+        SeededHash.of(contextA, contextB ^ UInt64(UInt32(bitPattern: shape.list)) << 32 ^ UInt64(UInt32(bitPattern: levels)),
+                      WordKey(shape.lexer, shape.endClass).word, seed: seed)
     }
 }
 
@@ -273,8 +271,7 @@ final class GroupWalkMemo: Sendable {
 
     private static func key(_ shape: Shape, _ context: SetContext, _ levels: Int) -> GroupMemoKey {
         let (a, b) = levels == 0 ? context.whole : context.level(levels)
-        return GroupMemoKey(contextA: a, contextB: b, lexer: shape.lexer, endClass: shape.endClass, list: shape.list,
-                            levels: Int32(levels))
+        return GroupMemoKey(shape: shape, contextA: a, contextB: b, levels: Int32(levels))
     }
 
     /// Number of entries (tests).
@@ -834,7 +831,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
                 continue
             }
             if walker == nil { walker = constraint.takeWalker(over: core) }
-            let applied = walker!.walkLexemeEnds(of: th, context: context == nil ? nil : core.setContext(ofSet: th.set), constraint, into: dst)
+            let applied = walker!.walkLexemeEnds(of: th, context: core.setContext(ofSet: th.set), constraint, into: dst)
             if let key, let applied { constraint.memo?.put(key, applied, cost: applied.count + 1) }
         }
         if tables.hasTokenTerminals, let k = core.setAtPosition {

@@ -113,8 +113,9 @@ struct EarleyCore {
     private var baseKernelOrigins: [Int32] = []
     /// The number of depth-limited context hashes per set.
     static let contextLevels = 8
-    /// The lowest base set an overlay read since this was last set to `.max` (scans and
-    /// completions into base sets): how far down the base chart a mask walk depends on.
+    /// The lowest base set an overlay's completions read since this was last set to `.max`:
+    /// how far down the base chart a mask walk depends on. (A walk scans no base set but its
+    /// lexeme's start set, which callers count in themselves.)
     var lowestBaseRead: Int32 = .max
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
@@ -685,7 +686,6 @@ struct EarleyCore {
     private mutating func scan(from: Int32, labels: [Int32]) {
         // `from` is never the open set, so adding while reading it is safe.
         let (fromBase, lo, hi) = itemRange(ofSet: from)
-        if fromBase && from < lowestBaseRead { lowestBaseRead = from }
         for i in lo..<hi {
             let it = fromBase ? baseItems[i] : items[i]
             if let s = nextSymbol(it), s < 0, labels.contains(~s) {
@@ -791,12 +791,17 @@ struct EarleyCore {
         // context hash, over every item that still expects a symbol.
         var a = StableHasher(), ca = StableHasher()
         var b: UInt64 = 0x1319_8A2E_0370_7344, cb: UInt64 = 0x1319_8A2E_0370_7344
+        // The items with an origin below j, for the depth-limited hashes (`indexLevels`).
+        var kernel = levelKernel
+        levelKernel = []
+        defer { kernel.removeAll(keepingCapacity: true); levelKernel = kernel }
         for i in lo..<hi {
             let it = items[i]
             // Completed items are left out of the hash: their completions are already in the set.
             guard let s = nextSymbol(it) else { continue }
             let w = UInt64(UInt32(bitPattern: it.dotted))
             let own = Int(it.origin) == j
+            if !own { kernel.append(it) }
             let oa = own ? 0x5BE0_CD19_137E_2179 : chainA[Int(it.origin)]
             let ob = own ? 0x1F83_D9AB_FB41_BD6B : chainB[Int(it.origin)]
             ca.combine(w)
@@ -823,16 +828,13 @@ struct EarleyCore {
         chainB.append(b)
         contextA.append(ca.finalize())
         contextB.append(cb)
-        indexLevels(j, lo: lo, hi: hi)
+        indexLevels(j, kernel: kernel)
     }
 
-    /// Appends own set j's depth-limited hashes (see `levelA`).
-    private mutating func indexLevels(_ j: Int, lo: Int, hi: Int) {
+    /// Appends own set j's depth-limited hashes (see `levelA`) and kernel origins, from its
+    /// items that expect a symbol and have an origin below j (`kernel`).
+    private mutating func indexLevels(_ j: Int, kernel: [EarleyItem]) {
         let levels = EarleyCore.contextLevels
-        var kernel = levelKernel
-        levelKernel = []
-        defer { kernel.removeAll(keepingCapacity: true); levelKernel = kernel }
-        for i in lo..<hi where Int(items[i].origin) != j && nextSymbol(items[i]) != nil { kernel.append(items[i]) }
         let originsFrom = kernelOrigins.count
         kernelOriginStart.append(Int32(originsFrom))
         for it in kernel where !kernelOrigins[originsFrom...].contains(it.origin) { kernelOrigins.append(it.origin) }
