@@ -700,17 +700,19 @@ public final class MaskStore: @unchecked Sendable {
                     trie.tokenStart.withUnsafeBufferPointer { tokenStart in
                         trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
                             trie.rootChildren.withUnsafeBufferPointer { rootChildren in
-                                trie.rootChildBytes.withUnsafeBufferPointer { rootChildBytes in
+                                trie.rootChildFrom.withUnsafeBufferPointer { rootChildFrom in
                                     dfa.table.withUnsafeBufferPointer { table in
                                     dfa.byteClass.withUnsafeBufferPointer { byteClass in
+                                    classRuns.withUnsafeBufferPointer { runs in
                                     dfa.accepting.withUnsafeBufferPointer { accepting in
                                         TrieWalk(byte: byte, depth: depth, subtreeEnd: subtreeEnd, tokenStart: tokenStart,
-                                                 tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildBytes: rootChildBytes,
-                                                 table: table, byteClass: byteClass, classCount: dfa.classCount, accepting: accepting,
-                                                 below: below, loops: loops, height: height, chains: chains)
+                                                 tokenIDs: tokenIDs, rootChildren: rootChildren, rootChildFrom: rootChildFrom,
+                                                 table: table, byteClass: byteClass, runs: runs, classCount: dfa.classCount,
+                                                 accepting: accepting, below: below, loops: loops, height: height, chains: chains)
                                             .collect(from: state, maxDepth: trie.maxDepth, into: bits,
                                                      ids: ids, idCapacity: idCapacity, recordEnds: record, ends: &ends,
                                                      clearingDead: clearingDead)
+                                    }
                                     }
                                     }
                                     }
@@ -780,10 +782,13 @@ struct TrieWalk {
     let tokenStart: UnsafeBufferPointer<UInt32>
     let tokenIDs: UnsafeBufferPointer<Int32>
     let rootChildren: UnsafeBufferPointer<UInt32>
-    let rootChildBytes: UnsafeBufferPointer<UInt8>
-    /// The DFA's own table, byte classes and accepting flags (`ByteDFA`).
+    /// `TokenTrie.rootChildFrom`.
+    let rootChildFrom: UnsafeBufferPointer<UInt16>
+    /// The DFA's own table, byte classes and accepting flags (`ByteDFA`), and its class runs
+    /// (`ByteDFA.classRuns`): the root's children are taken a run at a time.
     let table: UnsafeBufferPointer<Int32>
     let byteClass: UnsafeBufferPointer<UInt8>
+    let runs: UnsafeBufferPointer<UInt8>
     let classCount: Int
     let accepting: UnsafeBufferPointer<Bool>
     /// `SubtreeGroups.below` of the trie's nodes and, per cell of `table`, the groups its target
@@ -838,64 +843,70 @@ struct TrieWalk {
         let chaining = !chains.isEmpty
         let chainDepth = SubtreeGroups.chainDepth
         // Each live root child's subtree in node order (dead ones are never touched, unless
-        // clearing: then their tokens are).
-        for r in 0..<rootChildren.count {
-            if table[Int(start) &* classCount &+ Int(byteClass[Int(rootChildBytes[r])])] < 0 {
+        // clearing: then their tokens are). A run of bytes has one class, so its root children
+        // are all live or all dead: one lookup a run, not one a child.
+        for k in 0..<runs.count {
+            let firstChild = Int(rootChildFrom[Int(runs[k])])
+            let endChild = Int(rootChildFrom[k &+ 1 < runs.count ? Int(runs[k &+ 1]) : 256])
+            if firstChild == endChild { continue }
+            if table[Int(start) &* classCount &+ Int(byteClass[Int(runs[k])])] < 0 {
                 if clearingDead {
-                    let c = Int(rootChildren[r])
-                    clear(Int(tokenStart[c]), Int(tokenStart[Int(subtreeEnd[c])]))
+                    let last = Int(rootChildren[endChild &- 1])
+                    clear(Int(tokenStart[Int(rootChildren[firstChild])]), Int(tokenStart[Int(subtreeEnd[last])]))
                 }
                 continue
             }
-            var i = Int(rootChildren[r])
-            let hi = Int(subtreeEnd[i])
-            // First token index of the current run of live nodes.
-            var run = Int(tokenStart[i])
-            var previous = 0   // depth of the last live node (-1 after a skip)
-            var current = start
-            while i < hi {
-                let d = Int(depth[i])
-                let parent = d == previous &+ 1 ? current : stack[d &- 1]
-                let cell = Int(parent) &* classCount &+ Int(byteClass[Int(byte[i])])
-                let next = table[cell]
-                if next < 0 {
-                    if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) } else { flush(run, Int(tokenStart[i])) }
-                    if ids != nil && count > idCapacity { return count }
-                    i = Int(subtreeEnd[i])
-                    // The dead siblings that follow (most children of a narrow state's nodes):
-                    // same parent, so one table lookup each and nothing to flush.
-                    let row = Int(parent) &* classCount
-                    while i < hi && Int(depth[i]) == d && table[row &+ Int(byteClass[Int(byte[i])])] < 0 {
-                        if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) }
+            for r in firstChild..<endChild {
+                var i = Int(rootChildren[r])
+                let hi = Int(subtreeEnd[i])
+                // First token index of the current run of live nodes.
+                var run = Int(tokenStart[i])
+                var previous = 0   // depth of the last live node (-1 after a skip)
+                var current = start
+                while i < hi {
+                    let d = Int(depth[i])
+                    let parent = d == previous &+ 1 ? current : stack[d &- 1]
+                    let cell = Int(parent) &* classCount &+ Int(byteClass[Int(byte[i])])
+                    let next = table[cell]
+                    if next < 0 {
+                        if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) } else { flush(run, Int(tokenStart[i])) }
+                        if ids != nil && count > idCapacity { return count }
                         i = Int(subtreeEnd[i])
+                        // The dead siblings that follow (most children of a narrow state's nodes):
+                        // same parent, so one table lookup each and nothing to flush.
+                        let row = Int(parent) &* classCount
+                        while i < hi && Int(depth[i]) == d && table[row &+ Int(byteClass[Int(byte[i])])] < 0 {
+                            if clearingDead { clear(Int(tokenStart[i]), Int(tokenStart[Int(subtreeEnd[i])])) }
+                            i = Int(subtreeEnd[i])
+                        }
+                        run = Int(tokenStart[i])
+                        previous = -1
+                        continue
                     }
-                    run = Int(tokenStart[i])
-                    previous = -1
-                    continue
-                }
-                stack[d] = next
-                current = next
-                previous = d
-                let accepts = recordEnds && accepting[Int(next)]
-                if accepts && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
-                // Every byte below loops on `next`: the subtree stays in it, all its tokens
-                // are allowed (the run goes on) and, unless it accepts, no lexeme ends there.
-                if skipping && below[i] & ~loops[cell] == 0 && !accepts {
-                    i = Int(subtreeEnd[i])
-                    continue
-                }
-                // Every string below, at most `h` bytes, is a bounded run from `next`: the same.
-                if chaining && !accepts {
-                    let h = Int(height[i])
-                    if h >= 1 && h <= chainDepth && below[i] & ~chains[Int(next) &* chainDepth &+ h &- 1] == 0 {
+                    stack[d] = next
+                    current = next
+                    previous = d
+                    let accepts = recordEnds && accepting[Int(next)]
+                    if accepts && Int(subtreeEnd[i]) > i &+ 1 { ends.append(UInt32(i)) }
+                    // Every byte below loops on `next`: the subtree stays in it, all its tokens
+                    // are allowed (the run goes on) and, unless it accepts, no lexeme ends there.
+                    if skipping && below[i] & ~loops[cell] == 0 && !accepts {
                         i = Int(subtreeEnd[i])
                         continue
                     }
+                    // Every string below, at most `h` bytes, is a bounded run from `next`: the same.
+                    if chaining && !accepts {
+                        let h = Int(height[i])
+                        if h >= 1 && h <= chainDepth && below[i] & ~chains[Int(next) &* chainDepth &+ h &- 1] == 0 {
+                            i = Int(subtreeEnd[i])
+                            continue
+                        }
+                    }
+                    i &+= 1
                 }
-                i &+= 1
+                if !clearingDead { flush(run, Int(tokenStart[hi])) }
+                if ids != nil && count > idCapacity { return count }
             }
-            if !clearingDead { flush(run, Int(tokenStart[hi])) }
-            if ids != nil && count > idCapacity { return count }
         }
         return count
     }

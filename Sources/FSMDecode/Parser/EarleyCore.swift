@@ -899,18 +899,37 @@ struct EarleyCore {
     func originChainLength(from j: Int32, floor: Int32, limit: Int) -> Int? {
         let (starts, origins) = baseSets == 0 ? (kernelOriginStart, kernelOrigins) : (baseKernelOriginStart, baseKernelOrigins)
         precondition(Int(j) < starts.count, "set \(j) is not closed")
-        var frontier: [Int32] = [j], next: [Int32] = []
-        var hops = 0
-        while true {
-            next.removeAll(keepingCapacity: true)
-            for x in frontier {
-                let hi = Int(x) + 1 < starts.count ? Int(starts[Int(x) + 1]) : origins.count
-                for o in origins[Int(starts[Int(x)])..<hi] where o >= floor && !next.contains(o) { next.append(o) }
+        // Each frontier holds distinct sets in j's range [floor, j), so at most j - floor + 1
+        // of them: two stack buffers that swap roles each hop (this runs on every group-memo
+        // miss; two heap arrays a call were most of its cost).
+        let capacity = Int(j) - Int(min(floor, j)) + 1
+        return starts.withUnsafeBufferPointer { starts in
+        origins.withUnsafeBufferPointer { origins in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * capacity) { buffer in
+            var frontier = buffer.baseAddress!, next = frontier + capacity
+            frontier[0] = j
+            var width = 1, hops = 0
+            while true {
+                var n = 0
+                for f in 0..<width {
+                    let x = Int(frontier[f])
+                    let hi = x + 1 < starts.count ? Int(starts[x + 1]) : origins.count
+                    for k in Int(starts[x])..<hi {
+                        let o = origins[k]
+                        guard o >= floor else { continue }
+                        var seen = false
+                        for m in 0..<n where next[m] == o { seen = true; break }
+                        if !seen { next[n] = o; n += 1 }
+                    }
+                }
+                if n == 0 { return hops }
+                hops += 1
+                if hops > limit { return nil }
+                swap(&frontier, &next)
+                width = n
             }
-            if next.isEmpty { return hops }
-            hops += 1
-            if hops > limit { return nil }
-            swap(&frontier, &next)
+        }
+        }
         }
     }
 

@@ -108,6 +108,26 @@ final class Lexer: @unchecked Sendable {
         /// until met; empty until the first such state).
         var partEndClass: [Int32] = []
         var scratch: [Int32] = []
+        /// States' part lists are carved from these chunks (64 words, doubling to 1k: one
+        /// allocation per many states, not one per state); freed with the lexer.
+        var partChunks: [UnsafeMutablePointer<Int32>] = []
+        var chunkCursor: UnsafeMutablePointer<Int32>? = nil
+        var chunkFree = 0
+
+        /// Room for `count` words that live as long as the lexer.
+        mutating func partStorage(_ count: Int) -> UnsafeMutablePointer<Int32> {
+            if count > chunkFree {
+                let size = max(count, min(1024, 64 << partChunks.count))
+                let chunk = UnsafeMutablePointer<Int32>.allocate(capacity: size)
+                partChunks.append(chunk)
+                chunkCursor = chunk
+                chunkFree = size
+            }
+            let p = chunkCursor!
+            chunkCursor = p + count
+            chunkFree -= count
+            return p
+        }
     }
     private let builder: Mutex<Builder>
 
@@ -167,10 +187,10 @@ final class Lexer: @unchecked Sendable {
         builder.withLock { b in
             for s in 0..<b.stateCount {
                 let info = pages[s >> Lexer.pageShift].info + (s & (Lexer.pageSize - 1))
-                info.pointee.parts.deallocate()
                 info.deinitialize(count: 1)
             }
             let used = (b.stateCount + Lexer.pageSize - 1) >> Lexer.pageShift
+            for chunk in b.partChunks { chunk.deallocate() }
             for p in 0..<used {
                 pages[p].info.deallocate()
                 pages[p].cells.deinitialize(count: Lexer.pageSize * classCount)
@@ -381,7 +401,7 @@ final class Lexer: @unchecked Sendable {
             for k in 0..<Lexer.pageSize { (inside + k).initialize(to: Atomic<UnsafeRawPointer?>(nil)) }
             (pages + page).initialize(to: Page(info: .allocate(capacity: Lexer.pageSize), cells: cells, inside: inside))
         }
-        let stored = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * n, 1))
+        let stored = b.partStorage(max(2 * n, 1))
         var acceptingCount = 0, firstAccepting = -1
         var hasExit = false
         // The parts' DFAs are read in place, through the buffer's addressor (a local copy of

@@ -18,6 +18,11 @@ public struct TokenTrie: Sendable {
     /// scattered nodes in four big ones (most of the cost of a narrow state's walk).
     public let rootChildren: [UInt32]
     public let rootChildBytes: [UInt8]
+    /// Per byte b (and 256): the index in `rootChildren` of the first child whose byte is at
+    /// least b, so the root's children on a range of bytes are one slice of it: a walk visits
+    /// only the ranges its start state keeps alive (a member name's literal lives on one byte
+    /// of ~250).
+    public let rootChildFrom: [UInt16]
     /// Per node, its parent (the root's is 0): a node's path is read from the trie's own
     /// arrays, next to it in memory, rather than from a token's bytes elsewhere.
     public let parent: [UInt32]
@@ -88,6 +93,11 @@ public struct TokenTrie: Sendable {
         }
         self.rootChildren = rootChildren
         self.rootChildBytes = rootChildBytes
+        var from = [UInt16](repeating: UInt16(rootChildren.count), count: 257)
+        for r in stride(from: rootChildBytes.count - 1, through: 0, by: -1) {
+            for b in (r == 0 ? 0 : Int(rootChildBytes[r - 1]) + 1)...Int(rootChildBytes[r]) { from[b] = UInt16(r) }
+        }
+        self.rootChildFrom = from
         // A node's parent is the last node one level up before it (children follow parents).
         var parent = [UInt32](repeating: 0, count: byte.count)
         var last = [UInt32](repeating: 0, count: maxDepth + 1)
