@@ -55,6 +55,8 @@ final class Lexer: @unchecked Sendable {
     /// The set index of the indentation step's newline terminal, and its DFA states' widths.
     private let newlinePart: Int?
     private let newlineWidths: [Int32]
+    /// Where end classes are numbered (shared by the lexers of one grammar).
+    private let endClasses: EndClasses
 
     /// A state's facts, written once when it is created.
     struct StateInfo {
@@ -99,14 +101,12 @@ final class Lexer: @unchecked Sendable {
         var slotStates: [Int32] = []
         /// Single-part states by (set index << 32 | terminal state).
         var single: [WordKey: Int32] = [:]
-        var classes: [IntListKey<Int32>: Int32] = [:]
-        /// The end class of the states that end nothing (`classes[Lexer.endKey([], ignored: false, width: -1)]`),
-        /// -1 until met.
-        var endingNothing: Int32 = -1
         var insideWalks: [LexemeWalk] = []
         /// Per part: the end class of the states where only that part's terminal ends (-1
-        /// until met; empty until the first such state).
+        /// until met; empty until the first such state): `endClasses` is asked once per part.
         var partEndClass: [Int32] = []
+        /// Per part: the labels of those states (shared by them), set with `partEndClass`.
+        var partLabels: [[Int32]] = []
         var scratch: [Int32] = []
         /// States' part lists are carved from these chunks (64 words, doubling to 1k: one
         /// allocation per many states, not one per state); freed with the lexer.
@@ -135,8 +135,9 @@ final class Lexer: @unchecked Sendable {
     /// nothing; left out). `priorities`/`ignored` are per set index. Nil when every DFA is nil.
     init?(id: Int32, terminals: [Int32], dfas: [ByteDFA?], priorities: [Int], ignored: [Bool], longestMatch: Bool,
           terminalStores: [MaskStore?], wordCount: Int, maxStates: Int, description: String,
-          newlinePart: Int? = nil, newlineWidths: [Int32] = []) {
+          newlinePart: Int? = nil, newlineWidths: [Int32] = [], endClasses: EndClasses = EndClasses()) {
         guard dfas.contains(where: { $0 != nil }) else { return nil }
+        self.endClasses = endClasses
         self.newlinePart = newlinePart
         self.newlineWidths = newlineWidths
         self.id = id
@@ -305,13 +306,6 @@ final class Lexer: @unchecked Sendable {
         return LexemeWalk(inside: ids, insideIsBitset: false, groups: [], endsHere: nil, base: base)
     }
 
-    /// The key of an end class in `Builder.classes`: the labels a state ends, whether it ends
-    /// an ignored lexeme, and its newline width (ending in states of different widths produces
-    /// different indentation: apart).
-    private static func endKey(_ labels: [Int32], ignored: Bool, width: Int32) -> IntListKey<Int32> {
-        IntListKey(labels + [ignored ? -1 : -2, width])
-    }
-
     // MARK: - Building (under the lock)
 
     /// Computes, publishes and returns the transition of `s` on product class `c`.
@@ -429,24 +423,24 @@ final class Lexer: @unchecked Sendable {
         var width: Int32 = -1
         let endClass: Int32
         if acceptingCount == 1, firstAccepting != newlinePart {
-            // One terminal ends here (most accepting states): its end class is kept per part,
-            // so the key is built and hashed once per terminal, not per state.
+            // One terminal ends here (most accepting states): its labels and end class are kept
+            // per part, so they are built (and the class looked up) once per terminal, not
+            // per state.
             let i = firstAccepting
             ignored = partIgnored[i]
-            if !ignored { labels = [terminals[i]] }
-            if b.partEndClass.isEmpty { b.partEndClass = [Int32](repeating: -1, count: partDFAs.count) }
-            if b.partEndClass[i] < 0 {
-                let key = Lexer.endKey(labels, ignored: ignored, width: -1)
-                if let c = b.classes[key] { b.partEndClass[i] = c } else { b.partEndClass[i] = Int32(b.classes.count); b.classes[key] = b.partEndClass[i] }
+            if b.partEndClass.isEmpty {
+                b.partEndClass = [Int32](repeating: -1, count: partDFAs.count)
+                b.partLabels = [[Int32]](repeating: [], count: partDFAs.count)
             }
+            if b.partEndClass[i] < 0 {
+                if !ignored { b.partLabels[i] = [terminals[i]] }
+                b.partEndClass[i] = endClasses.id(b.partLabels[i], ignored: ignored, width: -1)
+            }
+            labels = b.partLabels[i]
             endClass = b.partEndClass[i]
         } else if acceptingCount == 0 {
-            // Most states end nothing: their class needs no key built and hashed.
-            if b.endingNothing < 0 {
-                b.endingNothing = Int32(b.classes.count)
-                b.classes[Lexer.endKey([], ignored: false, width: -1)] = b.endingNothing
-            }
-            endClass = b.endingNothing
+            // Most states end nothing: a class numbered in advance.
+            endClass = EndClasses.nothing
         } else {
             // Several terminals end here, or the indentation step's newline does.
             var accepting: [Int32] = []
@@ -459,8 +453,7 @@ final class Lexer: @unchecked Sendable {
             if let nl = newlinePart, accepting.contains(Int32(nl)) {
                 for k in 0..<n where Int(parts[2 * k]) == nl { width = newlineWidths[Int(parts[2 * k + 1])] }
             }
-            let key = Lexer.endKey(labels, ignored: ignored, width: width)
-            if let c = b.classes[key] { endClass = c } else { endClass = Int32(b.classes.count); b.classes[key] = endClass }
+            endClass = endClasses.id(labels, ignored: ignored, width: width)
         }
         (pages[page].info + (q & (Lexer.pageSize - 1))).initialize(to: StateInfo(
             parts: stored, partCount: Int32(n), endClass: endClass, hasExit: hasExit, acceptsIgnored: ignored,
@@ -511,5 +504,33 @@ final class Lexer: @unchecked Sendable {
         let dfa = ByteDFA(stateCount: order.count, start: 0, byteClass: classes, classCount: classCount, table: table,
                           accepting: order.map { endsLexeme($0) })
         return (dfa, order.map { labels($0) })
+    }
+}
+
+/// Numbers the end classes of a grammar's lexers: one id per (labels, ends an ignored lexeme,
+/// newline width), the same in every lexer, so a new lexer builds no table of its own (a
+/// dictionary and a key array per class were a sixth of a small lexer's creation). Ids are
+/// opaque: compared, hashed and sorted, never indexed by.
+final class EndClasses: Sendable {
+    /// The class of the states that end nothing.
+    static let nothing: Int32 = 0
+    private let ids = Mutex<[IntListKey<Int32>: Int32]>([EndClasses.key([], ignored: false, width: -1): EndClasses.nothing])
+
+    init() {}
+
+    func id(_ labels: [Int32], ignored: Bool, width: Int32) -> Int32 {
+        let k = EndClasses.key(labels, ignored: ignored, width: width)
+        return ids.withLock { ids in
+            if let c = ids[k] { return c }
+            let c = Int32(ids.count)
+            ids[k] = c
+            return c
+        }
+    }
+
+    /// The labels, whether an ignored lexeme ends, and the newline width (ending in states of
+    /// different widths produces different indentation: apart).
+    private static func key(_ labels: [Int32], ignored: Bool, width: Int32) -> IntListKey<Int32> {
+        IntListKey(labels + [ignored ? -1 : -2, width])
     }
 }

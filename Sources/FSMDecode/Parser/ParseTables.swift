@@ -92,6 +92,10 @@ final class ParseTables: Sendable {
     /// Per terminal: its DFA (nil for token terminals and terminals matching nothing).
     let terminalDFAs: [ByteDFA?]
     let lexers: LexerCache
+    /// The end classes of every lexer built here (`Lexer`'s end-class ids are shared).
+    let endClasses = EndClasses()
+    /// What lexers' budget errors name (built once, not per lexer).
+    private let lexerDescription: String
     /// Token masks are computed against this vocabulary (nil: parsing only).
     let vocabulary: Vocabulary?
     /// The indentation step (`Grammar.indentation`), with the newline terminal's DFA in
@@ -228,6 +232,7 @@ final class ParseTables: Sendable {
         self.predictedItems = predicted
         self.predictedItemStart = predictedStart
         self.lexers = LexerCache()
+        self.lexerDescription = "grammar \(g.source)"
         self.predictions = PredictionClosures(ruleCount: order.count, terminalCount: infos.count)
     }
 
@@ -484,14 +489,14 @@ final class ParseTables: Sendable {
         guard dfas.contains(where: { $0 != nil }) else {
             throw FSMDecodeError(.grammar, "grammar \(grammar.source): terminals \(terminalSet.map { terminalName($0) }) match nothing")
         }
-        return try lexers.insert(terminalSet, description: "grammar \(grammar.source)") { id in
+        return try lexers.insert(terminalSet, description: lexerDescription) { id in
             Lexer(id: id, terminals: terminalSet, dfas: dfas,
                   priorities: terminalSet.map { terminals[Int($0)].priority },
                   ignored: terminalSet.map { terminals[Int($0)].ignored }, longestMatch: lexing == .longestMatch,
                   terminalStores: terminalStores, wordCount: grammarTokens?.wordCount ?? 0,
-                  maxStates: regexOptions.maxStates, description: "grammar \(grammar.source)",
+                  maxStates: regexOptions.maxStates, description: lexerDescription,
                   newlinePart: indentation.flatMap { terminalSet.firstIndex(of: $0.newline) },
-                  newlineWidths: indentation?.widths ?? [])!
+                  newlineWidths: indentation?.widths ?? [], endClasses: endClasses)!
         }
     }
 
