@@ -460,7 +460,7 @@ final class Lexer: @unchecked Sendable {
             labels: labels, endsLexeme: !labels.isEmpty || ignored, width: width))
         b.stateCount += 1
         if n == 1 {
-            if b.single.isEmpty { b.single.reserveCapacity(64) }
+            if b.single.isEmpty { b.single.reserveCapacity(16) }
             b.single[WordKey(parts[0], parts[1])] = Int32(q)
         } else {
             b.slotHashes.append(hash)
@@ -514,16 +514,25 @@ final class Lexer: @unchecked Sendable {
 final class EndClasses: Sendable {
     /// The class of the states that end nothing.
     static let nothing: Int32 = 0
-    private let ids = Mutex<[IntListKey<Int32>: Int32]>([EndClasses.key([], ignored: false, width: -1): EndClasses.nothing])
+    private let table = Mutex<Table>(Table())
+
+    private struct Table {
+        var ids: [IntListKey<Int32>: Int32] = [EndClasses.key([], ignored: false, width: -1): EndClasses.nothing]
+        /// The classes of one label (not ignored, no width) by that label: the common case
+        /// looked up without building a key.
+        var single: [Int32: Int32] = [:]
+    }
 
     init() {}
 
     func id(_ labels: [Int32], ignored: Bool, width: Int32) -> Int32 {
-        let k = EndClasses.key(labels, ignored: ignored, width: width)
-        return ids.withLock { ids in
-            if let c = ids[k] { return c }
-            let c = Int32(ids.count)
-            ids[k] = c
+        let one = labels.count == 1 && !ignored && width == -1 ? labels[0] : nil
+        return table.withLock { t in
+            if let one, let c = t.single[one] { return c }
+            let k = EndClasses.key(labels, ignored: ignored, width: width)
+            let c = t.ids[k] ?? Int32(t.ids.count)
+            t.ids[k] = c
+            if let one { t.single[one] = c }
             return c
         }
     }
