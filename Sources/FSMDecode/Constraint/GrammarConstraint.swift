@@ -31,11 +31,14 @@ struct BoundaryGroup: Sendable {
     /// Appends the boundaries at trie node `i` (with children) where a lexeme ends in `state`:
     /// every child when `keeps` holds for all of them (a single `childrenOf` entry), else each
     /// child it holds for. `keeps`: the child's byte may start the next lexeme (longest-match
-    /// lexing drops those that continue this one); asked once per child.
+    /// lexing drops those that continue this one); asked once per child, unless `keepsAll`
+    /// says it holds for every byte (no longest match, or a state with no exit: a closed
+    /// string's quote, a literal's last byte), and the children are not visited at all.
     @inline(__always) static func appendEnds(at i: Int, state: Int32, _ trie: TokenTrie, into pairs: inout [UInt64],
-                                             keeps: (UInt8) -> Bool) {
+                                             keepsAll: Bool, keeps: (UInt8) -> Bool) {
         let end = Int(trie.subtreeEnd[i])
         if end <= i + 1 { return }
+        if keepsAll { pairs.append(WalkCache.pair(state, Int(childrenOf(i)))); return }
         var c = i + 1
         while c < end && keeps(trie.byte[c]) { c = Int(trie.subtreeEnd[c]) }
         if c >= end { pairs.append(WalkCache.pair(state, Int(childrenOf(i)))); return }
@@ -458,7 +461,9 @@ public final class GrammarConstraint: Sendable {
                 // `s` is live and accepting (some part's terminal accepts here), unless the lexer
                 // ran out of its state budget on the way (then the node is left out).
                 if s < 0 { continue }
-                BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs) { !longest || lexer.next(s, $0) == ByteDFA.dead }
+                BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs, keepsAll: !longest || !lexer.hasExit(s)) {
+                    lexer.next(s, $0) == ByteDFA.dead
+                }
             }
         }
         }
@@ -603,7 +608,9 @@ public final class GrammarConstraint: Sendable {
                     stack[d] = s
                     for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { ids.append(UInt32(bitPattern: trie.tokenIDs[k])) }
                     if Int(trie.subtreeEnd[i]) > i + 1 && lexer.endsLexeme(s) {
-                        BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs) { !longest || lexer.next(s, $0) == ByteDFA.dead }
+                        BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs, keepsAll: !longest || !lexer.hasExit(s)) {
+                            lexer.next(s, $0) == ByteDFA.dead
+                        }
                     }
                     i += 1
                 }
