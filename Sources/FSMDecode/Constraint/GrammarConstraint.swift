@@ -543,16 +543,23 @@ public final class GrammarConstraint: Sendable {
         // Scratch on the stack where it fits (three heap buffers a call were about a third of it).
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { st in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 33) { ct in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hint in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(pairs.count, 1)) { bucket in
             ct.initialize(repeating: 0)
+            hint.initialize(repeating: 0)
             var m = 0
             let fits = pairs.withUnsafeBufferPointer { pp in
                 var j = 0  // runs of one state are common: try the last state first
                 for k in 0..<pp.count {
                     let s = UInt32(truncatingIfNeeded: pp[k] >> 32)
                     if j >= m || st[j] != s {
-                        j = 0
-                        while j < m && st[j] != s { j += 1 }
+                        // Then the bucket last seen for a state with these low bits, then a scan.
+                        j = Int(hint[Int(s & 63)])
+                        if j >= m || st[j] != s {
+                            j = 0
+                            while j < m && st[j] != s { j += 1 }
+                        }
+                        hint[Int(s & 63)] = UInt8(j)
                         if j == m {
                             if m == 32 { return false }
                             st[m] = s
@@ -579,6 +586,7 @@ public final class GrammarConstraint: Sendable {
                 }
             }
             return true
+        }
         }
         }
         }
