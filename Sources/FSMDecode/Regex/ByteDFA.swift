@@ -139,6 +139,15 @@ extension ByteDFA {
     /// short and at the end.
     @inline(__always)
     private static func commonByteClasses(_ n: Int, _ dfa: (Int) -> ByteDFA?) -> (byteClass: [UInt8], count: Int) {
+        // One DFA with more than one class (a lexer of one terminal, or of one beside
+        // single-class ones): its own classes, already numbered by first byte (canonical).
+        var only = -1
+        for i in 0..<n where (dfa(i)?.classCount ?? 1) > 1 {
+            if only >= 0 { only = -2; break }
+            only = i
+        }
+        if only >= 0, let d = dfa(only) { return (d.byteClass, d.classCount) }
+        if only == -1 { return ([UInt8](repeating: 0, count: 256), 1) }
         // A step adds at most 255 ids; it starts at most `idLimit - 255` ids in (dense ids
         // are at most 256), renumbering first when needed.
         let idLimit = 512
