@@ -484,6 +484,23 @@ public final class GrammarConstraint: Sendable {
     /// check per boundary; sorting every walk's words cost more than the walk's own bookkeeping.)
     private func sortedGroups(_ pairs: inout [UInt64], _ lexer: Lexer) -> [BoundaryGroup] {
         if pairs.isEmpty { return [] }
+        // One end state (most walks below the root): its list straight from the pairs, without
+        // the buckets' scratch arrays.
+        let first = pairs[0] >> 32
+        if pairs.allSatisfy({ $0 >> 32 == first }) {
+            var list = pairs.map { UInt32(truncatingIfNeeded: $0) }
+            let n = list.withUnsafeMutableBufferPointer { b -> Int in
+                var x = 1
+                while x < b.count && b[x - 1] < b[x] { x += 1 }
+                if x == b.count { return b.count }
+                Self.sortNodes(b)
+                var w = 1
+                for r in 1..<b.count where b[r] != b[w - 1] { b[w] = b[r]; w += 1 }
+                return w
+            }
+            if n < list.count { list.removeSubrange(n...) }
+            return [BoundaryGroup(state: Int32(truncatingIfNeeded: first), list: walks.listID(list), starts: list)]
+        }
         var states: [UInt32] = []
         var start: [Int] = [0]
         var nodes = [UInt32](repeating: 0, count: pairs.count)
