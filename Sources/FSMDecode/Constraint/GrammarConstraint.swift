@@ -489,15 +489,7 @@ public final class GrammarConstraint: Sendable {
         let first = pairs[0] >> 32
         if pairs.allSatisfy({ $0 >> 32 == first }) {
             var list = pairs.map { UInt32(truncatingIfNeeded: $0) }
-            let n = list.withUnsafeMutableBufferPointer { b -> Int in
-                var x = 1
-                while x < b.count && b[x - 1] < b[x] { x += 1 }
-                if x == b.count { return b.count }
-                Self.sortNodes(b)
-                var w = 1
-                for r in 1..<b.count where b[r] != b[w - 1] { b[w] = b[r]; w += 1 }
-                return w
-            }
+            let n = list.withUnsafeMutableBufferPointer { Self.sortUniqueNodes($0) }
             if n < list.count { list.removeSubrange(n...) }
             return [BoundaryGroup(state: Int32(truncatingIfNeeded: first), list: walks.listID(list), starts: list)]
         }
@@ -522,17 +514,24 @@ public final class GrammarConstraint: Sendable {
         nodes.withUnsafeMutableBufferPointer { nb in
             for j in 0..<states.count {
                 let lo = start[j], hi = start[j + 1]
-                var x = lo + 1
-                while x < hi && nb[x - 1] <= nb[x] { x += 1 }
-                if x < hi { Self.sortNodes(UnsafeMutableBufferPointer(rebasing: nb[lo..<hi])) }
-                var w = lo + 1
-                for r in (lo + 1)..<hi where nb[r] != nb[w - 1] { nb[w] = nb[r]; w += 1 }
-                let list = Array(nb[lo..<w])
+                let list = Array(nb[lo..<(lo + Self.sortUniqueNodes(UnsafeMutableBufferPointer(rebasing: nb[lo..<hi])))])
                 out.append(BoundaryGroup(state: Int32(bitPattern: states[j]), list: walks.listID(list), starts: list))
             }
         }
         out.sort { (lexer.endClass($0.state), $0.state) < (lexer.endClass($1.state), $1.state) }
         return out
+    }
+
+    /// Puts a bucket's nodes (met mostly in trie order) in order without repeats at its front;
+    /// returns how many. A bucket already ascending is only scanned.
+    private static func sortUniqueNodes(_ b: UnsafeMutableBufferPointer<UInt32>) -> Int {
+        var x = 1
+        while x < b.count && b[x - 1] < b[x] { x += 1 }
+        if x >= b.count { return b.count }
+        sortNodes(b)
+        var w = 1
+        for r in 1..<b.count where b[r] != b[w - 1] { b[w] = b[r]; w += 1 }
+        return w
     }
 
     /// Sorts trie node numbers: two passes of an 11-bit radix sort for long runs (node numbers
