@@ -63,8 +63,9 @@ final class Lexer: @unchecked Sendable {
         /// `2 × partCount` entries: (set index, terminal-DFA state), by set index.
         var parts: UnsafeMutablePointer<Int32>
         var partCount: Int32
-        /// An id shared by exactly the states with equal `labels` and `acceptsIgnored`
-        /// (ending the lexeme in either commits the same thing).
+        /// An id shared by exactly the states with equal `labels`, `acceptsIgnored` and
+        /// `width` (ending the lexeme in either commits the same thing); `EndClasses` numbers
+        /// them, alike in every lexer of the grammar.
         var endClass: Int32
         /// Some byte leads to a live state.
         var hasExit: Bool
@@ -508,9 +509,10 @@ final class Lexer: @unchecked Sendable {
 }
 
 /// Numbers the end classes of a grammar's lexers: one id per (labels, ends an ignored lexeme,
-/// newline width), the same in every lexer, so a new lexer builds no table of its own (a
-/// dictionary and a key array per class were a sixth of a small lexer's creation). Ids are
-/// opaque: compared, hashed and sorted, never indexed by.
+/// newline width), the same in every lexer, so a new lexer builds no table of its own (its
+/// dictionary and a key array per class: fill instructions −0.6 % on every 45th maskbench-dev
+/// file). Ids are opaque: compared, hashed and sorted, never indexed by. `id` is called under
+/// a lexer's builder lock and takes only its own.
 final class EndClasses: Sendable {
     /// The class of the states that end nothing.
     static let nothing: Int32 = 0
