@@ -88,6 +88,24 @@ import Testing
         if let t = id("\",") { #expect(!mask.contains(t)) }
     }
 
+    /// Longest-match lexing ends a lexeme inside a token only before a byte that cannot continue
+    /// it: with `A: /a+/` then `B: /[ab]c/`, "aac" is not allowed at the start (A cannot end
+    /// after the first "a", which the second continues, and "c" cannot start B), while "abc"
+    /// and "aabc" are (A ends before the "b"). A walk that took every child of an accepting
+    /// node as a boundary would allow "aac" as A "a" + B "ac".
+    @Test func longestMatchEndsOnlyBeforeBytesThatCannotContinue() throws {
+        let pieces = ["a", "b", "c", "aa", "ab", "ac", "aac", "abc", "aabc", "aaab"]
+        let v = try Vocabulary(kind: .plain, source: "<test>", tokens: pieces.map { (Array($0.utf8), $0, TokenFlags()) },
+                               bosID: nil, eosIDs: [])
+        let g = try Grammar.lark(bytes: Array("start: A B\nA: /a+/\nB: /[ab]c/\n".utf8), file: "longest.lark")
+        let c = try GrammarConstraint(grammar: g, vocabulary: v)
+        let m = c.makeMatcher()
+        let mask = m.nextTokenMask()
+        if let diff = GrammarRuntimeSupport.maskDifference(mask, GrammarRuntimeSupport.oracleMask(m), v) { Issue.record("\(diff)") }
+        let allowed = Set(mask.allowedIDs.map { pieces[Int($0)] })
+        #expect(allowed == ["a", "aa", "ab", "abc", "aabc", "aaab"])
+    }
+
     /// Batch filling across cores equals serial filling.
     @Test func batchFillEqualsSerial() throws {
         guard let c = try GrammarRuntimeSupport.constraint("json.gbnf", "llama3") else { return }
