@@ -103,11 +103,10 @@ final class Lexer: @unchecked Sendable {
         /// Single-part states by (set index << 32 | terminal state).
         var single: [WordKey: Int32] = [:]
         var insideWalks: [LexemeWalk] = []
-        /// Per part: the end class of the states where only that part's terminal ends (-1
-        /// until met; empty until the first such state): `endClasses` is asked once per part.
-        var partEndClass: [Int32] = []
-        /// Per part: the labels of those states (shared by them), set with `partEndClass`.
-        var partLabels: [[Int32]] = []
+        /// Per part: the end class and labels (one array, shared) of the states where only that
+        /// part's terminal ends; nil until met (empty until the first such state): `endClasses`
+        /// is asked once per part.
+        var partEnds: [(endClass: Int32, labels: [Int32])?] = []
         var scratch: [Int32] = []
         /// States' part lists are carved from these chunks (64 words, doubling to 1k: one
         /// allocation per many states, not one per state); freed with the lexer.
@@ -429,16 +428,12 @@ final class Lexer: @unchecked Sendable {
             // per state.
             let i = firstAccepting
             ignored = partIgnored[i]
-            if b.partEndClass.isEmpty {
-                b.partEndClass = [Int32](repeating: -1, count: partDFAs.count)
-                b.partLabels = [[Int32]](repeating: [], count: partDFAs.count)
+            if b.partEnds.isEmpty { b.partEnds = Array(repeating: nil, count: partDFAs.count) }
+            if b.partEnds[i] == nil {
+                let own: [Int32] = ignored ? [] : [terminals[i]]
+                b.partEnds[i] = (endClasses.id(own, ignored: ignored, width: -1), own)
             }
-            if b.partEndClass[i] < 0 {
-                if !ignored { b.partLabels[i] = [terminals[i]] }
-                b.partEndClass[i] = endClasses.id(b.partLabels[i], ignored: ignored, width: -1)
-            }
-            labels = b.partLabels[i]
-            endClass = b.partEndClass[i]
+            (endClass, labels) = b.partEnds[i]!
         } else if acceptingCount == 0 {
             // Most states end nothing: a class numbered in advance.
             endClass = EndClasses.nothing
