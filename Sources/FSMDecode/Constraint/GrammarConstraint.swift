@@ -115,6 +115,12 @@ final class LexemeWalk: Sendable {
         }
     }
 
+    /// Group `index` of `groups`, or `endsHere` for -1 (then present). The state and list are
+    /// read without copying the group (its `starts` array would be retained).
+    func group(_ index: Int32) -> BoundaryGroup { index < 0 ? endsHere! : groups[Int(index)] }
+    @inline(__always) func groupState(_ index: Int32) -> Int32 { index < 0 ? endsHere!.state : groups[Int(index)].state }
+    @inline(__always) func groupList(_ index: Int32) -> Int32 { index < 0 ? endsHere!.list : groups[Int(index)].list }
+
     /// ORs `inside` into the mask words at `dst`.
     @inline(__always) func formUnion(into dst: UnsafeMutablePointer<UInt32>) {
         if let base { base.store.formUnion(state: base.state, into: dst) }
@@ -123,6 +129,18 @@ final class LexemeWalk: Sendable {
                 for w in 0..<ids.count { dst[w] |= ids[w] }
             } else if !ids.isEmpty {
                 MaskStore.scatter(ids.baseAddress!, ids.count, into: dst, clearing: false)
+            }
+        }
+    }
+}
+
+extension Array where Element == LexemeWalk {
+    /// ORs every walk into `dst`, reading the walks unretained (the array holds them): a memo
+    /// hit unions tens of walks, and a retain and release each was a fair part of it.
+    @inline(__always) func formUnion(into dst: UnsafeMutablePointer<UInt32>) {
+        withUnsafeBufferPointer { walks in
+            walks.withMemoryRebound(to: Unmanaged<LexemeWalk>.self) { unretained in
+                for w in unretained { w._withUnsafeGuaranteedRef { $0.formUnion(into: dst) } }
             }
         }
     }
@@ -851,14 +869,17 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         var walker: MaskWalker? = nil
         defer { if walker != nil { walker!.dropBase(); constraint.giveBack(walker.take()!) } }
         for th in threads {
-            let l = tables.lexer(id: th.lexer)
-            if written { l.formInside(th.state, into: dst) } else { l.writeInside(th.state, into: dst); written = true }
+            let overwrite = !written
+            tables.unretainedLexer(id: th.lexer)._withUnsafeGuaranteedRef { l in
+                if overwrite { l.writeInside(th.state, into: dst) } else { l.formInside(th.state, into: dst) }
+            }
+            written = true
             let context = core.contextHash(ofSet: th.set)
             let key = context.map {
                 MaskMemoKey(contextA: $0.0, contextB: $0.1, lexer: th.lexer, state: th.state, endsHere: th.start < core.position)
             }
             if let key, let known = constraint.memo?.get(key) {
-                for w in known { w.formUnion(into: dst) }
+                known.formUnion(into: dst)
                 continue
             }
             if walker == nil { walker = constraint.takeWalker(over: core) }
@@ -914,24 +935,33 @@ private struct MaskWalker {
     /// Walks this walker looked up lately (`WalkCache` keys and walks, direct-mapped): a pooled
     /// walker meets the same few walks mask after mask, and a hit here skips the cache's lock
     /// and hash. Walks are immutable and a key's walk is always the same, so an entry never
-    /// goes stale.
+    /// goes stale. The walks are held by `recentOwners` and read through `recentWalks`, so a
+    /// hit retains only for `applied`.
     private var recentKeys = [WalkCache.Key](repeating: WalkCache.Key(list: 0, lexer: -1, state: -1), count: MaskWalker.recentSlots)
-    private var recentWalks: [LexemeWalk?] = Array(repeating: nil, count: MaskWalker.recentSlots)
+    private var recentWalks: [Unmanaged<LexemeWalk>?] = Array(repeating: nil, count: MaskWalker.recentSlots)
+    private var recentOwners: [LexemeWalk?] = Array(repeating: nil, count: MaskWalker.recentSlots)
     private static let recentSlots = 256
 
-    /// `GrammarConstraint.walk` of `group` for `next`'s lexer and state, through `recentKeys`.
-    private mutating func recentWalk(_ group: BoundaryGroup, _ next: LexThread, _ constraint: GrammarConstraint) -> LexemeWalk {
-        let lexer = constraint.tables.lexer(id: next.lexer)
-        if group.list == WalkCache.uncachedList { return constraint.walk(group, lexer, next.state) }
-        let key = WalkCache.Key(list: group.list, lexer: next.lexer, state: next.state)
+    /// `GrammarConstraint.walk` of group `index` of `parent` (`LexemeWalk.group`) for `next`'s
+    /// lexer and state, through `recentKeys`; appended to `applied`, which keeps it alive.
+    private mutating func recentWalk(_ parent: Unmanaged<LexemeWalk>, _ index: Int32, list: Int32, _ next: LexThread, _ constraint: GrammarConstraint,
+                                     applied: inout [LexemeWalk]) -> Unmanaged<LexemeWalk> {
+        let key = WalkCache.Key(list: list, lexer: next.lexer, state: next.state)
         let h = WordKey(key.list, key.state).word &* 0x9E37_79B9_7F4A_7C15
             ^ UInt64(UInt32(bitPattern: key.lexer)) &* 0xC2B2_AE3D_27D4_EB4F
         let slot = Int(truncatingIfNeeded: h >> 56)
-        if recentKeys[slot] == key, let w = recentWalks[slot] { return w }
-        let w = constraint.walk(group, lexer, next.state)
-        recentKeys[slot] = key
-        recentWalks[slot] = w
-        return w
+        if list != WalkCache.uncachedList && recentKeys[slot] == key, let w = recentWalks[slot] {
+            applied.append(w.takeUnretainedValue())
+            return w
+        }
+        let w = parent._withUnsafeGuaranteedRef { constraint.walk($0.group(index), constraint.tables.lexer(id: next.lexer), next.state) }
+        applied.append(w)
+        if list != WalkCache.uncachedList {
+            recentKeys[slot] = key
+            recentOwners[slot] = w
+            recentWalks[slot] = Unmanaged.passUnretained(w)
+        }
+        return Unmanaged.passUnretained(w)
     }
 
     /// ORs into `dst` the tokens whose bytes end `th`'s lexeme and go on viably; returns the
@@ -947,10 +977,15 @@ private struct MaskWalker {
         commits.removeAll(keepingCapacity: true)
         var complete = true
         // Each root group on its own (memoized by context, end class and start list), the
-        // walk below it run to the end before the next.
-        for g in root.groups { walkGroup(g, of: th, lexer, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete) }
-        if let g = root.endsHere, th.start < o.position {
-            walkGroup(g, of: th, lexer, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete)
+        // walk below it run to the end before the next. Frames refer to `root` unretained.
+        withExtendedLifetime(root) {
+            let r = Unmanaged.passUnretained(root)
+            for k in 0..<root.groups.count {
+                walkGroup(r, Int32(k), of: th, lexer, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete)
+            }
+            if root.endsHere != nil, th.start < o.position {
+                walkGroup(r, -1, of: th, lexer, mark: m, context: context, constraint, into: dst, applied: &applied, complete: &complete)
+            }
         }
         o.truncate(to: m)
         return complete ? applied : nil
@@ -958,18 +993,20 @@ private struct MaskWalker {
 
     /// `mark`: the chart before any of the lexeme's ends was committed (every root frame
     /// commits on it; commits left by earlier groups are reused or truncated away).
-    private mutating func walkGroup(_ g: BoundaryGroup, of th: LexThread, _ lexer: Lexer, mark: EarleyCore.Mark, context: SetContext?, _ constraint: GrammarConstraint,
+    /// `root`'s group `index` (`LexemeWalk.group`).
+    private mutating func walkGroup(_ root: Unmanaged<LexemeWalk>, _ index: Int32, of th: LexThread, _ lexer: Lexer, mark: EarleyCore.Mark, context: SetContext?, _ constraint: GrammarConstraint,
                                     into dst: UnsafeMutablePointer<UInt32>, applied: inout [LexemeWalk], complete: inout Bool) {
-        let shape = context == nil || g.list == WalkCache.uncachedList ? nil
-            : GroupWalkMemo.Shape(lexer: th.lexer, endClass: lexer.endClass(g.state), list: g.list)
+        let (state, list) = root._withUnsafeGuaranteedRef { ($0.groupState(index), $0.groupList(index)) }
+        let shape = context == nil || list == WalkCache.uncachedList ? nil
+            : GroupWalkMemo.Shape(lexer: th.lexer, endClass: lexer.endClass(state), list: list)
         if let shape, let known = constraint.groupMemo?.get(shape, context!) {
-            for w in known { w.formUnion(into: dst) }
+            known.formUnion(into: dst)
             applied += known
             return
         }
         let first = applied.count
         let errorBefore = o.error != nil
-        frames.append(WalkFrame(set: th.set, lexer: th.lexer, group: g, mark: mark))
+        frames.append(WalkFrame(set: th.set, lexer: th.lexer, walk: root, index: index, mark: mark))
         o.lowestBaseRead = .max
         runFrames(constraint, into: dst, applied: &applied)
         if o.error != nil { complete = false }
@@ -991,12 +1028,16 @@ private struct MaskWalker {
         // still in the chart (marks increasing); truncating to t drops those ending past t,
         // so a kept entry's chart up to `after` is exactly what its commit left.
         while let f = frames.popLast() {
-            let fl = tables.lexer(id: f.lexer)
-            let s = f.group.state
-            let cls = fl.endClass(s)
+            let fl = tables.unretainedLexer(id: f.lexer)
+            let (s, list) = f.walk._withUnsafeGuaranteedRef { ($0.groupState(f.index), $0.groupList(f.index)) }
+            let cls = fl._withUnsafeGuaranteedRef { $0.endClass(s) }
             var next: LexThread? = nil
             var hit = false
-            for c in commits.reversed() where c.mark == f.mark {
+            // The latest commit on the same chart, if any (an index loop: no array retain).
+            var ci = commits.count - 1
+            while ci >= 0 && commits[ci].mark != f.mark { ci -= 1 }
+            if ci >= 0 {
+                let c = commits[ci]
                 if c.set == f.set && c.lexer == f.lexer && c.endClass == cls {
                     hit = true
                     next = c.next
@@ -1004,21 +1045,23 @@ private struct MaskWalker {
                     o.truncate(to: c.after)
                     while let top = commits.last, top.after > c.after { commits.removeLast() }
                 }
-                break
             }
             if !hit {
                 o.truncate(to: f.mark)
                 while let top = commits.last, top.after > f.mark { commits.removeLast() }
-                next = o.commitThread(from: f.set, labels: fl.labels(s), ignored: fl.acceptsIgnored(s), width: fl.width(s))
+                let (labels, ignored, width) = fl._withUnsafeGuaranteedRef { ($0.labels(s), $0.acceptsIgnored(s), $0.width(s)) }
+                next = o.commitThread(from: f.set, labels: labels, ignored: ignored, width: width)
                 commits.append(WalkCommit(set: f.set, lexer: f.lexer, endClass: cls, mark: f.mark, after: o.mark, next: next,
                                           lowestRead: o.lowestBaseRead))
             }
             guard let next else { continue }
-            let w = recentWalk(f.group, next, constraint)
-            w.formUnion(into: dst)
-            applied.append(w)
+            let w = recentWalk(f.walk, f.index, list: list, next, constraint, applied: &applied)
+            let children = w._withUnsafeGuaranteedRef { w in
+                w.formUnion(into: dst)
+                return w.groups.count
+            }
             let m = o.mark
-            for g in w.groups { frames.append(WalkFrame(set: next.set, lexer: next.lexer, group: g, mark: m)) }
+            for k in 0..<children { frames.append(WalkFrame(set: next.set, lexer: next.lexer, walk: w, index: Int32(k), mark: m)) }
         }
     }
 }
@@ -1041,6 +1084,10 @@ private struct WalkCommit {
 private struct WalkFrame {
     var set: Int32
     var lexer: Int32
-    var group: BoundaryGroup
+    /// The group: `walk.group(index)`. Unretained (a frame is pushed and popped per lexeme
+    /// end): the walk is the root walk or one in the walker's `applied` list, alive while
+    /// frames run.
+    var walk: Unmanaged<LexemeWalk>
+    var index: Int32
     var mark: EarleyCore.Mark
 }

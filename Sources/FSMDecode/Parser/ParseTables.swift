@@ -501,6 +501,8 @@ final class ParseTables: Sendable {
     }
 
     func lexer(id: Int32) -> Lexer { lexers.get(id) }
+    /// `lexer(id:)` unretained: the cache holds its lexers as long as these tables live.
+    @inline(__always) func unretainedLexer(id: Int32) -> Unmanaged<Lexer> { lexers.unretained(id) }
 
     /// The trie nodes where terminal `t`'s match, begun at the root in DFA state `state`, ends
     /// with bytes to go (`TerminalBoundaries`); walks the trie on first use.
@@ -817,10 +819,13 @@ final class LexerCache: @unchecked Sendable {
     }
 
     /// The lexer with id `id` (one `insert` returned).
-    @inline(__always) func get(_ id: Int32) -> Lexer {
+    @inline(__always) func get(_ id: Int32) -> Lexer { unretained(id).takeUnretainedValue() }
+
+    /// `get` without a retain (the cache keeps every lexer for its own lifetime).
+    @inline(__always) func unretained(_ id: Int32) -> Unmanaged<Lexer> {
         let page = pages[Int(id) >> LexerCache.pageShift].load(ordering: .acquiring)!
         let p = page[Int(id) & (LexerCache.pageSize - 1)].load(ordering: .acquiring)!
-        return Unmanaged<Lexer>.fromOpaque(p).takeUnretainedValue()
+        return Unmanaged<Lexer>.fromOpaque(p)
     }
 }
 
