@@ -855,7 +855,7 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         precondition(mask.count >= words, "mask buffer has \(mask.count) words, needs \(words)")
         let dst = mask.baseAddress!
         let tables = constraint.tables
-        let threads = core.currentThreads
+        let threads = core.currentThreadRange
         // The first thread's inside mask is written over the words instead of ORed into zeroed
         // ones (the zeroing pass was about a third of a memo hit); the rest is ORed in. The
         // stores span exactly `words` words (`GrammarTokens` of the same vocabulary).
@@ -868,7 +868,8 @@ public struct GrammarMatcher: TokenMatcher, Sendable {
         // one grows and frees a dozen buffers, a fifth of a miss), and given back at the end.
         var walker: MaskWalker? = nil
         defer { if walker != nil { walker!.dropBase(); constraint.giveBack(walker.take()!) } }
-        for th in threads {
+        for t in threads {
+            let th = core.thread(at: t)
             let overwrite = !written
             tables.unretainedLexer(id: th.lexer)._withUnsafeGuaranteedRef { l in
                 if overwrite { l.writeInside(th.state, into: dst) } else { l.formInside(th.state, into: dst) }

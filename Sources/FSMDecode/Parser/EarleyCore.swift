@@ -204,6 +204,15 @@ struct EarleyCore {
         return threadLog[Int(c.threadLo)..<Int(c.threadHi)]
     }
 
+    /// `currentThreads` as indices for `thread(at:)` (a slice retains the log; a mask fill
+    /// reads the threads without that).
+    var currentThreadRange: Range<Int> {
+        let c = checkpoints[checkpoints.count - 1]
+        return Int(c.threadLo)..<Int(c.threadHi)
+    }
+
+    @inline(__always) func thread(at i: Int) -> LexThread { threadLog[i] }
+
     @inline(__always) func positionOf(set k: Int32) -> Int32 {
         k < baseSets ? baseSetPos[Int(k)] : setPos[Int(k - baseSets)]
     }
@@ -897,7 +906,13 @@ struct EarleyCore {
     /// or an overlay's base. A walk that read no set below `floor` reads sets at most this many
     /// hops below j.
     func originChainLength(from j: Int32, floor: Int32, limit: Int) -> Int? {
-        let (starts, origins) = baseSets == 0 ? (kernelOriginStart, kernelOrigins) : (baseKernelOriginStart, baseKernelOrigins)
+        baseSets == 0 ? EarleyCore.originChainLength(kernelOriginStart, kernelOrigins, from: j, floor: floor, limit: limit)
+            : EarleyCore.originChainLength(baseKernelOriginStart, baseKernelOrigins, from: j, floor: floor, limit: limit)
+    }
+
+    /// Over the kernel origins `starts`/`origins` (taken as arguments: a tuple of the two
+    /// arrays retained both).
+    private static func originChainLength(_ starts: [Int32], _ origins: [Int32], from j: Int32, floor: Int32, limit: Int) -> Int? {
         precondition(Int(j) < starts.count, "set \(j) is not closed")
         // Each frontier holds distinct sets in j's range [floor, j), so at most j - floor + 1
         // of them: two stack buffers that swap roles each hop (this runs on every group-memo
