@@ -77,6 +77,11 @@ enum GrammarMaskBenchmark {
             }
             // Two passes at most: a third would replay each document on a constraint that saw it.
             let passes = min(2, max(1, repetitions))
+            // FSMDECODE_BENCH_DUMP=FILE: each headline warm mask's time (µs) and place, one per line
+            // in token order (Benchmarks/min_of_runs.py takes the per-mask least over several runs:
+            // a p99 of 27 masks in 2,690 moves with the machine's noise).
+            let dumpPath = getenv("FSMDECODE_BENCH_DUMP").map { String(cString: $0) }
+            var warmWhere: [String] = []
             /// Documents in groups of `groupSize` (consecutive) alternate between `a` and `b` in
             /// the first pass and swap in the warm pass. Returns (first-pass, warm, slowest warm)
             /// times, or nil when a token was refused.
@@ -94,6 +99,7 @@ enum GrammarMaskBenchmark {
                                 e = min(e, monotonicNow() - s)
                             }
                             if rep == 0 { first.append(e) } else { warm.append(e) }
+                            if dumpPath != nil && rep == 1 && groupSize == 1 { let at = m.position; warmWhere.append("\(name) @\(at) \(String(decoding: bytes[max(0, at - 30)..<at], as: UTF8.self).debugDescription)") }
                             if rep == passes - 1 && (slowest.count < slowCount || e > slowest[slowCount - 1].0) {
                                 let at = m.position
                                 let context = String(decoding: bytes[max(0, at - 24)..<at], as: UTF8.self)
@@ -117,6 +123,9 @@ enum GrammarMaskBenchmark {
             // both forms of a file on one constraint instead, on fresh constraints.
             guard let headline = measure(groupSize: 1, c, other) else { return 1 }
             var (firstPass, all) = (headline.0, headline.1)
+            if let dumpPath {
+                _ = writeText(zip(all, warmWhere).map { String(format: "%.3f", $0.0 * 1e6) + "\t" + $0.1 }.joined(separator: "\n") + "\n", to: dumpPath)
+            }
             let slowest = headline.2
             var byDocument: [Double]? = nil
             if docs.count > 1 && docs.allSatisfy({ $0.0.hasSuffix(" (as is)") || $0.0.hasSuffix(" (compact)") }) {
