@@ -363,12 +363,14 @@ import Testing
 
     /// Past the walk cache's budget, start lists are not interned and their walks are computed
     /// every time (`WalkCache.uncachedList`). A constraint whose budget is exhausted at once, and
-    /// one with a small budget that fills midway, must give every mask the default one gives.
-    @Test(arguments: [0, 20_000])
-    func walkCacheBudgetKeepsMasksExact(_ budget: Int) throws {
+    /// one with a small budget that fills midway, must give every mask the default one gives;
+    /// with the memos too (their walk lists then hold the only references to uncached walks,
+    /// which mask walks read unretained while their frames run).
+    @Test(arguments: [0, 20_000], [false, true])
+    func walkCacheBudgetKeepsMasksExact(_ budget: Int, _ memoizing: Bool) throws {
         guard let v = TestSupport.vocabulary("llama3") else { return }
         let g = try Grammar.load(path: TestSupport.repoRoot + "/Grammars/c-like.lark")
-        let small = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: false,
+        let small = try GrammarConstraint(grammar: g, vocabulary: v, options: RegexOptions(), memoizingMasks: memoizing,
                                           walkCacheBudget: budget)
         let normal = try GrammarConstraint(grammar: g, vocabulary: v)
         let text = "int f(int n) { if (n > 1) { return f(n - 1) * n; } // done\n return 1; }"
@@ -378,7 +380,7 @@ import Testing
             if a.nextTokenMask() != b.nextTokenMask() { wrong += 1 }
             #expect(a.accept(bytes: [byte]) && b.accept(bytes: [byte]))
         }
-        #expect(wrong == 0, "budget \(budget): \(wrong) masks differ")
+        #expect(wrong == 0, "budget \(budget), memoizing \(memoizing): \(wrong) masks differ")
     }
 
     /// Visits `texts` in order on one constraint byte by byte (filling the memo at every step,
