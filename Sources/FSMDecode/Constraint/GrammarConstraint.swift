@@ -28,17 +28,18 @@ struct BoundaryGroup: Sendable {
         return (c, Int(trie.subtreeEnd[c]), Int(trie.depth[c]) - 1)
     }
 
-    /// Appends the boundaries at trie node `i` (with children) where a lexeme ends in `state`:
-    /// every child when `keeps` holds for all of them (a single `childrenOf` entry), else each
-    /// child it holds for. `keeps`: the child's byte may start the next lexeme (longest-match
-    /// lexing drops those that continue this one); asked once per child, unless `keepsAll`
-    /// says it holds for every byte (no longest match, or a state with no exit: a closed
-    /// string's quote, a literal's last byte), and the children are not visited at all.
-    @inline(__always) static func appendEnds(at i: Int, state: Int32, _ trie: TokenTrie, into pairs: inout [UInt64],
-                                             keepsAll: Bool, keeps: (UInt8) -> Bool) {
+    /// Appends the boundaries at trie node `i` (with children) where a lexeme of `lexer` ends in
+    /// `state`: every child when all of them are kept (a single `childrenOf` entry), else each
+    /// kept child. A child is kept when its byte may start the next lexeme: longest-match
+    /// lexing drops those that continue this one, asked once per child, unless the state has
+    /// no exit (a closed string's quote, a literal's last byte) and the children are not
+    /// visited at all.
+    @inline(__always) static func appendEnds(at i: Int, state: Int32, of lexer: Lexer, longest: Bool, _ trie: TokenTrie,
+                                             into pairs: inout [UInt64]) {
         let end = Int(trie.subtreeEnd[i])
         if end <= i + 1 { return }
-        if keepsAll { pairs.append(WalkCache.pair(state, Int(childrenOf(i)))); return }
+        if !longest || !lexer.hasExit(state) { pairs.append(WalkCache.pair(state, Int(childrenOf(i)))); return }
+        @inline(__always) func keeps(_ b: UInt8) -> Bool { lexer.next(state, b) == ByteDFA.dead }
         var c = i + 1
         while c < end && keeps(trie.byte[c]) { c = Int(trie.subtreeEnd[c]) }
         if c >= end { pairs.append(WalkCache.pair(state, Int(childrenOf(i)))); return }
@@ -115,11 +116,13 @@ final class LexemeWalk: Sendable {
         }
     }
 
-    /// Group `index` of `groups`, or `endsHere` for -1 (then present). The state and list are
-    /// read without copying the group (its `starts` array would be retained).
+    /// Group `index` of `groups`, or `endsHere` for -1 (then present).
     func group(_ index: Int32) -> BoundaryGroup { index < 0 ? endsHere! : groups[Int(index)] }
-    @inline(__always) func groupState(_ index: Int32) -> Int32 { index < 0 ? endsHere!.state : groups[Int(index)].state }
-    @inline(__always) func groupList(_ index: Int32) -> Int32 { index < 0 ? endsHere!.list : groups[Int(index)].list }
+    /// `group(index)`'s end state and list, read without copying the group (its `starts` array
+    /// would be retained).
+    @inline(__always) func groupKey(_ index: Int32) -> (state: Int32, list: Int32) {
+        index < 0 ? (endsHere!.state, endsHere!.list) : (groups[Int(index)].state, groups[Int(index)].list)
+    }
 
     /// ORs `inside` into the mask words at `dst`.
     @inline(__always) func formUnion(into dst: UnsafeMutablePointer<UInt32>) {
@@ -479,9 +482,7 @@ public final class GrammarConstraint: Sendable {
                 // `s` is live and accepting (some part's terminal accepts here), unless the lexer
                 // ran out of its state budget on the way (then the node is left out).
                 if s < 0 { continue }
-                BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs, keepsAll: !longest || !lexer.hasExit(s)) {
-                    lexer.next(s, $0) == ByteDFA.dead
-                }
+                BoundaryGroup.appendEnds(at: i, state: s, of: lexer, longest: longest, trie, into: &pairs)
             }
         }
         }
@@ -547,9 +548,7 @@ public final class GrammarConstraint: Sendable {
         while x < b.count && b[x - 1] < b[x] { x += 1 }
         if x >= b.count { return b.count }
         sortNodes(b)
-        var w = 1
-        for r in 1..<b.count where b[r] != b[w - 1] { b[w] = b[r]; w += 1 }
-        return w
+        return b.removeAdjacentRepeats()
     }
 
     /// Sorts trie node numbers: two passes of an 11-bit radix sort for long runs (node numbers
@@ -650,9 +649,7 @@ public final class GrammarConstraint: Sendable {
                     stack[d] = s
                     for k in Int(trie.tokenStart[i])..<Int(trie.tokenStart[i + 1]) { ids.append(UInt32(bitPattern: trie.tokenIDs[k])) }
                     if Int(trie.subtreeEnd[i]) > i + 1 && lexer.endsLexeme(s) {
-                        BoundaryGroup.appendEnds(at: i, state: s, trie, into: &pairs, keepsAll: !longest || !lexer.hasExit(s)) {
-                            lexer.next(s, $0) == ByteDFA.dead
-                        }
+                        BoundaryGroup.appendEnds(at: i, state: s, of: lexer, longest: longest, trie, into: &pairs)
                     }
                     i += 1
                 }
@@ -997,7 +994,7 @@ private struct MaskWalker {
     /// `root`'s group `index` (`LexemeWalk.group`).
     private mutating func walkGroup(_ root: Unmanaged<LexemeWalk>, _ index: Int32, of th: LexThread, _ lexer: Lexer, mark: EarleyCore.Mark, context: SetContext?, _ constraint: GrammarConstraint,
                                     into dst: UnsafeMutablePointer<UInt32>, applied: inout [LexemeWalk], complete: inout Bool) {
-        let (state, list) = root._withUnsafeGuaranteedRef { ($0.groupState(index), $0.groupList(index)) }
+        let (state, list) = root._withUnsafeGuaranteedRef { $0.groupKey(index) }
         let shape = context == nil || list == WalkCache.uncachedList ? nil
             : GroupWalkMemo.Shape(lexer: th.lexer, endClass: lexer.endClass(state), list: list)
         if let shape, let known = constraint.groupMemo?.get(shape, context!) {
@@ -1030,7 +1027,7 @@ private struct MaskWalker {
         // so a kept entry's chart up to `after` is exactly what its commit left.
         while let f = frames.popLast() {
             let fl = tables.unretainedLexer(id: f.lexer)
-            let (s, list) = f.walk._withUnsafeGuaranteedRef { ($0.groupState(f.index), $0.groupList(f.index)) }
+            let (s, list) = f.walk._withUnsafeGuaranteedRef { $0.groupKey(f.index) }
             let cls = fl._withUnsafeGuaranteedRef { $0.endClass(s) }
             var next: LexThread? = nil
             var hit = false

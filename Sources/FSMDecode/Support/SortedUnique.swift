@@ -3,12 +3,18 @@ extension Array where Element: Comparable {
     /// The pass runs over the buffer: indexing the array itself checked uniqueness at every write.
     mutating func sortAndRemoveDuplicates() {
         sort()
-        let w = withUnsafeMutableBufferPointer { b -> Int in
-            var w = 0
-            for r in b.indices where r == 0 || b[r] != b[w - 1] { b[w] = b[r]; w += 1 }
-            return w
-        }
+        let w = withUnsafeMutableBufferPointer { $0.removeAdjacentRepeats() }
         removeSubrange(w...)
+    }
+}
+
+extension UnsafeMutableBufferPointer where Element: Equatable {
+    /// Moves the first of each run of equal neighbours to the front, in order; returns how many
+    /// (a sorted buffer's distinct elements, ascending).
+    func removeAdjacentRepeats() -> Int {
+        var w = 0
+        for r in indices where r == 0 || self[r] != self[w - 1] { self[w] = self[r]; w += 1 }
+        return w
     }
 }
 
