@@ -130,8 +130,6 @@ struct EarleyCore {
     private var openStart = 0
     /// `close`'s worklist (item indices), kept between calls.
     private var closeWork: [Int32] = []
-    /// `threadFor`'s terminal bitset (`PredictionClosures.terminalWords` words), kept between calls.
-    private var scratchTerminalBits: [UInt64] = []
     /// Rules predicted in the open set: stamped with `predictGeneration` (bumped per set, so
     /// starting a set is O(1)); allocated on the first prediction.
     private var predictStamp: [UInt32] = []
@@ -746,14 +744,14 @@ struct EarleyCore {
         // whole set would meet them in, so the set comes out the same): a set's predicted
         // items far outnumber its kernel and completions, and scanning past them cost more
         // than the predictions themselves. Every item `add` appends has an origin below k.
-        var work = closeWork
-        closeWork = []
-        defer { work.removeAll(keepingCapacity: true); closeWork = work }
-        for i in i0..<items.count where items[i].origin != k { work.append(Int32(i)) }
-        @inline(__always) func push(_ a: EarleyItem) { if add(a) { work.append(Int32(items.count - 1)) } }
+        // Used in place: taking the buffer out of `self` for the call (to keep it local) cost a
+        // retain and two releases per closure, about a tenth of a mask walk's commit.
+        closeWork.removeAll(keepingCapacity: true)
+        for i in i0..<items.count where items[i].origin != k { closeWork.append(Int32(i)) }
+        @inline(__always) func push(_ a: EarleyItem) { if add(a) { closeWork.append(Int32(items.count - 1)) } }
         var w = 0
-        while w < work.count {
-            let it = items[Int(work[w])]
+        while w < closeWork.count {
+            let it = items[Int(closeWork[w])]
             w += 1
             if let s = nextSymbol(it) {
                 if s >= 0 {
@@ -998,33 +996,35 @@ struct EarleyCore {
     /// The thread for the next lexeme at set k: its lexer over the byte terminals the set
     /// expects (plus the ignored ones for longest-match grammars); nil when it expects none.
     private mutating func threadFor(set k: Int32, position: Int32) -> LexThread? {
+        // The terminal bitset on the stack: a buffer kept in `self` cost a retain and two
+        // releases per call to take out and put back (the loops must not copy `self`).
+        let words = tables.predictions.terminalWords
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { bits in
+            threadFor(set: k, position: position, bits: bits.baseAddress!, words: words)
+        }
+    }
+
+    /// `threadFor(set:position:)` with `words` words of scratch at `bits`.
+    private mutating func threadFor(set k: Int32, position: Int32, bits: UnsafeMutablePointer<UInt64>, words: Int) -> LexThread? {
         let t = tables
-        let words = t.predictions.terminalWords
-        // A local buffer (swapped out of self) so the loops do not copy self.
-        var bits = scratchTerminalBits
-        scratchTerminalBits = []
-        defer { scratchTerminalBits = bits }
-        if bits.count != words { bits = [UInt64](repeating: 0, count: words) } else { for w in 0..<words { bits[w] = 0 } }
+        bits.update(repeating: 0, count: words)
         // The expected byte terminals. Items of origin k are exactly the prediction closures of
         // the rules the other items expect (and, in set 0, of the start rule; see `predict`):
         // their terminals come per rule, as bitsets, not item by item.
         var any: UInt64 = 0
-        bits.withUnsafeMutableBufferPointer { b in
-            let bp = b.baseAddress!
-            if k == 0 { t.predictions.formTerminals(of: t.start, t, into: bp) }
-            let (fromBase, lo, hi) = itemRange(ofSet: k)
-            for i in lo..<hi {
-                let it = fromBase ? baseItems[i] : items[i]
-                if it.origin == k { continue }
-                guard let s = nextSymbol(it) else { continue }
-                if s >= 0 {
-                    t.predictions.formTerminals(of: s, t, into: bp)
-                } else if t.isByteTerminal[Int(~s)] {
-                    bp[Int(~s) >> 6] |= 1 << UInt64(~s & 63)
-                }
+        if k == 0 { t.predictions.formTerminals(of: t.start, t, into: bits) }
+        let (fromBase, lo, hi) = itemRange(ofSet: k)
+        for i in lo..<hi {
+            let it = fromBase ? baseItems[i] : items[i]
+            if it.origin == k { continue }
+            guard let s = nextSymbol(it) else { continue }
+            if s >= 0 {
+                t.predictions.formTerminals(of: s, t, into: bits)
+            } else if t.isByteTerminal[Int(~s)] {
+                bits[Int(~s) >> 6] |= 1 << UInt64(~s & 63)
             }
-            for w in 0..<words { any |= bp[w] }
         }
+        for w in 0..<words { any |= bits[w] }
         @inline(__always) func insert(_ x: Int32) { bits[Int(x) >> 6] |= 1 << UInt64(x & 63); any = 1 }
         // Inside brackets the indentation step drops newline lexemes: lexed like ignored ones.
         if let ind = t.indentation, ind.bracketDepth(indentOf(set: k)) > 0 { insert(ind.newline) }
@@ -1041,7 +1041,7 @@ struct EarleyCore {
             entry += 1
         }
         var terms: [Int32] = []
-        terms.reserveCapacity(bits.reduce(0) { $0 + $1.nonzeroBitCount })   // grown from empty, a tenth of this function
+        terms.reserveCapacity((0..<words).reduce(0) { $0 + bits[$1].nonzeroBitCount })   // grown from empty, a tenth of this function
         for w in 0..<words {
             var x = bits[w]
             while x != 0 { terms.append(Int32(w << 6 + x.trailingZeroBitCount)); x &= x - 1 }
@@ -1052,7 +1052,7 @@ struct EarleyCore {
                 memoBits.removeAll(keepingCapacity: true)
                 memoLexer.removeAll(keepingCapacity: true); memoStart.removeAll(keepingCapacity: true)
             }
-            memoBits.append(contentsOf: bits)
+            memoBits.append(contentsOf: UnsafeBufferPointer(start: bits, count: words))
             memoLexer.append(l.id)
             memoStart.append(l.start)
             return LexThread(lexer: l.id, state: l.start, set: k, start: position)
