@@ -267,8 +267,14 @@ final class GroupWalkMemo: Sendable {
         /// Bit d set: an entry of the shape was stored at `levels` d (bit 0: whole context).
         /// An evicted entry leaves its bit (a wasted probe).
         var levelsUsed: [Shape: UInt32] = [:]
+        /// A bit per key ever stored (`filterBit`; never cleared, so it only errs towards a
+        /// probe): a first visit probes every level a shape was stored at and finds none, and
+        /// a dictionary probe each (two hashes, a bucket, often a cache miss) was about a
+        /// tenth of such a mask.
+        var stored = [UInt64](repeating: 0, count: GroupWalkMemo.filterWords)
     }
     private let state: Mutex<State>
+    private static let filterWords = 1 << 10
 
     init(maxCost: Int) { state = Mutex(State(entries: BoundedTable(maxCost: maxCost))) }
 
@@ -278,7 +284,10 @@ final class GroupWalkMemo: Sendable {
             while used != 0 {
                 let levels = used.trailingZeroBitCount
                 used &= used - 1
-                if let known = s.entries.get(GroupWalkMemo.key(shape, context, levels)) { return known }
+                let key = GroupWalkMemo.key(shape, context, levels)
+                let bit = GroupWalkMemo.filterBit(key)
+                guard s.stored[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { continue }
+                if let known = s.entries.get(key) { return known }
             }
             return nil
         }
@@ -287,10 +296,20 @@ final class GroupWalkMemo: Sendable {
     /// Stores `walks` at `levels` (0: whole context; else 1 ... `EarleyCore.contextLevels`).
     func put(_ shape: Shape, _ context: SetContext, levels: Int, _ walks: [LexemeWalk]) {
         let key = GroupWalkMemo.key(shape, context, levels)
+        let bit = GroupWalkMemo.filterBit(key)
         state.withLock { s in
             s.entries.put(key, walks, cost: walks.count + 1)
             s.levelsUsed[shape, default: 0] |= 1 << UInt32(levels)
+            s.stored[bit >> 6] |= 1 << UInt64(bit & 63)
         }
+    }
+
+    /// The key's bit in `State.stored`, from its context hash (already mixed) and the rest.
+    @inline(__always) private static func filterBit(_ k: GroupMemoKey) -> Int {
+        let x = (k.contextA ^ UInt64(UInt32(bitPattern: k.levels)) << 40
+            ^ WordKey(k.shape.lexer, k.shape.endClass).word &* 0x9E37_79B9_7F4A_7C15
+            ^ UInt64(UInt32(bitPattern: k.shape.list)) &* 0xC2B2_AE3D_27D4_EB4F) &* 0xFF51_AFD7_ED55_8CCD
+        return Int(truncatingIfNeeded: x >> 48)
     }
 
     private static func key(_ shape: Shape, _ context: SetContext, _ levels: Int) -> GroupMemoKey {
