@@ -268,9 +268,9 @@ final class GroupWalkMemo: Sendable {
         /// An evicted entry leaves its bit (a wasted probe).
         var levelsUsed: [Shape: UInt32] = [:]
         /// A bit per key ever stored (`filterBit`; never cleared, so it only errs towards a
-        /// probe): a first visit probes every level a shape was stored at and finds none, and
-        /// a dictionary probe each (two hashes, a bucket, often a cache miss) was about a
-        /// tenth of such a mask.
+        /// probe): a first visit probes every level a shape was stored at and finds none, a
+        /// dictionary probe each (two hashes, a bucket, often a cache miss; about 0.7 µs of a
+        /// 7–10 µs first-visit JSON mask, timed per section).
         var stored = [UInt64](repeating: 0, count: GroupWalkMemo.filterWords)
     }
     private let state: Mutex<State>
