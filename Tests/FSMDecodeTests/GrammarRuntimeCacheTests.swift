@@ -300,6 +300,34 @@ import Testing
         try GrammarRuntimeCacheTests.checkMemo({ try GrammarConstraint(grammar: g, vocabulary: v) }, texts)
     }
 
+    /// `GroupWalkMemo` on its own: an entry stored at L levels is found from every context
+    /// whose first L level hashes match (the rest may differ) and from no other; a whole-context
+    /// entry only from the same whole context; and none of thousands of stored entries is
+    /// hidden by the filter of stored keys (a first visit skips the probes it rules out).
+    @Test func groupWalkMemoFindsWhatItStored() {
+        let memo = GroupWalkMemo(maxCost: 1 << 20)
+        let shape = GroupWalkMemo.Shape(lexer: 1, endClass: 2, list: 3)
+        let walk = LexemeWalk(inside: [1, 2, 3], insideIsBitset: false, groups: [], endsHere: nil)
+        func context(_ seed: UInt64, sharing shared: Int = 0, with other: UInt64 = 0) -> SetContext {
+            let levels = EarleyCore.contextLevels
+            let a = (0..<levels).map { d in (d < shared ? other : seed) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(d) }
+            let b = (0..<levels).map { d in (d < shared ? other : seed) &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(d) }
+            return SetContext(whole: (seed, ~seed), levelsA: a[...], levelsB: b[...])
+        }
+        memo.put(shape, context(1), levels: 3, [walk])
+        #expect(memo.get(shape, context(1))?.first === walk)
+        #expect(memo.get(shape, context(2, sharing: 3, with: 1))?.first === walk, "the first three levels match")
+        #expect(memo.get(shape, context(2, sharing: 2, with: 1)) == nil, "the third level differs")
+        #expect(memo.get(GroupWalkMemo.Shape(lexer: 1, endClass: 2, list: 4), context(1)) == nil, "another shape")
+        memo.put(shape, context(5), levels: 0, [walk])
+        #expect(memo.get(shape, context(5))?.first === walk)
+        #expect(memo.get(shape, context(6, sharing: EarleyCore.contextLevels, with: 5)) == nil, "whole contexts differ")
+        var missing: [UInt64] = []
+        for seed in UInt64(100)..<3_100 { memo.put(shape, context(seed), levels: Int(seed % 9), [walk]) }
+        for seed in UInt64(100)..<3_100 where memo.get(shape, context(seed)) == nil { missing.append(seed) }
+        #expect(missing.count == 0, "stored but not found: \(missing.prefix(5))")
+    }
+
     /// The group memo keys a walk by as many levels of context as it read (`GroupMemoKey`):
     /// the same members at other nesting paths share the walks that close no deeper than the
     /// shared levels, while a token closing three objects (`}}}`) or two and a comma (`}},`)
