@@ -150,6 +150,19 @@ import Testing
         #expect(!mask.isEmpty)
     }
 
+    /// A grammar with no terminals (`root ::= ""`): the parser expects no lexeme anywhere (a
+    /// lexer thread over zero terminal words), so the only mask is EOS and every byte is refused.
+    @Test func grammarWithoutTerminalsAllowsOnlyEOS() throws {
+        guard let v = TestSupport.vocabulary("llama3") else { return }
+        let c = try GrammarConstraint(grammar: try Grammar.gbnf("root ::= \"\"\n", file: "empty.gbnf"), vocabulary: v)
+        var m = c.makeMatcher()
+        #expect(m.isAccepting)
+        let mask = m.nextTokenMask()
+        #expect(mask.count == v.eosIDs.count && v.eosIDs.allSatisfy { mask.contains($0) })
+        let accepted = m.accept(bytes: Array("x".utf8))
+        #expect(!accepted)
+    }
+
     @Test func validateReportsOffsetAndExpectation() throws {
         guard let c = try GrammarRuntimeSupport.constraint("json.gbnf", "llama3") else { return }
         let m = c.makeMatcher()

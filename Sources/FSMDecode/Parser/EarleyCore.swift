@@ -997,9 +997,11 @@ struct EarleyCore {
     /// expects (plus the ignored ones for longest-match grammars); nil when it expects none.
     private mutating func threadFor(set k: Int32, position: Int32) -> LexThread? {
         // The terminal bitset on the stack: a buffer kept in `self` cost a retain and two
-        // releases per call to take out and put back (the loops must not copy `self`).
+        // releases per call to take out and put back (the loops must not copy `self`). One
+        // word at least: a grammar may have no terminals, and an empty buffer need not have
+        // an address.
         let words = tables.predictions.terminalWords
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { bits in
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(words, 1)) { bits in
             threadFor(set: k, position: position, bits: bits.baseAddress!, words: words)
         }
     }
