@@ -269,12 +269,14 @@ final class GroupWalkMemo: Sendable {
         var levelsUsed: [Shape: UInt32] = [:]
         /// A bit per key ever stored (`filterBit`; never cleared, so it only errs towards a
         /// probe): a first visit probes every level a shape was stored at and finds none, a
-        /// dictionary probe each (two hashes, a bucket, often a cache miss; about 0.7 µs of a
-        /// 7–10 µs first-visit JSON mask, timed per section).
+        /// dictionary probe each (a bucket and often a cache miss; about 0.7 µs of a 7–10 µs
+        /// first-visit JSON mask, timed per section).
         var stored = [UInt64](repeating: 0, count: GroupWalkMemo.filterWords)
     }
     private let state: Mutex<State>
-    private static let filterWords = 1 << 10
+    /// `State.stored` is indexed by this many top bits of a key's hash.
+    private static let filterBits = 16
+    private static let filterWords = 1 << (filterBits - 6)
 
     init(maxCost: Int) { state = Mutex(State(entries: BoundedTable(maxCost: maxCost))) }
 
@@ -284,7 +286,7 @@ final class GroupWalkMemo: Sendable {
             while used != 0 {
                 let levels = used.trailingZeroBitCount
                 used &= used - 1
-                let key = GroupWalkMemo.key(shape, context, levels)
+                let key = HashedKey(GroupWalkMemo.key(shape, context, levels))
                 let bit = GroupWalkMemo.filterBit(key)
                 guard s.stored[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { continue }
                 if let known = s.entries.get(key) { return known }
@@ -295,7 +297,7 @@ final class GroupWalkMemo: Sendable {
 
     /// Stores `walks` at `levels` (0: whole context; else 1 ... `EarleyCore.contextLevels`).
     func put(_ shape: Shape, _ context: SetContext, levels: Int, _ walks: [LexemeWalk]) {
-        let key = GroupWalkMemo.key(shape, context, levels)
+        let key = HashedKey(GroupWalkMemo.key(shape, context, levels))
         let bit = GroupWalkMemo.filterBit(key)
         state.withLock { s in
             s.entries.put(key, walks, cost: walks.count + 1)
@@ -304,12 +306,10 @@ final class GroupWalkMemo: Sendable {
         }
     }
 
-    /// The key's bit in `State.stored`, from its context hash (already mixed) and the rest.
-    @inline(__always) private static func filterBit(_ k: GroupMemoKey) -> Int {
-        let x = (k.contextA ^ UInt64(UInt32(bitPattern: k.levels)) << 40
-            ^ WordKey(k.shape.lexer, k.shape.endClass).word &* 0x9E37_79B9_7F4A_7C15
-            ^ UInt64(UInt32(bitPattern: k.shape.list)) &* 0xC2B2_AE3D_27D4_EB4F) &* 0xFF51_AFD7_ED55_8CCD
-        return Int(truncatingIfNeeded: x >> 48)
+    /// The key's bit in `State.stored`: the top bits of its hash, which the table's lookup
+    /// reuses (`HashedKey`).
+    @inline(__always) private static func filterBit(_ k: HashedKey<GroupMemoKey>) -> Int {
+        Int(UInt(bitPattern: k.hashValue_) >> (UInt.bitWidth - filterBits))
     }
 
     private static func key(_ shape: Shape, _ context: SetContext, _ levels: Int) -> GroupMemoKey {

@@ -134,12 +134,17 @@ struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     init(maxCost: Int) { self.maxCost = maxCost }
 
-    func get(_ key: Key) -> Value? { values[HashedKey(key)]?.value }
+    func get(_ key: Key) -> Value? { get(HashedKey(key)) }
+
+    /// `get` with the key hashed by the caller (who read its hash too).
+    func get(_ key: HashedKey<Key>) -> Value? { values[key]?.value }
 
     /// Stores `value` unless present; an entry costing more than the whole bound is not kept.
-    mutating func put(_ key: Key, _ value: Value, cost: Int) {
+    mutating func put(_ key: Key, _ value: Value, cost: Int) { put(HashedKey(key), value, cost: cost) }
+
+    /// `put` with the key hashed by the caller.
+    mutating func put(_ key: HashedKey<Key>, _ value: Value, cost: Int) {
         guard cost <= maxCost else { return }
-        let key = HashedKey(key)
         guard values[key] == nil else { return }
         while self.cost + cost > maxCost && head < order.count {
             let old = order[head]
