@@ -48,4 +48,19 @@ enum JSONPointer {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// The value a local `$ref` (`#`, `#/a/b~1c`, percent-encoded) names in `root`; nil for
+    /// any other reference and for a path that names nothing.
+    static func resolve<V: SchemaKeyOrderValue>(_ ref: String, in root: V) -> V? {
+        guard ref.hasPrefix("#") else { return nil }
+        var cur = root
+        let path = ref.dropFirst()
+        if path.isEmpty { return root }
+        for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let t = unescape(raw)
+            if let a = cur.keyOrderElements { guard let i = Int(t), i < a.count else { return nil }; cur = a[i] }
+            else { guard let n = cur[t] else { return nil }; cur = n }
+        }
+        return cur
+    }
 }

@@ -118,7 +118,7 @@ public enum SchemaKeyOrder {
             if c.prefix.count <= i { c.prefix.append([]) }
             c.prefix[i].append(x)
         }
-        if let ref = s["$ref"]?.keyOrderString, let t = resolve(ref, root) { collect(t, root: root, into: &c, budget: &budget) }
+        if let ref = s["$ref"]?.keyOrderString, let t = JSONPointer.resolve(ref, in: root) { collect(t, root: root, into: &c, budget: &budget) }
         for m in members {
             switch m.key {
             case "allOf", "anyOf", "oneOf": for x in m.value.keyOrderElements ?? [] { collect(x, root: root, into: &c, budget: &budget) }
@@ -126,20 +126,6 @@ public enum SchemaKeyOrder {
             default: break
             }
         }
-    }
-
-    /// A local reference (`#`, `#/a/b~1c`, percent-encoded); nil for any other.
-    static func resolve<V: SchemaKeyOrderValue>(_ ref: String, _ root: V) -> V? {
-        guard ref.hasPrefix("#") else { return nil }
-        var cur = root
-        let path = ref.dropFirst()
-        if path.isEmpty { return root }
-        for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let t = JSONPointer.unescape(raw)
-            if let a = cur.keyOrderElements { guard let i = Int(t), i < a.count else { return nil }; cur = a[i] }
-            else { guard let n = cur[t] else { return nil }; cur = n }
-        }
-        return cur
     }
 }
 

@@ -27,7 +27,7 @@ public final class SchemaValidator: @unchecked Sendable {
         guard depth < 200 else { return "\(at): $ref nesting deeper than 200" }
         func fail(_ k: String, _ why: String) -> String { "\(at.isEmpty ? "/" : at): \(k): \(why)" }
         if let ref = s["$ref"]?.stringValue {
-            guard let target = resolve(ref) else { return fail("$ref", "cannot resolve \(ref)") }
+            guard let target = JSONPointer.resolve(ref, in: root) else { return fail("$ref", "cannot resolve \(ref)") }
             if let e = check(v, target, at, depth: depth + 1) { return e }
         }
         for (k, kv) in m {
@@ -135,19 +135,6 @@ public final class SchemaValidator: @unchecked Sendable {
         guard let re = try? PCRE2Pattern(p) else { return nil }
         patterns[p] = re
         return re
-    }
-
-    private func resolve(_ ref: String) -> JSONInstance? {
-        guard ref.hasPrefix("#") else { return nil }
-        var cur = root
-        let path = ref.dropFirst()
-        if path.isEmpty { return root }
-        for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let t = JSONPointer.unescape(raw)
-            if let a = cur.arrayValue { guard let i = Int(t), i < a.count else { return nil }; cur = a[i] }
-            else { guard let n = cur[t] else { return nil }; cur = n }
-        }
-        return cur
     }
 
     static func search(_ re: PCRE2Pattern, _ s: String) -> Bool {
