@@ -412,12 +412,12 @@ struct EarleyCore {
     @inline(__always) mutating func pop(to count: Int) {
         guard checkpoints.count > count + 1 else { return }
         checkpoints.removeSubrange((count + 1)...)
-        let c = checkpoints[count]
-        items.removeSubrange(Int(c.items)...)
-        setStart.removeSubrange(Int(c.sets)...)
-        setPos.removeSubrange(Int(c.sets)...)
-        setIndent.removeSubrange(Int(c.sets)...)
-        truncateWaitIndex(sets: Int(c.sets))
+        drop(after: checkpoints[count])
+    }
+
+    /// Drops the sets, items and threads added after checkpoint `c`.
+    @inline(__always) private mutating func drop(after c: Checkpoint) {
+        truncate(to: Mark(sets: c.sets, items: c.items))
         threadLog.removeSubrange(Int(c.threadHi)...)
     }
 
@@ -429,12 +429,7 @@ struct EarleyCore {
         let newLo = Int32(threadLog.count)
         let ok = longest ? pushLongest(b, c) : pushCharacterLevel(b, c)
         if !ok {
-            items.removeSubrange(Int(c.items)...)
-            setStart.removeSubrange(Int(c.sets)...)
-            setPos.removeSubrange(Int(c.sets)...)
-            setIndent.removeSubrange(Int(c.sets)...)
-            truncateWaitIndex(sets: Int(c.sets))
-            threadLog.removeSubrange(Int(c.threadHi)...)
+            drop(after: c)
             return false
         }
         checkpoints.append(Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: newLo,
