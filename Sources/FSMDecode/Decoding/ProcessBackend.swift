@@ -73,7 +73,9 @@ public final class ProcessBackend: ModelBackend {
             let raw = try readExactly(n)
             let path = NSTemporaryDirectory() + "fsmdecode-process-\(getpid())-\(step).npy"
             defer { try? FileManager.default.removeItem(atPath: path) }
-            FileManager.default.createFile(atPath: path, contents: Data(raw))
+            guard FileManager.default.createFile(atPath: path, contents: Data(raw)) else {
+                throw protocolError("cannot write the .npy it sent to \(path) (is the temporary directory full or read-only?)")
+            }
             let file = try LogitsFile(path: path)
             guard file.width == width, file.steps == 1 else { throw protocolError("sent an .npy of shape [\(file.steps), \(file.width)], expected [\(width)]") }
             file.readRow(0, into: &row)
