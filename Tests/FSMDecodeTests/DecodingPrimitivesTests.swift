@@ -44,7 +44,7 @@ enum LogitsWriter {
 
     static func write(_ bytes: [UInt8], name: String) -> String {
         let path = TestSupport.scratchPath(name)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "cannot write \(path)")
         return path
     }
 }

@@ -50,7 +50,7 @@ import Testing
     static func compileGrammar(_ bytes: [UInt8], file: String, lark: Bool) throws {
         let g = lark ? try Grammar.lark(bytes: bytes, file: file) : try Grammar.gbnf(bytes: bytes, file: file)
         let c = try Constraint.compile(grammar: g, vocabulary: byteVocabulary)
-        var m = c.makeMatcher()
+        let m = c.makeMatcher()
         _ = m.viablePrefixLength(Array("a".utf8))
     }
 
@@ -315,7 +315,7 @@ import Testing
         let dir = TestSupport.scratchPath("hostile")
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "cannot write \(path)")
         return path
     }
 
@@ -387,7 +387,7 @@ import Testing
     // MARK: GGUF
 
     @Test func mutatedGGUFHeadersLoadOrFailWithAnOffset() throws {
-        let seed = try VocabularyGGUFTests.smallByteLevel()
+        let seed = VocabularyGGUFTests.smallByteLevel()
         var rng = SeededRNG(seed: 0x6609)
         for n in 0..<(TestSupport.fullSuites ? 3000 : 200) {
             var bytes = Self.mutate(seed, &rng, pool: [seed])
