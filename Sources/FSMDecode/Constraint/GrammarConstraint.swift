@@ -267,7 +267,7 @@ final class GroupWalkMemo: Sendable {
         /// Bit d set: an entry of the shape was stored at `levels` d (bit 0: whole context).
         /// An evicted entry leaves its bit (a wasted probe).
         var levelsUsed: [Shape: UInt32] = [:]
-        /// A bit per key ever stored (`filterBit`; never cleared, so it only errs towards a
+        /// A bit per key ever stored (`filterSlot`; never cleared, so it only errs towards a
         /// probe): a first visit probes every level a shape was stored at and finds none, a
         /// dictionary probe each (a bucket and often a cache miss; about 0.7 µs of a 7–10 µs
         /// first-visit JSON mask, timed per section).
@@ -286,9 +286,9 @@ final class GroupWalkMemo: Sendable {
             while used != 0 {
                 let levels = used.trailingZeroBitCount
                 used &= used - 1
-                let key = HashedKey(GroupWalkMemo.key(shape, context, levels))
-                let bit = GroupWalkMemo.filterBit(key)
-                guard s.stored[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { continue }
+                let key = GroupWalkMemo.key(shape, context, levels)
+                let (word, bit) = GroupWalkMemo.filterSlot(key)
+                guard s.stored[word] & bit != 0 else { continue }
                 if let known = s.entries.get(key) { return known }
             }
             return nil
@@ -297,24 +297,26 @@ final class GroupWalkMemo: Sendable {
 
     /// Stores `walks` at `levels` (0: whole context; else 1 ... `EarleyCore.contextLevels`).
     func put(_ shape: Shape, _ context: SetContext, levels: Int, _ walks: [LexemeWalk]) {
-        let key = HashedKey(GroupWalkMemo.key(shape, context, levels))
-        let bit = GroupWalkMemo.filterBit(key)
+        let key = GroupWalkMemo.key(shape, context, levels)
+        let (word, bit) = GroupWalkMemo.filterSlot(key)
         state.withLock { s in
             s.entries.put(key, walks, cost: walks.count + 1)
             s.levelsUsed[shape, default: 0] |= 1 << UInt32(levels)
-            s.stored[bit >> 6] |= 1 << UInt64(bit & 63)
+            s.stored[word] |= bit
         }
     }
 
-    /// The key's bit in `State.stored`: the top bits of its hash, which the table's lookup
-    /// reuses (`HashedKey`).
-    @inline(__always) private static func filterBit(_ k: HashedKey<GroupMemoKey>) -> Int {
-        Int(UInt(bitPattern: k.hashValue_) >> (UInt.bitWidth - filterBits))
+    /// The key's word and bit in `State.stored`, picked by the top bits of its hash (which the
+    /// table's lookup reuses: `HashedKey`).
+    @inline(__always) private static func filterSlot(_ k: HashedKey<GroupMemoKey>) -> (word: Int, bit: UInt64) {
+        let b = Int(UInt(bitPattern: k.hashValue_) >> (UInt.bitWidth - filterBits))
+        return (b >> 6, 1 << UInt64(b & 63))
     }
 
-    private static func key(_ shape: Shape, _ context: SetContext, _ levels: Int) -> GroupMemoKey {
+    /// The key at `levels`, hashed once for the filter and the table.
+    private static func key(_ shape: Shape, _ context: SetContext, _ levels: Int) -> HashedKey<GroupMemoKey> {
         let (a, b) = levels == 0 ? context.whole : context.level(levels)
-        return GroupMemoKey(shape: shape, contextA: a, contextB: b, levels: Int32(levels))
+        return HashedKey(GroupMemoKey(shape: shape, contextA: a, contextB: b, levels: Int32(levels)))
     }
 
     /// Number of entries (tests).
