@@ -20,6 +20,10 @@
 #   PYTHON: an interpreter that already has the pinned peers (skips the venv; offline machines)
 #   COLD=1: fsmdecode empties its cache shared across constraints (terminal DFAs) before
 #           each schema; default: kept, as in a server
+#   REPEAT=N (needs COLD=1): every engine measures each schema N times, each run cold, and
+#           keeps per mask and per TTFM the least time (drops a shared machine's preemptions)
+#   INTERLEAVE=1: time fsmdecode again beside the peers, schema by schema, taking turns (a slow
+#           spell of a shared machine then falls on every engine alike; outlines-core still after)
 #   REUSE_WORK=1: keep step 2's output from the last run with this NAME and rerun the peers only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +52,8 @@ args=(--vocab "$VOCAB" --out "$out" --name "$NAME" --fsmdecode "$bin"
 [[ -n "${PYTHON:-}" ]] && args+=(--python "$PYTHON")
 [[ "${REUSE_WORK:-}" == 1 ]] && args+=(--reuse-work)
 [[ "${COLD:-}" == 1 ]] && args+=(--cold)
+[[ -n "${REPEAT:-}" ]] && args+=(--repeat "$REPEAT")
+[[ "${INTERLEAVE:-}" == 1 ]] && args+=(--interleave)
 python3 Benchmarks/peers/run_peers.py "${args[@]}" "$CORPUS"
 
 echo "== wrote $out/$NAME.{md,json,png} in $(( $(date +%s) - started )) s" >&2

@@ -221,8 +221,10 @@ class OutlinesEngine:
 
 
 # --------------------------------------------------------------------------- worker
-def worker(engine_name, work):
-    """Reads grammar indices on stdin; answers one JSON line per grammar on stdout."""
+def worker(engine_name, work, repeat=1):
+    """Reads grammar indices on stdin; answers one JSON line per grammar on stdout. With
+    `repeat` > 1 each grammar is measured that many times (compile included) and every time
+    (TTFM, each mask) is the least over the runs."""
     import gc
     import numpy as np
     manifest = json.load(open(os.path.join(work, "manifest.json")))
@@ -237,10 +239,10 @@ def worker(engine_name, work):
     gc.freeze()
     print(json.dumps({"ready": True, "notes": eng.notes}), flush=True)
     clock = time.perf_counter_ns
-    for line in sys.stdin:
-        g = manifest["grammars"][int(line)]
-        text = open(os.path.join(work, g["schema"]), encoding="utf-8").read()
-        rec = {"grammar": g["id"], "status": "ok", "ttfm_us": None, "tbm_us": [], "tokens": 0, "error": None}
+
+    def measure(g, text, least):
+        """One run over grammar `g`; `least`: an earlier run's record, whose times bound this one's."""
+        rec = {"grammar": g["id"], "status": "ok", "ttfm_us": None, "tbm_us": [], "tokens": 0, "error": None, "case_us": []}
         gc.disable()
         t0 = clock()
         try:
@@ -248,10 +250,12 @@ def worker(engine_name, work):
             m = eng.matcher(compiled)
             eng.fill(m, bm)
             rec["ttfm_us"] = (clock() - t0) / 1000
+            if least and least["ttfm_us"] is not None:
+                rec["ttfm_us"] = min(rec["ttfm_us"], least["ttfm_us"])
         except Exception as e:  # the engine's own refusal
             rec["status"], rec["error"] = "compile_error", f"{type(e).__name__}: {e}"[:300]
         if rec["ttfm_us"] is not None:
-            for c in cases_by_grammar.get(g["id"], []):
+            for n, c in enumerate(cases_by_grammar.get(g["id"], [])):
                 ids = [int(x) for x in open(os.path.join(work, c["tokens"])).read().split()] + [vocab.eos]
                 m = eng.matcher(compiled)
                 ok = True
@@ -266,6 +270,9 @@ def worker(engine_name, work):
                         ok = eng.accept_stop(m, t)
                     elif not eng.accept(m, t):
                         ok = False; break
+                if least and n < len(least["case_us"]) and len(least["case_us"][n]) == len(times):
+                    times = [min(a, b) for a, b in zip(times, least["case_us"][n])]
+                rec["case_us"].append(times)
                 if c.get("valid", True):
                     rec["tbm_us"] += times
                     rec["tokens"] += len(ids)
@@ -274,23 +281,39 @@ def worker(engine_name, work):
                 elif ok and rec["status"] == "ok":
                     rec["status"], rec["error"] = "invalidation_error", f"{c['id']}: invalid instance accepted"
         gc.enable()
+        return rec
+
+    for line in sys.stdin:
+        g = manifest["grammars"][int(line)]
+        text = open(os.path.join(work, g["schema"]), encoding="utf-8").read()
+        rec = None
+        ttfm_runs = []
+        for _ in range(max(1, repeat)):
+            rec = measure(g, text, rec)
+            ttfm_runs.append(rec["ttfm_us"])
+        del rec["case_us"]
+        if repeat > 1:
+            rec["ttfm_runs_us"] = ttfm_runs  # the running least: shows whether a later run met a cache
         rec["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps(rec), flush=True)
 
 
 # --------------------------------------------------------------------------- driver
 class Pool:
-    def __init__(self, py, engine, work):
-        self.cmd = [py, os.path.abspath(__file__), "--worker", engine, "--work", work]
+    def __init__(self, py, engine, work, repeat=1):
+        self.cmd = [py, os.path.abspath(__file__), "--worker", engine, "--work", work, "--repeat", str(repeat)]
         self.proc = None
         self.notes = []
+
+    def request(self, index):
+        return f"{index}\n"
 
     def start(self):
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
         line = self.readline(600)
         if not line:
             raise RuntimeError(f"worker did not start: {' '.join(self.cmd)}")
-        self.notes = json.loads(line)["notes"]
+        self.notes = json.loads(line)["notes"] if line.startswith("{") else []
 
     def readline(self, timeout):
         end = time.monotonic() + timeout
@@ -306,7 +329,7 @@ class Pool:
         if self.proc is None:
             self.start()
         try:
-            self.proc.stdin.write(f"{index}\n"); self.proc.stdin.flush()
+            self.proc.stdin.write(self.request(index)); self.proc.stdin.flush()
         except BrokenPipeError:
             pass
         line = self.readline(timeout)
@@ -324,6 +347,32 @@ class Pool:
     def close(self):
         if self.proc:
             self.proc.stdin.close(); self.proc.wait(); self.proc = None
+
+
+class OursPool(Pool):
+    """fsmdecode's own `bench worker` (what `bench masks` runs), fed MaskBench files by path, for
+    --interleave: it answers "ready", then per file a record with every valid mask's time."""
+    def __init__(self, cmd, paths):
+        super().__init__(None, "fsmdecode", None)
+        self.cmd, self.paths = cmd, paths
+
+    def request(self, index):
+        return f"-\t{self.paths[index]}\n"
+
+
+def maskbench_paths(inputs, grammars):
+    """The MaskBench file of each work-set grammar, found as `bench masks` lists its inputs
+    (directories: their *.json files but manifest.json; files as given), by id."""
+    by_id = {}
+    for p in inputs:
+        files = [os.path.join(p, f) for f in os.listdir(p) if f.endswith(".json") and f != "manifest.json"] if os.path.isdir(p) else [p]
+        for f in files:
+            b = os.path.basename(f)
+            by_id[b[:-5] if b.endswith(".json") else b] = os.path.abspath(f)
+    missing = [g["id"] for g in grammars if g["id"] not in by_id]
+    if missing:
+        raise SystemExit(f"--interleave: no MaskBench file for {len(missing)} grammars (e.g. {missing[0]}); it runs on MaskBench inputs only")
+    return [by_id[g["id"]] for g in grammars]
 
 
 def pct(xs, q):
@@ -393,12 +442,23 @@ def main():
     ap.add_argument("--whitespace", default="flexible", help="fsmdecode's JSON whitespace policy (peers' defaults are flexible)")
     ap.add_argument("--cold", action="store_true",
                     help="fsmdecode empties its cross-constraint caches before each schema (bench masks --cold)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="measure each schema N times, every run cold (needs --cold), and keep per mask and per TTFM "
+                         "the least time, for fsmdecode and every peer alike: drops a shared machine's preemptions "
+                         "from the percentiles; --timeout is per run")
+    ap.add_argument("--interleave", action="store_true",
+                    help="time fsmdecode again beside the peers, schema by schema (ours and each peer on one schema, "
+                         "taking turns to go first, then the next schema), so a slow spell of a shared machine falls on "
+                         "every engine alike; bench masks' own run then only checks outcomes and writes the work set. "
+                         "MaskBench inputs only; outlines-core, sampled, still runs after")
     ap.add_argument("--worker"), ap.add_argument("--work")
     args = ap.parse_args()
     if args.worker:
-        return worker(args.worker, args.work)
+        return worker(args.worker, args.work, args.repeat)
     if not args.vocab or not args.paths:
         ap.error("give --vocab and input paths")
+    if args.repeat < 1 or (args.repeat > 1 and not args.cold):
+        ap.error("--repeat N needs N >= 1, and --cold when N > 1 (a repeated schema would find fsmdecode's caches warm)")
     os.makedirs(args.out, exist_ok=True)
     scratch = os.path.abspath(args.scratch or os.path.join(args.out, args.name + "-work"))
     os.makedirs(scratch, exist_ok=True)
@@ -411,7 +471,7 @@ def main():
     cmd = [binary, "bench", "masks", "--vocab", args.vocab, "--dump-work", work, "--records", records, "--json",
            "--timeout", str(args.timeout), "--jobs", str(args.jobs), "--whitespace", args.whitespace,
            "--every", str(args.every)] + (["--limit", str(args.limit)] if args.limit else []) \
-        + (["--cold"] if args.cold else []) + args.paths
+        + (["--cold"] if args.cold else []) + (["--repeat", str(args.repeat)] if args.repeat > 1 and not args.interleave else []) + args.paths
     if args.reuse_work:
         saved = json.load(open(ours_summary_path))
     else:
@@ -430,17 +490,53 @@ def main():
                                        f"--jobs {args.jobs} worker processes"]}}
     recs = {"fsmdecode": ours_records(work, records)}
     samples = {}
-    for engine in args.engines.split(","):
+    engines = args.engines.split(",")
+    if args.interleave:
+        together = [e for e in engines if e != "outlines_core"]
+        ours_cmd = [binary, "bench", "worker", "--vocab", args.vocab, "--whitespace", args.whitespace, "--format", "maskbench"] \
+            + (["--cold"] if args.cold else []) + (["--repeat", str(args.repeat)] if args.repeat > 1 else [])
+        pools = {"fsmdecode": OursPool(ours_cmd, maskbench_paths(args.paths, grammars))}
+        pools.update({e: Pool(py, e, work, args.repeat) for e in together})
+        out = {e: [] for e in pools}
+        order = list(pools)
+        t0 = time.monotonic()
+        for i, g in enumerate(grammars):
+            turn = order[i % len(order):] + order[:i % len(order)]
+            for e in turn:
+                r = pools[e].run(i, g["id"], args.timeout * args.repeat)
+                if e == "fsmdecode":
+                    r = {"grammar": g["id"], "status": r["status"], "ttfm_us": r.get("ttfm_us"), "tbm_us": r.get("tbm_us") or [],
+                         "tokens": r.get("tokens", 0), "error": r.get("error"), "ttfm_runs_us": r.get("ttfm_runs_us")}
+                out[e].append(r)
+            if (i + 1) % 100 == 0 or i + 1 == len(grammars):
+                print(f"interleaved ({', '.join(order)}): {i + 1}/{len(grammars)}, {time.monotonic() - t0:.0f} s", file=sys.stderr)
+        for e, pool in pools.items():
+            pool.close()
+            wall[e] = round(time.monotonic() - t0, 1)
+            if e != "fsmdecode":
+                results[e] = {"notes": pool.notes}
+        first = {r["grammar"]: r["status"] for r in recs["fsmdecode"]}
+        changed = [r["grammar"] for r in out["fsmdecode"] if first.get(r["grammar"]) != r["status"]]
+        if changed:
+            print(f"warning: {len(changed)} files changed outcome between bench masks and the interleaved run, e.g. {changed[0]}", file=sys.stderr)
+        recs.update(out)
+        results["fsmdecode"]["notes"].append("timed interleaved with " + ", ".join(together) + ", schema by schema")
+        for e in pools:
+            with open(os.path.join(scratch, f"{e}.jsonl" if e != "fsmdecode" else "fsmdecode-interleaved.jsonl"), "w") as f:
+                for r in out[e]:
+                    f.write(json.dumps(r) + "\n")
+        engines = [e for e in engines if e not in together]
+    for engine in engines:
         chosen = list(range(len(grammars)))
         if engine == "outlines_core" and (args.outlines_every > 1 or args.outlines_limit):
             chosen = chosen[::args.outlines_every][:args.outlines_limit]
             samples[engine] = {"every": args.outlines_every, "limit": args.outlines_limit, "files": len(chosen), "of": len(grammars),
                                "grammars": [grammars[i]["id"] for i in chosen]}
-        pool = Pool(py, engine, work)
+        pool = Pool(py, engine, work, args.repeat)
         out = []
         t0 = time.monotonic()
         for n, i in enumerate(chosen):
-            out.append(pool.run(i, grammars[i]["id"], args.timeout))
+            out.append(pool.run(i, grammars[i]["id"], args.timeout * args.repeat))
             if sys.stderr.isatty():
                 print(f"\r{engine}: {n + 1}/{len(chosen)}", end="", file=sys.stderr)
             elif (n + 1) % 100 == 0 or n + 1 == len(chosen):
@@ -468,7 +564,7 @@ def main():
     meta = {"machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, {platform.system()} {platform.release()}".strip(),
             "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?") if os.path.exists("/proc/cpuinfo") else "?",
             "vocab": args.vocab, "inputs": args.paths, "every": args.every, "limit": args.limit, "timeout_s": args.timeout,
-            "whitespace": args.whitespace, "jobs": args.jobs, "date": time.strftime("%Y-%m-%d %H:%M"), "versions": versions(py),
+            "whitespace": args.whitespace, "jobs": args.jobs, "repeat": args.repeat, "interleave": args.interleave, "date": time.strftime("%Y-%m-%d %H:%M"), "versions": versions(py),
             "command": " ".join(sys.argv)}
     base = os.path.join(args.out, args.name)
     json.dump({"meta": meta, "engines": results}, open(base + ".json", "w"), indent=1)
@@ -504,6 +600,13 @@ def write_table(path, meta, results):
     lines = [f"Machine: {meta['cpu']} ({meta['machine']}); {meta['date']}; vocab {meta['vocab']}; inputs {' '.join(meta['inputs'])} ({sel}); "
              f"timeout {meta['timeout_s']} s per schema; fsmdecode --whitespace {meta['whitespace']}, --jobs {meta['jobs']}.",
              f"Versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}. Ratio = engine / fsmdecode (>1: fsmdecode faster).", ""]
+    if meta.get("interleave"):
+        lines[2:2] = ["", "fsmdecode and the peers (outlines-core apart) were timed in turns, schema by schema, so a slow "
+                          "spell of the machine falls on all of them alike; wall s is then the interleaved run's."]
+    if meta.get("repeat", 1) > 1:
+        lines[2:2] = ["", f"Every engine measured each schema {meta['repeat']} times, compile included (fsmdecode emptying its "
+                        "caches before each run; a peer may keep what its library caches); each time below (TTFM, every mask) is "
+                        "the least over those runs. Each record's ttfm_runs_us shows what the later runs gained."]
     for e in sampled:
         smp = results[e]["sample"]
         lines.append(f"**{e} is a sample**: every {smp['every']}th schema of the work set" + (f", at most {smp['limit']}" if smp["limit"] else "")

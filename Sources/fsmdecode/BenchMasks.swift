@@ -54,12 +54,17 @@ struct BenchMasksCommand: ParsableCommand {
     @Option(name: .long, help: "Only every Nth unit (sorted by path; the 1st, N+1st, …), for a quick sample of a corpus.") var every: Int = 1
     @Option(name: .long, help: "Only the first N units (sorted by path; after --every).") var limit: Int?
     @Flag(name: .long, help: "Empty the caches shared across constraints (terminal DFAs) before each unit, so every compile is cold (the DFAs of format strings, engine constants, are kept). Default: kept, as in a server.") var cold = false
+    @Option(name: .customLong("repeat"), help: "Run each unit N times, each a cold compile (needs --cold), and keep per mask and per TTFM the least time: drops a shared machine's preemptions from the percentiles (Benchmarks/peers/run_peers.py --repeat does the same for the peers). --timeout is per run.") var repeats: Int = 1
     @Option(name: .customLong("inject-fault"), help: .hidden) var faults: [String] = []
 
     func run() throws {
         try FSMDecodeCommand.runReportingErrors {
             guard jobs >= 1 else { throw FSMDecodeError(.usage, "--jobs must be at least 1") }
             guard every >= 1 else { throw FSMDecodeError(.usage, "--every must be at least 1") }
+            guard repeats >= 1 else { throw FSMDecodeError(.usage, "--repeat must be at least 1") }
+            guard repeats == 1 || cold else {
+                throw FSMDecodeError(.usage, "--repeat needs --cold: a repeated unit would find the caches its first run filled")
+            }
             guard format == "maskbench" || format == "pairs" else { throw FSMDecodeError(.usage, "--format must be maskbench or pairs") }
             _ = try ConstraintFlags.parse(["--any-json", "--whitespace", whitespace]).whitespacePolicy()
             var units = try collectUnits()
@@ -77,8 +82,10 @@ struct BenchMasksCommand: ParsableCommand {
             for e in vocabulary.eos { workerArgs += ["--eos", e] }
             if let dumpWork { workerArgs += ["--dump-work", dumpWork] }
             if cold { workerArgs.append("--cold") }
+            if repeats > 1 { workerArgs += ["--repeat", "\(repeats)"] }
             signal(SIGPIPE, SIG_IGN)
-            let pool = BenchPool(arguments: workerArgs + faults.flatMap { ["--inject-fault", $0] }, jobs: jobs, timeout: timeout)
+            let pool = BenchPool(arguments: workerArgs + faults.flatMap { ["--inject-fault", $0] }, jobs: jobs,
+                                 timeout: timeout * Double(repeats))
             let progress = Progress(total: units.count, label: "units")
             let started = now()
             var done = 0
@@ -162,13 +169,14 @@ struct BenchMasksCommand: ParsableCommand {
                 ("valid_instances", "\(valid)"), ("invalid_instances", "\(invalid)"), ("tokens", "\(tokens)"),
                 ("ttfm_us", JSONOut.object([("p50", fmt(t.p(0.5))), ("p95", fmt(t.p(0.95))), ("max", fmt(t.maximum))])),
                 ("tbm_us", JSONOut.object([("p50", fmt(b.p(0.5))), ("p90", fmt(b.p(0.9))), ("p99", fmt(b.p(0.99))), ("avg", fmt(b.avg)), ("max", fmt(b.maximum))])),
-                ("peak_rss_mb", String(format: "%.1f", Double(rss) / 1024)),
+                ("peak_rss_mb", String(format: "%.1f", Double(rss) / 1024)), ("repeat", "\(repeats)"),
             ]))
             return
         }
         print("units \(units.count): passing \(c("ok")), compile_error \(c("compile_error")), validation_error \(c("validation_error")), invalidation_error \(c("invalidation_error")), timeout \(c("timeout")), crash \(c("crash"))")
         print("instances: \(valid) valid, \(invalid) invalid; \(reordered) valid instances accepted only in schema key order; \(humanCount(tokens)) tokens")
         print("TTFM µs: p50 \(fmt(t.p(0.5)))  p95 \(fmt(t.p(0.95)))  max \(fmt(t.maximum))   (\(ttfm.count) compiled)")
+        if repeats > 1 { print("times: the least of \(repeats) cold runs per unit, per mask and per TTFM") }
         print("TBM  µs: p50 \(fmt(b.p(0.5)))  p90 \(fmt(b.p(0.9)))  p99 \(fmt(b.p(0.99)))  avg \(fmt(b.avg))  max \(fmt(b.maximum))   (\(tbm.count) masks)")
         print(String(format: "peak RSS %.1f MB (largest worker)", Double(rss) / 1024))
         for (u, r) in zip(units, replies) where r.status != "ok" && r.status != "compile_error" {

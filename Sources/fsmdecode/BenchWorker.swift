@@ -53,9 +53,15 @@ struct BenchMeasure {
         var dumpCases: [String] = []
         var manifestCases: [String] = []
         var grammar: String?
+        /// Every case's mask times (valid and invalid, in case order): what a repetition of the
+        /// unit takes the least with.
+        var caseTimes: [[Double]] = []
     }
 
-    func run(_ unit: BenchUnit) -> Outcome {
+    /// Measures `unit` once. `least`: an earlier run of the same unit (`--repeat`); each time
+    /// (TTFM and every mask) is then the least of that run's and this one's, so a preemption
+    /// in one run does not count. `writeDump`: write the work-set files (once per unit).
+    func run(_ unit: BenchUnit, least prior: Outcome? = nil, writeDump: Bool = true) -> Outcome {
         var out = Outcome()
         let loaded: (kind: String, source: [UInt8], schema: JSONInstance?, cases: [BenchCase], id: String)
         // A file our JSON reader refuses (e.g. a member name with U+0000, which json-c cannot
@@ -73,7 +79,7 @@ struct BenchMeasure {
             let constraint = try compile(kind: loaded.kind, source: loaded.source, name: unit.name)
             let matcher = constraint.makeMatcher()
             matcher.fillNextTokenMask(into: mask)
-            out.ttfmUs = (now() - t0) / 1000
+            out.ttfmUs = min((now() - t0) / 1000, prior?.ttfmUs ?? .infinity)
             fresh = matcher
         } catch {
             out.status = "compile_error"
@@ -87,7 +93,7 @@ struct BenchMeasure {
         var grammarFile: String?
         if let dumpDir {
             grammarFile = "grammars/\(loaded.id).\(loaded.kind == "json_schema" ? "schema.json" : loaded.kind)"
-            dumpFiles.append((dumpDir + "/" + grammarFile!, { loaded.source }))
+            if writeDump { dumpFiles.append((dumpDir + "/" + grammarFile!, { loaded.source })) }
             out.grammar = JSONOut.object([("id", JSONOut.string(loaded.id)), ("kind", JSONOut.string(loaded.kind)),
                                           ("schema", JSONOut.string(grammarFile!))])
         }
@@ -114,6 +120,10 @@ struct BenchMeasure {
                     }
                 }
             }
+            if let prior, n < prior.caseTimes.count, prior.caseTimes[n].count == times.count {
+                for i in times.indices { times[i] = min(times[i], prior.caseTimes[n][i]) }
+            }
+            out.caseTimes.append(times)
             if c.valid {
                 out.tbmUs += times
                 // Tokens of the valid instances masked (with the stop token), as the peers count them.
@@ -129,8 +139,10 @@ struct BenchMeasure {
             if let dumpDir {
                 let caseID = n == 0 ? loaded.id : "\(loaded.id)#\(n + 1)"
                 let base = "cases/\(loaded.id).\(n + 1)"
-                dumpFiles.append(("\(dumpDir)/\(base).text", { [text] in text }))
-                dumpFiles.append(("\(dumpDir)/\(base).tokens", { [ids] in Array(ids.map(String.init).joined(separator: " ").utf8) }))
+                if writeDump {
+                    dumpFiles.append(("\(dumpDir)/\(base).text", { [text] in text }))
+                    dumpFiles.append(("\(dumpDir)/\(base).tokens", { [ids] in Array(ids.map(String.init).joined(separator: " ").utf8) }))
+                }
                 out.manifestCases.append(JSONOut.object([
                     ("id", JSONOut.string(caseID)), ("grammar", JSONOut.string(loaded.id)),
                     ("text", JSONOut.string(base + ".text")), ("tokens", JSONOut.string(base + ".tokens")),
@@ -250,6 +262,8 @@ struct BenchWorkerCommand: ParsableCommand {
     @Option(name: .customLong("dump-work")) var dumpWork: String?
     @Flag(name: .customLong("dump-only")) var dumpOnly = false
     @Flag(name: .long) var cold = false
+    /// Runs per unit (`bench masks --repeat`); the caches are emptied before each.
+    @Option(name: .customLong("repeat")) var repeats: Int = 1
     /// Fault injection for the runner's own tests: `crash:TEXT` / `hang:TEXT` makes the worker
     /// abort / hang on units whose name contains TEXT.
     @Option(name: .customLong("inject-fault")) var faults: [String] = []
@@ -272,7 +286,13 @@ struct BenchWorkerCommand: ParsableCommand {
                     if parts[0] == "hang" { while true { sleep(3600) } }
                 }
                 if cold { SharedCaches.clear() }
-                let o = m.run(unit)
+                var o = m.run(unit, writeDump: repeats <= 1)
+                var ttfmRuns = [o.ttfmUs]
+                for r in 1..<max(repeats, 1) {
+                    SharedCaches.clear()
+                    o = m.run(unit, least: o, writeDump: r == repeats - 1)
+                    ttfmRuns.append(o.ttfmUs)
+                }
                 var fields: [(String, String)] = [
                     ("status", JSONOut.string(o.status)),
                     ("ttfm_us", o.ttfmUs.map { String(format: "%.1f", $0) } ?? "null"),
@@ -284,6 +304,9 @@ struct BenchWorkerCommand: ParsableCommand {
                     ("dump_cases", JSONOut.array(o.dumpCases)), ("manifest_cases", JSONOut.array(o.manifestCases)),
                 ]
                 if let g = o.grammar { fields.append(("grammar", g)) }
+                // The running least after each run: a later run much faster than the first would
+                // mean a cache the repetition met (each run is meant to be cold).
+                if repeats > 1 { fields.append(("ttfm_runs_us", JSONOut.array(ttfmRuns.map { $0.map { String(format: "%.1f", $0) } ?? "null" }))) }
                 print(JSONOut.object(fields)); fflush(nil)
             }
         }

@@ -146,6 +146,39 @@ import Testing
         #expect(ids.split(separator: " ").map { Int32($0)! } == encoder.encode(#"{"n":1,"s":"x"}"#))
     }
 
+    /// `--repeat N` (with `--cold`) runs each unit N times and keeps the least time per mask:
+    /// the outcomes and mask counts are those of one run, and without `--cold` it is refused
+    /// (a repeated unit would meet the caches its first run filled).
+    @Test func masksRepeatKeepsOutcomesAndNeedsCold() throws {
+        guard let vocab = prerequisites() else { return }
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = [
+            "a_ok.json": #"{"schema": {"type": "object", "properties": {"n": {"type": "integer"}, "s": {"type": "string", "maxLength": 5}}, "required": ["n"]}, "tests": [{"data": {"n": 12, "s": "abc"}, "valid": true}, {"data": {"n": "1"}, "valid": false}]}"#,
+            "b_refused.json": #"{"schema": {"type": "string", "pattern": "(a)\\1"}, "tests": [{"data": "aa", "valid": true}]}"#,
+        ]
+        for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+        func records(_ extra: [String]) throws -> [[String: Any]] {
+            let path = dir + "/records-\(extra.count).jsonl"
+            let r = try cli.run(["bench", "masks", "--vocab", vocab, "--json", "--records", path, "--cold"] + extra + [dir])
+            #expect(r.status == 0, "\(r.stderr)")
+            let s = try json(r.stdout)
+            #expect(s["repeat"] as? Int == (extra.isEmpty ? 1 : 3))
+            return try String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+                .split(separator: "\n").map { try json(String($0)) }
+        }
+        let once = try records([]), thrice = try records(["--repeat", "3"])
+        #expect(once.map { $0["status"] as? String } == ["ok", "compile_error"])
+        #expect(thrice.map { $0["status"] as? String } == once.map { $0["status"] as? String })
+        #expect(thrice.map { $0["tokens"] as? Int } == once.map { $0["tokens"] as? Int })
+        let counts = { (r: [[String: Any]]) in r.map { ($0["tbm_us"] as? [String: Any])?["count"] as? Int } }
+        #expect(counts(thrice) == counts(once))
+        #expect((thrice[0]["ttfm_us"] as? Double ?? 0) > 0)
+        let refused = try cli.run(["bench", "masks", "--vocab", vocab, "--repeat", "2", dir])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--repeat needs --cold"), "\(refused.stderr)")
+    }
+
     /// A unit past --timeout is recorded as timeout, its worker replaced, and the run goes on.
     @Test func masksTimeoutIsRecordedAndTheRunContinues() throws {
         guard let vocab = prerequisites() else { return }
