@@ -11,6 +11,11 @@ import argparse, json, os, sys, time
 ap = argparse.ArgumentParser()
 ap.add_argument("--shared", default=None)
 ap.add_argument("--tokens", default="results/grammar-masks-tokens.json")
+ap.add_argument("--dump", metavar="PREFIX",
+                help="write each JSON-suite mask's time (µs, last pass, token order) to PREFIX-ENGINE.txt, one per line, "
+                     "as FSMDECODE_BENCH_DUMP does for fsmdecode: min_of_runs.py takes the least over several runs")
+ap.add_argument("--json-only", action="store_true",
+                help="the JSON suite only, printed (no C-like programs, results/grammar-masks-peers.json left as is)")
 args = ap.parse_args()
 shared = args.shared or next(p for p in ["../../shared", "../shared", "/work/shared"] if os.path.isdir(p))
 sys.path.insert(0, os.path.join(shared, "tools/peers"))
@@ -72,6 +77,9 @@ for name in ["xgrammar", "llguidance"]:
     bm = np.zeros((1, words), dtype=np.int32) if name == "xgrammar" else np.zeros(words, dtype=np.int32)
     times, _ = time_masks(eng, compiled, docs, bm, name)
     results[name] = stats(times, compile_ms)
+    if args.dump:
+        with open(f"{args.dump}-{name}.txt", "w") as f:
+            f.writelines(f"{t * 1e6:.3f}\n" for t in times)
     print(name, results[name])
 
 # C-like programs (Benchmarks/data/c-like). llguidance: Grammars/c-like.lark without the
@@ -80,6 +88,8 @@ for name in ["xgrammar", "llguidance"]:
 # grammar with whitespace and comments written out (no lexer); one pass only, its masks take
 # ~50-170 ms each on this grammar (measured), two passes would take ~10 minutes.
 c_tokens = "results/grammar-masks-c-like-tokens.json"
+if args.json_only:
+    sys.exit(0)
 if os.path.exists(c_tokens):
     grammars = next(p for p in ["../Grammars", "Grammars"] if os.path.isdir(p))
     c_docs = json.load(open(c_tokens))
