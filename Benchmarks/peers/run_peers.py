@@ -300,10 +300,15 @@ def worker(engine_name, work, repeat=1):
 
 # --------------------------------------------------------------------------- driver
 class Pool:
-    def __init__(self, py, engine, work, repeat=1):
-        self.cmd = [py, os.path.abspath(__file__), "--worker", engine, "--work", work, "--repeat", str(repeat)]
+    """One persistent worker process, `cmd`, fed one request line per grammar."""
+    def __init__(self, cmd):
+        self.cmd = cmd
         self.proc = None
         self.notes = []
+
+    @staticmethod
+    def peer(py, engine, work, repeat=1):
+        return Pool([py, os.path.abspath(__file__), "--worker", engine, "--work", work, "--repeat", str(repeat)])
 
     def request(self, index):
         return f"{index}\n"
@@ -350,29 +355,18 @@ class Pool:
 
 
 class OursPool(Pool):
-    """fsmdecode's own `bench worker` (what `bench masks` runs), fed MaskBench files by path, for
-    --interleave: it answers "ready", then per file a record with every valid mask's time."""
-    def __init__(self, cmd, paths):
-        super().__init__(None, "fsmdecode", None)
-        self.cmd, self.paths = cmd, paths
+    """fsmdecode's own `bench worker` (what `bench masks` runs), for --interleave: it answers
+    "ready", then per grammar a record with every valid mask's time. Each work-set grammar's
+    request line is the `unit` bench masks recorded in the manifest."""
+    def __init__(self, cmd, grammars):
+        super().__init__(cmd)
+        self.units = [g.get("unit") for g in grammars]
+        if None in self.units:
+            raise SystemExit("--interleave: the work set has no request line per grammar (written by an older "
+                             "fsmdecode); rerun without --reuse-work")
 
     def request(self, index):
-        return f"-\t{self.paths[index]}\n"
-
-
-def maskbench_paths(inputs, grammars):
-    """The MaskBench file of each work-set grammar, found as `bench masks` lists its inputs
-    (directories: their *.json files but manifest.json; files as given), by id."""
-    by_id = {}
-    for p in inputs:
-        files = [os.path.join(p, f) for f in os.listdir(p) if f.endswith(".json") and f != "manifest.json"] if os.path.isdir(p) else [p]
-        for f in files:
-            b = os.path.basename(f)
-            by_id[b[:-5] if b.endswith(".json") else b] = os.path.abspath(f)
-    missing = [g["id"] for g in grammars if g["id"] not in by_id]
-    if missing:
-        raise SystemExit(f"--interleave: no MaskBench file for {len(missing)} grammars (e.g. {missing[0]}); it runs on MaskBench inputs only")
-    return [by_id[g["id"]] for g in grammars]
+        return self.units[index] + "\n"
 
 
 def pct(xs, q):
@@ -450,7 +444,7 @@ def main():
                     help="time fsmdecode again beside the peers, schema by schema (ours and each peer on one schema, "
                          "taking turns to go first, then the next schema), so a slow spell of a shared machine falls on "
                          "every engine alike; bench masks' own run then only checks outcomes and writes the work set. "
-                         "MaskBench inputs only; outlines-core, sampled, still runs after")
+                         "outlines-core, sampled, still runs after")
     ap.add_argument("--worker"), ap.add_argument("--work")
     args = ap.parse_args()
     if args.worker:
@@ -495,8 +489,8 @@ def main():
         together = [e for e in engines if e != "outlines_core"]
         ours_cmd = [binary, "bench", "worker", "--vocab", args.vocab, "--whitespace", args.whitespace, "--format", "maskbench"] \
             + (["--cold"] if args.cold else []) + (["--repeat", str(args.repeat)] if args.repeat > 1 else [])
-        pools = {"fsmdecode": OursPool(ours_cmd, maskbench_paths(args.paths, grammars))}
-        pools.update({e: Pool(py, e, work, args.repeat) for e in together})
+        pools = {"fsmdecode": OursPool(ours_cmd, grammars)}
+        pools.update({e: Pool.peer(py, e, work, args.repeat) for e in together})
         out = {e: [] for e in pools}
         order = list(pools)
         t0 = time.monotonic()
@@ -532,7 +526,7 @@ def main():
             chosen = chosen[::args.outlines_every][:args.outlines_limit]
             samples[engine] = {"every": args.outlines_every, "limit": args.outlines_limit, "files": len(chosen), "of": len(grammars),
                                "grammars": [grammars[i]["id"] for i in chosen]}
-        pool = Pool(py, engine, work, args.repeat)
+        pool = Pool.peer(py, engine, work, args.repeat)
         out = []
         t0 = time.monotonic()
         for n, i in enumerate(chosen):

@@ -98,8 +98,10 @@ struct BenchMeasure {
         if let dumpDir {
             grammarFile = "grammars/\(loaded.id).\(loaded.kind == "json_schema" ? "schema.json" : loaded.kind)"
             if writeDump { dumpFiles.append((dumpDir + "/" + grammarFile!, { loaded.source })) }
+            // `unit`: the worker's request line for this grammar, so a runner can have it timed
+            // again (run_peers.py --interleave) without listing the inputs a second time.
             out.grammar = JSONOut.object([("id", JSONOut.string(loaded.id)), ("kind", JSONOut.string(loaded.kind)),
-                                          ("schema", JSONOut.string(grammarFile!))])
+                                          ("schema", JSONOut.string(grammarFile!)), ("unit", JSONOut.string(unit.line))])
         }
         let compiled = out.ttfmUs != nil
         for (n, c) in loaded.cases.enumerated() {

@@ -140,6 +140,9 @@ import Testing
         // The work set: every file's schema, every instance's text and token ids.
         let manifest = try json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: work + "/manifest.json")), as: UTF8.self))
         #expect((manifest["grammars"] as? [Any])?.count == 4)
+        // Each grammar keeps its worker request line (run_peers.py --interleave replays it).
+        let units = (manifest["grammars"] as? [[String: Any]] ?? []).map { $0["unit"] as? String }
+        #expect(units.sorted { ($0 ?? "") < ($1 ?? "") } == files.keys.sorted().map { "-\t" + dir + "/" + $0 }, "\(units)")
         #expect((manifest["cases"] as? [Any])?.count == 7)
         let ids = String(decoding: try Data(contentsOf: URL(fileURLWithPath: work + "/cases/a_ok.1.tokens")), as: UTF8.self)
         let encoder = try TokenEncoder(vocabulary: try #require(TestSupport.vocabulary("gpt2")))
