@@ -1,3 +1,9 @@
+/// The scratch a new `EarleyCore` starts with: empty, shared, never written (a core takes
+/// its own on the first set it closes).
+private let noIndexSlots = ScratchBuffer<UInt64>(count: 0, value: 0)
+private let noCloseWork = ScratchBuffer<Int32>(count: 0, value: 0)
+private let noPredictStamp = ScratchBuffer<UInt32>(count: 0, value: 0)
+
 /// An Earley item: a dotted production (`ParseTables.dottedSymbol`: production and dot in
 /// one index, so advancing the dot is `+ 1`) and the chart set where it started.
 struct EarleyItem: Hashable, Sendable {
@@ -120,19 +126,24 @@ struct EarleyCore {
     /// A budget error met while building a lexer (the push that met it failed).
     var error: FSMDecodeError?
 
-    /// Duplicate check for the open (last) set: an open-addressing table of item index + 1
-    /// (0 = empty), valid where `indexStamp` equals `indexGeneration`, so starting a set is O(1).
-    /// Invariant: it indexes exactly `items[openStart...]`. Load factor kept under 1/2.
-    private var indexSlots: [Int32] = []
-    private var indexStamp: [UInt32] = []
+    // Closing a set writes three scratch tables per item it adds; as arrays they cost a
+    // uniqueness check per write (four per added item: most of a commit's instructions), so
+    // they are `ScratchBuffer`s, made unshared once per set (`resetIndex`, `close`). A new
+    // core starts with shared empty ones (no allocation until it closes a set).
+    /// Duplicate check for the open (last) set: an open-addressing table, per slot
+    /// `generation << 32 | (item index + 1)`, live where the generation is `indexGeneration`
+    /// (so starting a set is O(1)). Invariant: it indexes exactly `items[openStart...]`. Load
+    /// factor kept under 1/2; a power-of-two size.
+    private var indexSlots = noIndexSlots
     private var indexGeneration: UInt32 = 0
     private var indexCount = 0
     private var openStart = 0
-    /// `close`'s worklist (item indices), kept between calls.
-    private var closeWork: [Int32] = []
+    /// `close`'s worklist (item indices; `closeWorkCount` used), kept between calls.
+    private var closeWork = noCloseWork
+    private var closeWorkCount = 0
     /// Rules predicted in the open set: stamped with `predictGeneration` (bumped per set, so
-    /// starting a set is O(1)); allocated on the first prediction.
-    private var predictStamp: [UInt32] = []
+    /// starting a set is O(1)); sized to the rules on the first set.
+    private var predictStamp = noPredictStamp
     private var predictGeneration: UInt32 = 0
     /// Lexers met by this core, newest last: terminal sets as bitsets of
     /// `PredictionClosures.terminalWords` words concatenated in `memoBits`, their lexer ids and
@@ -572,10 +583,10 @@ struct EarleyCore {
             resetIndex(openStart: Int(setStart[j]))
             newPredictionGeneration()
             for i in Int(setStart[j])..<items.count {
-                _ = indexInsert(i)
+                _ = indexInsert(items[i], at: i)
                 let it = items[i]
                 // Items of origin k come only from `predict` (each rule's whole block at once).
-                if it.origin == k { predictStamp[Int(tables.dottedRule[Int(it.dotted)])] = predictGeneration }
+                if it.origin == k { predictStamp.base[Int(tables.dottedRule[Int(it.dotted)])] = predictGeneration }
             }
             let from = items.count
             for it in kernel { add(it) }
@@ -619,14 +630,15 @@ struct EarleyCore {
     private mutating func resetIndex(openStart: Int) {
         self.openStart = openStart
         indexCount = 0
+        // A copy of this core (`var b = a`) may share the table: take a fresh one (the open
+        // set is re-indexed whole whenever it is extended, so no entry needs to survive).
+        if !isKnownUniquelyReferenced(&indexSlots) {
+            indexSlots = ScratchBuffer(count: max(indexSlots.count, 64), value: 0)
+            indexGeneration = 0
+        }
         indexGeneration &+= 1
-        if indexGeneration == 0 || indexSlots.isEmpty {
-            if indexSlots.isEmpty {
-                indexSlots = [Int32](repeating: 0, count: 64)
-                indexStamp = [UInt32](repeating: 0, count: 64)
-            } else {
-                for i in indexStamp.indices { indexStamp[i] = 0 }
-            }
+        if indexGeneration == 0 {
+            indexSlots.base.update(repeating: 0, count: indexSlots.count)
             indexGeneration = 1
         }
     }
@@ -638,19 +650,19 @@ struct EarleyCore {
         StampedSetTable.mix64(UInt64(UInt32(bitPattern: it.dotted)) << 32 ^ UInt64(UInt32(bitPattern: it.origin)))
     }
 
-    /// Indexes `items[i]` (already appended) unless an equal item of the open set is indexed;
-    /// returns whether it was new. Grows (rehashing the open set) past load 1/2.
-    @inline(__always) private mutating func indexInsert(_ i: Int) -> Bool {
+    /// Indexes `it`, to be `items[i]`, unless an equal item of the open set is indexed;
+    /// returns whether it was new. Grows (rehashing `items[openStart ..< i]`) past load 1/2.
+    @inline(__always) private mutating func indexInsert(_ it: EarleyItem, at i: Int) -> Bool {
         if (indexCount + 1) * 2 > indexSlots.count { growIndex(upTo: i) }
-        let it = items[i]
+        let slots = indexSlots.base
         let mask = indexSlots.count - 1
+        let live = UInt64(indexGeneration) << 32
         var h = Int(truncatingIfNeeded: EarleyCore.slotHash(it) >> 32) & mask
-        while indexStamp[h] == indexGeneration {
-            if items[Int(indexSlots[h]) - 1] == it { return false }
+        while slots[h] & 0xFFFF_FFFF_0000_0000 == live {
+            if items[Int(truncatingIfNeeded: slots[h] & 0xFFFF_FFFF) - 1] == it { return false }
             h = (h + 1) & mask
         }
-        indexStamp[h] = indexGeneration
-        indexSlots[h] = Int32(i + 1)
+        slots[h] = live | UInt64(i + 1)
         indexCount += 1
         return true
     }
@@ -658,20 +670,20 @@ struct EarleyCore {
     /// Doubles the table and re-indexes `items[openStart ..< end]`, leaving out the open
     /// set's predicted items (origin k: `predict` adds them unindexed, never looked up).
     private mutating func growIndex(upTo end: Int) {
-        let n = indexSlots.count * 2
-        indexSlots = [Int32](repeating: 0, count: n)
-        indexStamp = [UInt32](repeating: 0, count: n)
+        let n = max(indexSlots.count * 2, 64)
+        indexSlots = ScratchBuffer(count: n, value: 0)
         indexGeneration = 1
         indexCount = 0
+        let slots = indexSlots.base
         let mask = n - 1
+        let live = UInt64(indexGeneration) << 32
         let k = setCount - 1
         var i = openStart
         while i < end {
             if items[i].origin == k { i += 1; continue }
             var h = Int(truncatingIfNeeded: EarleyCore.slotHash(items[i]) >> 32) & mask
-            while indexStamp[h] == indexGeneration { h = (h + 1) & mask }
-            indexStamp[h] = indexGeneration
-            indexSlots[h] = Int32(i + 1)
+            while slots[h] & 0xFFFF_FFFF_0000_0000 == live { h = (h + 1) & mask }
+            slots[h] = live | UInt64(i + 1)
             indexCount += 1
             i += 1
         }
@@ -679,8 +691,8 @@ struct EarleyCore {
 
     /// Adds an item to the open (last) set unless present.
     @discardableResult @inline(__always) private mutating func add(_ it: EarleyItem) -> Bool {
+        if !indexInsert(it, at: items.count) { return false }
         items.append(it)
-        if !indexInsert(items.count - 1) { items.removeLast(); return false }
         return true
     }
 
@@ -698,10 +710,13 @@ struct EarleyCore {
 
     /// A new generation of `predictStamp` (no rule predicted in the open set).
     @inline(__always) private mutating func newPredictionGeneration() {
-        if predictStamp.isEmpty { predictStamp = [UInt32](repeating: 0, count: max(tables.ruleNames.count, 1)) }
+        if predictStamp.count == 0 || !isKnownUniquelyReferenced(&predictStamp) {
+            predictStamp = ScratchBuffer(count: max(tables.ruleNames.count, 1), value: 0)
+            predictGeneration = 0
+        }
         predictGeneration &+= 1
         if predictGeneration == 0 {
-            for r in predictStamp.indices { predictStamp[r] = 0 }
+            predictStamp.base.update(repeating: 0, count: predictStamp.count)
             predictGeneration = 1
         }
     }
@@ -713,10 +728,11 @@ struct EarleyCore {
     /// predictions are in the closure, their advances are added here, and one completed at k
     /// derived the empty string, whose parents were advanced when they were).
     @inline(__always) private mutating func predict(_ s: Int32, into k: Int32) {
-        if predictStamp[Int(s)] == predictGeneration { return }
+        let stamp = predictStamp.base
+        if stamp[Int(s)] == predictGeneration { return }
         let t = tables
-        for r in t.predictions.closure(of: s, t) where predictStamp[Int(r)] != predictGeneration {
-            predictStamp[Int(r)] = predictGeneration
+        for r in t.predictions.closure(of: s, t) where stamp[Int(r)] != predictGeneration {
+            stamp[Int(r)] = predictGeneration
             // The rule's items (`ParseTables.predictedItems`) appended in one block.
             let lo = Int(t.predictedItemStart[Int(r)]), n = Int(t.predictedItemStart[Int(r) + 1]) - lo
             let at = items.count
@@ -741,12 +757,22 @@ struct EarleyCore {
         // than the predictions themselves. Every item `add` appends has an origin below k.
         // Used in place: taking the buffer out of `self` for the call (to keep it local) cost a
         // retain and two releases per closure (every commit of a mask walk closes a set).
-        closeWork.removeAll(keepingCapacity: true)
-        for i in i0..<items.count where items[i].origin != k { closeWork.append(Int32(i)) }
-        @inline(__always) func push(_ a: EarleyItem) { if add(a) { closeWork.append(Int32(items.count - 1)) } }
+        if !isKnownUniquelyReferenced(&closeWork) { closeWork = ScratchBuffer(count: max(closeWork.count, 64), value: 0) }
+        closeWorkCount = 0
+        @inline(__always) func enqueue(_ i: Int) {
+            if closeWorkCount == closeWork.count {
+                let grown = ScratchBuffer<Int32>(count: closeWork.count * 2, value: 0)
+                grown.base.update(from: closeWork.base, count: closeWorkCount)
+                closeWork = grown
+            }
+            closeWork.base[closeWorkCount] = Int32(truncatingIfNeeded: i)
+            closeWorkCount += 1
+        }
+        for i in i0..<items.count where items[i].origin != k { enqueue(i) }
+        @inline(__always) func push(_ a: EarleyItem) { if add(a) { enqueue(items.count - 1) } }
         var w = 0
-        while w < closeWork.count {
-            let it = items[Int(closeWork[w])]
+        while w < closeWorkCount {
+            let it = items[Int(closeWork.base[w])]
             w += 1
             if let s = nextSymbol(it) {
                 if s >= 0 {
