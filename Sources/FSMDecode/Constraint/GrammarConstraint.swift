@@ -938,6 +938,10 @@ private struct MaskWalker {
     var o: EarleyCore
     var frames: [WalkFrame] = []
     var commits: [WalkCommit] = []
+    /// `walkLexemeEnds`' list of applied walks, kept between calls (empty between them): grown
+    /// from empty on every call it was reallocated at 1, 2, 4, … walks, and a first visit
+    /// applies dozens.
+    var appliedScratch: [LexemeWalk] = []
 
     init(_ core: EarleyCore) { o = EarleyCore(overlaying: core) }
 
@@ -990,7 +994,8 @@ private struct MaskWalker {
                                  into dst: UnsafeMutablePointer<UInt32>) -> [LexemeWalk]? {
         let tables = constraint.tables
         let lexer = tables.lexer(id: th.lexer)
-        var applied: [LexemeWalk] = []
+        var applied = appliedScratch
+        appliedScratch = []
         let root = constraint.rootWalk(lexer, th.state)
         let m = o.mark
         commits.removeAll(keepingCapacity: true)
@@ -1007,7 +1012,17 @@ private struct MaskWalker {
             }
         }
         o.truncate(to: m)
-        return complete ? applied : nil
+        // An exact-size copy for the memo (`Array(applied)` would share the buffer, and the
+        // scratch would reallocate); the scratch keeps its capacity.
+        let result: [LexemeWalk]? = !complete ? nil : applied.withUnsafeBufferPointer { src in
+            [LexemeWalk](unsafeUninitializedCapacity: src.count) { dst, n in
+                _ = dst.initialize(from: src)
+                n = src.count
+            }
+        }
+        applied.removeAll(keepingCapacity: true)
+        appliedScratch = applied
+        return result
     }
 
     /// `mark`: the chart before any of the lexeme's ends was committed (every root frame
