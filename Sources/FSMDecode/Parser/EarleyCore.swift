@@ -632,10 +632,7 @@ struct EarleyCore {
         indexCount = 0
         // A copy of this core (`var b = a`) may share the table: take a fresh one (the open
         // set is re-indexed whole whenever it is extended, so no entry needs to survive).
-        if !isKnownUniquelyReferenced(&indexSlots) {
-            indexSlots = ScratchBuffer(count: max(indexSlots.count, 64), value: 0)
-            indexGeneration = 0
-        }
+        if ScratchBuffer.makeUnique(&indexSlots, minimumCount: 64, value: 0) { indexGeneration = 0 }
         indexGeneration &+= 1
         if indexGeneration == 0 {
             indexSlots.base.update(repeating: 0, count: indexSlots.count)
@@ -710,10 +707,7 @@ struct EarleyCore {
 
     /// A new generation of `predictStamp` (no rule predicted in the open set).
     @inline(__always) private mutating func newPredictionGeneration() {
-        if predictStamp.count == 0 || !isKnownUniquelyReferenced(&predictStamp) {
-            predictStamp = ScratchBuffer(count: max(tables.ruleNames.count, 1), value: 0)
-            predictGeneration = 0
-        }
+        if ScratchBuffer.makeUnique(&predictStamp, minimumCount: max(tables.ruleNames.count, 1), value: 0) { predictGeneration = 0 }
         predictGeneration &+= 1
         if predictGeneration == 0 {
             predictStamp.base.update(repeating: 0, count: predictStamp.count)
@@ -757,7 +751,7 @@ struct EarleyCore {
         // than the predictions themselves. Every item `add` appends has an origin below k.
         // Used in place: taking the buffer out of `self` for the call (to keep it local) cost a
         // retain and two releases per closure (every commit of a mask walk closes a set).
-        if !isKnownUniquelyReferenced(&closeWork) { closeWork = ScratchBuffer(count: max(closeWork.count, 64), value: 0) }
+        ScratchBuffer.makeUnique(&closeWork, minimumCount: 64, value: 0)
         closeWorkCount = 0
         @inline(__always) func enqueue(_ i: Int) {
             if closeWorkCount == closeWork.count {

@@ -17,4 +17,14 @@ final class ScratchBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     }
 
     deinit { base.deallocate() }
+
+    /// Makes `buffer` its owner's own before a batch of writes: a fresh one of at least
+    /// `minimumCount` elements (each `value`) when a copy of the owner shares it or it is
+    /// smaller. Returns whether it was replaced (its contents are then `value`s).
+    @inline(__always) @discardableResult
+    static func makeUnique(_ buffer: inout ScratchBuffer, minimumCount: Int, value: Element) -> Bool {
+        if isKnownUniquelyReferenced(&buffer) && buffer.count >= minimumCount { return false }
+        buffer = ScratchBuffer(count: Swift.max(buffer.count, minimumCount), value: value)
+        return true
+    }
 }
