@@ -13,6 +13,16 @@ struct EarleyItem: Hashable, Sendable {
 
 /// A lexeme in progress: the lexer of the set where it started, its DFA state, that set, and
 /// the byte position where the lexeme began.
+/// A chart set's place: its first item's index (in its core's item array), the input
+/// position it is at, and the indentation state parsing on from it reads (`IndentationTracker`;
+/// 0 without indentation; a set is made by the lexeme ending there, so it is a function of
+/// the set).
+struct ChartSet: Sendable {
+    var start: Int32
+    var position: Int32
+    var indent: Int32
+}
+
 struct LexThread: Hashable, Sendable {
     var lexer: Int32
     var state: Int32
@@ -22,7 +32,7 @@ struct LexThread: Hashable, Sendable {
 
 /// The incremental Earley-over-lexemes parser, driven byte by byte.
 ///
-/// State: an append-only chart (sets of items at lexeme boundaries, in `items`/`setStart`),
+/// State: an append-only chart (sets of items at lexeme boundaries, in `items`/`setInfo`),
 /// the byte position of each set, and an append-only log of lexer threads; `checkpoints[i]`
 /// records the array lengths and the current thread range after i pushed bytes, so undoing
 /// bytes is a truncation (`pop(to:)`). No recursion: closure is a worklist over the set.
@@ -52,23 +62,17 @@ struct EarleyCore {
     let longest: Bool
     // Read-only base chart (empty for a matcher's own core; replaced by `rebase`).
     private(set) var baseItems: [EarleyItem] = []
-    private(set) var baseSetStart: [Int32] = []
-    private(set) var baseSetPos: [Int32] = []
-    /// Per base set: its `IndentationTracker` state (0 without indentation).
-    private(set) var baseSetIndent: [Int32] = []
+    private(set) var baseSetInfo: [ChartSet] = []
     private(set) var baseSets: Int32 = 0
     /// The base's completion index (see `waitStart`).
     private(set) var baseWaitStart: [Int32] = []
     private(set) var baseWaitSym: [Int32] = []
     private(set) var baseWaitItem: [Int32] = []
-    // Own chart: set baseSets + j has items[setStart[j] ..< setStart[j+1] or items.count].
+    // Own chart: set baseSets + j has items[setInfo[j].start ..< setInfo[j+1].start or items.count].
     var items: [EarleyItem] = []
-    var setStart: [Int32] = []
-    var setPos: [Int32] = []
-    /// Per own set: the indentation state parsing on from it reads (`IndentationTracker`; 0
-    /// without indentation). Indentation follows the lexemes, and a set is made by the lexeme
-    /// ending there, so it is a function of the set.
-    var setIndent: [Int32] = []
+    /// Per own set: where its items start, its position and indentation state (one array, so
+    /// a mask walk's commit appends and truncates one array, not three).
+    var setInfo: [ChartSet] = []
     var threadLog: [LexThread] = []
     var checkpoints: [Checkpoint] = []
     /// Completion index of a root core's closed sets (overlays index none of theirs): own set j's
@@ -156,13 +160,13 @@ struct EarleyCore {
 
     /// A fresh parser at position 0 with the start rule predicted.
     init(tables: ParseTables) {
-        self.init(tables: tables, items: [], setStart: [], setPos: [], setIndent: [])
+        self.init(tables: tables, items: [], setInfo: [])
         beginSet(position: 0, indent: IndentationTracker.initial)
         predict(tables.start, into: 0)
         close(from: 0)
         let th = threadFor(set: 0, position: 0)
         if let th { threadLog.append(th) }
-        checkpoints = [Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: 0,
+        checkpoints = [Checkpoint(sets: Int32(setInfo.count), items: Int32(items.count), threadLo: 0,
                                   threadHi: Int32(threadLog.count), position: 0)]
     }
 
@@ -182,10 +186,8 @@ struct EarleyCore {
     mutating func rebase(onto base: EarleyCore) {
         precondition(base.baseSets == 0 && base.tables === tables, "overlays sit on a root core of the same tables")
         baseItems = base.items
-        baseSetStart = base.setStart
-        baseSetPos = base.setPos
-        baseSetIndent = base.setIndent
-        baseSets = Int32(base.setStart.count)
+        baseSetInfo = base.setInfo
+        baseSets = Int32(base.setInfo.count)
         baseWaitStart = base.waitStart
         baseWaitSym = base.waitSym
         baseWaitItem = base.waitItem
@@ -197,7 +199,7 @@ struct EarleyCore {
     /// Lets go of the base chart (an overlay kept for reuse must not hold the matcher's arrays:
     /// the matcher's next append would copy them); `rebase` before using it again.
     mutating func dropBase() {
-        baseItems = []; baseSetStart = []; baseSetPos = []; baseSetIndent = []
+        baseItems = []; baseSetInfo = []
         baseWaitStart = []; baseWaitSym = []; baseWaitItem = []
         baseKernelOriginStart = []; baseKernelOrigins = []
         baseSets = 0
@@ -207,7 +209,7 @@ struct EarleyCore {
     // MARK: - Reading
 
     var position: Int32 { checkpoints[checkpoints.count - 1].position }
-    var setCount: Int32 { baseSets + Int32(setStart.count) }
+    var setCount: Int32 { baseSets + Int32(setInfo.count) }
     var currentThreads: ArraySlice<LexThread> {
         let c = checkpoints[checkpoints.count - 1]
         return threadLog[Int(c.threadLo)..<Int(c.threadHi)]
@@ -223,33 +225,33 @@ struct EarleyCore {
     @inline(__always) func thread(at i: Int) -> LexThread { threadLog[i] }
 
     @inline(__always) func positionOf(set k: Int32) -> Int32 {
-        k < baseSets ? baseSetPos[Int(k)] : setPos[Int(k - baseSets)]
+        k < baseSets ? baseSetInfo[Int(k)].position : setInfo[Int(k - baseSets)].position
     }
 
     @inline(__always) func indentOf(set k: Int32) -> Int32 {
-        k < baseSets ? baseSetIndent[Int(k)] : setIndent[Int(k - baseSets)]
+        k < baseSets ? baseSetInfo[Int(k)].indent : setInfo[Int(k - baseSets)].indent
     }
 
     /// Set k's items: `baseItems[lo..<hi]` when `fromBase`, else `items[lo..<hi]`.
     @inline(__always) func itemRange(ofSet k: Int32) -> (fromBase: Bool, lo: Int, hi: Int) {
         if k < baseSets {
-            let hi = Int(k) + 1 < baseSetStart.count ? Int(baseSetStart[Int(k) + 1]) : baseItems.count
-            return (true, Int(baseSetStart[Int(k)]), hi)
+            let hi = Int(k) + 1 < baseSetInfo.count ? Int(baseSetInfo[Int(k) + 1].start) : baseItems.count
+            return (true, Int(baseSetInfo[Int(k)].start), hi)
         }
         let j = Int(k - baseSets)
-        return (false, Int(setStart[j]), j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count)
+        return (false, Int(setInfo[j].start), j + 1 < setInfo.count ? Int(setInfo[j + 1].start) : items.count)
     }
 
     /// Calls `body` with each item of set k (base or own).
     @inline(__always) func forEachItem(inSet k: Int32, _ body: (EarleyItem) -> Void) {
         if k < baseSets {
-            let lo = Int(baseSetStart[Int(k)])
-            let hi = Int(k) + 1 < baseSetStart.count ? Int(baseSetStart[Int(k) + 1]) : baseItems.count
+            let lo = Int(baseSetInfo[Int(k)].start)
+            let hi = Int(k) + 1 < baseSetInfo.count ? Int(baseSetInfo[Int(k) + 1].start) : baseItems.count
             for i in lo..<hi { body(baseItems[i]) }
         } else {
             let j = Int(k - baseSets)
-            let lo = Int(setStart[j])
-            let hi = j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count
+            let lo = Int(setInfo[j].start)
+            let hi = j + 1 < setInfo.count ? Int(setInfo[j + 1].start) : items.count
             for i in lo..<hi { body(items[i]) }
         }
     }
@@ -340,24 +342,20 @@ struct EarleyCore {
     /// A root core holding base + own sets (used only for overlays of overlays).
     private func flattenedRoot() -> EarleyCore {
         var r = self
-        var allItems = baseItems, allStart = baseSetStart, allPos = baseSetPos, allIndent = baseSetIndent
+        var allItems = baseItems, allSets = baseSetInfo
         let shift = Int32(baseItems.count)
         allItems += items
-        allStart += setStart.map { $0 + shift }
-        allPos += setPos
-        allIndent += setIndent
-        r = EarleyCore(tables: tables, items: allItems, setStart: allStart, setPos: allPos, setIndent: allIndent)
-        for j in r.setStart.indices { r.indexSet(j) }
+        allSets += setInfo.map { ChartSet(start: $0.start + shift, position: $0.position, indent: $0.indent) }
+        r = EarleyCore(tables: tables, items: allItems, setInfo: allSets)
+        for j in r.setInfo.indices { r.indexSet(j) }
         return r
     }
 
-    private init(tables: ParseTables, items: [EarleyItem], setStart: [Int32], setPos: [Int32], setIndent: [Int32]) {
+    private init(tables: ParseTables, items: [EarleyItem], setInfo: [ChartSet]) {
         self.tables = tables
         self.longest = tables.lexing == .longestMatch
         self.items = items
-        self.setStart = setStart
-        self.setPos = setPos
-        self.setIndent = setIndent
+        self.setInfo = setInfo
     }
 
     // MARK: - Overlay setup
@@ -365,9 +363,7 @@ struct EarleyCore {
     /// Resets an overlay to `threads` at `position`, with no own sets.
     mutating func restartAt(position: Int32, threads: [LexThread]) {
         items.removeAll(keepingCapacity: true)
-        setStart.removeAll(keepingCapacity: true)
-        setPos.removeAll(keepingCapacity: true)
-        setIndent.removeAll(keepingCapacity: true)
+        setInfo.removeAll(keepingCapacity: true)
         threadLog.removeAll(keepingCapacity: true)
         threadLog.append(contentsOf: threads)
         checkpoints.removeAll(keepingCapacity: true)
@@ -382,7 +378,7 @@ struct EarleyCore {
         restartAt(position: position, threads: [])
         let k = commit(from: from, labels: labels, ignored: ignored, width: width, position: position)
         if let th = threadFor(set: k, position: position) { threadLog.append(th) }
-        checkpoints[0] = Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: 0,
+        checkpoints[0] = Checkpoint(sets: Int32(setInfo.count), items: Int32(items.count), threadLo: 0,
                                     threadHi: Int32(threadLog.count), position: position)
     }
 
@@ -394,16 +390,14 @@ struct EarleyCore {
         var items: Int32
         static func < (a: Mark, b: Mark) -> Bool { (a.sets, a.items) < (b.sets, b.items) }
     }
-    var mark: Mark { Mark(sets: Int32(setStart.count), items: Int32(items.count)) }
+    var mark: Mark { Mark(sets: Int32(setInfo.count), items: Int32(items.count)) }
 
     /// Drops the own sets and items added after `m` (walk commits only; threads and
     /// checkpoints are not touched).
     @inline(__always) mutating func truncate(to m: Mark) {
         if items.count > Int(m.items) { items.removeSubrange(Int(m.items)...) }
-        if setStart.count > Int(m.sets) {
-            setStart.removeSubrange(Int(m.sets)...)
-            setPos.removeSubrange(Int(m.sets)...)
-            setIndent.removeSubrange(Int(m.sets)...)
+        if setInfo.count > Int(m.sets) {
+            setInfo.removeSubrange(Int(m.sets)...)
             truncateWaitIndex(sets: Int(m.sets))
         }
     }
@@ -443,7 +437,7 @@ struct EarleyCore {
             drop(after: c)
             return false
         }
-        checkpoints.append(Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: newLo,
+        checkpoints.append(Checkpoint(sets: Int32(setInfo.count), items: Int32(items.count), threadLo: newLo,
                                       threadHi: Int32(threadLog.count), position: c.position + 1))
         return true
     }
@@ -468,7 +462,7 @@ struct EarleyCore {
             scan(from: th.set, labels: labels)
         }
         if newSet >= 0 {
-            close(from: Int(setStart[Int(newSet - baseSets)]))
+            close(from: Int(setInfo[Int(newSet - baseSets)].start))
             if let th = threadFor(set: newSet, position: pos) { threadLog.append(th) }
             if error != nil { return false }
             return true
@@ -559,7 +553,7 @@ struct EarleyCore {
             forEachItem(inSet: from) { copy.append($0) }
             for it in copy { add(it) }
         }
-        close(from: Int(setStart[Int(k - baseSets)]))
+        close(from: Int(setInfo[Int(k - baseSets)].start))
         return k
     }
 
@@ -580,9 +574,9 @@ struct EarleyCore {
         if let k = setAtPosition, k >= baseSets, k != k0 {
             // Extend the last set (created by this step's bytes) and re-close it.
             let j = Int(k - baseSets)
-            resetIndex(openStart: Int(setStart[j]))
+            resetIndex(openStart: Int(setInfo[j].start))
             newPredictionGeneration()
-            for i in Int(setStart[j])..<items.count {
+            for i in Int(setInfo[j].start)..<items.count {
                 _ = indexInsert(items[i], at: i)
                 let it = items[i]
                 // Items of origin k come only from `predict` (each rule's whole block at once).
@@ -601,10 +595,10 @@ struct EarleyCore {
             let k = setCount
             beginSet(position: pos, indent: indentOf(set: k0))
             for it in kernel { add(it) }
-            close(from: Int(setStart[Int(k - baseSets)]))
+            close(from: Int(setInfo[Int(k - baseSets)].start))
             if let th = threadFor(set: k, position: pos) { threadLog.append(th) }
         }
-        checkpoints[checkpoints.count - 1] = Checkpoint(sets: Int32(setStart.count), items: Int32(items.count), threadLo: c.threadLo,
+        checkpoints[checkpoints.count - 1] = Checkpoint(sets: Int32(setInfo.count), items: Int32(items.count), threadLo: c.threadLo,
                                                         threadHi: Int32(threadLog.count), position: pos)
         return true
     }
@@ -620,9 +614,7 @@ struct EarleyCore {
     // MARK: - Earley machinery
 
     private mutating func beginSet(position: Int32, indent: Int32) {
-        setStart.append(Int32(items.count))
-        setPos.append(position)
-        setIndent.append(indent)
+        setInfo.append(ChartSet(start: Int32(items.count), position: position, indent: indent))
         resetIndex(openStart: items.count)
         newPredictionGeneration()
     }
@@ -797,7 +789,7 @@ struct EarleyCore {
         }
         if baseSets == 0 {
             // The open set is complete: (re)index it (a re-close after `scanToken` replaces it).
-            let j = setStart.count - 1
+            let j = setInfo.count - 1
             truncateWaitIndex(sets: j)
             indexSet(j)
         }
@@ -805,7 +797,7 @@ struct EarleyCore {
 
     /// Indexes own set j (all sets before it are indexed, it is not).
     private mutating func indexSet(_ j: Int) {
-        let lo = Int(setStart[j]), hi = j + 1 < setStart.count ? Int(setStart[j + 1]) : items.count
+        let lo = Int(setInfo[j].start), hi = j + 1 < setInfo.count ? Int(setInfo[j + 1].start) : items.count
         // One pass: the wait index's entries, the ancestor hash and the context hash (see
         // `chainA`; root core: own set j is chart set j, and every origin below j is hashed).
         var entries: [(Int32, Int32)] = []
@@ -840,7 +832,7 @@ struct EarleyCore {
         waitStart.append(Int32(waitSym.count))
         for (s, i) in entries { waitSym.append(s); waitItem.append(i) }
         if tables.indentation != nil {
-            let w = UInt64(UInt32(bitPattern: setIndent[j]))
+            let w = UInt64(UInt32(bitPattern: setInfo[j].indent))
             a.combine(w)
             b = EarleyCore.mixB(b, w ^ 0x2D35_8DCC_AA6C_78A5)
             ca.combine(w)
@@ -863,7 +855,7 @@ struct EarleyCore {
         // Per level, (A, B) sums of the items' mixes: level 1 tags every origin with a cut,
         // level d with the origin's level d - 1 hash (stored contiguously per set).
         let indent = tables.indentation == nil ? (0, 0)
-            : EarleyCore.levelMix(UInt64(UInt32(bitPattern: setIndent[j])), 0x2D35_8DCC_AA6C_78A5, 0x8A2E_0370_7344_A409)
+            : EarleyCore.levelMix(UInt64(UInt32(bitPattern: setInfo[j].indent)), 0x2D35_8DCC_AA6C_78A5, 0x8A2E_0370_7344_A409)
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * levels) { sums in
             for d in 0..<levels { sums[d] = indent.0; sums[levels + d] = indent.1 }
             levelA.withUnsafeBufferPointer { la in
