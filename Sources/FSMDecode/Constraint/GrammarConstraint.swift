@@ -278,7 +278,7 @@ final class GroupWalkMemo: Sendable {
     private static let filterBits = 16
     private static let filterWords = 1 << (filterBits - 6)
 
-    init(maxCost: Int) { state = Mutex(State(entries: BoundedTable(maxCost: maxCost))) }
+    init(maxCost: Int, reserving: Int = 0) { state = Mutex(State(entries: BoundedTable(maxCost: maxCost, reserving: reserving))) }
 
     func get(_ shape: Shape, _ context: SetContext) -> [LexemeWalk]? {
         state.withLock { s in
@@ -359,12 +359,17 @@ public final class GrammarConstraint: Sendable {
         try self.init(grammar: grammar, vocabulary: vocabulary, options: options, memoizingMasks: true)
     }
 
+    /// Entries each memo makes room for when the constraint is built (~0.5 MB each, of address
+    /// space mostly): a document's first masks fill a few thousand, and a dictionary growing
+    /// past a power of two rehashes every entry inside the mask that crossed it.
+    static let memoReserve = 8192
+
     /// `walkCacheBudget`: stored ids in the walk cache (tests set it low to exercise the
     /// uncached path).
     init(grammar: Grammar, vocabulary: Vocabulary, options: RegexOptions, memoizingMasks: Bool,
          walkCacheBudget: Int = WalkCache.defaultBudgetIDs) throws {
-        self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 18) : nil
-        self.groupMemo = memoizingMasks ? GroupWalkMemo(maxCost: 1 << 18) : nil
+        self.memo = memoizingMasks ? BoundedCache(maxCost: 1 << 18, reserving: GrammarConstraint.memoReserve) : nil
+        self.groupMemo = memoizingMasks ? GroupWalkMemo(maxCost: 1 << 18, reserving: GrammarConstraint.memoReserve) : nil
         self.walks = WalkCache(budgetIDs: walkCacheBudget)
         self.grammar = grammar
         self.vocabulary = vocabulary

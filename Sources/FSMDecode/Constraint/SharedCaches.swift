@@ -132,7 +132,13 @@ struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private var cost = 0
     let maxCost: Int
 
-    init(maxCost: Int) { self.maxCost = maxCost }
+    /// `reserving`: entries to make room for up front, so that a table growing while masks
+    /// are filled does not rehash everything inside one of them.
+    init(maxCost: Int, reserving: Int = 0) {
+        self.maxCost = maxCost
+        values.reserveCapacity(reserving)
+        order.reserveCapacity(reserving)
+    }
 
     func get(_ key: Key) -> Value? { get(HashedKey(key)) }
 
@@ -169,7 +175,7 @@ struct BoundedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let table: Mutex<BoundedTable<Key, Value>>
 
-    init(maxCost: Int) { table = Mutex(BoundedTable(maxCost: maxCost)) }
+    init(maxCost: Int, reserving: Int = 0) { table = Mutex(BoundedTable(maxCost: maxCost, reserving: reserving)) }
 
     func get(_ key: Key) -> Value? { table.withLock { $0.get(key) } }
 
