@@ -82,6 +82,10 @@ enum GrammarMaskBenchmark {
             // a p99 of 27 masks in 2,690 moves with the machine's noise).
             let dumpPath = getenv("FSMDECODE_BENCH_DUMP").map { String(cString: $0) }
             var warmWhere: [String] = []
+            // FSMDECODE_BENCH_BAND=I,J,...: the headline's warm masks at these indices (the dump's
+            // line numbers from 0) are filled through `bandFill`, so callgrind can count them alone
+            // (`--toggle-collect='*bandFill*'`) and perf can pick their samples (profiling aid).
+            let bandSet = Set((getenv("FSMDECODE_BENCH_BAND").map { String(cString: $0) } ?? "").split(separator: ",").compactMap { Int($0) })
             /// Documents in groups of `groupSize` (consecutive) alternate between `a` and `b` in
             /// the first pass and swap in the warm pass. Returns (first-pass, warm, slowest warm)
             /// times, or nil when a token was refused.
@@ -95,7 +99,7 @@ enum GrammarMaskBenchmark {
                             var e = Double.infinity
                             for _ in 0..<(rep == 0 ? 1 : minOf) {
                                 let s = monotonicNow()
-                                if rep == 0 { m.fillNextTokenMask(into: &mask) } else { warmFill(&m, &mask) }
+                                if rep == 0 { m.fillNextTokenMask(into: &mask) } else if groupSize == 1 && bandSet.contains(warm.count) { bandFill(&m, &mask) } else { warmFill(&m, &mask) }
                                 e = min(e, monotonicNow() - s)
                             }
                             if rep == 0 { first.append(e) } else { warm.append(e) }
@@ -122,6 +126,12 @@ enum GrammarMaskBenchmark {
             // whitespace contexts its constraint has never seen. `byDocument` (JSON only) keeps
             // both forms of a file on one constraint instead, on fresh constraints.
             guard let headline = measure(groupSize: 1, c, other) else { return 1 }
+            // FSMDECODE_BENCH_LOOP=N: the headline split N more times on fresh constraint pairs,
+            // results dropped (profiling aid: enough first visits for `perf record` to sample).
+            let loops = Int(String(cString: getenv("FSMDECODE_BENCH_LOOP") ?? strdup("0"))) ?? 0
+            for _ in 0..<max(0, loops) {
+                _ = measure(groupSize: 1, try GrammarConstraint(grammar: g, vocabulary: v), try GrammarConstraint(grammar: g, vocabulary: v))
+            }
             var (firstPass, all) = (headline.0, headline.1)
             if let dumpPath {
                 _ = writeText(zip(all, warmWhere).map { String(format: "%.3f", $0.0 * 1e6) + "\t" + $0.1 }.joined(separator: "\n") + "\n", to: dumpPath)
@@ -189,3 +199,13 @@ enum GrammarMaskBenchmark {
 func warmFill(_ m: inout GrammarMatcher, _ mask: inout TokenMask) {
     m.fillNextTokenMask(into: &mask)
 }
+
+/// A warm fill of a mask `FSMDECODE_BENCH_BAND` names, out of line for callgrind and perf. The
+/// count keeps its body unlike `warmFill`'s: the linker merged two identical ones, and the
+/// toggle then counted every warm mask.
+@inline(never)
+func bandFill(_ m: inout GrammarMatcher, _ mask: inout TokenMask) {
+    m.fillNextTokenMask(into: &mask)
+    bandFills += 1
+}
+nonisolated(unsafe) var bandFills = 0
