@@ -11,8 +11,6 @@ struct EarleyItem: Hashable, Sendable {
     var origin: Int32
 }
 
-/// A lexeme in progress: the lexer of the set where it started, its DFA state, that set, and
-/// the byte position where the lexeme began.
 /// A chart set's place: its first item's index (in its core's item array), the input
 /// position it is at, and the indentation state parsing on from it reads (`IndentationTracker`;
 /// 0 without indentation; a set is made by the lexeme ending there, so it is a function of
@@ -23,6 +21,8 @@ struct ChartSet: Sendable {
     var indent: Int32
 }
 
+/// A lexeme in progress: the lexer of the set where it started, its DFA state, that set, and
+/// the byte position where the lexeme began.
 struct LexThread: Hashable, Sendable {
     var lexer: Int32
     var state: Int32
