@@ -244,16 +244,8 @@ struct EarleyCore {
 
     /// Calls `body` with each item of set k (base or own).
     @inline(__always) func forEachItem(inSet k: Int32, _ body: (EarleyItem) -> Void) {
-        if k < baseSets {
-            let lo = Int(baseSetInfo[Int(k)].start)
-            let hi = Int(k) + 1 < baseSetInfo.count ? Int(baseSetInfo[Int(k) + 1].start) : baseItems.count
-            for i in lo..<hi { body(baseItems[i]) }
-        } else {
-            let j = Int(k - baseSets)
-            let lo = Int(setInfo[j].start)
-            let hi = j + 1 < setInfo.count ? Int(setInfo[j + 1].start) : items.count
-            for i in lo..<hi { body(items[i]) }
-        }
+        let (fromBase, lo, hi) = itemRange(ofSet: k)
+        if fromBase { for i in lo..<hi { body(baseItems[i]) } } else { for i in lo..<hi { body(items[i]) } }
     }
 
     /// The symbol after the dot (packed as `GrammarSymbol.raw`), or nil when complete.
@@ -797,7 +789,7 @@ struct EarleyCore {
 
     /// Indexes own set j (all sets before it are indexed, it is not).
     private mutating func indexSet(_ j: Int) {
-        let lo = Int(setInfo[j].start), hi = j + 1 < setInfo.count ? Int(setInfo[j + 1].start) : items.count
+        let (_, lo, hi) = itemRange(ofSet: baseSets + Int32(j))
         // One pass: the wait index's entries, the ancestor hash and the context hash (see
         // `chainA`; root core: own set j is chart set j, and every origin below j is hashed).
         var entries: [(Int32, Int32)] = []
